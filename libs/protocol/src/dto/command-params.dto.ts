@@ -1,0 +1,145 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import {
+  IsHostName,
+  IsProtocolUuid,
+  HasNoFields,
+  IsRecordOf,
+  MaxUtf8Bytes,
+  Patterns,
+  isReservedVariable,
+  nestedDto,
+} from './constraints';
+
+export const LIMITS = {
+  composeBytes: 256 * 1024,
+  tokenChars: 512,
+  variableValueChars: 4096,
+  variables: 256,
+  links: 16,
+  appCommandArgs: 32,
+  appCommandArgChars: 4096,
+} as const;
+
+export class ApplicationDto {
+  @IsString()
+  @Length(1, 128)
+  @Matches(Patterns.printable, { message: 'appstore must be printable ASCII' })
+  appstore!: string;
+
+  @IsString()
+  @Matches(Patterns.appName, { message: 'name must match ^[a-z0-9][a-z0-9-]{0,62}$' })
+  name!: string;
+
+  @IsString()
+  @Matches(Patterns.appVersion, { message: 'version must match ^[A-Za-z0-9._-]{1,64}$' })
+  version!: string;
+}
+
+export class LinkDto {
+  @IsHostName()
+  domain!: string;
+
+  @IsString()
+  @Length(1, LIMITS.tokenChars)
+  @Matches(Patterns.printable, { message: 'token must be printable ASCII' })
+  token!: string;
+}
+
+function variableValueProblem(value: unknown, key: string): string | null {
+  if (isReservedVariable(key)) return 'is reserved: the device sets it';
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length > LIMITS.variableValueChars) return `must be at most ${LIMITS.variableValueChars} characters`;
+  if (value.includes('\0')) return 'must not contain NUL';
+  return null;
+}
+
+/** §2.1 */
+export class SchedulerStartParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @ValidateNested()
+  @Type(() => ApplicationDto)
+  application!: ApplicationDto;
+
+  @IsString()
+  @MinLength(1)
+  @MaxUtf8Bytes(LIMITS.composeBytes)
+  @Matches(/^[^\0]*$/, { message: 'compose must not contain NUL' })
+  compose!: string;
+
+  @IsRecordOf({
+    key: Patterns.linkName,
+    keyHint: 'must match ^[a-z][a-z0-9_]{0,31}$',
+    maxKeys: LIMITS.links,
+    value: nestedDto(LinkDto),
+  })
+  links!: Record<string, LinkDto>;
+
+  @IsRecordOf({
+    key: Patterns.variableName,
+    keyHint: 'must match ^[A-Z][A-Z0-9_]{0,63}$',
+    maxKeys: LIMITS.variables,
+    value: variableValueProblem,
+  })
+  variables!: Record<string, string>;
+
+  @IsBoolean()
+  failover!: boolean;
+}
+
+/** §2: SchedulerAction.stop */
+export class SchedulerStopParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @IsOptional()
+  @IsBoolean()
+  replicate?: boolean;
+
+  @IsOptional()
+  @IsBoolean()
+  remove?: boolean;
+}
+
+/** SystemCommand.diskSpace, SystemCommand.info, UpgradeCommand.run: no params at all. */
+export class EmptyParamsDto {
+  /** A class without rules cannot be validated strictly; this rule is "no fields at all". */
+  @HasNoFields()
+  private readonly none?: never;
+}
+
+/** §2.3 */
+export class AppCommandRunParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @IsString()
+  @Matches(Patterns.appCommandName, { message: 'command must match ^[a-z0-9][a-z0-9_.-]{0,63}$' })
+  command!: string;
+
+  @IsOptional()
+  @IsRecordOf({
+    key: Patterns.argName,
+    keyHint: 'must match ^[A-Za-z_][A-Za-z0-9_]{0,63}$',
+    maxKeys: LIMITS.appCommandArgs,
+    value: (v) =>
+      typeof v !== 'string'
+        ? 'must be a string'
+        : v.length > LIMITS.appCommandArgChars
+          ? `must be at most ${LIMITS.appCommandArgChars} characters`
+          : v.includes('\0')
+            ? 'must not contain NUL'
+            : null,
+  })
+  args?: Record<string, string>;
+}

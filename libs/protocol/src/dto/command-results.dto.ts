@@ -1,0 +1,143 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  Equals,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { IsIsoUtc, IsProtocolUuid } from './constraints';
+
+/** Docker's own container state words. */
+export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
+export const CONTAINER_HEALTH = ['starting', 'healthy', 'unhealthy', 'none'] as const;
+
+/** §2: `Container`. */
+export class ContainerDto {
+  @IsString()
+  @Length(1, 128)
+  service!: string;
+
+  @IsString()
+  @Length(1, 128)
+  containerId!: string;
+
+  @IsIn(CONTAINER_STATES)
+  state!: (typeof CONTAINER_STATES)[number];
+
+  @IsOptional()
+  @IsIn(CONTAINER_HEALTH)
+  health?: (typeof CONTAINER_HEALTH)[number];
+}
+
+export class StartResultDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @Equals('running')
+  state!: 'running';
+
+  @IsArray()
+  @ArrayMaxSize(256)
+  @ValidateNested({ each: true })
+  @Type(() => ContainerDto)
+  containers!: ContainerDto[];
+}
+
+export class ReplicatedVolumeDto {
+  @IsString()
+  @Length(1, 255)
+  name!: string;
+
+  @ValidateIf((_o, v) => v !== null)
+  @IsIsoUtc()
+  lastReplicatedAt!: string | null;
+}
+
+export class StopResultDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @Equals('stopped')
+  state!: 'stopped';
+
+  @IsArray()
+  @ArrayMaxSize(16)
+  @ValidateNested({ each: true })
+  @Type(() => ReplicatedVolumeDto)
+  volumes!: ReplicatedVolumeDto[];
+}
+
+export class DiskPathDto {
+  @IsString()
+  @Length(1, 4096)
+  path!: string;
+
+  @IsInt()
+  @Min(0)
+  totalBytes!: number;
+
+  @IsInt()
+  @Min(0)
+  freeBytes!: number;
+
+  @IsInt()
+  @Min(0)
+  availableBytes!: number;
+}
+
+export class DiskSpaceResultDto {
+  @IsArray()
+  @ArrayMaxSize(64)
+  @ValidateNested({ each: true })
+  @Type(() => DiskPathDto)
+  paths!: DiskPathDto[];
+}
+
+export class InfoResultDto {
+  @IsString() hostname!: string;
+  @IsString() os!: string;
+  @IsString() arch!: string;
+  @IsInt() @Min(1) cpus!: number;
+  @IsInt() @Min(0) memoryBytes!: number;
+  @IsString() deviceVersion!: string;
+  @IsString() dockerVersion!: string;
+  @IsString() composeVersion!: string;
+  @IsString() storagePluginVersion!: string;
+}
+
+export class AppCommandResultDto {
+  @IsInt()
+  exitCode!: number;
+
+  @IsString()
+  stdout!: string;
+
+  @IsString()
+  stderr!: string;
+
+  @IsBoolean()
+  truncated!: boolean;
+}
+
+export class UpdaterDto {
+  @IsString() image!: string;
+  @IsString() containerId!: string;
+}
+
+export class UpgradeResultDto {
+  @ValidateNested()
+  @Type(() => UpdaterDto)
+  updater!: UpdaterDto;
+
+  @IsArray()
+  @IsString({ each: true })
+  targets!: string[];
+}

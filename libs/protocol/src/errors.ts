@@ -1,0 +1,66 @@
+/** Every error code PROTOCOL.md names. An error is `{ code, message, details? }`. */
+export const ErrorCode = {
+  // handshake (§1)
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  PROTOCOL_UNSUPPORTED: 'PROTOCOL_UNSUPPORTED',
+  PASSPHRASE_MISMATCH: 'PASSPHRASE_MISMATCH',
+  NOT_AUTHENTICATED: 'NOT_AUTHENTICATED',
+  // command acknowledgement (§2)
+  UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  EXPIRED: 'EXPIRED',
+  BUSY: 'BUSY',
+  NOT_ALLOWED: 'NOT_ALLOWED',
+  // command results (§2, §2.1–2.3)
+  NOT_FOUND: 'NOT_FOUND',
+  NOT_RUNNING: 'NOT_RUNNING',
+  REPLICATION_FAILED: 'REPLICATION_FAILED',
+  NOT_WRITER: 'NOT_WRITER',
+  NOT_IN_CONTAINER: 'NOT_IN_CONTAINER',
+  INSUFFICIENT_DISK: 'INSUFFICIENT_DISK',
+  KEYS_MISSING: 'KEYS_MISSING',
+  COMPOSE_INVALID: 'COMPOSE_INVALID',
+  POLICY_VIOLATION: 'POLICY_VIOLATION',
+  RESTORE_FAILED: 'RESTORE_FAILED',
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  DOCKER_ERROR: 'DOCKER_ERROR',
+  UNKNOWN_APP_COMMAND: 'UNKNOWN_APP_COMMAND',
+  // keys (§3)
+  KEYS_EXIST: 'KEYS_EXIST',
+  /** Not named by the protocol: a failure no other code describes. */
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ProtocolError {
+  code: ErrorCode | string;
+  message: string;
+  details?: unknown;
+}
+
+export function protocolError(code: ErrorCode, message: string, details?: unknown): ProtocolError {
+  return details === undefined ? { code, message } : { code, message, details };
+}
+
+/** An Error that carries a protocol error, so services can throw and the intake can report it. */
+export class ProtocolException extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ProtocolException';
+  }
+
+  toJSON(): ProtocolError {
+    return protocolError(this.code, this.message, this.details);
+  }
+}
+
+/** Turns anything thrown into a protocol error without leaking stack traces to the peer. */
+export function toProtocolError(err: unknown, fallback: ErrorCode = ErrorCode.INTERNAL): ProtocolError {
+  if (err instanceof ProtocolException) return err.toJSON();
+  const message = err instanceof Error ? err.message : String(err);
+  return protocolError(fallback, message || 'Unexpected failure.');
+}

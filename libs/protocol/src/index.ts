@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+export * from './events';
+export * from './errors';
+export * from './verifier';
+export * from './validation';
+export * from './commands';
+export * from './dto/constraints';
+export * from './dto/error.dto';
+export * from './dto/handshake.dto';
+export * from './dto/command.dto';
+export * from './dto/command-params.dto';
+export * from './dto/command-results.dto';
+export * from './dto/keys.dto';
+export * from './dto/reports.dto';

@@ -1,0 +1,82 @@
+import { ClassConstructor, plainToInstance } from 'class-transformer';
+import { ValidationError, validateSync } from 'class-validator';
+
+/** One field of a payload and everything wrong with it: the `details` of INVALID_PARAMS. */
+export interface FieldProblem {
+  field: string;
+  problems: string[];
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; details: FieldProblem[] };
+
+/** Keys that could reach an object's prototype when a payload is copied; refused anywhere. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_DEPTH = 32;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function findForbiddenKeys(value: unknown, path: string, depth: number, out: FieldProblem[]): void {
+  if (depth > MAX_DEPTH) {
+    out.push({ field: path || '(payload)', problems: [`nests deeper than ${MAX_DEPTH} levels`] });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => findForbiddenKeys(item, `${path}[${i}]`, depth + 1, out));
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const key of Object.keys(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) out.push({ field, problems: [`the key "${key}" is not allowed`] });
+    else findForbiddenKeys((value as Record<string, unknown>)[key], field, depth + 1, out);
+  }
+}
+
+function flatten(errors: ValidationError[], prefix: string, out: FieldProblem[]): void {
+  for (const error of errors) {
+    const property = error.property ?? '';
+    const field = prefix && property ? `${prefix}.${property}` : prefix || property || '(payload)';
+    const problems = Object.values(error.constraints ?? {});
+    if (problems.length) out.push({ field, problems });
+    if (error.children?.length) flatten(error.children, field, out);
+  }
+}
+
+/**
+ * Validates an untrusted payload against a DTO class: unknown fields are refused, nested DTOs
+ * are checked, and prototype keys never reach an object. Returns the typed value or, per field,
+ * why it was refused.
+ */
+export function validatePayload<T extends object>(
+  dto: ClassConstructor<T>,
+  input: unknown,
+  path = '',
+): Validated<T> {
+  if (!isPlainObject(input)) {
+    return { ok: false, details: [{ field: path || '(payload)', problems: ['must be a JSON object'] }] };
+  }
+  const forbidden: FieldProblem[] = [];
+  findForbiddenKeys(input, path, 0, forbidden);
+  if (forbidden.length) return { ok: false, details: forbidden };
+
+  const instance = plainToInstance(dto, input, { enableImplicitConversion: false });
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length === 0) return { ok: true, value: instance };
+  const details: FieldProblem[] = [];
+  flatten(errors, path, details);
+  return { ok: false, details };
+}
+
+/** One line naming every bad field, for logs and error messages. */
+export function describeProblems(details: FieldProblem[]): string {
+  return details.map((d) => `${d.field}: ${d.problems.join('; ')}`).join(', ');
+}
