@@ -1,4 +1,13 @@
 // Three tiers (DESIGN.md "Test tiers"): unit specs beside the code, integration and e2e under test/.
+const ESM_ONLY_PACKAGES = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+  '@borewit',
+];
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -6,9 +15,15 @@ const base = {
     '^@mosaic/protocol$': '<rootDir>/libs/protocol/src',
     '^@mosaic/protocol/(.*)$': '<rootDir>/libs/protocol/src/$1',
   },
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // Nest 12 and the packages it loads lazily are ES modules only; see the transform's header.
+    '^.+\\.js$': '<rootDir>/scripts/jest-esm-to-cjs.js',
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(?:${ESM_ONLY_PACKAGES.join('|')})/)`],
 };
 module.exports = {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },

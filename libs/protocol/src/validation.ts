@@ -39,7 +39,15 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, out: Fie
 function flatten(errors: ValidationError[], prefix: string, out: FieldProblem[]): void {
   for (const error of errors) {
     const property = error.property ?? '';
-    const field = prefix && property ? `${prefix}.${property}` : prefix || property || '(payload)';
+    // A numeric property is an array index (DTO properties are names): `apps[0].instance`,
+    // the same notation as findForbiddenKeys.
+    const field = !property
+      ? prefix || '(payload)'
+      : /^\d+$/.test(property)
+        ? `${prefix}[${property}]`
+        : prefix
+          ? `${prefix}.${property}`
+          : property;
     const problems = Object.values(error.constraints ?? {});
     if (problems.length) out.push({ field, problems });
     if (error.children?.length) flatten(error.children, field, out);

@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
-  IsOptional,
+  IsObject,
   IsString,
   Length,
   Matches,
@@ -12,7 +12,9 @@ import {
   IsHostName,
   IsProtocolUuid,
   HasNoFields,
+  IsOptionalNotNull,
   IsRecordOf,
+  charLength,
   MaxUtf8Bytes,
   Patterns,
   isReservedVariable,
@@ -57,7 +59,7 @@ export class LinkDto {
 function variableValueProblem(value: unknown, key: string): string | null {
   if (isReservedVariable(key)) return 'is reserved: the device sets it';
   if (typeof value !== 'string') return 'must be a string';
-  if (value.length > LIMITS.variableValueChars) return `must be at most ${LIMITS.variableValueChars} characters`;
+  if (charLength(value) > LIMITS.variableValueChars) return `must be at most ${LIMITS.variableValueChars} characters`;
   if (value.includes('\0')) return 'must not contain NUL';
   return null;
 }
@@ -67,6 +69,7 @@ export class SchedulerStartParamsDto {
   @IsProtocolUuid()
   instance!: string;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => ApplicationDto)
   application!: ApplicationDto;
@@ -102,11 +105,11 @@ export class SchedulerStopParamsDto {
   @IsProtocolUuid()
   instance!: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   replicate?: boolean;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   remove?: boolean;
 }
@@ -127,7 +130,7 @@ export class AppCommandRunParamsDto {
   @Matches(Patterns.appCommandName, { message: 'command must match ^[a-z0-9][a-z0-9_.-]{0,63}$' })
   command!: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsRecordOf({
     key: Patterns.argName,
     keyHint: 'must match ^[A-Za-z_][A-Za-z0-9_]{0,63}$',
@@ -135,7 +138,7 @@ export class AppCommandRunParamsDto {
     value: (v) =>
       typeof v !== 'string'
         ? 'must be a string'
-        : v.length > LIMITS.appCommandArgChars
+        : charLength(v) > LIMITS.appCommandArgChars
           ? `must be at most ${LIMITS.appCommandArgChars} characters`
           : v.includes('\0')
             ? 'must not contain NUL'

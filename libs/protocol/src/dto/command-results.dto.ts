@@ -6,14 +6,14 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
+  IsObject,
   IsString,
   Length,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsIsoUtc, IsProtocolUuid } from './constraints';
+import { IsIsoUtc, IsOptionalNotNull, IsProtocolUuid } from './constraints';
 
 /** Docker's own container state words. */
 export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
@@ -32,7 +32,7 @@ export class ContainerDto {
   @IsIn(CONTAINER_STATES)
   state!: (typeof CONTAINER_STATES)[number];
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsIn(CONTAINER_HEALTH)
   health?: (typeof CONTAINER_HEALTH)[number];
 }
@@ -46,6 +46,7 @@ export class StartResultDto {
 
   @IsArray()
   @ArrayMaxSize(256)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ContainerDto)
   containers!: ContainerDto[];
@@ -70,6 +71,7 @@ export class StopResultDto {
 
   @IsArray()
   @ArrayMaxSize(16)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ReplicatedVolumeDto)
   volumes!: ReplicatedVolumeDto[];
@@ -96,6 +98,7 @@ export class DiskPathDto {
 export class DiskSpaceResultDto {
   @IsArray()
   @ArrayMaxSize(64)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => DiskPathDto)
   paths!: DiskPathDto[];
@@ -133,6 +136,7 @@ export class UpdaterDto {
 }
 
 export class UpgradeResultDto {
+  @IsObject()
   @ValidateNested()
   @Type(() => UpdaterDto)
   updater!: UpdaterDto;

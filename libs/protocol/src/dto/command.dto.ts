@@ -4,7 +4,6 @@ import {
   IsBoolean,
   IsInt,
   IsObject,
-  IsOptional,
   IsString,
   Length,
   Max,
@@ -12,7 +11,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsIsoUtc, IsProtocolUuid } from './constraints';
+import { IsAbsentUnless, IsIsoUtc, IsOptionalNotNull, IsProtocolUuid } from './constraints';
 import { ProtocolErrorDto } from './error.dto';
 
 /** §2: the envelope of every command. `params` is checked by the type's own DTO. */
@@ -39,11 +38,15 @@ export class CommandAckDto {
   @IsBoolean()
   accepted!: boolean;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @Equals(true)
+  @IsAbsentUnless((o: CommandAckDto) => o.accepted === true, 'accepted is true')
   duplicate?: true;
 
-  @ValidateIf((o: CommandAckDto) => o.accepted === false)
+  /** Required when accepted is false, refused when it is true. */
+  @ValidateIf((o: CommandAckDto) => o.accepted === false || o.error !== undefined)
+  @IsAbsentUnless((o: CommandAckDto) => o.accepted === false, 'accepted is false')
+  @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)
   error?: ProtocolErrorDto;
@@ -61,11 +64,16 @@ export class CommandResultDto {
   @IsBoolean()
   ok!: boolean;
 
-  @ValidateIf((o: CommandResultDto) => o.ok === true)
+  /** Required when ok is true, refused when it is false. */
+  @ValidateIf((o: CommandResultDto) => o.ok === true || o.result !== undefined)
+  @IsAbsentUnless((o: CommandResultDto) => o.ok === true, 'ok is true')
   @IsObject()
   result?: Record<string, unknown>;
 
-  @ValidateIf((o: CommandResultDto) => o.ok === false)
+  /** Required when ok is false, refused when it is true. */
+  @ValidateIf((o: CommandResultDto) => o.ok === false || o.error !== undefined)
+  @IsAbsentUnless((o: CommandResultDto) => o.ok === false, 'ok is false')
+  @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)
   error?: ProtocolErrorDto;
@@ -83,13 +91,13 @@ export class CommandProgressDto {
   @Length(1, 64)
   stage!: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(100)
   percent?: number;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(0, 1024)
   message?: string;
@@ -100,7 +108,10 @@ export class OkAckDto {
   @IsBoolean()
   ok!: boolean;
 
-  @ValidateIf((o: OkAckDto) => o.ok === false)
+  /** Required when ok is false, refused when it is true. */
+  @ValidateIf((o: OkAckDto) => o.ok === false || o.error !== undefined)
+  @IsAbsentUnless((o: OkAckDto) => o.ok === false, 'ok is false')
+  @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)
   error?: ProtocolErrorDto;

@@ -1,5 +1,5 @@
 import { ClassConstructor } from 'class-transformer';
-import { ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
+import { ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
 import { validatePayload } from '../validation';
 
 /** The shapes PROTOCOL.md fixes, as patterns. */
@@ -31,8 +31,22 @@ export function isReservedVariable(name: string): boolean {
   );
 }
 
+/**
+ * An ISO-8601 UTC time that names a real instant: `Date.parse` alone rolls impossible dates
+ * over (`2026-02-30` becomes March 2nd, `T24:00:00` the next day), so the parsed time must
+ * print back as the same date and time.
+ */
 export function isIsoUtc(value: unknown): value is string {
-  return typeof value === 'string' && Patterns.isoUtc.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string' || !Patterns.isoUtc.test(value)) return false;
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === value.slice(0, 19);
+}
+
+/** Length in characters (Unicode code points), not UTF-16 units: an emoji is one character. */
+export function charLength(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, at most 253 characters. */
@@ -86,7 +100,11 @@ export const MaxUtf8Bytes = (max: number, options?: ValidationOptions) =>
     options,
   );
 
-/** Refuses any field: for payloads that must be `{}`. */
+/**
+ * For payloads that must be `{}`: the one (phantom) property it decorates must be absent. Every
+ * other field is already refused by validatePayload's whitelist, so each stray field is
+ * reported once, under its own name.
+ */
 export function HasNoFields() {
   return (object: object, propertyName: string) =>
     registerDecorator({
@@ -94,8 +112,34 @@ export function HasNoFields() {
       target: object.constructor,
       propertyName,
       validator: {
-        validate: (_value: unknown, args?: ValidationArguments) => Object.keys(args?.object ?? {}).length === 0,
-        defaultMessage: () => 'takes no fields',
+        validate: (value: unknown) => value === undefined,
+        defaultMessage: (args?: ValidationArguments) => `property ${args?.property ?? 'value'} should not exist: takes no fields`,
+      },
+    });
+}
+
+/**
+ * An optional field: it may be absent, but when present every other rule applies. Unlike
+ * class-validator's IsOptional, JSON `null` is not "absent": it is a value of the wrong type.
+ */
+export const IsOptionalNotNull = (options?: ValidationOptions) =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined, options);
+
+/**
+ * A field that belongs to only one variant of a payload (`error` when `ok` is false, …): when
+ * `allowed(object)` is false it must be absent. Pair it with a ValidateIf that also runs the
+ * field's rules whenever the field is present.
+ */
+export function IsAbsentUnless(allowed: (object: any) => boolean, when: string, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isAbsentUnless',
+      target: object.constructor,
+      propertyName,
+      options,
+      validator: {
+        validate: (value: unknown, args?: ValidationArguments) => value === undefined || allowed(args?.object),
+        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} is only allowed when ${when}`,
       },
     });
 }

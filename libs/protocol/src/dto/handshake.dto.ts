@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsInt, IsObject, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { IsIsoUtc, IsProtocolUuid, IsStrictBase64, Patterns } from './constraints';
 
 /** §1: the socket.io `auth` object the device connects with. */
@@ -46,10 +46,12 @@ export class HelloDto {
   @IsProtocolUuid()
   account!: string;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => HelloPassphraseDto)
   passphrase!: HelloPassphraseDto;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => HelloHiveDto)
   hive!: HelloHiveDto;

@@ -1,5 +1,16 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { IsProtocolUuid, Patterns } from './constraints';
 
 export const KEY_ROLES = ['app', 'link'] as const;
@@ -32,9 +43,12 @@ export class KeysPutDto {
   @IsProtocolUuid()
   instance!: string;
 
+  /** The instance's two keys: one `app`, one `link`. */
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(2)
+  @ArrayUnique((key: { role?: unknown }) => key?.role, { message: 'keys must be one app key and one link key' })
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => KeyRecordDto)
   keys!: KeyRecordDto[];

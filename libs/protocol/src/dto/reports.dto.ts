@@ -5,7 +5,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsOptional,
+  IsObject,
   IsString,
   Length,
   Matches,
@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { ApplicationDto } from './command-params.dto';
 import { ContainerDto } from './command-results.dto';
-import { IsIsoUtc, IsProtocolUuid, Patterns } from './constraints';
+import { IsIsoUtc, IsOptionalNotNull, IsProtocolUuid, Patterns } from './constraints';
 import { KEY_ROLES, KeyRole } from './keys.dto';
 
 export const APP_STATES = ['starting', 'running', 'degraded', 'stopped', 'failed'] as const;
@@ -25,6 +25,7 @@ export class AppReportDto {
   @IsProtocolUuid()
   instance!: string;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => ApplicationDto)
   application!: ApplicationDto;
@@ -34,6 +35,7 @@ export class AppReportDto {
 
   @IsArray()
   @ArrayMaxSize(256)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ContainerDto)
   containers!: ContainerDto[];
@@ -46,6 +48,7 @@ export class ReportAppsDto {
 
   @IsArray()
   @ArrayMaxSize(1000)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => AppReportDto)
   apps!: AppReportDto[];
@@ -57,7 +60,7 @@ export class ReplicationStateDto {
   @IsIn(REPLICATION_STATES)
   state!: (typeof REPLICATION_STATES)[number];
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(0, 4096)
   error?: string;
@@ -85,6 +88,7 @@ export class VolumeReportDto {
   @IsIsoUtc()
   lastReplicatedAt!: string | null;
 
+  @IsObject()
   @ValidateNested()
   @Type(() => ReplicationStateDto)
   replication!: ReplicationStateDto;
@@ -101,6 +105,7 @@ export class ReportVolumesDto {
 
   @IsArray()
   @ArrayMaxSize(2000)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => VolumeReportDto)
   volumes!: VolumeReportDto[];
@@ -115,7 +120,7 @@ export class ReportVersionDto {
   @Matches(Patterns.semver, { message: 'version must be a semantic version' })
   version!: string;
 
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 512)
   image?: string;

@@ -1,0 +1,22 @@
+import { CommandType, ProtocolError } from '@mosaic/protocol';
+
+/** What a running command may tell Hive on the way (§2 `command.progress`). */
+export interface CommandContext {
+  id: string;
+  progress(stage: string, percent?: number, message?: string): void;
+}
+
+/**
+ * A command is a class: one handler per whitelisted type. Its params arrive already validated
+ * by the type's DTO from the protocol library.
+ */
+export interface CommandHandler<P = unknown, R extends object = object> {
+  readonly type: CommandType;
+  /** Commands with the same lock key never run at once (BUSY); none means no lock. */
+  lockKey?(params: P): string | undefined;
+  /** A reason the device's configuration turns this type off (NOT_ALLOWED), or undefined. */
+  refusal?(): ProtocolError | undefined;
+  execute(params: P, context: CommandContext): Promise<R>;
+}
+
+export const COMMAND_HANDLERS = Symbol('COMMAND_HANDLERS');

@@ -1,0 +1,141 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import {
+  COMMAND_CONTRACT,
+  CommandEnvelopeDto,
+  ErrorCode,
+  Events,
+  ProtocolError,
+  isPlainObject,
+  protocolError,
+  toProtocolError,
+  validatePayload,
+} from '@mosaic/protocol';
+import { Clock } from '../common/clock';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { HiveConnectionService } from '../hive/hive-connection.service';
+import { OutboxService } from '../hive/outbox.service';
+import { CommandContext, CommandHandler } from './command-handler';
+import { CommandJournalService, StoredResult } from './command-journal.service';
+import { CommandRegistry } from './command-registry';
+
+export type CommandAck =
+  | { id: string; accepted: true; duplicate?: true }
+  | { id: string; accepted: false; error: ProtocolError };
+
+/** How far in the future `issuedAt` may be (§2), for clocks that disagree a little. */
+const MAX_FUTURE_SKEW_MS = 60_000;
+
+/**
+ * §2 command intake: validate, refuse or accept at once, run the handler, report the result.
+ * Only a type in the registry can ever run, and only with params its DTO accepted.
+ */
+@Injectable()
+export class CommandIntakeService implements OnModuleInit {
+  private readonly logger = new Logger('Commands');
+  private readonly busy = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly registry: CommandRegistry,
+    private readonly journal: CommandJournalService,
+    private readonly outbox: OutboxService,
+    private readonly hive: HiveConnectionService,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.hive.setCommandListener((payload) => this.receive(payload));
+    for (const result of this.journal.interrupted) void this.outbox.sendResult(Events.commandResult, result.id, result);
+  }
+
+  /** Resolves when every accepted command has finished (for shutdown and tests). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running]);
+  }
+
+  receive(payload: unknown): CommandAck {
+    const envelope = validatePayload(CommandEnvelopeDto, payload);
+    if (!envelope.ok) {
+      const rawId = isPlainObject(payload) && typeof payload.id === 'string' ? payload.id.slice(0, 64) : '';
+      return this.refuse(rawId, protocolError(ErrorCode.INVALID_PARAMS, 'The command envelope is malformed.', envelope.details));
+    }
+    const { id, type, issuedAt, params } = envelope.value;
+
+    const known = this.journal.find(id);
+    if (known) {
+      if (known.result) void this.outbox.sendResult(Events.commandResult, id, known.result);
+      return { id, accepted: true, duplicate: true };
+    }
+
+    const handler = this.registry.find(type);
+    if (!handler) {
+      return this.refuse(id, protocolError(ErrorCode.UNKNOWN_COMMAND, `The device does not run commands of type "${type.slice(0, 64)}".`));
+    }
+
+    const expired = this.expiry(issuedAt);
+    if (expired) return this.refuse(id, expired);
+
+    const checked = validatePayload(COMMAND_CONTRACT[handler.type].params, params, 'params');
+    if (!checked.ok) {
+      return this.refuse(id, protocolError(ErrorCode.INVALID_PARAMS, `The params of ${type} are invalid.`, checked.details));
+    }
+
+    const refusal = handler.refusal?.();
+    if (refusal) return this.refuse(id, refusal);
+
+    const lock = handler.lockKey?.(checked.value);
+    if (lock !== undefined && this.busy.has(lock)) {
+      return this.refuse(id, protocolError(ErrorCode.BUSY, 'Another command for the same app instance is still running.'));
+    }
+
+    this.journal.begin(id, type);
+    if (lock !== undefined) this.busy.add(lock);
+    const run = this.run(handler, id, checked.value).finally(() => {
+      if (lock !== undefined) this.busy.delete(lock);
+      this.running.delete(run);
+    });
+    this.running.add(run);
+    this.logger.log(`accepted ${type} ${id}`);
+    return { id, accepted: true };
+  }
+
+  private refuse(id: string, error: ProtocolError): CommandAck {
+    this.logger.warn(`refused command ${id || '(no id)'}: ${error.code} ${error.message}`);
+    return { id, accepted: false, error };
+  }
+
+  private expiry(issuedAt: string): ProtocolError | undefined {
+    const age = this.clock.now().getTime() - Date.parse(issuedAt);
+    if (age > this.config.commandMaxAgeS * 1000) {
+      return protocolError(ErrorCode.EXPIRED, `The command was issued ${Math.round(age / 1000)} s ago; the limit is ${this.config.commandMaxAgeS} s.`);
+    }
+    if (age < -MAX_FUTURE_SKEW_MS) {
+      return protocolError(ErrorCode.EXPIRED, `The command was issued ${Math.round(-age / 1000)} s in the future; check the clocks.`);
+    }
+    return undefined;
+  }
+
+  private async run(handler: CommandHandler, id: string, params: object): Promise<void> {
+    const context: CommandContext = {
+      id,
+      progress: (stage, percent, message) =>
+        void this.hive
+          .request(Events.commandProgress, { id, stage, ...(percent === undefined ? {} : { percent }), ...(message ? { message } : {}) })
+          .catch(() => undefined), // progress is best effort; the result is what counts
+    };
+    let stored: StoredResult;
+    try {
+      const result = await handler.execute(params, context);
+      stored = { id, type: handler.type, ok: true, result, finishedAt: this.clock.now().toISOString() };
+      this.logger.log(`${handler.type} ${id} succeeded`);
+    } catch (err) {
+      const error = toProtocolError(err);
+      if (error.code === ErrorCode.INTERNAL) this.logger.error(`${handler.type} ${id} failed unexpectedly`, (err as Error).stack);
+      else this.logger.warn(`${handler.type} ${id} failed: ${error.code} ${error.message}`);
+      stored = { id, type: handler.type, ok: false, error, finishedAt: this.clock.now().toISOString() };
+    }
+    this.journal.finish(stored);
+    await this.outbox.sendResult(Events.commandResult, id, stored);
+  }
+}

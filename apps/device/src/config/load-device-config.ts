@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { DeviceConfig } from './device-config';
+import { Secret } from './secret';
+
+export type Env = Record<string, string | undefined>;
+export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; errors: string[] };
+
+class BadSetting extends Error {}
+
+/** Reads one variable; `undefined` means "not set" (empty counts as not set). */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+const parse = {
+  required(value: string | undefined): string {
+    if (value === undefined) throw new BadSetting('is required');
+    return value;
+  },
+  url(value: string): string {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new BadSetting(`must be an http(s) URL, got "${value}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new BadSetting(`must be an http(s) URL, got "${value}"`);
+    }
+    return value.replace(/\/+$/, '');
+  },
+  absolutePath(value: string): string {
+    if (!isAbsolute(value)) throw new BadSetting(`must be an absolute path, got "${value}"`);
+    return value;
+  },
+  boolean(value: string): boolean {
+    if (/^(true|1|yes)$/i.test(value)) return true;
+    if (/^(false|0|no)$/i.test(value)) return false;
+    throw new BadSetting(`must be true or false, got "${value}"`);
+  },
+  seconds(min: number, max: number) {
+    return (value: string): number => {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < min || n > max) {
+        throw new BadSetting(`must be a whole number of seconds from ${min} to ${max}, got "${value}"`);
+      }
+      return n;
+    };
+  },
+  oneOf<T extends string>(choices: readonly T[]) {
+    return (value: string): T => {
+      if (!(choices as readonly string[]).includes(value)) {
+        throw new BadSetting(`must be one of ${choices.join(', ')}, got "${value}"`);
+      }
+      return value as T;
+    };
+  },
+  dockerHost(value: string): string {
+    if (!/^(unix:\/\/\/.+|tcp:\/\/[^/\s]+:\d+)$/.test(value)) {
+      throw new BadSetting(`must be unix:///path or tcp://host:port, got "${value}"`);
+    }
+    return value;
+  },
+  driverName(value: string): string {
+    if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(value)) throw new BadSetting(`must be a plain driver name, got "${value}"`);
+    return value;
+  },
+  printable(max: number) {
+    return (value: string): string => {
+      if (value.length > max || !/^[\x20-\x7e]+$/.test(value)) {
+        throw new BadSetting(`must be at most ${max} printable ASCII characters`);
+      }
+      return value;
+    };
+  },
+};
+
+function readPassphrase(env: Env): Secret {
+  const direct = raw(env, 'DEVICE_PASSPHRASE');
+  const file = raw(env, 'DEVICE_PASSPHRASE_FILE');
+  if (direct !== undefined && file !== undefined) {
+    throw new BadSetting('give DEVICE_PASSPHRASE or DEVICE_PASSPHRASE_FILE, not both');
+  }
+  if (direct === undefined && file === undefined) {
+    throw new BadSetting('is required (or DEVICE_PASSPHRASE_FILE)');
+  }
+  let value = direct;
+  if (file !== undefined) {
+    try {
+      value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new BadSetting(`DEVICE_PASSPHRASE_FILE cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+  }
+  if (!value || value.length < 8) throw new BadSetting('must be at least 8 characters');
+  return new Secret(value);
+}
+
+/**
+ * Turns the environment into a DeviceConfig, or into one line per bad variable.
+ * This is the only place that reads process.env (through main.ts).
+ */
+export function loadDeviceConfig(env: Env): ConfigResult {
+  const errors: string[] = [];
+  function setting<T>(name: string, fallback: string | undefined, convert: (value: string) => T): T {
+    try {
+      const value = raw(env, name) ?? fallback;
+      return convert(parse.required(value));
+    } catch (err) {
+      if (!(err instanceof BadSetting)) throw err;
+      errors.push(`${name} ${err.message}`);
+      return undefined as T;
+    }
+  }
+  let passphrase: Secret | undefined;
+  try {
+    passphrase = readPassphrase(env);
+  } catch (err) {
+    if (!(err instanceof BadSetting)) throw err;
+    errors.push(`DEVICE_PASSPHRASE ${err.message}`);
+  }
+
+  const seconds = parse.seconds;
+  const config: DeviceConfig = {
+    hiveUrl: setting('HIVE_URL', undefined, parse.url),
+    deviceToken: setting('DEVICE_TOKEN', undefined, (v) => new Secret(parse.printable(512)(v))),
+    passphrase: passphrase as Secret,
+    deviceName: setting('DEVICE_NAME', hostname(), parse.printable(128)),
+    appsDir: setting('APPS_DIR', '/apps', parse.absolutePath),
+    stateDir: setting('STATE_DIR', '/var/lib/mosaic/device', parse.absolutePath),
+    volumesDir: setting('VOLUMES_DIR', '/var/lib/mosaic/volumes', parse.absolutePath),
+    dockerHost: setting('DOCKER_HOST', 'unix:///var/run/docker.sock', parse.dockerHost),
+    dockerCli: setting('DOCKER_CLI', 'docker', (v) => v),
+    storageDriver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),
+    storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
+    storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
+    autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
+    commandMaxAgeS: setting('COMMAND_MAX_AGE_S', '300', seconds(1, 86400)),
+    reportAppsIntervalS: setting('REPORT_APPS_INTERVAL_S', '30', seconds(1, 86400)),
+    reportVolumesIntervalS: setting('REPORT_VOLUMES_INTERVAL_S', '60', seconds(1, 86400)),
+    reportVersionIntervalS: setting('REPORT_VERSION_INTERVAL_S', '3600', seconds(1, 604800)),
+    hiveAckTimeoutS: setting('HIVE_ACK_TIMEOUT_S', '10', seconds(1, 600)),
+    logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
+    logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
+  };
+  return errors.length ? { ok: false, errors } : { ok: true, config };
+}

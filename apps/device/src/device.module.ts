@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CommandsModule } from './commands/commands.module';
+import { CommonModule } from './common/common.module';
+import { ConfigModule } from './config/config.module';
+import { DeviceConfig } from './config/device-config';
+import { TelemetryModule } from './telemetry/telemetry.module';
+
+/** The Device, built from a validated config so a test can run one in-process. */
+@Module({})
+export class DeviceModule {
+  static forRoot(config: DeviceConfig): DynamicModule {
+    return {
+      module: DeviceModule,
+      imports: [ConfigModule.forRoot(config), CommonModule, ScheduleModule.forRoot(), CommandsModule, TelemetryModule],
+    };
+  }
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { join } from 'node:path';
+import { ErrorCode, OkAckDto, ReportEvent, validatePayload } from '@mosaic/protocol';
+import { StateFileAdapter } from '../common/state-file.adapter';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
+
+export interface OutboxEntry {
+  /** Entries with the same key replace each other: one per report kind, one per command result. */
+  key: string;
+  event: string;
+  payload: unknown;
+}
+
+/**
+ * §4: reports and results wait here until Hive acknowledges them. The outbox is a file in
+ * STATE_DIR, so nothing is lost to a restart; it is re-sent after every accepted handshake.
+ */
+@Injectable()
+export class OutboxService implements OnModuleInit {
+  private readonly logger = new Logger('Outbox');
+  private readonly path: string;
+  private entries: OutboxEntry[] = [];
+  private flushing?: Promise<void>;
+  private flushAgain = false;
+
+  constructor(
+    @Inject(DEVICE_CONFIG) config: DeviceConfig,
+    private readonly files: StateFileAdapter,
+    private readonly hive: HiveConnectionService,
+  ) {
+    this.path = join(config.stateDir, 'outbox.json');
+  }
+
+  onModuleInit(): void {
+    const stored = this.files.read<OutboxEntry[]>(this.path);
+    this.entries = Array.isArray(stored) ? stored.filter((e) => e && typeof e.key === 'string') : [];
+    if (this.entries.length) this.logger.log(`${this.entries.length} message(s) waiting from before the restart`);
+    this.hive.onAuthenticated(() => void this.flush());
+  }
+
+  get depth(): number {
+    return this.entries.length;
+  }
+
+  /** Queues the newest report of its kind and tries to deliver it. */
+  sendReport(event: ReportEvent, payload: unknown): Promise<void> {
+    return this.enqueue({ key: event, event, payload });
+  }
+
+  /** Queues a command result (kept until acknowledged) and tries to deliver it. */
+  sendResult(event: string, id: string, payload: unknown): Promise<void> {
+    return this.enqueue({ key: `result:${id}`, event, payload });
+  }
+
+  private enqueue(entry: OutboxEntry): Promise<void> {
+    const at = this.entries.findIndex((e) => e.key === entry.key);
+    if (at >= 0) this.entries.splice(at, 1);
+    this.entries.push(entry);
+    this.persist();
+    return this.flush();
+  }
+
+  /** Delivers in order; stops at the first message Hive does not acknowledge. */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = this.deliver().finally(() => {
+      this.flushing = undefined;
+      if (this.flushAgain) {
+        this.flushAgain = false;
+        void this.flush();
+      }
+    });
+    return this.flushing;
+  }
+
+  private async deliver(): Promise<void> {
+    while (this.entries.length && this.hive.authenticated) {
+      const entry = this.entries[0];
+      let response: unknown;
+      try {
+        response = await this.hive.request(entry.event, entry.payload);
+      } catch (err) {
+        if (!(err instanceof HiveUnavailableError)) throw err;
+        this.logger.debug(err.message);
+        return;
+      }
+      const ack = validatePayload(OkAckDto, response);
+      if (ack.ok && !ack.value.ok && ack.value.error?.code === ErrorCode.NOT_AUTHENTICATED) return;
+      if (!ack.ok || !ack.value.ok) {
+        // Hive refused the message itself; sending it again would be refused again and block the rest.
+        this.logger.error(`Hive refused ${entry.event}: ${JSON.stringify(ack.ok ? ack.value.error : ack.details)}`);
+      }
+      if (this.entries[0] === entry) this.entries.shift();
+      this.persist();
+    }
+  }
+
+  private persist(): void {
+    this.files.write(this.path, this.entries);
+  }
+}

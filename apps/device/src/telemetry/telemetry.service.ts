@@ -1,0 +1,88 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Events } from '@mosaic/protocol';
+import { AppInventoryService } from '../apps/app-inventory.service';
+import { Clock } from '../common/clock';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { DEVICE_VERSION } from '../device-version';
+import { HiveConnectionService } from '../hive/hive-connection.service';
+import { OutboxService } from '../hive/outbox.service';
+import { StorageService } from '../storage/storage.service';
+
+/** §4: a change is reported within 2 s; changes closer together are folded into one report. */
+export const CHANGE_REPORT_DELAY_MS = 1000;
+
+/**
+ * The periodic reports of §4 on their configured intervals, the immediate ones after each
+ * accepted handshake, and a prompt `report.apps` after a change.
+ */
+@Injectable()
+export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Telemetry');
+  private changeTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly hive: HiveConnectionService,
+    private readonly outbox: OutboxService,
+    private readonly apps: AppInventoryService,
+    private readonly storage: StorageService,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.every('report.apps', this.config.reportAppsIntervalS, () => this.reportApps());
+    this.every('report.volumes', this.config.reportVolumesIntervalS, () => this.reportVolumes());
+    if (this.config.autoUpdate) this.every('report.version', this.config.reportVersionIntervalS, () => this.reportVersion());
+    this.hive.onAuthenticated(() => {
+      void this.reportApps();
+      void this.reportVolumes();
+      if (this.config.autoUpdate) void this.reportVersion();
+    });
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.changeTimer);
+  }
+
+  /** Something changed: report within 2 s, once for a burst of changes. */
+  appsChanged(): void {
+    if (this.changeTimer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = undefined;
+      void this.reportApps();
+    }, CHANGE_REPORT_DELAY_MS);
+  }
+
+  async reportApps(): Promise<void> {
+    await this.report(Events.reportApps, async () => ({ at: this.now(), apps: await this.apps.apps() }));
+  }
+
+  async reportVolumes(): Promise<void> {
+    await this.report(Events.reportVolumes, async () => ({ at: this.now(), volumes: await this.storage.volumes() }));
+  }
+
+  async reportVersion(): Promise<void> {
+    await this.report(Events.reportVersion, async () => ({ at: this.now(), version: DEVICE_VERSION, autoUpdate: true }));
+  }
+
+  private async report(event: typeof Events.reportApps | typeof Events.reportVolumes | typeof Events.reportVersion, build: () => Promise<object>): Promise<void> {
+    let payload: object;
+    try {
+      payload = await build();
+    } catch (err) {
+      this.logger.warn(`cannot build ${event}: ${(err as Error).message}`);
+      return;
+    }
+    await this.outbox.sendReport(event, payload);
+  }
+
+  private every(name: string, seconds: number, task: () => Promise<void>): void {
+    this.scheduler.addInterval(name, setInterval(() => void task(), seconds * 1000));
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: sets up what the tests need (Docker engine, Compose v2, restic, test image,
+# node modules, a build), then runs every tier. Extra arguments go to Jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-test-env.sh
+bash scripts/install-deps.sh
+npm run --silent build
+exec npx jest --ci "$@"
