@@ -64,4 +64,13 @@ export class AppInventoryService {
     }
     return reports;
   }
+
+  /** One instance as the engine sees it, or undefined when it has no containers. */
+  async app(instance: string): Promise<AppReportDto | undefined> {
+    const containers = await this.engine.listContainers([`${COMPOSE_PROJECT_LABEL}=${projectName(instance)}`]);
+    if (containers.length === 0) return undefined;
+    const list = containers.map(toContainer).sort((a, b) => a.service.localeCompare(b.service));
+    const metadata = await this.files.readMetadata(instance);
+    return { instance, application: metadata?.application ?? UNKNOWN_APPLICATION, state: appStateOf(list), containers: list };
+  }
 }

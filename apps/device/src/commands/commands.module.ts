@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppsModule } from '../apps/apps.module';
 import { HiveModule } from '../hive/hive.module';
 import { SystemModule } from '../system/system.module';
 import { COMMAND_HANDLERS } from './command-handler';
@@ -6,14 +7,17 @@ import { CommandIntakeService } from './command-intake.service';
 import { CommandJournalService } from './command-journal.service';
 import { CommandRegistry } from './command-registry';
 import { DiskSpaceHandler } from './handlers/disk-space.handler';
+import { AppCommandHandler } from './handlers/app-command.handler';
 import { InfoHandler } from './handlers/info.handler';
+import { SchedulerStartHandler } from './handlers/scheduler-start.handler';
+import { SchedulerStopHandler } from './handlers/scheduler-stop.handler';
 
 /** Adding a command type: write its handler, then list it here. Nothing else can run. */
-const HANDLERS = [DiskSpaceHandler, InfoHandler];
+const HANDLERS = [SchedulerStartHandler, SchedulerStopHandler, DiskSpaceHandler, InfoHandler, AppCommandHandler];
 
 /** The whitelist of commands and their intake (validation, idempotency, BUSY, results). */
 @Module({
-  imports: [HiveModule, SystemModule],
+  imports: [HiveModule, SystemModule, AppsModule],
   providers: [
     ...HANDLERS,
     { provide: COMMAND_HANDLERS, useFactory: (...handlers: unknown[]) => handlers, inject: HANDLERS },

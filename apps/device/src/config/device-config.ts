@@ -24,6 +24,15 @@ export interface DeviceConfig {
   hiveAckTimeoutS: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'text' | 'json';
+  /**
+   * Argon2 S2K parameters for the private keys. Always RFC 9106's second recommendation from the
+   * environment; smaller ones only when a test builds the config itself.
+   */
+  argon2: { passes: number; parallelism: number; memoryExponent: number };
+  /** Applications exempt from the policy (ALLOW_PRIVILEGED_APPS). */
+  allowPrivilegedApps: string[];
+  /** Capabilities an app may add (ALLOWED_CAPS). */
+  allowedCaps: string[];
 }
 
 export const DEVICE_CONFIG = Symbol('DEVICE_CONFIG');

@@ -68,6 +68,14 @@ const parse = {
     if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(value)) throw new BadSetting(`must be a plain driver name, got "${value}"`);
     return value;
   },
+  list(item: RegExp, what: string) {
+    return (value: string): string[] => {
+      const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+      const bad = items.filter((v) => !item.test(v));
+      if (bad.length) throw new BadSetting(`must be a comma-separated list of ${what}; bad: ${bad.join(', ')}`);
+      return items;
+    };
+  },
   printable(max: number) {
     return (value: string): string => {
       if (value.length > max || !/^[\x20-\x7e]+$/.test(value)) {
@@ -145,6 +153,9 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     hiveAckTimeoutS: setting('HIVE_ACK_TIMEOUT_S', '10', seconds(1, 600)),
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
+    argon2: { passes: 3, parallelism: 4, memoryExponent: 16 },
+    allowPrivilegedApps: setting('ALLOW_PRIVILEGED_APPS', ',', parse.list(/^[a-z0-9][a-z0-9-]{0,62}$/, 'application names')),
+    allowedCaps: setting('ALLOWED_CAPS', 'NET_ADMIN,NET_BIND_SERVICE', parse.list(/^[A-Z][A-Z0-9_]{1,31}$/, 'capability names such as NET_ADMIN')),
   };
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }

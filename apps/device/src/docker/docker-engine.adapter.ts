@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Dockerode from 'dockerode';
+import { Writable } from 'node:stream';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 
 export interface EngineContainer {
@@ -16,6 +17,47 @@ export function dockerConnection(dockerHost: string): Dockerode.DockerOptions {
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
   return { host: url.hostname, port: Number(url.port), protocol: 'http' };
+}
+
+export interface ExecOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  timedOut: boolean;
+}
+
+/** An engine event about a container, reduced to what the device uses. */
+export interface EngineEvent {
+  action: string;
+  containerId: string;
+  labels: Record<string, string>;
+}
+
+/** Keeps the first `limit` bytes written to it and notes whether more came. */
+class CappedBuffer extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    const room = this.limit - this.size;
+    if (chunk.length > room) this.truncated = true;
+    if (room > 0) {
+      const part = chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.size += part.length;
+    }
+    done();
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
 }
 
 function healthFromStatus(status: string | undefined): string | undefined {
@@ -48,5 +90,90 @@ export class DockerEngineAdapter {
       health: healthFromStatus(c.Status),
       labels: c.Labels ?? {},
     }));
+  }
+
+  /** Creates a volume unless one of that name exists; returns its driver. */
+  async ensureVolume(name: string, driver: string, labels: Record<string, string>): Promise<string> {
+    try {
+      const existing = await this.docker.getVolume(name).inspect();
+      return existing.Driver;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+    const created = await this.docker.createVolume({ Name: name, Driver: driver, Labels: labels });
+    return (created as unknown as { Driver?: string }).Driver ?? driver;
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }
+
+  /**
+   * Follows the engine's container events for containers carrying `label`. Returns a function
+   * that stops following; `ended` is called when the stream ends or fails.
+   */
+  async watchContainers(label: string, onEvent: (event: EngineEvent) => void, ended: (err?: Error) => void): Promise<() => void> {
+    const stream = (await this.docker.getEvents({ filters: { type: ['container'], label: [label] } })) as NodeJS.ReadableStream & { destroy(): void };
+    let rest = '';
+    stream.on('data', (chunk: Buffer) => {
+      rest += chunk.toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        try {
+          const e = JSON.parse(line) as { Action?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+          onEvent({ action: e.Action ?? '', containerId: e.Actor?.ID ?? e.id ?? '', labels: e.Actor?.Attributes ?? {} });
+        } catch {
+          // A line the engine cut in half; the next report corrects anything missed.
+        }
+      }
+    });
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      ended(err);
+    };
+    stream.on('end', () => finish());
+    stream.on('error', (err: Error) => finish(err));
+    return () => {
+      done = true;
+      stream.destroy();
+    };
+  }
+
+  /** Runs argv in a container without a shell; output is cut at `maxBytes` per stream. */
+  async exec(containerId: string, argv: string[], timeoutMs: number, maxBytes: number): Promise<ExecOutcome> {
+    const exec = await this.docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const stdout = new CappedBuffer(maxBytes);
+    const stderr = new CappedBuffer(maxBytes);
+    this.docker.modem.demuxStream(stream, stdout, stderr);
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve(true);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', done);
+    });
+    const inspected = await exec.inspect();
+    return {
+      exitCode: timedOut ? 124 : (inspected.ExitCode ?? -1),
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      truncated: stdout.truncated || stderr.truncated,
+      timedOut,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Events } from '@mosaic/protocol';
+import { AppEventsService } from '../apps/app-events.service';
 import { AppInventoryService } from '../apps/app-inventory.service';
 import { Clock } from '../common/clock';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
@@ -27,6 +28,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     private readonly hive: HiveConnectionService,
     private readonly outbox: OutboxService,
     private readonly apps: AppInventoryService,
+    private readonly appEvents: AppEventsService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
   ) {}
@@ -35,6 +37,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     this.every('report.apps', this.config.reportAppsIntervalS, () => this.reportApps());
     this.every('report.volumes', this.config.reportVolumesIntervalS, () => this.reportVolumes());
     if (this.config.autoUpdate) this.every('report.version', this.config.reportVersionIntervalS, () => this.reportVersion());
+    this.appEvents.onChange(() => this.appsChanged());
     this.hive.onAuthenticated(() => {
       void this.reportApps();
       void this.reportVolumes();

@@ -1,0 +1,116 @@
+import { posix } from 'node:path';
+import { PolicyViolation } from './compose-policy';
+
+/** An app command as declared in `x-mosaic.commands` (§2.3), checked when the app starts. */
+export interface AppCommandSpec {
+  service: string;
+  argv: string[];
+  /** Argument name → the anchored pattern its value must match. */
+  args: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+export const DEFAULT_ARG_PATTERN = '^[A-Za-z0-9._@-]{1,128}$';
+export const DEFAULT_TIMEOUT_S = 60;
+export const MAX_TIMEOUT_S = 3600;
+const PLACEHOLDER = /^\{\{([A-Za-z_][A-Za-z0-9_]{0,63})\}\}$/;
+const COMMAND_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+/** argv[0] values that would run a shell or an arbitrary program by another name. */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'csh', 'tcsh', 'fish', 'busybox', 'env', 'su', 'sudo', 'xargs', 'nsenter', 'chroot']);
+
+export function placeholderOf(element: string): string | undefined {
+  return PLACEHOLDER.exec(element)?.[1];
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Reads and checks `x-mosaic.commands` of a normalised project. Returns the commands, or the
+ * reasons the declaration is refused.
+ */
+export function parseAppCommands(
+  extension: unknown,
+  services: string[],
+): { commands: Record<string, AppCommandSpec>; violations: PolicyViolation[] } {
+  const commands: Record<string, AppCommandSpec> = {};
+  const violations: PolicyViolation[] = [];
+  if (extension === undefined) return { commands, violations };
+  const declared = (extension as Json | null)?.commands;
+  if (declared === undefined) return { commands, violations };
+  if (!declared || typeof declared !== 'object' || Array.isArray(declared)) {
+    return { commands, violations: [{ rule: 'x-mosaic', message: 'x-mosaic.commands must be a map of commands' }] };
+  }
+  for (const [name, raw] of Object.entries(declared as Json)) {
+    const bad = (message: string) => violations.push({ rule: 'x-mosaic', message: `command "${name}": ${message}` });
+    if (!COMMAND_NAME.test(name)) {
+      bad('its name must match ^[a-z0-9][a-z0-9_.-]{0,63}$');
+      continue;
+    }
+    const spec = (raw ?? {}) as Json;
+    const unknown = Object.keys(spec).filter((k) => !['service', 'argv', 'args', 'timeoutSeconds'].includes(k));
+    if (unknown.length) bad(`unknown fields ${unknown.join(', ')}`);
+    if (typeof spec.service !== 'string' || !services.includes(spec.service)) {
+      bad(`service must name one of the app's services (${services.join(', ')})`);
+    }
+    const argv = spec.argv;
+    if (!Array.isArray(argv) || argv.length === 0 || argv.length > 64 || !argv.every((a) => typeof a === 'string' && a.length <= 4096)) {
+      bad('argv must be a non-empty list of at most 64 strings');
+      continue;
+    }
+    if (placeholderOf(argv[0]) !== undefined) bad('argv[0] may not be a placeholder');
+    if (SHELLS.has(posix.basename(argv[0]))) bad(`argv[0] "${argv[0]}" is a shell; app commands run a program directly`);
+    for (const element of argv) {
+      if (element.includes('{{') && placeholderOf(element) === undefined) bad(`"${element}" mixes a placeholder with text; a placeholder is a whole argument`);
+    }
+    const placeholders = argv.slice(1).map(placeholderOf).filter((p): p is string => p !== undefined);
+    const declaredArgs = (spec.args ?? {}) as Json;
+    if (typeof declaredArgs !== 'object' || Array.isArray(declaredArgs)) bad('args must be a map');
+    const args: Record<string, string> = {};
+    for (const placeholder of placeholders) {
+      const pattern = (declaredArgs[placeholder] as Json | undefined)?.pattern ?? DEFAULT_ARG_PATTERN;
+      if (typeof pattern !== 'string' || pattern.length > 512) {
+        bad(`the pattern of "${placeholder}" must be a string of at most 512 characters`);
+        continue;
+      }
+      try {
+        new RegExp(pattern);
+      } catch {
+        bad(`the pattern of "${placeholder}" is not a valid regular expression`);
+        continue;
+      }
+      args[placeholder] = pattern;
+    }
+    const extra = Object.keys(declaredArgs).filter((a) => !placeholders.includes(a));
+    if (extra.length) bad(`args ${extra.join(', ')} have no placeholder in argv`);
+    const timeout = spec.timeoutSeconds ?? DEFAULT_TIMEOUT_S;
+    if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 1 || timeout > MAX_TIMEOUT_S) {
+      bad(`timeoutSeconds must be a whole number from 1 to ${MAX_TIMEOUT_S}`);
+    }
+    commands[name] = { service: String(spec.service), argv: argv as string[], args, timeoutSeconds: Number(timeout) };
+  }
+  return { commands: violations.length ? {} : commands, violations };
+}
+
+/**
+ * The argv of a run: every placeholder replaced by its value as one whole element. Returns the
+ * per-argument problems instead when an argument is missing, extra, or does not match.
+ */
+export function bindAppCommand(
+  spec: AppCommandSpec,
+  given: Record<string, string>,
+): { argv: string[] } | { problems: { field: string; problems: string[] }[] } {
+  const problems: { field: string; problems: string[] }[] = [];
+  for (const name of Object.keys(spec.args)) {
+    const value = given[name];
+    if (value === undefined) problems.push({ field: `params.args.${name}`, problems: ['is required'] });
+    // The declared pattern must match the whole value, whether or not its author anchored it.
+    else if (!new RegExp(`^(?:${spec.args[name]})$`).test(value)) {
+      problems.push({ field: `params.args.${name}`, problems: [`must match ${spec.args[name]}`] });
+    }
+  }
+  for (const name of Object.keys(given)) {
+    if (!(name in spec.args)) problems.push({ field: `params.args.${name}`, problems: ['is not an argument of this command'] });
+  }
+  if (problems.length) return { problems };
+  return { argv: spec.argv.map((element) => { const p = placeholderOf(element); return p === undefined ? element : given[p]; }) };
+}

@@ -1,0 +1,273 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { parse as parseYaml } from 'yaml';
+import {
+  AppCommandResultDto,
+  AppCommandRunParamsDto,
+  ErrorCode,
+  ProtocolException,
+  SchedulerStartParamsDto,
+  SchedulerStopParamsDto,
+  StartResultDto,
+  StopResultDto,
+} from '@mosaic/protocol';
+import { Clock } from '../common/clock';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { ComposeCliAdapter, ComposeError, ComposeProject } from '../docker/compose-cli.adapter';
+import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { KeystoreService } from '../keystore/keystore.service';
+import { StorageService } from '../storage/storage.service';
+import { appVolumeName, linkVolumeName } from '../storage/volume-names';
+import { bindAppCommand, parseAppCommands } from './app-commands';
+import { AppEventsService } from './app-events.service';
+import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
+import { AppInventoryService, projectName } from './app-inventory.service';
+import { PolicyViolation, checkComposePolicy, checkTemplateInputs } from './compose-policy';
+import { toolVariableProblems } from './variable-rules';
+
+/** Progress reports of a start, for `command.progress`. */
+export type Progress = (stage: string, percent?: number, message?: string) => void;
+
+export const APP_OUTPUT_LIMIT = 64 * 1024;
+const UP_TIMEOUT_MS = 15 * 60_000;
+const STOP_TIMEOUT_MS = 5 * 60_000;
+
+/** The lifecycle of an app instance: start, stop, app commands, and bringing apps back at boot. */
+@Injectable()
+export class AppLifecycleService {
+  private readonly logger = new Logger('Apps');
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly files: AppFilesAdapter,
+    private readonly compose: ComposeCliAdapter,
+    private readonly engine: DockerEngineAdapter,
+    private readonly inventory: AppInventoryService,
+    private readonly keystore: KeystoreService,
+    private readonly storage: StorageService,
+    private readonly events: AppEventsService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** §2.1, in order: keys → volumes → files → compose config → policy → compose up. */
+  async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
+    const { instance } = params;
+    const current = await this.inventory.app(instance);
+    if (current && current.state === 'running' && (await this.files.exists(instance))) {
+      return { instance, state: 'running', containers: current.containers };
+    }
+    const badVariables = toolVariableProblems(params.variables);
+    if (badVariables.length) throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'Some variables may not be set by an app.', badVariables);
+    const template = this.parseTemplate(params.compose);
+    this.refuseIf(checkTemplateInputs(template));
+
+    progress('keys', 10);
+    await this.keystore.keysFor(instance, { failover: params.failover });
+    progress('volumes', 30);
+    const volumes = await this.storage.prepareVolumes(instance);
+
+    const wasKnown = await this.files.exists(instance);
+    const variables = this.variablesOf(params);
+    const metadata: AppMetadata = {
+      instance,
+      application: params.application,
+      desired: 'stopped',
+      commands: {},
+      links: Object.fromEntries(Object.entries(params.links).map(([name, link]) => [name, { domain: link.domain }])),
+      updatedAt: this.clock.now().toISOString(),
+    };
+    await this.files.write(instance, { compose: params.compose, variables, metadata });
+    const project = this.project(instance, variables);
+    try {
+      progress('policy', 50);
+      const normalised = await this.normalise(project);
+      const exempt = this.config.allowPrivilegedApps.includes(params.application.name);
+      const violations = exempt ? [] : await this.policyViolations(instance, normalised, volumes);
+      if (exempt) this.logger.warn(`${params.application.name} is exempt from the policy (ALLOW_PRIVILEGED_APPS)`);
+      const services = Object.keys((normalised.services ?? {}) as object);
+      const declared = parseAppCommands(normalised['x-mosaic'], services);
+      this.refuseIf([...violations, ...declared.violations]);
+      metadata.commands = declared.commands;
+    } catch (err) {
+      if (!wasKnown) await this.files.remove(instance);
+      throw err;
+    }
+
+    progress('starting', 70);
+    try {
+      await this.compose.up(project, UP_TIMEOUT_MS);
+    } catch (err) {
+      throw this.dockerError(`Compose could not start ${instance}`, err);
+    } finally {
+      this.events.changed(instance);
+    }
+    metadata.desired = 'running';
+    metadata.updatedAt = this.clock.now().toISOString();
+    await this.files.writeMetadata(metadata);
+    const app = await this.inventory.app(instance);
+    this.logger.log(`started ${params.application.name} ${instance}`);
+    return { instance, state: 'running', containers: app?.containers ?? [] };
+  }
+
+  /** `compose stop` (or `down` without volumes when removing), then the volumes' final state. */
+  async stop(params: SchedulerStopParamsDto): Promise<StopResultDto> {
+    const { instance } = params;
+    const metadata = await this.known(instance);
+    const project = this.project(instance, await this.files.readVariables(instance));
+    try {
+      if (params.remove) await this.compose.down(project, STOP_TIMEOUT_MS);
+      else await this.compose.stop(project, STOP_TIMEOUT_MS);
+    } catch (err) {
+      throw this.dockerError(`Compose could not stop ${instance}`, err);
+    } finally {
+      this.events.changed(instance);
+    }
+    const volumes = await this.storage.afterStop(instance);
+    if (params.remove) {
+      await this.files.remove(instance);
+      this.keystore.forget(instance);
+      this.logger.log(`removed ${instance} (its volumes are kept)`);
+    } else {
+      await this.files.writeMetadata({ ...metadata, desired: 'stopped', updatedAt: this.clock.now().toISOString() });
+      this.logger.log(`stopped ${instance}`);
+    }
+    return { instance, state: 'stopped', volumes };
+  }
+
+  /** §2.3: a declared command, its arguments bound as whole argv elements, run without a shell. */
+  async runCommand(params: AppCommandRunParamsDto): Promise<AppCommandResultDto> {
+    const metadata = await this.known(params.instance);
+    const spec = metadata.commands[params.command];
+    if (!spec) {
+      const names = Object.keys(metadata.commands);
+      throw new ProtocolException(ErrorCode.UNKNOWN_APP_COMMAND, `The app declares no command "${params.command}"${names.length ? ` (it has: ${names.join(', ')})` : ''}.`);
+    }
+    const bound = bindAppCommand(spec, params.args ?? {});
+    if ('problems' in bound) throw new ProtocolException(ErrorCode.INVALID_PARAMS, `The arguments of "${params.command}" are invalid.`, bound.problems);
+    const app = await this.inventory.app(params.instance);
+    const container = app?.containers.find((c) => c.service === spec.service && c.state === 'running');
+    if (!container) throw new ProtocolException(ErrorCode.NOT_RUNNING, `Service ${spec.service} of ${params.instance} is not running.`);
+    try {
+      const outcome = await this.engine.exec(container.containerId, bound.argv, spec.timeoutSeconds * 1000, APP_OUTPUT_LIMIT);
+      const stderr = outcome.timedOut ? `${outcome.stderr}\n[mosaic] timed out after ${spec.timeoutSeconds} s` : outcome.stderr;
+      return { exitCode: outcome.exitCode, stdout: outcome.stdout, stderr, truncated: outcome.truncated };
+    } catch (err) {
+      throw this.dockerError(`Cannot run "${params.command}"`, err);
+    }
+  }
+
+  /** Boot: every app that should run and does not is brought up again. */
+  async reconcile(): Promise<string[]> {
+    const restarted: string[] = [];
+    for (const instance of await this.files.instances()) {
+      const metadata = await this.files.readMetadata(instance);
+      if (metadata?.desired !== 'running') continue;
+      const app = await this.inventory.app(instance);
+      if (app?.state === 'running') continue;
+      try {
+        await this.storage.prepareVolumes(instance);
+        await this.compose.up(this.project(instance, await this.files.readVariables(instance)), UP_TIMEOUT_MS);
+        restarted.push(instance);
+        this.logger.log(`brought ${metadata.application.name} ${instance} back up`);
+      } catch (err) {
+        this.logger.error(`cannot bring ${instance} back up: ${(err as Error).message}`);
+      } finally {
+        this.events.changed(instance);
+      }
+    }
+    return restarted;
+  }
+
+  private async known(instance: string): Promise<AppMetadata> {
+    const metadata = await this.files.readMetadata(instance);
+    if (!metadata) throw new ProtocolException(ErrorCode.NOT_FOUND, `This device does not know instance ${instance}.`);
+    return metadata;
+  }
+
+  private parseTemplate(compose: string): Record<string, unknown> {
+    let doc: unknown;
+    try {
+      doc = parseYaml(compose, { maxAliasCount: 100, uniqueKeys: true });
+    } catch (err) {
+      throw new ProtocolException(ErrorCode.COMPOSE_INVALID, `The compose template is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new ProtocolException(ErrorCode.COMPOSE_INVALID, 'The compose template must be a YAML mapping with services.');
+    }
+    return doc as Record<string, unknown>;
+  }
+
+  private async normalise(project: ComposeProject): Promise<Record<string, unknown>> {
+    try {
+      return await this.compose.config(project);
+    } catch (err) {
+      const detail = err instanceof ComposeError ? err.stderr.trim().split('\n').slice(-3).join(' ') : (err as Error).message;
+      throw new ProtocolException(ErrorCode.COMPOSE_INVALID, `Compose refused the template: ${detail}`);
+    }
+  }
+
+  private async policyViolations(instance: string, normalised: Record<string, unknown>, volumes: string[]): Promise<PolicyViolation[]> {
+    const dir = this.files.dir(instance);
+    const hostPaths = new Map<string, string>();
+    // The policy is a pure function; symlinks on disk are resolved for it beforehand.
+    for (const path of collectHostPaths(normalised)) hostPaths.set(path, await this.files.realPath(path));
+    return checkComposePolicy(normalised, {
+      instanceDir: await this.files.realPath(dir),
+      allowedCaps: this.config.allowedCaps,
+      deviceVolumes: volumes,
+      realPath: (path) => hostPaths.get(path) ?? path,
+    });
+  }
+
+  private refuseIf(violations: PolicyViolation[]): void {
+    if (violations.length) {
+      throw new ProtocolException(ErrorCode.POLICY_VIOLATION, `The app asks for ${violations.length} thing(s) the device does not allow.`, violations);
+    }
+  }
+
+  private variablesOf(params: SchedulerStartParamsDto): Record<string, string> {
+    const own: Record<string, string> = {
+      APP_INSTANCE: params.instance,
+      APP_VOLUME_NAME: appVolumeName(params.instance),
+      LINK_VOLUME_NAME: linkVolumeName(params.instance),
+    };
+    for (const [name, link] of Object.entries(params.links)) {
+      own[`LINK_DOMAIN_${name.toUpperCase()}`] = link.domain;
+      own[`LINK_TOKEN_${name.toUpperCase()}`] = link.token;
+    }
+    // The device's own variables always win (§2.1).
+    return { ...params.variables, ...own };
+  }
+
+  private project(instance: string, variables: Record<string, string>): ComposeProject {
+    return { name: projectName(instance), directory: this.files.dir(instance), file: this.files.composeFile(instance), variables };
+  }
+
+  private dockerError(what: string, err: unknown): ProtocolException {
+    if (err instanceof ProtocolException) return err;
+    const detail = err instanceof ComposeError ? err.message : (err as Error).message;
+    return new ProtocolException(ErrorCode.DOCKER_ERROR, `${what}: ${detail}`);
+  }
+}
+
+/** Every host path a normalised project names: bind sources, volume devices, config/secret files. */
+function collectHostPaths(project: Record<string, unknown>): string[] {
+  const paths: string[] = [];
+  const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  for (const service of Object.values(obj(project.services))) {
+    for (const mount of Array.isArray(obj(service).volumes) ? (obj(service).volumes as unknown[]) : []) {
+      const m = obj(mount);
+      if (m.type === 'bind' && typeof m.source === 'string') paths.push(m.source);
+    }
+  }
+  for (const volume of Object.values(obj(project.volumes))) {
+    const device = obj(obj(volume).driver_opts).device;
+    if (typeof device === 'string' && device.startsWith('/')) paths.push(device);
+  }
+  for (const section of ['configs', 'secrets']) {
+    for (const item of Object.values(obj(project[section]))) {
+      const file = obj(item).file;
+      if (typeof file === 'string') paths.push(file);
+    }
+  }
+  return paths;
+}

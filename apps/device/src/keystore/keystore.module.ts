@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { HiveModule } from '../hive/hive.module';
+import { KeyCryptoAdapter } from './key-crypto.adapter';
+import { KeystoreService } from './keystore.service';
+
+/** The two key pairs of each instance, protected by the passphrase and kept in Hive. */
+@Module({ imports: [HiveModule], providers: [KeyCryptoAdapter, KeystoreService], exports: [KeystoreService] })
+export class KeystoreModule {}

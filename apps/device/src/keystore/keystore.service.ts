@@ -1,0 +1,149 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  ErrorCode,
+  Events,
+  KeyRecordDto,
+  KeyRole,
+  KeysPutDto,
+  OkAckDto,
+  ProtocolException,
+  validatePayload,
+} from '@mosaic/protocol';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { Secret } from '../config/secret';
+import { HiveConnectionService, HiveUnavailableError } from '../hive/hive-connection.service';
+import { KeyCryptoAdapter, WrongPassphraseError } from './key-crypto.adapter';
+
+export interface InstanceKey {
+  role: KeyRole;
+  fingerprint: string;
+  publicKey: string;
+  encryptedPrivateKey: string;
+  /** The unprotected key, in memory only. */
+  privateKey: Secret;
+}
+
+export type InstanceKeys = Record<KeyRole, InstanceKey>;
+
+const ROLES: KeyRole[] = ['app', 'link'];
+
+/**
+ * §3: the two key pairs of each instance. New keys are protected with the passphrase and stored
+ * in Hive; existing ones are fetched from Hive and opened. Plain keys never leave this process.
+ */
+@Injectable()
+export class KeystoreService {
+  private readonly logger = new Logger('Keystore');
+  private readonly cache = new Map<string, InstanceKeys>();
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly crypto: KeyCryptoAdapter,
+    private readonly hive: HiveConnectionService,
+  ) {}
+
+  /** The keys an instance already has here, if any (no Hive round trip). */
+  cached(instance: string): InstanceKeys | undefined {
+    return this.cache.get(instance);
+  }
+
+  /**
+   * The instance's keys: from memory, else from Hive, else (not on failover) new ones.
+   * A failover never generates keys: without keys in Hive it fails with KEYS_MISSING.
+   */
+  async keysFor(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
+    const known = this.cache.get(instance);
+    if (known) return known;
+    const stored = await this.fetch(instance);
+    let keys: InstanceKeys;
+    if (stored) keys = await this.open(instance, stored);
+    else if (options.failover) {
+      throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive has no keys for instance ${instance}; a failover cannot create new ones.`);
+    } else keys = await this.create(instance);
+    this.cache.set(instance, keys);
+    return keys;
+  }
+
+  forget(instance: string): void {
+    this.cache.delete(instance);
+  }
+
+  private async fetch(instance: string): Promise<KeyRecordDto[] | undefined> {
+    const response = (await this.ask(Events.keysGet, { instance })) as { ok?: unknown; keys?: unknown; error?: { code?: unknown } };
+    if (response?.ok === false && response.error?.code === ErrorCode.NOT_FOUND) return undefined;
+    if (response?.ok !== true || !Array.isArray(response.keys)) {
+      throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive answered keys.get with ${JSON.stringify(response).slice(0, 200)}.`);
+    }
+    const records: KeyRecordDto[] = [];
+    for (const item of response.keys) {
+      const checked = validatePayload(KeyRecordDto, item);
+      if (!checked.ok) throw new ProtocolException(ErrorCode.KEYS_MISSING, 'Hive returned a malformed key.', checked.details);
+      records.push(checked.value);
+    }
+    if (!ROLES.every((role) => records.some((r) => r.role === role))) {
+      throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive does not hold both keys (app, link) of instance ${instance}.`);
+    }
+    return records;
+  }
+
+  private async open(instance: string, records: KeyRecordDto[]): Promise<InstanceKeys> {
+    const opened = await Promise.all(
+      ROLES.map(async (role): Promise<InstanceKey> => {
+        const record = records.find((r) => r.role === role) as KeyRecordDto;
+        let privateKey: string;
+        try {
+          privateKey = await this.crypto.unprotect(record.encryptedPrivateKey, this.config.passphrase.reveal());
+        } catch (err) {
+          if (err instanceof WrongPassphraseError) {
+            throw new ProtocolException(ErrorCode.PASSPHRASE_MISMATCH, `The ${role} key of instance ${instance} does not open with this device's passphrase.`);
+          }
+          throw err;
+        }
+        // The key must be the one Hive says it is, or replica ownership could be confused.
+        if ((await this.crypto.fingerprintOf(privateKey)) !== record.fingerprint) {
+          throw new ProtocolException(ErrorCode.KEYS_MISSING, `The ${role} key of instance ${instance} does not match its fingerprint.`);
+        }
+        return { ...record, role, privateKey: new Secret(privateKey) };
+      }),
+    );
+    this.logger.log(`opened the keys of instance ${instance}`);
+    return { app: opened[0], link: opened[1] };
+  }
+
+  private async create(instance: string): Promise<InstanceKeys> {
+    const made = await Promise.all(
+      ROLES.map(async (role): Promise<InstanceKey> => {
+        const key = await this.crypto.generate(`mosaic ${role} ${instance}`);
+        const encryptedPrivateKey = await this.crypto.protect(key.privateKey, this.config.passphrase.reveal(), this.config.argon2);
+        return { role, fingerprint: key.fingerprint, publicKey: key.publicKey, encryptedPrivateKey, privateKey: new Secret(key.privateKey) };
+      }),
+    );
+    const put: KeysPutDto = {
+      instance,
+      keys: made.map(({ role, fingerprint, publicKey, encryptedPrivateKey }) => ({ role, fingerprint, publicKey, encryptedPrivateKey })),
+    };
+    const ack = validatePayload(OkAckDto, await this.ask(Events.keysPut, put));
+    if (!ack.ok || !ack.value.ok) {
+      const code = ack.ok ? ack.value.error?.code : undefined;
+      if (code === ErrorCode.KEYS_EXIST) {
+        // Another device stored keys for this instance in the meantime: use those.
+        const stored = await this.fetch(instance);
+        if (stored) return this.open(instance, stored);
+      }
+      throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive did not store the new keys of instance ${instance} (${code ?? 'malformed answer'}).`);
+    }
+    this.logger.log(`created and stored the keys of instance ${instance}`);
+    return { app: made[0], link: made[1] };
+  }
+
+  private async ask(event: string, payload: unknown): Promise<unknown> {
+    try {
+      return await this.hive.request(event, payload);
+    } catch (err) {
+      if (err instanceof HiveUnavailableError) {
+        throw new ProtocolException(ErrorCode.KEYS_MISSING, `The keys of an instance need Hive, which is not reachable: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+}
