@@ -91,10 +91,7 @@ export class CommandIntakeService implements OnModuleInit {
 
     this.journal.begin(id, type);
     if (lock !== undefined) this.busy.add(lock);
-    const run = this.run(handler, id, checked.value).finally(() => {
-      if (lock !== undefined) this.busy.delete(lock);
-      this.running.delete(run);
-    });
+    const run = this.run(handler, id, checked.value, lock).finally(() => this.running.delete(run));
     this.running.add(run);
     this.logger.log(`accepted ${type} ${id}`);
     return { id, accepted: true };
@@ -116,7 +113,7 @@ export class CommandIntakeService implements OnModuleInit {
     return undefined;
   }
 
-  private async run(handler: CommandHandler, id: string, params: object): Promise<void> {
+  private async run(handler: CommandHandler, id: string, params: object, lock: string | undefined): Promise<void> {
     const context: CommandContext = {
       id,
       progress: (stage, percent, message) =>
@@ -134,6 +131,9 @@ export class CommandIntakeService implements OnModuleInit {
       if (error.code === ErrorCode.INTERNAL) this.logger.error(`${handler.type} ${id} failed unexpectedly`, (err as Error).stack);
       else this.logger.warn(`${handler.type} ${id} failed: ${error.code} ${error.message}`);
       stored = { id, type: handler.type, ok: false, error, finishedAt: this.clock.now().toISOString() };
+    } finally {
+      // The instance is free as soon as the work is done, before Hive hears of it.
+      if (lock !== undefined) this.busy.delete(lock);
     }
     this.journal.finish(stored);
     await this.outbox.sendResult(Events.commandResult, id, stored);

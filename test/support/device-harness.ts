@@ -1,0 +1,141 @@
+import { Test, TestingModule } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, Events } from '@mosaic/protocol';
+import { CommandIntakeService } from '../../apps/device/src/commands/command-intake.service';
+import { DeviceConfig } from '../../apps/device/src/config/device-config';
+import { Secret } from '../../apps/device/src/config/secret';
+import { DeviceModule } from '../../apps/device/src/device.module';
+import { HiveConnectionService } from '../../apps/device/src/hive/hive-connection.service';
+
+/** Small Argon2 parameters, allowed only because a test builds this config itself. */
+export const TEST_ARGON2 = { passes: 1, parallelism: 1, memoryExponent: 10 };
+
+export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> = {}): DeviceConfig {
+  return {
+    hiveUrl: 'http://127.0.0.1:9',
+    deviceToken: new Secret('test-token'),
+    passphrase: new Secret('correct horse battery staple'),
+    deviceName: 'test-device',
+    appsDir: join(root, 'apps'),
+    stateDir: join(root, 'state'),
+    volumesDir: join(root, 'volumes'),
+    dockerHost: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+    dockerCli: 'docker',
+    storageDriver: 'mosaic',
+    storagePluginSocket: join(root, 'storage.sock'),
+    storagePluginMode: 'external',
+    autoUpdate: false,
+    commandMaxAgeS: 300,
+    reportAppsIntervalS: 3600,
+    reportVolumesIntervalS: 3600,
+    reportVersionIntervalS: 3600,
+    hiveAckTimeoutS: 5,
+    logLevel: 'warn',
+    logFormat: 'text',
+    argon2: TEST_ARGON2,
+    allowPrivilegedApps: [],
+    allowedCaps: ['NET_ADMIN', 'NET_BIND_SERVICE'],
+    ...overrides,
+  };
+}
+
+interface Emitted {
+  event: string;
+  payload: any;
+}
+
+/**
+ * Stands in for the Hive connection in integration tests of the device's own modules: it keeps
+ * keys like Hive does and records every emitted event. Only what HiveConnectionService offers.
+ */
+export class RecordingHive {
+  readonly emitted: Emitted[] = [];
+  readonly keys = new Map<string, unknown[]>();
+  authenticated = true;
+  private commandListener?: (payload: unknown) => unknown;
+  private readonly waiters: Array<{ test: (e: Emitted) => boolean; resolve: (e: Emitted) => void }> = [];
+
+  onAuthenticated(): void {}
+
+  setCommandListener(listener: (payload: unknown) => unknown): void {
+    this.commandListener = listener;
+  }
+
+  send(payload: unknown): unknown {
+    if (!this.commandListener) throw new Error('no command listener registered');
+    return this.commandListener(payload);
+  }
+
+  async request(event: string, payload: any): Promise<unknown> {
+    const entry = { event, payload };
+    this.emitted.push(entry);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(entry)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(entry);
+      }
+    }
+    if (event === Events.keysPut) {
+      if (this.keys.has(payload.instance)) return { ok: false, error: { code: ErrorCode.KEYS_EXIST, message: 'exists' } };
+      this.keys.set(payload.instance, payload.keys);
+      return { ok: true };
+    }
+    if (event === Events.keysGet) {
+      const keys = this.keys.get(payload.instance);
+      return keys ? { ok: true, keys } : { ok: false, error: { code: ErrorCode.NOT_FOUND, message: 'no keys' } };
+    }
+    return { ok: true };
+  }
+
+  /** The next emitted event that passes `test`, including one already emitted since `from`. */
+  next(test: (e: Emitted) => boolean, from = 0): Promise<Emitted> {
+    const seen = this.emitted.slice(from).find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+}
+
+export interface RunningDevice {
+  module: TestingModule;
+  hive: RecordingHive;
+  config: DeviceConfig;
+  /** Sends a command as Hive would and resolves with its ack and its command.result. */
+  command(type: string, params: object): Promise<{ ack: any; result: any }>;
+  close(): Promise<void>;
+}
+
+/** A real Device in-process (real engine, compose, files) behind a RecordingHive. */
+export async function startDevice(config: DeviceConfig, hive = new RecordingHive()): Promise<RunningDevice> {
+  const module = await Test.createTestingModule({ imports: [DeviceModule.forRoot(config)] })
+    .overrideProvider(HiveConnectionService)
+    .useValue(hive)
+    .compile();
+  module.useLogger(['error', 'warn']);
+  await module.init();
+  const intake = module.get(CommandIntakeService);
+  return {
+    module,
+    hive,
+    config,
+    async command(type, params) {
+      const id = randomUUID();
+      const from = hive.emitted.length;
+      const ack = hive.send({ id, type, issuedAt: new Date().toISOString(), params }) as any;
+      if (!ack.accepted || ack.duplicate) return { ack, result: undefined };
+      const result = await hive.next((e) => e.event === Events.commandResult && e.payload.id === id, from);
+      return { ack, result: result.payload };
+    },
+    async close() {
+      await intake.idle();
+      await module.close();
+    },
+  };
+}
+
+export function tempRoot(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `mosaic-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
