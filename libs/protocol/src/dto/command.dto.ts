@@ -40,12 +40,12 @@ export class CommandAckDto {
 
   @IsOptionalNotNull()
   @Equals(true)
-  @IsAbsentUnless((o: CommandAckDto) => o.accepted === true, 'accepted is true')
+  @IsAbsentUnless((o: CommandAckDto) => o.accepted !== false, 'accepted is true')
   duplicate?: true;
 
   /** Required when accepted is false, refused when it is true. */
   @ValidateIf((o: CommandAckDto) => o.accepted === false || o.error !== undefined)
-  @IsAbsentUnless((o: CommandAckDto) => o.accepted === false, 'accepted is false')
+  @IsAbsentUnless((o: CommandAckDto) => o.accepted !== true, 'accepted is false')
   @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)
@@ -66,13 +66,13 @@ export class CommandResultDto {
 
   /** Required when ok is true, refused when it is false. */
   @ValidateIf((o: CommandResultDto) => o.ok === true || o.result !== undefined)
-  @IsAbsentUnless((o: CommandResultDto) => o.ok === true, 'ok is true')
+  @IsAbsentUnless((o: CommandResultDto) => o.ok !== false, 'ok is true')
   @IsObject()
   result?: Record<string, unknown>;
 
   /** Required when ok is false, refused when it is true. */
   @ValidateIf((o: CommandResultDto) => o.ok === false || o.error !== undefined)
-  @IsAbsentUnless((o: CommandResultDto) => o.ok === false, 'ok is false')
+  @IsAbsentUnless((o: CommandResultDto) => o.ok !== true, 'ok is false')
   @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)
@@ -110,7 +110,7 @@ export class OkAckDto {
 
   /** Required when ok is false, refused when it is true. */
   @ValidateIf((o: OkAckDto) => o.ok === false || o.error !== undefined)
-  @IsAbsentUnless((o: OkAckDto) => o.ok === false, 'ok is false')
+  @IsAbsentUnless((o: OkAckDto) => o.ok !== true, 'ok is false')
   @IsObject()
   @ValidateNested()
   @Type(() => ProtocolErrorDto)

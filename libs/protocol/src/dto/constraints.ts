@@ -128,7 +128,8 @@ export const IsOptionalNotNull = (options?: ValidationOptions) =>
 /**
  * A field that belongs to only one variant of a payload (`error` when `ok` is false, …): when
  * `allowed(object)` is false it must be absent. Pair it with a ValidateIf that also runs the
- * field's rules whenever the field is present.
+ * field's rules whenever the field is present. Let `allowed` hold while the discriminating
+ * field is itself invalid, so that only that field is blamed.
  */
 export function IsAbsentUnless(allowed: (object: any) => boolean, when: string, options?: ValidationOptions) {
   return (object: object, propertyName: string) =>
