@@ -18,7 +18,7 @@ const base = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // Nest 12 and the packages it loads lazily are ES modules only; see the transform's header.
-    '^.+\\.js$': '<rootDir>/scripts/jest-esm-to-cjs.js',
+    '^.+\\.js$': '<rootDir>/test/support/jest-esm-to-cjs.js',
   },
   transformIgnorePatterns: [`/node_modules/(?!(?:${ESM_ONLY_PACKAGES.join('|')})/)`],
 };

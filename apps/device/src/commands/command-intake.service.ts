@@ -64,6 +64,7 @@ export class CommandIntakeService implements OnModuleInit {
 
     const known = this.journal.find(id);
     if (known) {
+      this.logger.log(`duplicate ${id}: ${known.result ? 'sending its result again' : 'still running'}`);
       if (known.result) void this.outbox.sendResult(Events.commandResult, id, known.result);
       return { id, accepted: true, duplicate: true };
     }

@@ -8,6 +8,8 @@ export type Env = Record<string, string | undefined>;
 export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; errors: string[] };
 
 class BadSetting extends Error {}
+/** A problem of DEVICE_PASSPHRASE_FILE rather than of DEVICE_PASSPHRASE. */
+class PassphraseFileError extends BadSetting {}
 
 /** Reads one variable; `undefined` means "not set" (empty counts as not set). */
 function raw(env: Env, name: string): string | undefined {
@@ -100,7 +102,7 @@ function readPassphrase(env: Env): Secret {
     try {
       value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new BadSetting(`DEVICE_PASSPHRASE_FILE cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw new PassphraseFileError(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
   }
   if (!value || value.length < 8) throw new BadSetting('must be at least 8 characters');
@@ -128,7 +130,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     passphrase = readPassphrase(env);
   } catch (err) {
     if (!(err instanceof BadSetting)) throw err;
-    errors.push(`DEVICE_PASSPHRASE ${err.message}`);
+    errors.push(`${err instanceof PassphraseFileError ? 'DEVICE_PASSPHRASE_FILE' : 'DEVICE_PASSPHRASE'} ${err.message}`);
   }
 
   const seconds = parse.seconds;

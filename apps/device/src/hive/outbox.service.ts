@@ -21,8 +21,8 @@ export class OutboxService implements OnModuleInit {
   private readonly logger = new Logger('Outbox');
   private readonly path: string;
   private entries: OutboxEntry[] = [];
-  private flushing?: Promise<void>;
-  private flushAgain = false;
+  /** Deliveries run one after another; each call's promise settles once its turn is done. */
+  private delivering: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(DEVICE_CONFIG) config: DeviceConfig,
@@ -63,18 +63,10 @@ export class OutboxService implements OnModuleInit {
 
   /** Delivers in order; stops at the first message Hive does not acknowledge. */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return this.flushing;
-    }
-    this.flushing = this.deliver().finally(() => {
-      this.flushing = undefined;
-      if (this.flushAgain) {
-        this.flushAgain = false;
-        void this.flush();
-      }
+    this.delivering = this.delivering.then(() => this.deliver()).catch((err: Error) => {
+      this.logger.error(`outbox delivery failed: ${err.message}`);
     });
-    return this.flushing;
+    return this.delivering;
   }
 
   private async deliver(): Promise<void> {
@@ -94,6 +86,7 @@ export class OutboxService implements OnModuleInit {
         // Hive refused the message itself; sending it again would be refused again and block the rest.
         this.logger.error(`Hive refused ${entry.event}: ${JSON.stringify(ack.ok ? ack.value.error : ack.details)}`);
       }
+      else this.logger.debug(`delivered ${entry.key}`);
       if (this.entries[0] === entry) this.entries.shift();
       this.persist();
     }

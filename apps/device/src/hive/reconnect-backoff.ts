@@ -11,7 +11,8 @@ export class ReconnectBackoff {
     const base = Math.min(ReconnectBackoff.BASE_MS * 2 ** this.attempt, ReconnectBackoff.MAX_MS);
     if (base < ReconnectBackoff.MAX_MS) this.attempt++;
     const jitter = 0.5 + this.random(); // 0.5 .. 1.5
-    return Math.round(base * jitter);
+    // "at most 60 s" holds for the delay itself, jitter included.
+    return Math.round(Math.min(base * jitter, ReconnectBackoff.MAX_MS));
   }
 
   reset(): void {

@@ -1,0 +1,260 @@
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { TempDirs } from '../../../../test/support/device-fixtures';
+import { DeviceConfig } from './device-config';
+import { Env, loadDeviceConfig } from './load-device-config';
+import { Secret } from './secret';
+
+const PASSPHRASE = 'correct horse battery staple';
+const TOKEN = 'tok_9f8e7d6c5b4a';
+
+/** The smallest valid environment: only the required variables. */
+const REQUIRED: Env = {
+  HIVE_URL: 'https://hive.example.net',
+  DEVICE_TOKEN: TOKEN,
+  DEVICE_PASSPHRASE: PASSPHRASE,
+};
+
+function load(env: Env): DeviceConfig {
+  const result = loadDeviceConfig(env);
+  if (!result.ok) throw new Error(`expected a config, got errors:\n${result.errors.join('\n')}`);
+  return result.config;
+}
+
+function errors(env: Env): string[] {
+  const result = loadDeviceConfig(env);
+  if (result.ok) throw new Error('expected errors, got a config');
+  return result.errors;
+}
+
+describe('loadDeviceConfig', () => {
+  const dirs = new TempDirs();
+  afterEach(() => dirs.cleanup());
+
+  describe('required variables', () => {
+    it('names each missing required variable on its own line', () => {
+      const lines = errors({});
+      expect(lines).toHaveLength(3);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^HIVE_URL is required/),
+          expect.stringMatching(/^DEVICE_TOKEN is required/),
+          expect.stringMatching(/^DEVICE_PASSPHRASE is required.*DEVICE_PASSPHRASE_FILE/),
+        ]),
+      );
+    });
+
+    it.each(['HIVE_URL', 'DEVICE_TOKEN', 'DEVICE_PASSPHRASE'])('refuses an environment without %s, and only for it', (name) => {
+      const env = { ...REQUIRED, [name]: undefined };
+      const lines = errors(env);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${name} is required`));
+    });
+
+    it('counts an empty variable as not set', () => {
+      expect(errors({ ...REQUIRED, DEVICE_TOKEN: '' })).toEqual([expect.stringMatching(/^DEVICE_TOKEN is required/)]);
+    });
+  });
+
+  describe('defaults (PROTOCOL.md §5)', () => {
+    it('fills every optional setting with its documented default', () => {
+      const config = load(REQUIRED);
+      expect(config).toMatchObject({
+        hiveUrl: 'https://hive.example.net',
+        deviceName: hostname(),
+        appsDir: '/apps',
+        stateDir: '/var/lib/mosaic/device',
+        dockerHost: 'unix:///var/run/docker.sock',
+        storageDriver: 'mosaic',
+        storagePluginSocket: '/tmp/mosaic/storage.sock',
+        storagePluginMode: 'external',
+        autoUpdate: false,
+        commandMaxAgeS: 300,
+        reportAppsIntervalS: 30,
+        reportVolumesIntervalS: 60,
+        reportVersionIntervalS: 3600,
+      });
+      expect(config.deviceToken.reveal()).toBe(TOKEN);
+      expect(config.passphrase.reveal()).toBe(PASSPHRASE);
+    });
+
+    it('takes given values over the defaults', () => {
+      const config = load({
+        ...REQUIRED,
+        DEVICE_NAME: 'living-room-nas',
+        APPS_DIR: '/srv/apps',
+        STATE_DIR: '/srv/state',
+        DOCKER_HOST: 'tcp://10.0.0.5:2375',
+        STORAGE_DRIVER: 'mosaic-test',
+        STORAGE_PLUGIN_SOCKET: '/run/mosaic/control.sock',
+        STORAGE_PLUGIN_MODE: 'container',
+        AUTO_UPDATE: 'true',
+        COMMAND_MAX_AGE_S: '120',
+        REPORT_APPS_INTERVAL_S: '5',
+        REPORT_VOLUMES_INTERVAL_S: '7',
+        REPORT_VERSION_INTERVAL_S: '600',
+      });
+      expect(config).toMatchObject({
+        deviceName: 'living-room-nas',
+        appsDir: '/srv/apps',
+        stateDir: '/srv/state',
+        dockerHost: 'tcp://10.0.0.5:2375',
+        storageDriver: 'mosaic-test',
+        storagePluginSocket: '/run/mosaic/control.sock',
+        storagePluginMode: 'container',
+        autoUpdate: true,
+        commandMaxAgeS: 120,
+        reportAppsIntervalS: 5,
+        reportVolumesIntervalS: 7,
+        reportVersionIntervalS: 600,
+      });
+    });
+
+    it('drops trailing slashes from HIVE_URL', () => {
+      expect(load({ ...REQUIRED, HIVE_URL: 'http://hive.local:3000/' }).hiveUrl).toBe('http://hive.local:3000');
+    });
+
+    it.each([
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['yes', true],
+      ['false', false],
+      ['0', false],
+      ['no', false],
+    ])('reads AUTO_UPDATE=%s as %s', (value, expected) => {
+      expect(load({ ...REQUIRED, AUTO_UPDATE: value }).autoUpdate).toBe(expected);
+    });
+  });
+
+  describe('malformed values: one line naming the variable', () => {
+    it.each([
+      ['HIVE_URL', 'hive.example.net', /http\(s\) URL/],
+      ['HIVE_URL', 'ftp://hive.example.net', /http\(s\) URL/],
+      ['HIVE_URL', 'ws://hive.example.net', /http\(s\) URL/],
+      ['APPS_DIR', 'apps', /absolute path/],
+      ['STATE_DIR', './state', /absolute path/],
+      ['VOLUMES_DIR', 'volumes', /absolute path/],
+      ['STORAGE_PLUGIN_SOCKET', 'storage.sock', /absolute path/],
+      ['AUTO_UPDATE', 'maybe', /true or false/],
+      ['AUTO_UPDATE', 'on', /true or false/],
+      ['COMMAND_MAX_AGE_S', 'five', /whole number of seconds/],
+      ['COMMAND_MAX_AGE_S', '0', /whole number of seconds/],
+      ['COMMAND_MAX_AGE_S', '-5', /whole number of seconds/],
+      ['COMMAND_MAX_AGE_S', '1.5', /whole number of seconds/],
+      ['COMMAND_MAX_AGE_S', '86401', /whole number of seconds/],
+      ['REPORT_APPS_INTERVAL_S', '30s', /whole number of seconds/],
+      ['REPORT_VOLUMES_INTERVAL_S', '1e3', /whole number of seconds/],
+      ['REPORT_VERSION_INTERVAL_S', ' 60', /whole number of seconds/],
+      ['STORAGE_PLUGIN_MODE', 'internal', /one of external, container/],
+      ['STORAGE_PLUGIN_MODE', 'External', /one of external, container/],
+      ['DOCKER_HOST', '/var/run/docker.sock', /unix:\/\/\/path or tcp:\/\/host:port/],
+      ['DOCKER_HOST', 'unix://docker.sock', /unix:\/\/\/path or tcp:\/\/host:port/],
+      ['DOCKER_HOST', 'tcp://10.0.0.5', /unix:\/\/\/path or tcp:\/\/host:port/],
+      ['DOCKER_HOST', 'http://10.0.0.5:2375', /unix:\/\/\/path or tcp:\/\/host:port/],
+      ['STORAGE_DRIVER', 'Mosaic Driver', /driver name/],
+      ['DEVICE_NAME', 'name\nwith newline', /printable/],
+      ['DEVICE_TOKEN', 'token\u0000', /printable/],
+    ])('%s=%j', (name, value, why) => {
+      const lines = errors({ ...REQUIRED, [name]: value });
+      expect(lines).toHaveLength(1);
+      expect(lines[0].startsWith(`${name} `)).toBe(true);
+      expect(lines[0]).toMatch(why);
+    });
+
+    it('reports every bad variable at once, one line each', () => {
+      const lines = errors({
+        HIVE_URL: 'not a url',
+        DEVICE_TOKEN: TOKEN,
+        DEVICE_PASSPHRASE: PASSPHRASE,
+        APPS_DIR: 'apps',
+        STATE_DIR: 'state',
+        AUTO_UPDATE: 'perhaps',
+        COMMAND_MAX_AGE_S: 'soon',
+        STORAGE_PLUGIN_MODE: 'sidecar',
+        DOCKER_HOST: 'docker.sock',
+      });
+      expect(lines.map((line) => line.split(' ')[0]).sort()).toEqual(
+        ['APPS_DIR', 'AUTO_UPDATE', 'COMMAND_MAX_AGE_S', 'DOCKER_HOST', 'HIVE_URL', 'STATE_DIR', 'STORAGE_PLUGIN_MODE'].sort(),
+      );
+    });
+
+    it('quotes the bad value so the operator sees what was read', () => {
+      expect(errors({ ...REQUIRED, STORAGE_PLUGIN_MODE: 'sidecar' })[0]).toContain('"sidecar"');
+    });
+  });
+
+  describe('DEVICE_PASSPHRASE_FILE', () => {
+    function passphraseFile(content: string): string {
+      const path = join(dirs.make(), 'passphrase');
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    }
+    const withFile = (path: string): Env => ({ ...REQUIRED, DEVICE_PASSPHRASE: undefined, DEVICE_PASSPHRASE_FILE: path });
+
+    it('reads the passphrase from the file and strips one trailing newline', () => {
+      expect(load(withFile(passphraseFile(`${PASSPHRASE}\n`))).passphrase.reveal()).toBe(PASSPHRASE);
+    });
+
+    it('strips a trailing CRLF too', () => {
+      expect(load(withFile(passphraseFile(`${PASSPHRASE}\r\n`))).passphrase.reveal()).toBe(PASSPHRASE);
+    });
+
+    it('keeps a file without a trailing newline as it is', () => {
+      expect(load(withFile(passphraseFile(PASSPHRASE))).passphrase.reveal()).toBe(PASSPHRASE);
+    });
+
+    it('refuses DEVICE_PASSPHRASE and DEVICE_PASSPHRASE_FILE together', () => {
+      const lines = errors({ ...REQUIRED, DEVICE_PASSPHRASE_FILE: passphraseFile(PASSPHRASE) });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/DEVICE_PASSPHRASE or DEVICE_PASSPHRASE_FILE, not both/);
+    });
+
+    it('refuses a file that does not exist, naming the variable and the cause', () => {
+      const lines = errors(withFile(join(dirs.make(), 'missing')));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/DEVICE_PASSPHRASE_FILE cannot be read: ENOENT/);
+    });
+
+    it('refuses a path that is a directory', () => {
+      const lines = errors(withFile(dirs.make()));
+      expect(lines).toEqual([expect.stringMatching(/DEVICE_PASSPHRASE_FILE cannot be read: EISDIR/)]);
+    });
+
+    it('refuses a passphrase shorter than 8 characters, from either source', () => {
+      expect(errors({ ...REQUIRED, DEVICE_PASSPHRASE: 'short' })).toEqual([expect.stringMatching(/^DEVICE_PASSPHRASE must be at least 8/)]);
+      expect(errors(withFile(passphraseFile('short\n')))).toEqual([expect.stringMatching(/at least 8 characters/)]);
+    });
+  });
+
+  describe('secrets', () => {
+    const secretEnv = { ...REQUIRED, DEVICE_TOKEN: 'tok-LEAKCHECK-1', DEVICE_PASSPHRASE: 'pass-LEAKCHECK-2' };
+
+    it('never shows the token or the passphrase in JSON.stringify(config)', () => {
+      const json = JSON.stringify(load(secretEnv));
+      expect(json).not.toContain('LEAKCHECK');
+      expect(JSON.parse(json)).toMatchObject({ deviceToken: '[secret]', passphrase: '[secret]' });
+    });
+
+    it('never shows them in util.inspect(config), even deeply', () => {
+      const text = inspect(load(secretEnv), { depth: Infinity, showHidden: true });
+      expect(text).not.toContain('LEAKCHECK');
+      expect(text).toContain('[secret]');
+    });
+
+    it('never shows them in string interpolation or Object.entries', () => {
+      const config = load(secretEnv);
+      expect(`${config.deviceToken} ${config.passphrase}`).toBe('[secret] [secret]');
+      expect(Object.keys(config.passphrase)).toEqual([]);
+    });
+
+    it('still gives the value to code that asks for it', () => {
+      const config = load(secretEnv);
+      expect(config.deviceToken).toBeInstanceOf(Secret);
+      expect(config.deviceToken.reveal()).toBe('tok-LEAKCHECK-1');
+      expect(config.passphrase.reveal()).toBe('pass-LEAKCHECK-2');
+    });
+  });
+});

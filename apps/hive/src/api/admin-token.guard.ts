@@ -1,0 +1,27 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Hashing first gives both sides the same length, so the comparison leaks neither content nor length. */
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** The REST API's only credential: `Authorization: Bearer <HIVE_ADMIN_TOKEN>`, compared in constant time. */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  private readonly expected: Buffer;
+
+  constructor(@Inject(HIVE_CONFIG) config: HiveConfig) {
+    this.expected = digest(config.adminToken);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+    if (token !== undefined && timingSafeEqual(digest(token), this.expected)) return true;
+    throw new HiveError(HiveErrorCode.UNAUTHORIZED, 'Send the admin token as Authorization: Bearer <HIVE_ADMIN_TOKEN>.');
+  }
+}

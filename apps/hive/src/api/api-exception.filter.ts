@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ProtocolError, protocolError } from '@mosaic/protocol';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+
+/** The HTTP status of each error code the services throw; anything unlisted is a 500. */
+const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
+  [HiveErrorCode.INVALID_PARAMS]: HttpStatus.BAD_REQUEST,
+  [HiveErrorCode.UNKNOWN_COMMAND]: HttpStatus.BAD_REQUEST,
+  [HiveErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,
+  [HiveErrorCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [HiveErrorCode.DEVICE_OFFLINE]: HttpStatus.CONFLICT,
+  [HiveErrorCode.PASSPHRASE_ALREADY_SET]: HttpStatus.CONFLICT,
+  [HiveErrorCode.KEYS_EXIST]: HttpStatus.CONFLICT,
+};
+
+/** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */
+const CODE_OF_STATUS: Record<number, string> = {
+  [HttpStatus.BAD_REQUEST]: HiveErrorCode.INVALID_PARAMS,
+  [HttpStatus.UNAUTHORIZED]: HiveErrorCode.UNAUTHORIZED,
+  [HttpStatus.FORBIDDEN]: 'FORBIDDEN',
+  [HttpStatus.NOT_FOUND]: HiveErrorCode.NOT_FOUND,
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'METHOD_NOT_ALLOWED',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Every REST error body is `{ code, message, details? }`, whoever raised it. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Api');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') {
+      // The gateway answers its own errors in acks; reaching here is a bug worth a log line.
+      this.logger.error(`unhandled ${host.getType()} error: ${(exception as Error)?.stack ?? String(exception)}`);
+      return;
+    }
+    const { status, body } = this.describe(exception);
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
+  }
+
+  private describe(exception: unknown): { status: number; body: ProtocolError } {
+    if (exception instanceof HiveError) {
+      return { status: STATUS_OF[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR, body: exception.toJSON() };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { status, body: { code: CODE_OF_STATUS[status] ?? `HTTP_${status}`, message: exception.message } };
+    }
+    this.logger.error(`request failed: ${(exception as Error)?.stack ?? String(exception)}`);
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: protocolError(HiveErrorCode.INTERNAL, 'Hive failed to handle the request.'),
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { CommandView, CommandsService } from '../commands/commands.service';
+import { AdminTokenGuard } from './admin-token.guard';
+import { API_PREFIX } from './api-routes';
+import { SendCommandDto } from './dto/send-command.dto';
+import { parseBody, parseLimit } from './request-validation';
+
+/** The part of the framework's response object this controller uses. */
+interface StatusSettable {
+  status(code: number): unknown;
+}
+
+@Controller(`${API_PREFIX}/devices/:deviceId/commands`)
+@UseGuards(AdminTokenGuard)
+export class DeviceCommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  /** 200 with the finished command; 202 while the device still works on it (poll GET …/:commandId). */
+  @Post()
+  async send(
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: StatusSettable,
+  ): Promise<CommandView> {
+    const request = parseBody(SendCommandDto, body);
+    const outcome = await this.commands.send(deviceId, request.type, request.params ?? {}, {
+      wait: request.wait ?? true,
+      timeoutMs: request.timeoutSeconds !== undefined ? request.timeoutSeconds * 1000 : undefined,
+    });
+    response.status(outcome.settled ? HttpStatus.OK : HttpStatus.ACCEPTED);
+    return outcome.command;
+  }
+
+  /** Newest first; `limit` 1..100, default 20. */
+  @Get()
+  list(@Param('deviceId') deviceId: string, @Query('limit') limit: unknown): CommandView[] {
+    return this.commands.list(deviceId, parseLimit(limit));
+  }
+
+  @Get(':commandId')
+  get(@Param('deviceId') deviceId: string, @Param('commandId') commandId: string): CommandView {
+    return this.commands.get(deviceId, commandId);
+  }
+}

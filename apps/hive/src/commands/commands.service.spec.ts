@@ -1,0 +1,224 @@
+import { Logger } from '@nestjs/common';
+import { CommandType, Events } from '@mosaic/protocol';
+import { randomUUID } from 'node:crypto';
+import { HiveConfig } from '../config/hive-config';
+import { SqliteDatabase } from '../database/sqlite-database';
+import { DeviceRepository } from '../devices/device.repository';
+import { DevicesService } from '../devices/devices.service';
+import { DeviceConnection } from '../sessions/device-connection';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { infoResult } from '../testing/fixtures';
+import { CommandCompletions } from './command-completions';
+import { CommandRepository } from './command.repository';
+import { CommandsService } from './commands.service';
+
+const CONFIG: HiveConfig = { adminToken: 'x'.repeat(16), port: 0, host: '127.0.0.1', dbPath: ':memory:', commandTimeoutS: 30 };
+
+/** A device connection whose acknowledgement each test scripts; it records what was emitted. */
+class ScriptedConnection implements DeviceConnection {
+  readonly connectionId = randomUUID();
+  readonly emitted: Array<{ event: string; payload: any; timeoutMs: number }> = [];
+  constructor(
+    readonly deviceId: string,
+    private readonly acknowledge: (envelope: any) => Promise<unknown>,
+  ) {}
+  emitWithAck(event: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    this.emitted.push({ event, payload, timeoutMs });
+    return this.acknowledge(payload);
+  }
+  disconnect(): void {
+    throw new Error('the commands service never disconnects devices');
+  }
+}
+
+const accept = (envelope: any) => Promise.resolve({ id: envelope.id, accepted: true });
+
+describe('CommandsService', () => {
+  let db: SqliteDatabase;
+  let sessions: DeviceSessionRegistry;
+  let completions: CommandCompletions;
+  let commands: CommandsService;
+  let deviceId: string;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    db = new SqliteDatabase(':memory:');
+    sessions = new DeviceSessionRegistry();
+    completions = new CommandCompletions();
+    const devices = new DevicesService(new DeviceRepository(db), sessions);
+    deviceId = devices.create('test').id;
+    commands = new CommandsService(CONFIG, new CommandRepository(db), completions, devices, sessions);
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+    db.close();
+  });
+
+  function connect(acknowledge: (envelope: any) => Promise<unknown>): ScriptedConnection {
+    const connection = new ScriptedConnection(deviceId, acknowledge);
+    sessions.add(connection);
+    sessions.authenticate(connection);
+    return connection;
+  }
+
+  function resultFor(envelope: any, overrides: Record<string, unknown> = {}) {
+    return { id: envelope.id, type: envelope.type, ok: true, result: infoResult(), finishedAt: new Date().toISOString(), ...overrides };
+  }
+
+  it('refuses an unknown device, an unknown type and bad params before anything is sent', async () => {
+    const connection = connect(accept);
+    await expect(commands.send(randomUUID(), CommandType.Info, {}, { wait: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(commands.send(deviceId, 'Shell.run', {}, { wait: false })).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+      details: [{ field: 'type', problems: expect.any(Array) }],
+    });
+    await expect(commands.send(deviceId, CommandType.Info, { verbose: true }, { wait: false })).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+      details: [{ field: 'params.verbose', problems: expect.any(Array) }],
+    });
+    expect(connection.emitted).toEqual([]);
+    expect(commands.list(deviceId, 10)).toEqual([]);
+  });
+
+  it('refuses a device that has not authenticated with DEVICE_OFFLINE and stores nothing', async () => {
+    sessions.add(new ScriptedConnection(deviceId, accept));
+    await expect(commands.send(deviceId, CommandType.Info, {}, { wait: true })).rejects.toMatchObject({ code: 'DEVICE_OFFLINE' });
+    expect(commands.list(deviceId, 10)).toEqual([]);
+  });
+
+  it('emits the §2 envelope and waits for the result', async () => {
+    const connection = connect(async (envelope) => {
+      // The result may be processed before the acknowledgement; it must still count.
+      setImmediate(() => commands.recordResult(deviceId, resultFor(envelope) as never));
+      return { id: envelope.id, accepted: true };
+    });
+    const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 5000 });
+    const [{ event, payload, timeoutMs }] = connection.emitted;
+    expect(event).toBe(Events.command);
+    expect(timeoutMs).toBe(5000);
+    expect(payload).toEqual({ id: outcome.command.id, type: CommandType.Info, issuedAt: outcome.command.issuedAt, params: {} });
+    expect(outcome).toEqual({
+      settled: true,
+      command: expect.objectContaining({ status: 'succeeded', ack: { accepted: true }, result: infoResult() }),
+    });
+  });
+
+  it('keeps a result that overtook its acknowledgement', async () => {
+    connect(async (envelope) => {
+      commands.recordResult(deviceId, resultFor(envelope) as never);
+      return { id: envelope.id, accepted: true, duplicate: true };
+    });
+    const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+    expect(outcome.command).toMatchObject({ status: 'succeeded', ack: { accepted: true, duplicate: true } });
+    expect(outcome.settled).toBe(true);
+  });
+
+  it('records a refusal with the device error', async () => {
+    const error = { code: 'BUSY', message: 'another command runs' };
+    connect(async (envelope) => ({ id: envelope.id, accepted: false, error }));
+    const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true });
+    expect(outcome).toEqual({ settled: true, command: expect.objectContaining({ status: 'refused', ack: { accepted: false, error }, error }) });
+  });
+
+  it('treats a malformed acknowledgement as a refusal', async () => {
+    connect(async () => ({ id: 'someone-else', accepted: 'yes' }));
+    const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true });
+    expect(outcome.command.status).toBe('refused');
+    expect(outcome.command.error?.code).toBe('INTERNAL');
+  });
+
+  it('marks a command without acknowledgement as timeout, and still takes its late result', async () => {
+    connect(() => Promise.reject(new Error('operation has timed out')));
+    const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 1000 });
+    expect(outcome).toEqual({ settled: true, command: expect.objectContaining({ status: 'timeout', ack: null }) });
+
+    expect(commands.recordResult(deviceId, resultFor(outcome.command) as never)).toBe('recorded');
+    expect(commands.get(deviceId, outcome.command.id).status).toBe('succeeded');
+  });
+
+  it('answers "still running" when the result does not come within the timeout', async () => {
+    jest.useFakeTimers();
+    connect(accept);
+    const sending = commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 10_000 });
+    await jest.advanceTimersByTimeAsync(9_999);
+    let done = false;
+    void sending.then(() => (done = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(done).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    const outcome = await sending;
+    expect(outcome).toEqual({ settled: false, command: expect.objectContaining({ status: 'accepted' }) });
+  });
+
+  it('uses the configured timeout when the caller gives none', async () => {
+    const connection = connect(accept);
+    await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+    expect(connection.emitted[0].timeoutMs).toBe(CONFIG.commandTimeoutS * 1000);
+  });
+
+  it('lets waiting callers go when the Hive shuts down', async () => {
+    connect(accept);
+    const sending = commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 600_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    completions.onModuleDestroy();
+    expect((await sending).settled).toBe(false);
+  });
+
+  describe('results', () => {
+    async function accepted() {
+      connect(accept);
+      return (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
+    }
+
+    it('records a result once; a repeated one changes nothing', async () => {
+      const command = await accepted();
+      expect(commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
+      const failed = resultFor(command, { ok: false, result: undefined, error: { code: 'DOCKER_ERROR', message: 'x' } });
+      expect(commands.recordResult(deviceId, failed as never)).toBe('repeated');
+      expect(commands.get(deviceId, command.id)).toMatchObject({ status: 'succeeded', result: infoResult() });
+    });
+
+    it('records a failure with its error', async () => {
+      const command = await accepted();
+      const error = { code: 'DOCKER_ERROR', message: 'the engine is gone' };
+      commands.recordResult(deviceId, resultFor(command, { ok: false, result: undefined, error }) as never);
+      expect(commands.get(deviceId, command.id)).toMatchObject({ status: 'failed', error });
+      expect(commands.get(deviceId, command.id).result).toBeUndefined();
+    });
+
+    it("checks the result against its type's contract", async () => {
+      const command = await accepted();
+      expect(() => commands.recordResult(deviceId, resultFor(command, { result: { hostname: 'box' } }) as never)).toThrow(
+        expect.objectContaining({ code: 'INVALID_PARAMS' }),
+      );
+      expect(() =>
+        commands.recordResult(deviceId, resultFor(command, { type: CommandType.DiskSpace, result: { paths: [] } }) as never),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', details: [{ field: 'type', problems: expect.any(Array) }] }));
+      expect(commands.get(deviceId, command.id).status).toBe('accepted');
+    });
+
+    it("ignores results for unknown commands and for another device's commands", async () => {
+      const command = await accepted();
+      expect(commands.recordResult(deviceId, resultFor({ id: randomUUID(), type: CommandType.Info }) as never)).toBe('unknown');
+      expect(commands.recordResult(randomUUID(), resultFor(command) as never)).toBe('unknown');
+      expect(commands.get(deviceId, command.id).status).toBe('accepted');
+    });
+
+    it('keeps the latest progress of a running command', async () => {
+      const command = await accepted();
+      expect(commands.recordProgress(deviceId, { id: command.id, stage: 'pull', percent: 10 })).toBe(true);
+      expect(commands.recordProgress(deviceId, { id: command.id, stage: 'up' })).toBe(true);
+      expect(commands.get(deviceId, command.id).progress).toEqual({ stage: 'up', at: expect.any(String) });
+      expect(commands.recordProgress(deviceId, { id: randomUUID(), stage: 'x' })).toBe(false);
+    });
+  });
+
+  it('lists newest first, up to the limit', async () => {
+    connect(accept);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command.id);
+    expect(commands.list(deviceId, 2).map((c) => c.id)).toEqual([ids[2], ids[1]]);
+  });
+});

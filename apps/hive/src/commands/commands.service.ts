@@ -1,0 +1,220 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  COMMAND_CONTRACT,
+  COMMAND_TYPES,
+  CommandAckDto,
+  CommandEnvelope,
+  CommandProgressDto,
+  CommandResultDto,
+  Events,
+  ProtocolError,
+  describeProblems,
+  isCommandType,
+  protocolError,
+  validatePayload,
+} from '@mosaic/protocol';
+import { randomUUID } from 'node:crypto';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
+import { DevicesService } from '../devices/devices.service';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { CommandCompletions } from './command-completions';
+import { CommandAck, CommandRecord, CommandRepository, CommandStatus } from './command.repository';
+
+/** The REST shape of a command. `params` are left out: they may carry link tokens. */
+export interface CommandView {
+  id: string;
+  type: string;
+  status: CommandStatus;
+  issuedAt: string;
+  ack: CommandAck | null;
+  result?: Record<string, unknown>;
+  error?: ProtocolError;
+  finishedAt?: string;
+  progress?: { stage: string; percent?: number; message?: string; at: string };
+}
+
+export interface SendOptions {
+  /** Wait for the result, not only the acknowledgement. */
+  wait: boolean;
+  /** For the acknowledgement and the result together; the Hive's default when absent. */
+  timeoutMs?: number;
+}
+
+export interface SendOutcome {
+  command: CommandView;
+  /** False while the device still works on it (accepted, no result yet). */
+  settled: boolean;
+}
+
+export type ResultOutcome = 'recorded' | 'repeated' | 'unknown';
+
+const SETTLED: readonly CommandStatus[] = ['refused', 'succeeded', 'failed', 'timeout'];
+
+export function toCommandView(command: CommandRecord): CommandView {
+  const view: CommandView = {
+    id: command.id,
+    type: command.type,
+    status: command.status,
+    issuedAt: command.issuedAt,
+    ack: command.ack,
+  };
+  if (command.result) view.result = command.result;
+  if (command.error) view.error = command.error;
+  if (command.finishedAt) view.finishedAt = command.finishedAt;
+  if (command.progress) view.progress = command.progress;
+  return view;
+}
+
+/** Sends commands (§2) to connected devices and tracks each one to its end. */
+@Injectable()
+export class CommandsService {
+  private readonly logger = new Logger('Commands');
+
+  constructor(
+    @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
+    private readonly commands: CommandRepository,
+    private readonly completions: CommandCompletions,
+    private readonly devices: DevicesService,
+    private readonly sessions: DeviceSessionRegistry,
+  ) {}
+
+  async send(deviceId: string, type: unknown, params: unknown, options: SendOptions): Promise<SendOutcome> {
+    this.devices.require(deviceId);
+    if (!isCommandType(type)) {
+      throw new HiveError(HiveErrorCode.INVALID_PARAMS, `type is not a command type.`, [
+        { field: 'type', problems: [`must be one of ${COMMAND_TYPES.join(', ')}`] },
+      ]);
+    }
+    const checked = validatePayload(COMMAND_CONTRACT[type].params, params, 'params');
+    if (!checked.ok) {
+      throw new HiveError(HiveErrorCode.INVALID_PARAMS, `The params of ${type} are invalid: ${describeProblems(checked.details)}`, checked.details);
+    }
+    const connection = this.sessions.authenticatedConnection(deviceId);
+    if (!connection) {
+      throw new HiveError(HiveErrorCode.DEVICE_OFFLINE, `Device ${deviceId} is not connected and authenticated.`);
+    }
+
+    const timeoutMs = options.timeoutMs ?? this.config.commandTimeoutS * 1000;
+    const deadline = Date.now() + timeoutMs;
+    // The device gets the params exactly as given (validated), not a class-transformed copy.
+    const envelope: CommandEnvelope = { id: randomUUID(), type, issuedAt: new Date().toISOString(), params: params as Record<string, unknown> };
+    this.commands.insert({
+      ...envelope,
+      deviceId,
+      status: 'sent',
+      ack: null,
+      result: null,
+      error: null,
+      progress: null,
+      finishedAt: null,
+    });
+    const completion = options.wait ? this.completions.listen(envelope.id) : undefined;
+    try {
+      this.logger.log(`sending ${type} ${envelope.id} to device ${deviceId}`);
+      let ack: unknown;
+      try {
+        ack = await connection.emitWithAck(Events.command, envelope, timeoutMs);
+      } catch {
+        this.logger.warn(`device ${deviceId} did not acknowledge ${envelope.id} within ${timeoutMs} ms`);
+        this.commands.recordAckTimeout(envelope.id);
+        return this.outcome(deviceId, envelope.id);
+      }
+      this.recordAck(envelope.id, ack);
+      if (completion && this.commands.find(deviceId, envelope.id)?.status === 'accepted') {
+        await completion.wait(deadline - Date.now());
+      }
+      return this.outcome(deviceId, envelope.id);
+    } finally {
+      completion?.stop();
+    }
+  }
+
+  get(deviceId: string, commandId: string): CommandView {
+    this.devices.require(deviceId);
+    const command = this.commands.find(deviceId, commandId);
+    if (!command) throw new HiveError(HiveErrorCode.NOT_FOUND, `Device ${deviceId} has no command ${commandId}.`);
+    return toCommandView(command);
+  }
+
+  list(deviceId: string, limit: number): CommandView[] {
+    this.devices.require(deviceId);
+    return this.commands.listForDevice(deviceId, limit).map(toCommandView);
+  }
+
+  /**
+   * Stores a device's `command.result`. Unknown ids (another device's, or forgotten) are
+   * ignored; a repeated result changes nothing. Throws INVALID_PARAMS when the result does not
+   * match its type's contract.
+   */
+  recordResult(deviceId: string, payload: CommandResultDto): ResultOutcome {
+    if (!isCommandType(payload.type)) {
+      throw new HiveError(HiveErrorCode.INVALID_PARAMS, 'type is not a command type.', [
+        { field: 'type', problems: [`must be one of ${COMMAND_TYPES.join(', ')}`] },
+      ]);
+    }
+    if (payload.ok) {
+      const checked = validatePayload(COMMAND_CONTRACT[payload.type].result, payload.result, 'result');
+      if (!checked.ok) {
+        throw new HiveError(HiveErrorCode.INVALID_PARAMS, `The result of ${payload.type} is invalid: ${describeProblems(checked.details)}`, checked.details);
+      }
+    }
+    const command = this.commands.find(deviceId, payload.id);
+    if (!command) {
+      this.logger.warn(`device ${deviceId} sent a result for unknown command ${payload.id}; ignored`);
+      return 'unknown';
+    }
+    if (command.type !== payload.type) {
+      throw new HiveError(HiveErrorCode.INVALID_PARAMS, `Command ${payload.id} is a ${command.type}, not a ${payload.type}.`, [
+        { field: 'type', problems: [`must be ${command.type}, the type of command ${payload.id}`] },
+      ]);
+    }
+    const recorded = this.commands.recordResult(payload.id, {
+      status: payload.ok ? 'succeeded' : 'failed',
+      result: payload.ok ? (payload.result ?? {}) : null,
+      error: payload.ok ? null : (payload.error ?? null),
+      finishedAt: payload.finishedAt,
+    });
+    if (!recorded) return 'repeated';
+    this.logger.log(`${payload.type} ${payload.id} on device ${deviceId} ${payload.ok ? 'succeeded' : `failed (${payload.error?.code})`}`);
+    this.completions.complete(payload.id);
+    return 'recorded';
+  }
+
+  /** Keeps the latest `command.progress` of a running command; returns false for an unknown id. */
+  recordProgress(deviceId: string, payload: CommandProgressDto): boolean {
+    if (!this.commands.find(deviceId, payload.id)) return false;
+    this.commands.recordProgress(payload.id, {
+      stage: payload.stage,
+      ...(payload.percent !== undefined && { percent: payload.percent }),
+      ...(payload.message !== undefined && { message: payload.message }),
+      at: new Date().toISOString(),
+    });
+    return true;
+  }
+
+  private recordAck(commandId: string, raw: unknown): void {
+    const checked = validatePayload(CommandAckDto, raw);
+    if (!checked.ok || checked.value.id !== commandId) {
+      const details = checked.ok ? [{ field: 'id', problems: [`must be ${commandId}`] }] : checked.details;
+      this.logger.warn(`malformed acknowledgement of ${commandId}: ${describeProblems(details)}`);
+      const error = protocolError(HiveErrorCode.INTERNAL, 'The device acknowledged with a malformed payload.', details);
+      this.commands.recordAck(commandId, { accepted: false, error }, 'refused', error);
+      return;
+    }
+    const { accepted, duplicate, error } = checked.value;
+    if (accepted) {
+      this.commands.recordAck(commandId, duplicate ? { accepted, duplicate } : { accepted }, 'accepted', null);
+      return;
+    }
+    const refusal: ProtocolError = error ?? protocolError(HiveErrorCode.INTERNAL, 'The device refused without saying why.');
+    this.logger.warn(`command ${commandId} refused: ${refusal.code}`);
+    this.commands.recordAck(commandId, { accepted, error: refusal }, 'refused', refusal);
+  }
+
+  private outcome(deviceId: string, commandId: string): SendOutcome {
+    const command = this.commands.find(deviceId, commandId);
+    if (!command) throw new HiveError(HiveErrorCode.NOT_FOUND, `Command ${commandId} is gone (was its device revoked?).`);
+    return { command: toCommandView(command), settled: SETTLED.includes(command.status) };
+  }
+}

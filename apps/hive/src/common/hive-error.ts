@@ -1,0 +1,29 @@
+import { ErrorCode, ProtocolError, protocolError } from '@mosaic/protocol';
+
+/** The protocol's codes plus the few only Hive's own REST API and gateway use. */
+export const HiveErrorCode = {
+  ...ErrorCode,
+  /** The device has no authenticated connection, so a command cannot reach it. */
+  DEVICE_OFFLINE: 'DEVICE_OFFLINE',
+  /** The account has a verifier already and the caller did not ask to replace it. */
+  PASSPHRASE_ALREADY_SET: 'PASSPHRASE_ALREADY_SET',
+  /** A device emitted an event the protocol does not define. */
+  UNKNOWN_EVENT: 'UNKNOWN_EVENT',
+} as const;
+export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
+
+/** A failure services throw; the REST filter maps its code to an HTTP status, the gateway to an ack. */
+export class HiveError extends Error {
+  constructor(
+    readonly code: HiveErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HiveError';
+  }
+
+  toJSON(): ProtocolError {
+    return protocolError(this.code as ErrorCode, this.message, this.details);
+  }
+}

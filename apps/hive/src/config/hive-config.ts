@@ -1,0 +1,27 @@
+/** Every setting of the Hive, validated once at boot (see load-hive-config.ts). */
+export interface HiveConfig {
+  /** Bearer token of the REST API (HIVE_ADMIN_TOKEN). */
+  adminToken: string;
+  /** 0 asks the system for any free port. */
+  port: number;
+  host: string;
+  /** A file path, or `:memory:` for a Hive that forgets everything when it stops. */
+  dbPath: string;
+  /** How long a REST caller waits for a command's acknowledgement and result by default. */
+  commandTimeoutS: number;
+}
+
+export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
+
+export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken'> = {
+  port: 8080,
+  host: '127.0.0.1',
+  dbPath: '/var/lib/mosaic/hive/hive.db',
+  commandTimeoutS: 30,
+};
+
+/** What code that builds a Hive in-process must give; everything else has a default. */
+export type HiveOptions = Partial<HiveConfig> & Pick<HiveConfig, 'adminToken'>;
+
+export const ADMIN_TOKEN_MIN_CHARS = 16;
+export const COMMAND_TIMEOUT_MAX_S = 600;

@@ -1,0 +1,71 @@
+import { loadHiveConfig, resolveHiveConfig } from './load-hive-config';
+
+const TOKEN = '0123456789abcdef0123';
+
+describe('loadHiveConfig', () => {
+  it('applies the defaults when only the admin token is set', () => {
+    expect(loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN })).toEqual({
+      ok: true,
+      config: { adminToken: TOKEN, port: 8080, host: '127.0.0.1', dbPath: '/var/lib/mosaic/hive/hive.db', commandTimeoutS: 30 },
+    });
+  });
+
+  it('reads every variable, port 0 and :memory: included', () => {
+    expect(
+      loadHiveConfig({
+        HIVE_ADMIN_TOKEN: TOKEN,
+        HIVE_PORT: '0',
+        HIVE_HOST: '0.0.0.0',
+        HIVE_DB: ':memory:',
+        HIVE_COMMAND_TIMEOUT_S: '600',
+      }),
+    ).toEqual({ ok: true, config: { adminToken: TOKEN, port: 0, host: '0.0.0.0', dbPath: ':memory:', commandTimeoutS: 600 } });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_PORT: '' });
+    expect(loaded.ok && loaded.config.port).toBe(8080);
+  });
+
+  it('names every bad variable on its own line', () => {
+    const loaded = loadHiveConfig({ HIVE_PORT: '80a', HIVE_HOST: 'bad host', HIVE_COMMAND_TIMEOUT_S: '601' });
+    expect(loaded.ok).toBe(false);
+    const errors = loaded.ok ? [] : loaded.errors;
+    expect(errors.map((line) => line.split(':')[0])).toEqual(['HIVE_ADMIN_TOKEN', 'HIVE_PORT', 'HIVE_HOST', 'HIVE_COMMAND_TIMEOUT_S']);
+    expect(errors[1]).toContain('"80a"');
+  });
+
+  it.each([
+    ['a port above 65535', { HIVE_PORT: '65536' }, 'HIVE_PORT'],
+    ['a negative port', { HIVE_PORT: '-1' }, 'HIVE_PORT'],
+    ['a port in exponent notation', { HIVE_PORT: '8e3' }, 'HIVE_PORT'],
+    ['a zero timeout', { HIVE_COMMAND_TIMEOUT_S: '0' }, 'HIVE_COMMAND_TIMEOUT_S'],
+    ['a fractional timeout', { HIVE_COMMAND_TIMEOUT_S: '1.5' }, 'HIVE_COMMAND_TIMEOUT_S'],
+    ['a 15-character admin token', { HIVE_ADMIN_TOKEN: '0123456789abcde' }, 'HIVE_ADMIN_TOKEN'],
+    ['an admin token with a space', { HIVE_ADMIN_TOKEN: '0123456789 abcdef' }, 'HIVE_ADMIN_TOKEN'],
+  ])('refuses %s', (_label, env, variable) => {
+    const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, ...env });
+    expect(loaded.ok ? [] : loaded.errors.map((line) => line.split(':')[0])).toEqual([variable]);
+  });
+
+  it('never echoes the admin token', () => {
+    const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: 'short secret' });
+    expect(loaded.ok ? '' : loaded.errors.join('\n')).not.toContain('short secret');
+  });
+});
+
+describe('resolveHiveConfig', () => {
+  it('fills the defaults for in-process Hives', () => {
+    expect(resolveHiveConfig({ adminToken: TOKEN, port: 0, dbPath: ':memory:' })).toEqual({
+      adminToken: TOKEN,
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: ':memory:',
+      commandTimeoutS: 30,
+    });
+  });
+
+  it('refuses what the environment would refuse', () => {
+    expect(() => resolveHiveConfig({ adminToken: 'short', port: 70000 })).toThrow(/HIVE_ADMIN_TOKEN.*HIVE_PORT/);
+  });
+});

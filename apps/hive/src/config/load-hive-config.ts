@@ -1,0 +1,82 @@
+import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
+
+export type Env = Record<string, string | undefined>;
+export type HiveConfigResult = { ok: true; config: HiveConfig } | { ok: false; errors: string[] };
+
+/** The environment variable behind each setting: problems are reported under these names. */
+const VARIABLE: Record<keyof HiveConfig, string> = {
+  adminToken: 'HIVE_ADMIN_TOKEN',
+  port: 'HIVE_PORT',
+  host: 'HIVE_HOST',
+  dbPath: 'HIVE_DB',
+  commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
+};
+
+/** Unset and empty both mean "use the default". */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** A whole number written in decimal digits only: "8e3", " 80" and "0x50" are refused. */
+function wholeNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+}
+
+/** One line per bad setting, each naming its variable. The admin token is never echoed. */
+export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<keyof HiveConfig, string>> = {}): string[] {
+  const problems: string[] = [];
+  const bad = (key: keyof HiveConfig, why: string) => problems.push(`${VARIABLE[key]}: ${why}`);
+  const got = (key: keyof HiveConfig) => (given[key] !== undefined ? `, got "${given[key]}"` : `, got ${String(config[key])}`);
+
+  if (typeof config.adminToken !== 'string' || config.adminToken.length === 0) {
+    bad('adminToken', `is required (at least ${ADMIN_TOKEN_MIN_CHARS} characters)`);
+  } else if (config.adminToken.length < ADMIN_TOKEN_MIN_CHARS) {
+    bad('adminToken', `must be at least ${ADMIN_TOKEN_MIN_CHARS} characters (has ${config.adminToken.length})`);
+  } else if (!/^[\x21-\x7e]+$/.test(config.adminToken)) {
+    bad('adminToken', 'must be printable ASCII without spaces');
+  }
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    bad('port', `must be a whole number from 0 to 65535 (0: any free port)${got('port')}`);
+  }
+  if (typeof config.host !== 'string' || !/^[A-Za-z0-9.:_-]{1,253}$/.test(config.host)) {
+    bad('host', `must be a host name or an IP address${got('host')}`);
+  }
+  if (typeof config.dbPath !== 'string' || config.dbPath.length === 0 || config.dbPath.includes('\0')) {
+    bad('dbPath', 'must be a file path or :memory:');
+  }
+  if (!Number.isInteger(config.commandTimeoutS) || config.commandTimeoutS < 1 || config.commandTimeoutS > COMMAND_TIMEOUT_MAX_S) {
+    bad('commandTimeoutS', `must be a whole number of seconds from 1 to ${COMMAND_TIMEOUT_MAX_S}${got('commandTimeoutS')}`);
+  }
+  return problems;
+}
+
+/** The only reader of process.env: turns it into a checked HiveConfig or the list of what is wrong. */
+export function loadHiveConfig(env: Env): HiveConfigResult {
+  const given = {
+    adminToken: raw(env, VARIABLE.adminToken),
+    port: raw(env, VARIABLE.port),
+    host: raw(env, VARIABLE.host),
+    dbPath: raw(env, VARIABLE.dbPath),
+    commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
+  };
+  const config: HiveConfig = {
+    adminToken: given.adminToken ?? '',
+    port: wholeNumber(given.port) ?? HIVE_CONFIG_DEFAULTS.port,
+    host: given.host ?? HIVE_CONFIG_DEFAULTS.host,
+    dbPath: given.dbPath ?? HIVE_CONFIG_DEFAULTS.dbPath,
+    commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
+  };
+  const { adminToken: _secret, ...echoable } = given;
+  const errors = hiveConfigProblems(config, echoable);
+  return errors.length ? { ok: false, errors } : { ok: true, config };
+}
+
+/** For code that builds a Hive in-process: fills in the defaults and refuses what env would refuse. */
+export function resolveHiveConfig(options: HiveOptions): HiveConfig {
+  const config: HiveConfig = { ...HIVE_CONFIG_DEFAULTS, ...options };
+  const errors = hiveConfigProblems(config);
+  if (errors.length) throw new Error(`Invalid Hive configuration: ${errors.join('; ')}`);
+  return config;
+}

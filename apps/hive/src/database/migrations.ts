@@ -1,0 +1,62 @@
+/**
+ * The schema, one entry per version; `PRAGMA user_version` records how many have run.
+ * Append only: a released migration is never edited.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE account (
+    id TEXT PRIMARY KEY,
+    passphrase_salt TEXT NOT NULL,
+    verifier_hash TEXT,
+    verifier_hash_salt TEXT,
+    verifier_set_at TEXT,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT,
+    version TEXT
+  );
+
+  CREATE TABLE commands (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    params TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    ack TEXT,
+    result TEXT,
+    error TEXT,
+    progress TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX commands_by_device ON commands (device_id, issued_at);
+
+  CREATE TABLE reports (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, kind)
+  );
+
+  -- Keys outlive the device that put them: another device needs them for a failover.
+  CREATE TABLE instance_keys (
+    account_id TEXT NOT NULL REFERENCES account(id),
+    instance TEXT NOT NULL,
+    role TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    encrypted_private_key TEXT NOT NULL,
+    put_by_device TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (account_id, instance, role)
+  );
+  `,
+];

@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { DeviceRecord, DeviceRepository } from './device.repository';
+import { generateDeviceToken, hashDeviceToken } from './device-token';
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  online: boolean;
+  authenticated: boolean;
+  lastSeenAt: string | null;
+  version: string | null;
+  createdAt: string;
+}
+
+/** The one time a device token is seen in clear. */
+export interface CreatedDevice {
+  id: string;
+  name: string;
+  token: string;
+}
+
+@Injectable()
+export class DevicesService {
+  private readonly logger = new Logger('Devices');
+
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly sessions: DeviceSessionRegistry,
+  ) {}
+
+  create(name: string): CreatedDevice {
+    const token = generateDeviceToken();
+    const device: DeviceRecord = {
+      id: randomUUID(),
+      name,
+      tokenHash: hashDeviceToken(token),
+      createdAt: new Date().toISOString(),
+      lastSeenAt: null,
+      version: null,
+    };
+    this.devices.insert(device);
+    this.logger.log(`added device ${device.id} "${name}"`);
+    return { id: device.id, name, token };
+  }
+
+  list(): DeviceView[] {
+    return this.devices.list().map((device) => this.view(device));
+  }
+
+  get(id: string): DeviceView {
+    return this.view(this.require(id));
+  }
+
+  /** Throws NOT_FOUND for an unknown device. */
+  require(id: string): DeviceRecord {
+    const device = this.devices.findById(id);
+    if (!device) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
+    return device;
+  }
+
+  /** Forgets the device and its token, and closes its connections at once. */
+  revoke(id: string): void {
+    if (!this.devices.delete(id)) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
+    this.sessions.disconnectDevice(id);
+    this.logger.log(`revoked device ${id}`);
+  }
+
+  /** The device a handshake token belongs to, if any. */
+  findByToken(token: string): DeviceRecord | undefined {
+    return this.devices.findByTokenHash(hashDeviceToken(token));
+  }
+
+  /** After an accepted proof: the device is here and runs this version. */
+  recordAuthenticated(id: string, version: string): void {
+    this.devices.recordVersion(id, version);
+    this.touch(id);
+  }
+
+  touch(id: string): void {
+    this.devices.recordSeen(id, new Date().toISOString());
+  }
+
+  private view(device: DeviceRecord): DeviceView {
+    const { online, authenticated } = this.sessions.status(device.id);
+    return {
+      id: device.id,
+      name: device.name,
+      online,
+      authenticated,
+      lastSeenAt: device.lastSeenAt,
+      version: device.version,
+      createdAt: device.createdAt,
+    };
+  }
+}

@@ -1,0 +1,263 @@
+import { Logger } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import {
+  CommandProgressDto,
+  CommandResultDto,
+  DEVICE_NAMESPACE,
+  ErrorCode,
+  Events,
+  KeysGetDto,
+  KeysPutDto,
+  PassphraseProveDto,
+  ProtocolError,
+  ReportAppsDto,
+  ReportVersionDto,
+  ReportVolumesDto,
+  describeProblems,
+  protocolError,
+  validatePayload,
+} from '@mosaic/protocol';
+import type { ClassConstructor } from 'class-transformer';
+import type { Namespace, Socket } from 'socket.io';
+import { AccountService } from '../accounts/account.service';
+import { CommandsService } from '../commands/commands.service';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { HIVE_VERSION } from '../common/hive-version';
+import { DevicesService } from '../devices/devices.service';
+import { InstanceKey } from '../keys/key.repository';
+import { KeysService } from '../keys/keys.service';
+import { ReportKind, ReportsService } from '../reports/reports.service';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { DeviceHandshake } from './device-handshake';
+import { SocketDeviceConnection } from './socket-device-connection';
+
+/** Every device → Hive acknowledgement (§1, §2, §3, §4). */
+export type Ack = { ok: true; keys?: InstanceKey[] } | { ok: false; error: ProtocolError };
+
+/** Room for a report of many volumes with their public keys; socket.io's default is 1 MB. */
+const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/** The events a device may send; any other event is answered UNKNOWN_EVENT. */
+const INBOUND_EVENTS: ReadonlySet<string> = new Set([
+  Events.passphraseProve,
+  Events.commandResult,
+  Events.commandProgress,
+  Events.keysPut,
+  Events.keysGet,
+  Events.reportApps,
+  Events.reportVolumes,
+  Events.reportVersion,
+]);
+
+interface DeviceSocketData {
+  deviceId: string;
+  version: string;
+  connection?: SocketDeviceConnection;
+}
+
+const OK: Ack = { ok: true };
+const refuse = (code: string, message: string, details?: unknown): Ack => ({
+  ok: false,
+  error: protocolError(code as ErrorCode, message, details),
+});
+
+/**
+ * The device side of PROTOCOL.md on namespace /device. Each handler validates its payload,
+ * hands it to the service that owns it, and always answers the acknowledgement: a bad payload
+ * or a failure becomes an error in the ack, never an exception.
+ */
+@WebSocketGateway({ namespace: DEVICE_NAMESPACE, maxHttpBufferSize: MAX_MESSAGE_BYTES })
+export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
+  private readonly logger = new Logger('DeviceGateway');
+
+  constructor(
+    private readonly handshake: DeviceHandshake,
+    private readonly accounts: AccountService,
+    private readonly devices: DevicesService,
+    private readonly sessions: DeviceSessionRegistry,
+    private readonly commands: CommandsService,
+    private readonly reports: ReportsService,
+    private readonly keys: KeysService,
+  ) {}
+
+  /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      try {
+        const admission = this.handshake.admit(socket.handshake.auth);
+        if (!admission.ok) {
+          this.logger.warn(`refused a device connection from ${socket.handshake.address}: ${admission.error.code}`);
+          return next(Object.assign(new Error(admission.error.message), { data: admission.error }));
+        }
+        const data: DeviceSocketData = { deviceId: admission.device.id, version: admission.auth.version };
+        socket.data = data;
+        next();
+      } catch (err) {
+        this.logger.error(`handshake failed: ${(err as Error).message}`);
+        const error = protocolError(ErrorCode.INTERNAL, 'Hive could not check the handshake.');
+        next(Object.assign(new Error(error.message), { data: error }));
+      }
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    const data = socket.data as DeviceSocketData;
+    const connection = new SocketDeviceConnection(socket, data.deviceId, data.version);
+    data.connection = connection;
+    this.sessions.add(connection);
+    socket.onAny((event: string, ...args: unknown[]) => this.answerUnknownEvent(connection, event, args));
+    const account = this.accounts.describe();
+    socket.emit(Events.hello, {
+      deviceId: data.deviceId,
+      account: account.id,
+      passphrase: account.passphrase,
+      hive: { version: HIVE_VERSION, time: new Date().toISOString() },
+    });
+    this.logger.log(`device ${data.deviceId} connected (version ${data.version}); waiting for its passphrase proof`);
+  }
+
+  handleDisconnect(socket: Socket): void {
+    const connection = (socket.data as Partial<DeviceSocketData>).connection;
+    if (!connection) return;
+    const wasAuthenticated = this.sessions.isAuthenticated(connection);
+    this.sessions.remove(connection);
+    if (wasAuthenticated) this.devices.touch(connection.deviceId);
+    this.logger.log(`device ${connection.deviceId} disconnected`);
+  }
+
+  @SubscribeMessage(Events.passphraseProve)
+  async prove(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.guard(Events.passphraseProve, async () => {
+      const connection = this.connectionOf(socket);
+      const proof = this.validate(Events.passphraseProve, PassphraseProveDto, body);
+      const outcome = this.accounts.prove(proof.verifier);
+      if (outcome === 'mismatched') {
+        this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
+        return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
+      }
+      this.sessions.authenticate(connection);
+      this.devices.recordAuthenticated(connection.deviceId, connection.version);
+      this.logger.log(`device ${connection.deviceId} authenticated`);
+      return OK;
+    });
+  }
+
+  @SubscribeMessage(Events.commandResult)
+  async commandResult(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.authenticated(socket, Events.commandResult, (connection) => {
+      this.commands.recordResult(connection.deviceId, this.validate(Events.commandResult, CommandResultDto, body));
+      return OK;
+    });
+  }
+
+  @SubscribeMessage(Events.commandProgress)
+  async commandProgress(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.authenticated(socket, Events.commandProgress, (connection) => {
+      const progress = this.validate(Events.commandProgress, CommandProgressDto, body);
+      if (!this.commands.recordProgress(connection.deviceId, progress)) {
+        this.logger.warn(`device ${connection.deviceId} sent progress for unknown command ${progress.id}; ignored`);
+      }
+      return OK;
+    });
+  }
+
+  @SubscribeMessage(Events.reportApps)
+  async reportApps(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.report(socket, Events.reportApps, 'apps', ReportAppsDto, body);
+  }
+
+  @SubscribeMessage(Events.reportVolumes)
+  async reportVolumes(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.report(socket, Events.reportVolumes, 'volumes', ReportVolumesDto, body);
+  }
+
+  @SubscribeMessage(Events.reportVersion)
+  async reportVersion(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.report(socket, Events.reportVersion, 'version', ReportVersionDto, body);
+  }
+
+  @SubscribeMessage(Events.keysPut)
+  async keysPut(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.authenticated(socket, Events.keysPut, (connection) => {
+      const request = this.validate(Events.keysPut, KeysPutDto, body);
+      this.keys.put(request.instance, request.keys, connection.deviceId);
+      return OK;
+    });
+  }
+
+  @SubscribeMessage(Events.keysGet)
+  async keysGet(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.authenticated(socket, Events.keysGet, () => {
+      const request = this.validate(Events.keysGet, KeysGetDto, body);
+      return { ok: true, keys: this.keys.get(request.instance) };
+    });
+  }
+
+  private report<T extends { at: string }>(
+    socket: Socket,
+    event: string,
+    kind: ReportKind,
+    dto: ClassConstructor<T>,
+    body: unknown,
+  ): Promise<Ack> {
+    return this.authenticated(socket, event, (connection) => {
+      this.reports.store(connection.deviceId, kind, this.validate(event, dto, body));
+      return OK;
+    });
+  }
+
+  /** Runs `handle` only for a connection that proved the passphrase (§1), and counts the event as a sign of life. */
+  private authenticated(socket: Socket, event: string, handle: (connection: SocketDeviceConnection) => Ack): Promise<Ack> {
+    return this.guard(event, () => {
+      const connection = this.connectionOf(socket);
+      if (!this.sessions.isAuthenticated(connection)) {
+        return refuse(ErrorCode.NOT_AUTHENTICATED, `Prove the passphrase before sending ${event}.`);
+      }
+      const ack = handle(connection);
+      this.devices.touch(connection.deviceId);
+      return ack;
+    });
+  }
+
+  /** Turns anything thrown into an error ack, so every event gets its answer. */
+  private async guard(event: string, handle: () => Ack | Promise<Ack>): Promise<Ack> {
+    try {
+      return await handle();
+    } catch (err) {
+      if (err instanceof HiveError) return { ok: false, error: err.toJSON() };
+      this.logger.error(`handling ${event} failed: ${(err as Error).stack ?? String(err)}`);
+      return refuse(ErrorCode.INTERNAL, `Hive failed to handle ${event}.`);
+    }
+  }
+
+  private validate<T extends object>(event: string, dto: ClassConstructor<T>, body: unknown): T {
+    const checked = validatePayload(dto, body);
+    if (checked.ok) return checked.value;
+    throw new HiveError(HiveErrorCode.INVALID_PARAMS, `The ${event} payload is invalid: ${describeProblems(checked.details)}`, checked.details);
+  }
+
+  private connectionOf(socket: Socket): SocketDeviceConnection {
+    const connection = (socket.data as Partial<DeviceSocketData>).connection;
+    if (!connection) throw new Error('the socket has no device connection');
+    return connection;
+  }
+
+  private answerUnknownEvent(connection: SocketDeviceConnection, event: string, args: unknown[]): void {
+    if (INBOUND_EVENTS.has(event)) return;
+    const ack = args[args.length - 1];
+    if (typeof ack !== 'function') return;
+    ack(
+      this.sessions.isAuthenticated(connection)
+        ? refuse(HiveErrorCode.UNKNOWN_EVENT, `Hive does not handle the event "${String(event).slice(0, 64)}".`)
+        : refuse(ErrorCode.NOT_AUTHENTICATED, 'Prove the passphrase first.'),
+    );
+  }
+}

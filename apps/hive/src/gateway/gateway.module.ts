@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { CommandsModule } from '../commands/commands.module';
+import { DevicesModule } from '../devices/devices.module';
+import { KeysModule } from '../keys/keys.module';
+import { ReportsModule } from '../reports/reports.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { DeviceGateway } from './device.gateway';
+import { DeviceHandshake } from './device-handshake';
+
+@Module({
+  imports: [AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule],
+  providers: [DeviceHandshake, DeviceGateway],
+})
+export class GatewayModule {}

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ApiModule } from './api/api.module';
+import { HiveConfigModule } from './config/config.module';
+import { HiveOptions } from './config/hive-config';
+import { resolveHiveConfig } from './config/load-hive-config';
+import { GatewayModule } from './gateway/gateway.module';
+
+/**
+ * The whole Hive, built from options rather than the environment, so a test can run one
+ * in-process: `Test.createTestingModule({ imports: [HiveModule.forRoot({ adminToken, dbPath: ':memory:', port: 0 })] })`.
+ */
+@Module({})
+export class HiveModule {
+  static forRoot(options: HiveOptions): DynamicModule {
+    return {
+      module: HiveModule,
+      imports: [HiveConfigModule.forRoot(resolveHiveConfig(options)), GatewayModule, ApiModule],
+    };
+  }
+}

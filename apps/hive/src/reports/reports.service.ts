@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { ReportAppsDto, ReportVersionDto, ReportVolumesDto } from '@mosaic/protocol';
+import { ReportRepository } from './report.repository';
+
+/** The report kinds of §4, by the name the REST API shows them under. */
+export const REPORT_KINDS = ['apps', 'volumes', 'version'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+
+export interface LatestReports {
+  apps: ReportAppsDto | null;
+  volumes: ReportVolumesDto | null;
+  version: ReportVersionDto | null;
+  /** When Hive received each one, by Hive's clock. */
+  receivedAt: Record<ReportKind, string | null>;
+}
+
+/** The newest report of each kind per device; an older one arriving late is dropped. */
+@Injectable()
+export class ReportsService {
+  constructor(private readonly reports: ReportRepository) {}
+
+  /** `report` has been validated by its DTO, so `at` is a real ISO time. */
+  store(deviceId: string, kind: ReportKind, report: { at: string }): boolean {
+    return this.reports.storeIfNewer(deviceId, kind, Date.parse(report.at), report, new Date().toISOString());
+  }
+
+  latest(deviceId: string): LatestReports {
+    const latest: LatestReports = {
+      apps: null,
+      volumes: null,
+      version: null,
+      receivedAt: { apps: null, volumes: null, version: null },
+    };
+    for (const stored of this.reports.latestForDevice(deviceId)) {
+      const kind = stored.kind as ReportKind;
+      if (!REPORT_KINDS.includes(kind)) continue;
+      (latest as unknown as Record<ReportKind, unknown>)[kind] = stored.payload;
+      latest.receivedAt[kind] = stored.receivedAt;
+    }
+    return latest;
+  }
+}

@@ -1,0 +1,73 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DeviceConnection } from './device-connection';
+
+export interface SessionStatus {
+  /** A connection whose token Hive accepted is open. */
+  online: boolean;
+  /** That connection has also proved the passphrase, so it may receive commands. */
+  authenticated: boolean;
+}
+
+/**
+ * Who is connected right now: every open connection per device, and the one that proved the
+ * passphrase last. A newer proof replaces (disconnects) the older connection, so a device is
+ * never reached twice. It lives in memory: after a restart devices simply connect again.
+ */
+@Injectable()
+export class DeviceSessionRegistry {
+  private readonly logger = new Logger('Sessions');
+  private readonly openByDevice = new Map<string, Set<DeviceConnection>>();
+  private readonly authenticatedByDevice = new Map<string, DeviceConnection>();
+
+  add(connection: DeviceConnection): void {
+    const open = this.openByDevice.get(connection.deviceId) ?? new Set<DeviceConnection>();
+    open.add(connection);
+    this.openByDevice.set(connection.deviceId, open);
+  }
+
+  /** Marks the connection as the device's authenticated one and disconnects the one it replaces. */
+  authenticate(connection: DeviceConnection): void {
+    if (!this.openByDevice.get(connection.deviceId)?.has(connection)) return;
+    const previous = this.authenticatedByDevice.get(connection.deviceId);
+    this.authenticatedByDevice.set(connection.deviceId, connection);
+    if (previous && previous !== connection) {
+      this.logger.log(`device ${connection.deviceId} authenticated again; closing its older connection`);
+      this.remove(previous);
+      previous.disconnect();
+    }
+  }
+
+  remove(connection: DeviceConnection): void {
+    const open = this.openByDevice.get(connection.deviceId);
+    open?.delete(connection);
+    if (open?.size === 0) this.openByDevice.delete(connection.deviceId);
+    if (this.authenticatedByDevice.get(connection.deviceId) === connection) {
+      this.authenticatedByDevice.delete(connection.deviceId);
+    }
+  }
+
+  isAuthenticated(connection: DeviceConnection): boolean {
+    return this.authenticatedByDevice.get(connection.deviceId) === connection;
+  }
+
+  /** The connection commands go to, if the device has one. */
+  authenticatedConnection(deviceId: string): DeviceConnection | undefined {
+    return this.authenticatedByDevice.get(deviceId);
+  }
+
+  status(deviceId: string): SessionStatus {
+    return { online: this.openByDevice.has(deviceId), authenticated: this.authenticatedByDevice.has(deviceId) };
+  }
+
+  /** Closes every connection of one device (it was revoked). */
+  disconnectDevice(deviceId: string): void {
+    for (const connection of [...(this.openByDevice.get(deviceId) ?? [])]) {
+      this.remove(connection);
+      connection.disconnect();
+    }
+  }
+
+  disconnectAll(): void {
+    for (const deviceId of [...this.openByDevice.keys()]) this.disconnectDevice(deviceId);
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The filesystem operations the plugin's logic needs, in one place (tests use real temp dirs). */
+@Injectable()
+export class FilesAdapter {
+  async exists(path: string): Promise<boolean> {
+    try {
+      await access(path, constants.F_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async makeDir(path: string, mode = 0o755): Promise<void> {
+    await mkdir(path, { recursive: true, mode });
+  }
+
+  async removeTree(path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await rename(from, to);
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    await writeFile(path, content, { mode: 0o600 });
+  }
+
+  /** Bytes available to an unprivileged writer on the filesystem holding `path`. */
+  async availableBytes(path: string): Promise<number> {
+    const stats = await statfs(path);
+    return stats.bavail * stats.bsize;
+  }
+
+  /**
+   * The bytes of the regular files below `dir` (symlinks are not followed). Entries that vanish
+   * during the walk are skipped: a volume may be written while it is measured.
+   */
+  async directorySize(dir: string): Promise<number> {
+    let total = 0;
+    const pending = [dir];
+    while (pending.length) {
+      const current = pending.pop() as string;
+      let entries;
+      try {
+        entries = await readdir(current, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        const path = join(current, entry.name);
+        if (entry.isDirectory()) pending.push(path);
+        else if (entry.isFile()) total += await lstat(path).then((s) => s.size, () => 0);
+      }
+    }
+    return total;
+  }
+}

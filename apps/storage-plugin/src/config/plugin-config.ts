@@ -1,0 +1,30 @@
+export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+/** Every setting of the storage plugin (PROTOCOL.md §6 and the rest), validated once at boot. */
+export interface PluginConfig {
+  /** STORAGE_DRIVER: the plugin serves `<pluginDir>/<driver>.sock`. */
+  driver: string;
+  pluginDir: string;
+  /** STORAGE_PLUGIN_SOCKET: the control API for the Device. */
+  controlSocket: string;
+  /** STORAGE_DATA_DIR: `volumes/<name>/data` per volume, `state.json`, restic's cache. */
+  dataDir: string;
+  /** REPLICA_URL without a trailing slash: a local path or a restic repository URL prefix. */
+  replicaUrl: string;
+  replicationIntervalS: number;
+  retentionKeepLast: number;
+  retentionKeepDaily: number;
+  /** Back-off after a failed replication: first delay, doubling up to the cap. */
+  retryBaseS: number;
+  retryMaxS: number;
+  resticBinary: string;
+  /**
+   * The environment every restic child gets: restic's own backend variables (credentials,
+   * certificates, proxies) passed through from the plugin's environment. Never logged.
+   */
+  resticEnv: Record<string, string>;
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+}
+
+export const PLUGIN_CONFIG = Symbol('PLUGIN_CONFIG');

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { KeysModule } from '../keys/keys.module';
+import { ReplicationScheduler } from './replication-scheduler.service';
+import { ReplicationService } from './replication.service';
+import { ResticAdapter } from './restic.adapter';
+
+/** restic behind its adapter, the replica workflows, and when they run. */
+@Module({
+  imports: [KeysModule],
+  providers: [ResticAdapter, ReplicationService, ReplicationScheduler],
+  exports: [ReplicationService, ReplicationScheduler],
+})
+export class ReplicationModule {}

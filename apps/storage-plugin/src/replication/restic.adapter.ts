@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { spawn } from 'node:child_process';
+import { redactUrl } from '../common/redact';
+import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
+import { SnapshotInfo } from './writer-rule';
+
+/** Where a restic repository is and how to open it. The password goes to the child's environment only. */
+export interface Repository {
+  url: string;
+  password: string;
+}
+
+export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'other';
+
+/** A failed restic run; the message is restic's own last words, without passwords or URL credentials. */
+export class ResticError extends Error {
+  constructor(
+    readonly kind: ResticFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ResticError';
+  }
+}
+
+const STDOUT_CAP = 32 * 1024 * 1024;
+const STDERR_TAIL = 8 * 1024;
+
+export function classifyResticError(stderr: string): ResticFailure {
+  if (/no space left on device/i.test(stderr)) return 'no-space';
+  if (/wrong password or no key found/i.test(stderr)) return 'wrong-password';
+  if (/repository is already locked|unable to create lock/i.test(stderr)) return 'locked';
+  if (/unable to open config file/i.test(stderr) && /(no such file or directory|does not exist|NoSuchKey|NoSuchBucket|specified key does not exist|\b404\b)/i.test(stderr)) {
+    return 'missing-repository';
+  }
+  return 'other';
+}
+
+/** The lines of restic's stderr that say what went wrong, in one line. */
+function summarize(stderr: string, code: number | null, signal: NodeJS.Signals | null): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Is there a repository at the following location\?$/.test(l));
+  const fatal = lines.filter((l) => /^Fatal:|error|denied|refused|no space|timeout|locked/i.test(l));
+  const chosen = (fatal.length ? fatal : lines).slice(-3).join(' / ');
+  const why = chosen || (signal ? `killed by ${signal}` : `exit status ${code}`);
+  return redactUrl(why).slice(0, 1000);
+}
+
+/**
+ * The only place that starts restic: execFile-style (an argv array, never a shell). Each child gets
+ * the repository and its password in its environment, never in argv.
+ */
+@Injectable()
+export class ResticAdapter {
+  constructor(@Inject(PLUGIN_CONFIG) private readonly config: PluginConfig) {}
+
+  async snapshots(repo: Repository): Promise<SnapshotInfo[]> {
+    const { stdout } = await this.run(repo, ['snapshots', '--json']);
+    const parsed = JSON.parse(stdout.trim() || '[]') as Array<{ id: string; time: string; tags?: string[] }>;
+    return parsed.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
+  }
+
+  async init(repo: Repository): Promise<void> {
+    await this.run(repo, ['init', '--quiet']);
+  }
+
+  /** Backs up the contents of `dir` (as the snapshot's root) and returns the new snapshot's id. */
+  async backup(repo: Repository, dir: string, tags: string[], host: string): Promise<string> {
+    const args = ['backup', '--json', '--host', host];
+    for (const tag of tags) args.push('--tag', tag);
+    args.push('.');
+    const { stdout } = await this.run(repo, args, dir);
+    for (const line of stdout.split('\n').reverse()) {
+      if (!line.startsWith('{')) continue;
+      const message = JSON.parse(line) as { message_type?: string; snapshot_id?: string };
+      if (message.message_type === 'summary' && message.snapshot_id) return message.snapshot_id;
+    }
+    throw new ResticError('other', 'restic backup reported no snapshot');
+  }
+
+  /** Bytes a restore of the snapshot writes (file contents). */
+  async restoreSize(repo: Repository, snapshotId: string): Promise<number> {
+    const { stdout } = await this.run(repo, ['stats', '--json', '--mode', 'restore-size', snapshotId]);
+    return Number((JSON.parse(stdout) as { total_size?: number }).total_size ?? 0);
+  }
+
+  async restore(repo: Repository, snapshotId: string, target: string): Promise<void> {
+    await this.run(repo, ['restore', '--quiet', '--target', target, snapshotId]);
+  }
+
+  /** `forget --prune` of the snapshots carrying `tag`, over the whole repository (not per host or path). */
+  async forget(repo: Repository, policy: { keepLast: number; keepDaily: number; tag: string }): Promise<void> {
+    const args = ['forget', '--quiet', '--prune', '--tag', policy.tag, '--group-by', '', '--keep-last', String(policy.keepLast)];
+    if (policy.keepDaily > 0) args.push('--keep-daily', String(policy.keepDaily));
+    await this.run(repo, args);
+  }
+
+  /** Forgets the given snapshots and prunes the data only they used. */
+  async forgetSnapshots(repo: Repository, ids: string[]): Promise<void> {
+    await this.run(repo, ['forget', '--quiet', '--prune', ...ids]);
+  }
+
+  /** Removes stale locks only (restic's own rule: a dead process on this host, or older than 30 min). */
+  async unlock(repo: Repository): Promise<void> {
+    await this.run(repo, ['unlock', '--quiet']);
+  }
+
+  private run(repo: Repository, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+    const env = { ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.config.resticBinary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let outBytes = 0;
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        outBytes += chunk.length;
+        if (outBytes <= STDOUT_CAP) out.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+      });
+      child.on('error', (err) => reject(new ResticError('other', `cannot run ${this.config.resticBinary}: ${err.message}`)));
+      child.on('close', (code, signal) => {
+        if (code === 0) {
+          if (outBytes > STDOUT_CAP) reject(new ResticError('other', `restic ${args[0]} printed more than ${STDOUT_CAP} bytes`));
+          else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr });
+          return;
+        }
+        reject(new ResticError(classifyResticError(stderr), `restic ${args[0]}: ${summarize(stderr, code, signal)}`));
+      });
+    });
+  }
+}

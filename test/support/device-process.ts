@@ -1,0 +1,63 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const MAIN = join(__dirname, '../../dist/apps/device/main.js');
+
+/**
+ * A real Device process (`node dist/apps/device/main.js`, built by the test command) with its
+ * output collected line by line, for tests that need its exit status or its logs.
+ */
+export class DeviceProcess {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+  private readonly waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      let rest = '';
+      stream.on('data', (chunk: Buffer) => {
+        rest += chunk.toString('utf8');
+        const parts = rest.split('\n');
+        rest = parts.pop() ?? '';
+        parts.forEach((line) => this.line(line));
+      });
+      stream.on('end', () => rest && this.line(rest));
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves with the first line (already printed or to come) that matches. */
+  waitForLine(re: RegExp): Promise<string> {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+  }
+
+  count(re: RegExp): number {
+    return this.lines.filter((l) => re.test(l)).length;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.exited;
+  }
+
+  output(): string {
+    return this.lines.join('\n');
+  }
+
+  private line(line: string): void {
+    this.lines.push(line);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.re.test(line)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  }
+}
