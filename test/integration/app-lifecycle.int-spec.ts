@@ -138,6 +138,8 @@ describe('app lifecycle on the real engine', () => {
     expect(rules).toEqual(['cap_add', 'devices', 'docker_socket', 'host_path', 'network_mode', 'privileged', 'security_opt']);
     expect(await projectContainers(instance)).toEqual([]);
     expect(existsSync(join(device.config.appsDir, instance))).toBe(false);
+    expect(device.hive.keys.has(instance)).toBe(false);
+    await expect(engine.getVolume(`mosaic-${instance}-app`).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('refuses a template that is not YAML, and an app command whose argv[0] is a shell', async () => {

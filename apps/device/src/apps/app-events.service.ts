@@ -12,7 +12,7 @@ const RETRY_MAX_MS = 30_000;
 @Injectable()
 export class AppEventsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('AppEvents');
-  private readonly listeners: Array<(instance: string) => void> = [];
+  private readonly listeners: Array<(instance: string, settled: boolean) => void> = [];
   private stopWatching?: () => void;
   private retryTimer?: NodeJS.Timeout;
   private retryMs = RETRY_MIN_MS;
@@ -20,12 +20,13 @@ export class AppEventsService implements OnApplicationBootstrap, OnApplicationSh
 
   constructor(private readonly engine: DockerEngineAdapter) {}
 
-  onChange(listener: (instance: string) => void): void {
+  /** `settled` is true when the device itself finished changing the app (worth reporting at once). */
+  onChange(listener: (instance: string, settled: boolean) => void): void {
     this.listeners.push(listener);
   }
 
-  changed(instance: string): void {
-    for (const listener of this.listeners) listener(instance);
+  changed(instance: string, settled = false): void {
+    for (const listener of this.listeners) listener(instance, settled);
   }
 
   onApplicationBootstrap(): void {

@@ -48,7 +48,10 @@ export class AppLifecycleService {
     private readonly clock: Clock,
   ) {}
 
-  /** §2.1, in order: keys → volumes → files → compose config → policy → compose up. */
+  /**
+   * §2.1: keys → volumes → compose up, after the template has passed `compose config` and the
+   * policy (checked first: pure, and a refusal then leaves nothing behind).
+   */
   async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
     const { instance } = params;
     const current = await this.inventory.app(instance);
@@ -60,13 +63,10 @@ export class AppLifecycleService {
     const template = this.parseTemplate(params.compose);
     this.refuseIf(checkTemplateInputs(template));
 
-    progress('keys', 10);
-    await this.keystore.keysFor(instance, { failover: params.failover });
-    progress('volumes', 30);
-    const volumes = await this.storage.prepareVolumes(instance);
-
+    // The policy is checked before anything is created, so a refused app leaves no keys or volumes.
     const wasKnown = await this.files.exists(instance);
     const variables = this.variablesOf(params);
+    const volumes = [appVolumeName(instance), linkVolumeName(instance)];
     const metadata: AppMetadata = {
       instance,
       application: params.application,
@@ -78,7 +78,7 @@ export class AppLifecycleService {
     await this.files.write(instance, { compose: params.compose, variables, metadata });
     const project = this.project(instance, variables);
     try {
-      progress('policy', 50);
+      progress('policy', 10);
       const normalised = await this.normalise(project);
       const exempt = this.config.allowPrivilegedApps.includes(params.application.name);
       const violations = exempt ? [] : await this.policyViolations(instance, normalised, volumes);
@@ -92,13 +92,18 @@ export class AppLifecycleService {
       throw err;
     }
 
+    progress('keys', 30);
+    await this.keystore.keysFor(instance, { failover: params.failover });
+    progress('volumes', 50);
+    await this.storage.prepareVolumes(instance);
+
     progress('starting', 70);
     try {
       await this.compose.up(project, UP_TIMEOUT_MS);
     } catch (err) {
       throw this.dockerError(`Compose could not start ${instance}`, err);
     } finally {
-      this.events.changed(instance);
+      this.events.changed(instance, true);
     }
     metadata.desired = 'running';
     metadata.updatedAt = this.clock.now().toISOString();
@@ -119,7 +124,7 @@ export class AppLifecycleService {
     } catch (err) {
       throw this.dockerError(`Compose could not stop ${instance}`, err);
     } finally {
-      this.events.changed(instance);
+      this.events.changed(instance, true);
     }
     const volumes = await this.storage.afterStop(instance);
     if (params.remove) {
@@ -171,7 +176,7 @@ export class AppLifecycleService {
       } catch (err) {
         this.logger.error(`cannot bring ${instance} back up: ${(err as Error).message}`);
       } finally {
-        this.events.changed(instance);
+        this.events.changed(instance, true);
       }
     }
     return restarted;

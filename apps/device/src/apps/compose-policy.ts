@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { COMPOSE_FILE, METADATA_FILE, VARIABLES_FILE } from './app-files.adapter';
 
 /** One thing a project asks that the device will not give (§2.2); all are listed at once. */
 export interface PolicyViolation {
@@ -8,7 +9,7 @@ export interface PolicyViolation {
 }
 
 export interface PolicyContext {
-  /** APPS_DIR/<instance>, absolute. */
+  /** APPS_DIR/<instance>, absolute, with its symlinks resolved (host paths are compared by where they really lead). */
   instanceDir: string;
   allowedCaps: string[];
   /** The two volumes the device created for the instance. */
@@ -22,6 +23,10 @@ type Json = Record<string, unknown>;
 const NAMESPACE_KEYS = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode', 'cgroup'] as const;
 /** Places of the engine itself: its socket in any form, and its state. */
 const ENGINE_PATHS = [/docker\.sock/, /^\/(var\/)?run\/docker(\/|$)/, /^\/var\/lib\/docker(\/|$)/, /containerd\.sock/];
+/** A mount of a folder that holds one of these (/run, /var, /) reaches the engine too. */
+const ENGINE_PLACES = ['/var/run/docker.sock', '/run/docker.sock', '/var/lib/docker', '/run/containerd/containerd.sock'];
+/** The device's own files in the instance folder (and the .env Compose reads there): never the app's to write. */
+const DEVICE_FILES = [COMPOSE_FILE, METADATA_FILE, VARIABLES_FILE, '.env'];
 
 function asObject(value: unknown): Json {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
@@ -33,7 +38,7 @@ function asArray(value: unknown): unknown[] {
 
 function isInside(dir: string, path: string): boolean {
   const rel = posix.relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !posix.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !posix.isAbsolute(rel));
 }
 
 /**
@@ -46,12 +51,25 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
 
   const hostPath = (path: string, what: string, service?: string) => {
     const real = context.realPath(path);
-    if (ENGINE_PATHS.some((re) => re.test(path) || re.test(real))) {
-      add('docker_socket', `${what} ${path} reaches the Docker engine`, service);
-    } else if (!isInside(context.instanceDir, path) || !isInside(context.instanceDir, real)) {
-      add('host_path', `${what} ${path}${real !== path ? ` (really ${real})` : ''} is outside ${context.instanceDir}`, service);
+    const really = real !== path ? ` (really ${real})` : '';
+    const holdsEngine = (p: string) => ENGINE_PLACES.some((place) => isInside(p, place));
+    if (ENGINE_PATHS.some((re) => re.test(path) || re.test(real)) || holdsEngine(path) || holdsEngine(real)) {
+      add('docker_socket', `${what} ${path}${really} reaches the Docker engine`, service);
+    } else if (!isInside(context.instanceDir, real)) {
+      // Only where the path really leads counts: Compose prints APPS_DIR as configured, symlinks and all.
+      add('host_path', `${what} ${path}${really} is outside ${context.instanceDir}`, service);
+    } else {
+      const rel = posix.relative(context.instanceDir, real);
+      if (rel === '' || DEVICE_FILES.includes(rel.split('/')[0])) {
+        add('host_path', `${what} ${path}${really} would let the app rewrite the device's own files in ${context.instanceDir}; mount a folder below it`, service);
+      }
     }
   };
+
+  for (const [key, raw] of Object.entries(asObject(project.networks))) {
+    // `networks: { default: { name: host } }` puts every service on the host's network, like network_mode: host.
+    if (asObject(raw).name === 'host') add('network_mode', `network "${key}" is the host's own network`);
+  }
 
   const topVolumes = asObject(project.volumes);
   for (const [key, raw] of Object.entries(topVolumes)) {
@@ -59,6 +77,9 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
     const name = typeof volume.name === 'string' ? volume.name : key;
     if (volume.external === true && !context.deviceVolumes.includes(name)) {
       add('external_volume', `external volume "${name}" is not one of the app's own volumes (${context.deviceVolumes.join(', ')})`);
+    } else if (typeof project.name === 'string' && !context.deviceVolumes.includes(name) && !name.startsWith(`${project.name}_`)) {
+      // Compose only warns, then mounts an existing volume of that name: as good as external.
+      add('external_volume', `volume "${key}" is named "${name}", outside the project's own volumes (${project.name}_*)`);
     }
     const opts = asObject(volume.driver_opts);
     if (typeof opts.device === 'string' || /\bbind\b/.test(String(opts.o ?? ''))) {
@@ -77,6 +98,10 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
   for (const [service, raw] of Object.entries(asObject(project.services))) {
     const s = asObject(raw);
     if (s.privileged === true) add('privileged', 'asks to run privileged', service);
+    for (const hook of ['post_start', 'pre_stop']) {
+      if (asArray(s[hook]).some((h) => asObject(h).privileged === true)) add('privileged', `asks for a privileged ${hook} hook`, service);
+    }
+    if (s.provider !== undefined) add('provider', 'asks Compose to run a provider program on the host', service);
     for (const key of NAMESPACE_KEYS) {
       const value = s[key];
       if (value === 'host') add(key, `asks for ${key}: host`, service);
@@ -115,8 +140,9 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
  * What Compose reads from the host while it normalises a file (env_file, include, extends,
  * label_file): refused on the raw template, before Compose ever runs.
  */
-export function checkTemplateInputs(template: Json): PolicyViolation[] {
+export function checkTemplateInputs(rawTemplate: Json): PolicyViolation[] {
   const violations: PolicyViolation[] = [];
+  const template = asObject(withMergeKeys(rawTemplate));
   if (template.include !== undefined) {
     violations.push({ rule: 'include', message: 'include reads other files; an app is one compose file' });
   }
@@ -129,4 +155,20 @@ export function checkTemplateInputs(template: Json): PolicyViolation[] {
     }
   }
   return violations;
+}
+
+/**
+ * Applies YAML `<<` merge keys as Compose does. The device parses YAML 1.2, which keeps `<<` as a
+ * plain key, so without this an env_file could hide in a merged anchor.
+ */
+function withMergeKeys(value: unknown, depth = 0): unknown {
+  if (depth > 64 || !value || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => withMergeKeys(item, depth + 1));
+  const own = value as Json;
+  const merged: Json = Object.create(null) as Json;
+  const sources = '<<' in own ? (Array.isArray(own['<<']) ? own['<<'] : [own['<<']]) : [];
+  // Earlier sources win over later ones, and the map's own keys over all of them.
+  for (const source of [...sources].reverse()) Object.assign(merged, asObject(withMergeKeys(source, depth + 1)));
+  for (const [key, item] of Object.entries(own)) if (key !== '<<') merged[key] = withMergeKeys(item, depth + 1);
+  return merged;
 }

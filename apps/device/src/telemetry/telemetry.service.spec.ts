@@ -27,7 +27,7 @@ describe('TelemetryService', () => {
   let listApps: jest.Mock<Promise<AppReportDto[]>, []>;
   let volumes: jest.Mock<Promise<VolumeReportDto[]>, []>;
   let authenticatedListeners: Array<() => void>;
-  let changeListeners: Array<(instance: string) => void>;
+  let changeListeners: Array<(instance: string, settled: boolean) => void>;
   let service: TelemetryService;
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -54,7 +54,7 @@ describe('TelemetryService', () => {
       strictFake<HiveConnectionService>({ onAuthenticated: (l: () => void) => void authenticatedListeners.push(l) }, 'HiveConnectionService'),
       strictFake<OutboxService>({ sendReport }, 'OutboxService'),
       strictFake<AppInventoryService>({ apps: listApps }, 'AppInventoryService'),
-      strictFake<AppEventsService>({ onChange: (l: (instance: string) => void) => void changeListeners.push(l) }, 'AppEventsService'),
+      strictFake<AppEventsService>({ onChange: (l: (instance: string, settled: boolean) => void) => void changeListeners.push(l) }, 'AppEventsService'),
       strictFake<StorageService>({ volumes }, 'StorageService'),
       clock.asClock(),
     );
@@ -177,11 +177,21 @@ describe('TelemetryService', () => {
       expect(sent('report.apps')).toHaveLength(2);
     });
 
-    it('is what an app event from the engine or a start/stop leads to', async () => {
+    it('is what app events from the engine lead to, once for a burst', async () => {
       start();
       expect(changeListeners).toHaveLength(1);
-      changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f');
-      changeListeners[0]('c232ab00-9414-11ec-b3c8-9f6bdeced846');
+      changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', false);
+      changeListeners[0]('c232ab00-9414-11ec-b3c8-9f6bdeced846', false);
+      await advance(2_000);
+      expect(sent('report.apps')).toHaveLength(1);
+    });
+
+    it('reports at once when the device itself finished a start or stop, folding a pending burst into it', async () => {
+      start();
+      changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', false);
+      changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', true);
+      await advance(0);
+      expect(sent('report.apps')).toHaveLength(1);
       await advance(2_000);
       expect(sent('report.apps')).toHaveLength(1);
     });

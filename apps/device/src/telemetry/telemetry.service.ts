@@ -37,7 +37,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     this.every('report.apps', this.config.reportAppsIntervalS, () => this.reportApps());
     this.every('report.volumes', this.config.reportVolumesIntervalS, () => this.reportVolumes());
     if (this.config.autoUpdate) this.every('report.version', this.config.reportVersionIntervalS, () => this.reportVersion());
-    this.appEvents.onChange(() => this.appsChanged());
+    this.appEvents.onChange((_instance, settled) => (settled ? this.reportAppsNow() : this.appsChanged()));
     this.hive.onAuthenticated(() => {
       void this.reportApps();
       void this.reportVolumes();
@@ -56,6 +56,13 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
       this.changeTimer = undefined;
       void this.reportApps();
     }, CHANGE_REPORT_DELAY_MS);
+  }
+
+  /** The device finished a start or stop: Hive hears of it at once. */
+  reportAppsNow(): void {
+    clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    void this.reportApps();
   }
 
   async reportApps(): Promise<void> {

@@ -1,0 +1,21 @@
+/** Small statistics for the benchmarks: they print medians and ratios, never pass or fail. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function ms(value: number): string {
+  return `${Math.round(value)} ms`;
+}
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await work();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+}
+
+export function runsFromEnv(fallback: number): number {
+  const runs = Number(process.env.BENCH_RUNS ?? fallback);
+  return Number.isInteger(runs) && runs > 0 ? runs : fallback;
+}

@@ -1,0 +1,175 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as openpgp from 'openpgp';
+import { ErrorCode } from '@mosaic/protocol';
+import {
+  RunningPlugin,
+  TestKey,
+  anyFileContains,
+  dockerCall,
+  generateKey,
+  pluginConfig,
+  pluginRoot,
+  randomName,
+  startPlugin,
+  treeDigest,
+} from '../support/storage-plugin';
+
+jest.setTimeout(60_000);
+
+/** Real restic on a local replica directory, the plugin in-process on real unix sockets. */
+describe('storage plugin: replication to a local replica', () => {
+  const root = pluginRoot('repl');
+  const replicas = join(root.path, 'replicas');
+  const deviceA = randomUUID();
+  const deviceB = randomUUID();
+  let a: RunningPlugin;
+  let key: TestKey;
+
+  beforeAll(async () => {
+    a = await startPlugin(pluginConfig(join(root.path, 'a'), { REPLICA_URL: replicas }));
+    key = await generateKey();
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    root.remove();
+  });
+
+  function volumeRequest(name: string, writer = deviceA, extra: Record<string, unknown> = {}) {
+    return { name, instance: randomUUID(), role: 'app', fingerprint: key.fingerprint, writer, ...extra };
+  }
+
+  it('refuses a key whose fingerprint is not the one in the path, and a protected key', async () => {
+    const other = await generateKey();
+    const mismatch = await a.control.registerKey(key, other.fingerprint);
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body).toMatchObject({ code: ErrorCode.INVALID_PARAMS, message: expect.stringContaining(key.fingerprint) });
+
+    const privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
+    const locked = await openpgp.encryptKey({ privateKey, passphrase: 'a passphrase' });
+    const protectedAnswer = await a.control.registerKey({ fingerprint: key.fingerprint, privateKey: locked.armor() });
+    expect(protectedAnswer.status).toBe(400);
+    expect(protectedAnswer.body.message).toMatch(/protected/);
+
+    expect((await a.control.request('GET', '/keys')).body).toEqual([]);
+  });
+
+  it('needs the key registered before a volume is created', async () => {
+    const name = randomName();
+    const answer = await a.control.createVolume(volumeRequest(name));
+    expect(answer.status).toBe(409);
+    expect(answer.body.code).toBe(ErrorCode.KEYS_MISSING);
+    expect(existsSync(join(a.config.dataDir, 'volumes', name))).toBe(false);
+  });
+
+  it('replicates a volume, keeps only ciphertext in the replica, and restores it byte for byte', async () => {
+    expect((await a.control.registerKey(key)).status).toBe(200);
+    const keys = await a.control.request('GET', '/keys');
+    expect(keys.body).toEqual([key.fingerprint]);
+    expect(keys.text).not.toContain('PRIVATE KEY');
+
+    const name = randomName();
+    const created = await a.control.createVolume(volumeRequest(name));
+    expect(created.status).toBe(200);
+    expect(created.lines).toHaveLength(1); // no replica yet: nothing to restore
+    const volume = created.body.volume;
+    expect(volume).toMatchObject({ name, mounts: 0, lastReplicatedAt: null, replication: { state: 'idle' }, writer: deviceA, isWriter: true });
+    expect(volume.mountpoint).toBe(join(a.config.dataDir, 'volumes', name, 'data'));
+
+    const marker = `mosaic-marker-${randomBytes(16).toString('hex')}`;
+    mkdirSync(join(volume.mountpoint, 'nested/deeper'), { recursive: true });
+    writeFileSync(join(volume.mountpoint, 'marker.txt'), `${marker}\n`.repeat(1000));
+    writeFileSync(join(volume.mountpoint, 'nested/deeper/random.bin'), randomBytes(3 * 1024 * 1024));
+    writeFileSync(join(volume.mountpoint, 'nested/empty'), '');
+    const before = treeDigest(volume.mountpoint);
+
+    const replicated = await a.control.request('POST', `/volumes/${name}/replicate`);
+    expect(replicated.status).toBe(200);
+    expect(replicated.body).toEqual({ name, lastReplicatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+    const listed = (await a.control.request('GET', '/volumes')).body.find((v: any) => v.name === name);
+    expect(listed).toMatchObject({ lastReplicatedAt: replicated.body.lastReplicatedAt, replication: { state: 'idle' }, isWriter: true });
+    expect(listed.sizeBytes).toBeGreaterThan(3 * 1024 * 1024);
+
+    // The replica store sees ciphertext only; nothing secret sits beside the replica or in the state.
+    expect(anyFileContains(join(replicas, name), marker)).toBeNull();
+    const state = readFileSync(join(a.config.dataDir, 'state.json'), 'utf8');
+    expect(state).toContain(name);
+    expect(state).not.toContain('PRIVATE KEY');
+
+    const removed = await a.control.request('DELETE', `/volumes/${name}`);
+    expect(removed.status).toBe(200);
+    expect(existsSync(volume.mountpoint)).toBe(false);
+    expect(existsSync(join(replicas, name, 'config'))).toBe(true);
+
+    const restored = await a.control.createVolume(volumeRequest(name, deviceA, { instance: volume.instance }));
+    expect(restored.status).toBe(200);
+    const progress = restored.lines.filter((l) => l.stage === 'restore').map((l) => l.percent);
+    expect(progress[0]).toBe(0);
+    expect(progress[progress.length - 1]).toBe(100);
+    expect([...progress].sort((x, y) => x - y)).toEqual(progress);
+    // After a restore, lastReplicatedAt is the snapshot's own time: restic takes it just after the request's.
+    expect(restored.body.volume).toMatchObject({ name, isWriter: true });
+    const restoredAt = Date.parse(restored.body.volume.lastReplicatedAt);
+    expect(restoredAt).toBeGreaterThanOrEqual(Date.parse(replicated.body.lastReplicatedAt));
+    expect(restoredAt - Date.parse(replicated.body.lastReplicatedAt)).toBeLessThan(10_000);
+    expect(treeDigest(volume.mountpoint)).toEqual(before);
+
+    // Creating it again is idempotent: the same volume, no second restore.
+    const again = await a.control.createVolume(volumeRequest(name, deviceA, { instance: volume.instance }));
+    expect(again.lines).toEqual([{ volume: expect.objectContaining({ name }) }]);
+  });
+
+  it('moves the writer on failover: the old device is refused with NOT_WRITER from then on', async () => {
+    const name = randomName();
+    const instance = randomUUID();
+    await a.control.registerKey(key);
+    expect((await a.control.createVolume(volumeRequest(name, deviceA, { instance }))).status).toBe(200);
+    const dataA = join(a.config.dataDir, 'volumes', name, 'data');
+    writeFileSync(join(dataA, 'written-by-a'), 'first\n');
+    expect((await a.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
+
+    const b = await startPlugin(pluginConfig(join(root.path, 'b'), { REPLICA_URL: replicas }));
+    try {
+      expect((await b.control.registerKey(key)).status).toBe(200);
+      const taken = await b.control.createVolume(volumeRequest(name, deviceB, { instance, failover: true }));
+      expect(taken.status).toBe(200);
+      expect(taken.body.volume).toMatchObject({ writer: deviceB, isWriter: true });
+      expect(readFileSync(join(taken.body.volume.mountpoint, 'written-by-a'), 'utf8')).toBe('first\n');
+      expect(existsSync(join(taken.body.volume.mountpoint, 'CLAIM'))).toBe(false);
+
+      const refused = await a.control.request('POST', `/volumes/${name}/replicate`);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ code: ErrorCode.NOT_WRITER, message: expect.stringContaining(deviceB) });
+      expect(await a.control.volume(name)).toMatchObject({ isWriter: false, replication: { state: 'error', code: ErrorCode.NOT_WRITER } });
+
+      writeFileSync(join(taken.body.volume.mountpoint, 'written-by-b'), 'second\n');
+      expect((await b.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
+      // The old writer may not delete the replica either.
+      expect((await a.control.request('DELETE', `/volumes/${name}?replica=true`)).body.code).toBe(ErrorCode.NOT_WRITER);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('refuses a volume name that exists for another key or instance, and a mounted volume removal', async () => {
+    const name = randomName();
+    const request = volumeRequest(name);
+    expect((await a.control.createVolume(request)).status).toBe(200);
+    const conflict = await a.control.createVolume({ ...request, instance: randomUUID() });
+    expect(conflict.status).toBe(400);
+    expect(conflict.body).toMatchObject({ code: ErrorCode.INVALID_PARAMS, message: expect.stringContaining('instance') });
+
+    const mounted = await dockerCall(a.pluginSocket, 'VolumeDriver.Mount', { Name: name, ID: 'c1' });
+    expect(mounted.body).toEqual({ Mountpoint: join(a.config.dataDir, 'volumes', name, 'data'), Err: '' });
+    const busy = await a.control.request('DELETE', `/volumes/${name}`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.code).toBe(ErrorCode.BUSY);
+    expect(existsSync(mounted.body.Mountpoint)).toBe(true);
+    expect((await dockerCall(a.pluginSocket, 'VolumeDriver.Unmount', { Name: name, ID: 'c1' })).body).toEqual({ Err: '' });
+    // The last unmount replicates in the background; removal waits for it rather than racing it.
+    expect((await a.control.request('DELETE', `/volumes/${name}`)).status).toBe(200);
+    expect(existsSync(mounted.body.Mountpoint)).toBe(false);
+  });
+});
