@@ -27,6 +27,7 @@ export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> 
     storageDriver: 'mosaic',
     storagePluginSocket: join(root, 'storage.sock'),
     storagePluginMode: 'external',
+    storagePluginWaitS: 10,
     autoUpdate: false,
     commandMaxAgeS: 300,
     reportAppsIntervalS: 3600,
@@ -55,6 +56,8 @@ export class RecordingHive {
   readonly emitted: Emitted[] = [];
   readonly keys = new Map<string, unknown[]>();
   authenticated = true;
+  /** The id Hive would have given the device in `hello`. */
+  deviceId = randomUUID();
   private commandListener?: (payload: unknown) => unknown;
   private readonly waiters: Array<{ test: (e: Emitted) => boolean; resolve: (e: Emitted) => void }> = [];
 

@@ -50,7 +50,7 @@ export interface RunningPlugin {
 export async function startPlugin(config: PluginConfig): Promise<RunningPlugin> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const app: INestApplicationContext = await NestFactory.createApplicationContext(StoragePluginModule.forRoot(config), {
-    logger: ['error'],
+    logger: process.env.PLUGIN_TEST_LOG ? ['error', 'warn', 'log', 'debug'] : ['error'],
     abortOnError: false,
   });
   await app.init();

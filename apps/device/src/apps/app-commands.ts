@@ -65,7 +65,8 @@ export function parseAppCommands(
     const placeholders = argv.slice(1).map(placeholderOf).filter((p): p is string => p !== undefined);
     const declaredArgs = (spec.args ?? {}) as Json;
     if (typeof declaredArgs !== 'object' || Array.isArray(declaredArgs)) bad('args must be a map');
-    const args: Record<string, string> = {};
+    // No prototype: a placeholder named like one of Object's members must stay an argument of its own.
+    const args: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const placeholder of placeholders) {
       const pattern = (declaredArgs[placeholder] as Json | undefined)?.pattern ?? DEFAULT_ARG_PATTERN;
       if (typeof pattern !== 'string' || pattern.length > 512) {
@@ -100,8 +101,10 @@ export function bindAppCommand(
   given: Record<string, string>,
 ): { argv: string[] } | { problems: { field: string; problems: string[] }[] } {
   const problems: { field: string; problems: string[] }[] = [];
+  // Own properties only: `constructor` or `toString` must not be found on Object.prototype.
+  const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
   for (const name of Object.keys(spec.args)) {
-    const value = given[name];
+    const value = has(given, name) ? given[name] : undefined;
     if (value === undefined) problems.push({ field: `params.args.${name}`, problems: ['is required'] });
     // The declared pattern must match the whole value, whether or not its author anchored it.
     else if (!new RegExp(`^(?:${spec.args[name]})$`).test(value)) {
@@ -109,7 +112,7 @@ export function bindAppCommand(
     }
   }
   for (const name of Object.keys(given)) {
-    if (!(name in spec.args)) problems.push({ field: `params.args.${name}`, problems: ['is not an argument of this command'] });
+    if (!has(spec.args, name)) problems.push({ field: `params.args.${name}`, problems: ['is not an argument of this command'] });
   }
   if (problems.length) return { problems };
   return { argv: spec.argv.map((element) => { const p = placeholderOf(element); return p === undefined ? element : given[p]; }) };

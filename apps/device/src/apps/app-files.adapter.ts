@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { chmod, mkdir, readFile, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationDto, Patterns, validatePayload } from '@mosaic/protocol';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
@@ -109,8 +109,16 @@ export class AppFilesAdapter {
 
   private async atomic(path: string, content: string, mode: number): Promise<void> {
     const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, content, { mode });
-    await chmod(temp, mode);
+    // Whatever already sits at the temporary name (a stale file, or a symlink planted to make the
+    // device write elsewhere) is unlinked, never followed; 'wx' then creates a fresh file or fails.
+    await rm(temp, { force: true });
+    const file = await open(temp, 'wx', mode);
+    try {
+      await file.writeFile(content);
+      await file.chmod(mode);
+    } finally {
+      await file.close();
+    }
     await rename(temp, path);
   }
 }

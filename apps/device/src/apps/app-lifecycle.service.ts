@@ -93,11 +93,14 @@ export class AppLifecycleService {
     }
 
     progress('keys', 30);
-    await this.keystore.keysFor(instance, { failover: params.failover });
-    progress('volumes', 50);
-    await this.storage.prepareVolumes(instance);
+    const keys = await this.keystore.keysFor(instance, { failover: params.failover });
+    progress(params.failover ? 'restore' : 'volumes', 40);
+    await this.storage.prepareVolumes(instance, keys, {
+      failover: params.failover,
+      progress: (percent) => progress(params.failover ? 'restore' : 'volumes', 40 + Math.round(percent * 0.3)),
+    });
 
-    progress('starting', 70);
+    progress('starting', 75);
     try {
       await this.compose.up(project, UP_TIMEOUT_MS);
     } catch (err) {
@@ -126,7 +129,7 @@ export class AppLifecycleService {
     } finally {
       this.events.changed(instance, true);
     }
-    const volumes = await this.storage.afterStop(instance);
+    const volumes = await this.storage.afterStop(instance, params.replicate !== false);
     if (params.remove) {
       await this.files.remove(instance);
       this.keystore.forget(instance);
@@ -169,7 +172,6 @@ export class AppLifecycleService {
       const app = await this.inventory.app(instance);
       if (app?.state === 'running') continue;
       try {
-        await this.storage.prepareVolumes(instance);
         await this.compose.up(this.project(instance, await this.files.readVariables(instance)), UP_TIMEOUT_MS);
         restarted.push(instance);
         this.logger.log(`brought ${metadata.application.name} ${instance} back up`);

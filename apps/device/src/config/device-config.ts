@@ -16,6 +16,8 @@ export interface DeviceConfig {
   storageDriver: string;
   storagePluginSocket: string;
   storagePluginMode: StoragePluginMode;
+  /** How long a start waits for the plugin to answer before STORAGE_UNAVAILABLE. */
+  storagePluginWaitS: number;
   autoUpdate: boolean;
   commandMaxAgeS: number;
   reportAppsIntervalS: number;

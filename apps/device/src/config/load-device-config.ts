@@ -147,6 +147,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     storageDriver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),
     storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
     storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
+    storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
     commandMaxAgeS: setting('COMMAND_MAX_AGE_S', '300', seconds(1, 86400)),
     reportAppsIntervalS: setting('REPORT_APPS_INTERVAL_S', '30', seconds(1, 86400)),

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { scrypt } from 'node:crypto';
 import { ErrorCode, Events, HandshakeAuthDto, validatePayload } from '@mosaic/protocol';
-import { deviceConfig } from '../../../../test/support/device-fixtures';
+import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
 import { strictFake } from '../../../../test/support/strict-fake';
+import { StateFileAdapter } from '../common/state-file.adapter';
 import { Secret } from '../config/secret';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
@@ -100,6 +101,8 @@ describe('HiveConnectionService', () => {
   let exit: jest.Mock<void, [number, string]>;
   let service: HiveConnectionService;
   let verifier: string;
+  const dirs = new TempDirs();
+  let stateDir: string;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -112,15 +115,18 @@ describe('HiveConnectionService', () => {
     jest.spyOn(Math, 'random').mockReturnValue(0.5); // neutral jitter: delays of exactly 1 s, 2 s, 4 s …
     factory = new FakeSocketFactory();
     exit = jest.fn();
+    stateDir = dirs.make('state');
     service = new HiveConnectionService(
-      deviceConfig({ hiveUrl: 'https://hive.example.net', deviceToken: new Secret(TOKEN), passphrase: new Secret(PASSPHRASE), deviceName: 'nas', hiveAckTimeoutS: 7 }),
+      deviceConfig({ hiveUrl: 'https://hive.example.net', deviceToken: new Secret(TOKEN), passphrase: new Secret(PASSPHRASE), deviceName: 'nas', hiveAckTimeoutS: 7, stateDir }),
       strictFake<HiveSocketFactory>(factory, 'HiveSocketFactory'),
       strictFake<ProcessExitAdapter>({ exit }, 'ProcessExitAdapter'),
+      new StateFileAdapter(),
     );
   });
 
   afterEach(() => {
     service.onApplicationShutdown();
+    dirs.cleanup();
     jest.useRealTimers();
     jest.restoreAllMocks();
   });
@@ -182,6 +188,15 @@ describe('HiveConnectionService', () => {
       expect(second).toHaveBeenCalledTimes(1);
       expect(service.deviceId).toBe(DEVICE_ID);
       expect(exit).not.toHaveBeenCalled();
+    });
+
+    it('remembers its id in STATE_DIR, so a restarted device knows it before Hive answers', async () => {
+      const done = authenticatedSignal();
+      service.onApplicationBootstrap();
+      await handshake(() => factory.last);
+      await done;
+      const restarted = new HiveConnectionService(deviceConfig({ stateDir }), strictFake<HiveSocketFactory>({}, 'HiveSocketFactory'), strictFake<ProcessExitAdapter>({}, 'ProcessExitAdapter'), new StateFileAdapter());
+      expect(restarted.deviceId).toBe(DEVICE_ID);
     });
 
     it('does not authenticate on a malformed hello, sends no proof, and reconnects', async () => {

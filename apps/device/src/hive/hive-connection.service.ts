@@ -10,6 +10,8 @@ import {
   derivePassphraseVerifier,
   validatePayload,
 } from '@mosaic/protocol';
+import { join } from 'node:path';
+import { StateFileAdapter } from '../common/state-file.adapter';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveSocket, HiveSocketFactory } from './hive-socket.adapter';
@@ -46,14 +48,19 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
   private readonly verifierBySalt = new Map<string, Promise<string>>();
   private readonly authenticatedListeners: Array<() => void> = [];
   private commandListener?: CommandListener;
+  private readonly identityPath: string;
+  /** The id Hive gave this device; kept in STATE_DIR so it is known before Hive answers again. */
   deviceId?: string;
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly sockets: HiveSocketFactory,
     private readonly processExit: ProcessExitAdapter,
+    private readonly files: StateFileAdapter,
   ) {
     this.backoff = new ReconnectBackoff();
+    this.identityPath = join(config.stateDir, 'identity.json');
+    this.deviceId = this.files.read<{ deviceId?: string }>(this.identityPath)?.deviceId;
   }
 
   get authenticated(): boolean {
@@ -156,7 +163,10 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
       this.logger.error(`Hive sent a malformed hello: ${describeProblems(hello.details)}`);
       return this.retry(socket);
     }
-    this.deviceId = hello.value.deviceId;
+    if (this.deviceId !== hello.value.deviceId) {
+      this.deviceId = hello.value.deviceId;
+      this.files.write(this.identityPath, { deviceId: this.deviceId });
+    }
     let verifier: string;
     try {
       verifier = await this.verifierFor(hello.value.passphrase.salt);

@@ -99,8 +99,9 @@ export class KeystoreService {
           }
           throw err;
         }
-        // The key must be the one Hive says it is, or replica ownership could be confused.
-        if ((await this.crypto.fingerprintOf(privateKey)) !== record.fingerprint) {
+        // The key (private and public part) must be the one Hive says it is, or replica ownership could be confused.
+        const fingerprints = [await this.crypto.fingerprintOf(privateKey), await this.crypto.fingerprintOf(record.publicKey)];
+        if (fingerprints.some((fingerprint) => fingerprint !== record.fingerprint)) {
           throw new ProtocolException(ErrorCode.KEYS_MISSING, `The ${role} key of instance ${instance} does not match its fingerprint.`);
         }
         return { ...record, role, privateKey: new Secret(privateKey) };

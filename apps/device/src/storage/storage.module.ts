@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DockerModule } from '../docker/docker.module';
+import { HiveModule } from '../hive/hive.module';
+import { KeystoreModule } from '../keystore/keystore.module';
+import { StorageControlClient } from './storage-control.client';
 import { StorageService } from './storage.service';
 
-/** The storage plugin: volumes and their replica state. */
-@Module({ imports: [DockerModule], providers: [StorageService], exports: [StorageService] })
+/** The storage plugin: keys registered in memory, volumes created and restored, replica state. */
+@Module({
+  imports: [DockerModule, HiveModule, KeystoreModule],
+  providers: [StorageControlClient, StorageService],
+  exports: [StorageService],
+})
 export class StorageModule {}

@@ -1,48 +1,190 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ErrorCode, ProtocolException, ReplicatedVolumeDto, VolumeReportDto } from '@mosaic/protocol';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { HiveConnectionService } from '../hive/hive-connection.service';
+import { InstanceKey, InstanceKeys, KeystoreService } from '../keystore/keystore.service';
+import { PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
 import { appVolumeName, linkVolumeName } from './volume-names';
 
 /** Marks the volumes the device made, so they can be told from anything else on the engine. */
 export const VOLUME_INSTANCE_LABEL = 'io.mosaic.instance';
 export const VOLUME_ROLE_LABEL = 'io.mosaic.role';
+const HEALTH_POLL_MS = 500;
+
+function codeOf(err: unknown): string | undefined {
+  return err instanceof StorageControlError ? err.error.code : undefined;
+}
 
 /**
- * The device's view of the storage plugin. Until the Mosaic storage plugin is wired in, the two
- * volumes of an instance are plain `local` volumes: not yet encrypted, not yet replicated, and
- * so reported as never replicated.
+ * The device's side of the Mosaic storage plugin: registers the instances' keys with it (memory
+ * only), creates and restores the two volumes of an instance before Compose starts it, replicates
+ * them when it stops, and turns the plugin's replica state into `report.volumes`.
  */
 @Injectable()
-export class StorageService {
+export class StorageService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Storage');
-  static readonly DRIVER = 'local';
 
-  constructor(private readonly engine: DockerEngineAdapter) {}
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly plugin: StorageControlClient,
+    private readonly engine: DockerEngineAdapter,
+    private readonly keystore: KeystoreService,
+    private readonly hive: HiveConnectionService,
+  ) {}
 
-  async pluginVersion(): Promise<string> {
-    return 'not installed';
+  onApplicationBootstrap(): void {
+    void this.plugin.health().then(
+      (h) => this.logger.log(`storage plugin ${h.version} answers on ${this.config.storagePluginSocket} (driver ${h.driver})`),
+      () => this.logger.warn(`the storage plugin does not answer on ${this.config.storagePluginSocket} yet`),
+    );
+    // After a restart of the plugin its keys are gone; Hive's handshake is the moment keys can be had again.
+    this.hive.onAuthenticated(() => void this.syncKeys().catch((err: Error) => this.logger.warn(`key sync: ${err.message}`)));
   }
 
-  /** Creates (or finds) the instance's two volumes before Compose starts it. */
-  async prepareVolumes(instance: string): Promise<string[]> {
-    const names = [appVolumeName(instance), linkVolumeName(instance)];
+  async pluginVersion(): Promise<string> {
     try {
-      for (const [name, role] of [[names[0], 'app'], [names[1], 'link']]) {
-        await this.engine.ensureVolume(name, StorageService.DRIVER, { [VOLUME_INSTANCE_LABEL]: instance, [VOLUME_ROLE_LABEL]: role });
+      return (await this.plugin.health()).version;
+    } catch {
+      return 'unavailable';
+    }
+  }
+
+  /** Waits for the plugin (STORAGE_PLUGIN_WAIT_S), or fails with a clear STORAGE_UNAVAILABLE. */
+  async ready(): Promise<void> {
+    const deadline = Date.now() + this.config.storagePluginWaitS * 1000;
+    for (;;) {
+      try {
+        await this.plugin.health();
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          throw new ProtocolException(
+            ErrorCode.STORAGE_UNAVAILABLE,
+            `The storage plugin does not answer on ${this.config.storagePluginSocket} (waited ${this.config.storagePluginWaitS} s): ${(err as Error).message}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
       }
-    } catch (err) {
-      throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Cannot create the volumes of ${instance}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Registers both keys, creates both volumes in the plugin (restoring their replicas when they
+   * exist; on failover taking over as writer), then as Docker volumes of STORAGE_DRIVER.
+   */
+  async prepareVolumes(instance: string, keys: InstanceKeys, options: { failover: boolean; progress?: (percent: number) => void }): Promise<string[]> {
+    await this.ready();
+    const writer = this.hive.deviceId;
+    if (!writer) throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, 'The device does not know its id yet (no handshake with Hive so far).');
+    const names: string[] = [];
+    let done = 0;
+    for (const key of [keys.app, keys.link]) {
+      const name = key.role === 'app' ? appVolumeName(instance) : linkVolumeName(instance);
+      await this.register(key);
+      try {
+        await this.plugin.createVolume({ name, instance, role: key.role, fingerprint: key.fingerprint, writer, failover: options.failover }, (percent) =>
+          options.progress?.(Math.round((done * 100 + percent) / 2)),
+        );
+      } catch (err) {
+        throw this.storageError(`The ${key.role} volume of ${instance} could not be prepared`, err, ErrorCode.RESTORE_FAILED);
+      }
+      done++;
+      const driver = await this.engine
+        .ensureVolume(name, this.config.storageDriver, { [VOLUME_INSTANCE_LABEL]: instance, [VOLUME_ROLE_LABEL]: key.role })
+        .catch((err: Error) => {
+          throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Docker could not create volume ${name} with driver ${this.config.storageDriver}: ${err.message}`);
+        });
+      if (driver !== this.config.storageDriver) {
+        throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Volume ${name} exists with driver ${driver}, not ${this.config.storageDriver}; remove it or move its data first.`);
+      }
+      names.push(name);
     }
     return names;
   }
 
-  /** The state of both volumes after a stop (replication comes with the plugin). */
-  async afterStop(instance: string): Promise<ReplicatedVolumeDto[]> {
-    this.logger.debug(`volumes of ${instance} kept locally`);
-    return [appVolumeName(instance), linkVolumeName(instance)].map((name) => ({ name, lastReplicatedAt: null }));
+  /** After a stop: a final replication of both volumes (unless `replicate` is false). */
+  async afterStop(instance: string, replicate: boolean): Promise<ReplicatedVolumeDto[]> {
+    const names = [appVolumeName(instance), linkVolumeName(instance)];
+    const known = new Map((await this.listOrFail()).map((v) => [v.name, v]));
+    if (!names.every((n) => known.has(n))) {
+      throw new ProtocolException(ErrorCode.REPLICATION_FAILED, `The storage plugin does not hold the volumes of ${instance}.`);
+    }
+    if (!replicate) return names.map((name) => ({ name, lastReplicatedAt: known.get(name)?.lastReplicatedAt ?? null }));
+    await this.registerFor(instance);
+    const out: ReplicatedVolumeDto[] = [];
+    for (const name of names) {
+      try {
+        const done = await this.plugin.replicate(name);
+        out.push({ name, lastReplicatedAt: done.lastReplicatedAt });
+      } catch (err) {
+        if (codeOf(err) === ErrorCode.NOT_WRITER) {
+          throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${name} now belongs to another device; this device may no longer write it.`);
+        }
+        throw this.storageError(`The final replication of ${name} failed; the app stays stopped and its local data is kept`, err, ErrorCode.REPLICATION_FAILED);
+      }
+    }
+    return out;
   }
 
+  /** §4 report.volumes: the plugin's replica state with each volume's key. */
   async volumes(): Promise<VolumeReportDto[]> {
-    return [];
+    const volumes = await this.plugin.volumes();
+    const report: VolumeReportDto[] = [];
+    for (const v of volumes) {
+      const key = this.keystore.cached(v.instance)?.[v.role];
+      if (!key) continue; // its keys are fetched once Hive is there; until then the volume cannot be described
+      report.push({
+        name: v.name,
+        instance: v.instance,
+        role: v.role,
+        fingerprint: v.fingerprint,
+        publicKey: key.publicKey,
+        lastReplicatedAt: v.lastReplicatedAt,
+        replication: {
+          state: v.replication.state,
+          ...(v.replication.error ? { error: `${v.replication.code ? `${v.replication.code}: ` : ''}${v.replication.error}`.slice(0, 4096) } : {}),
+        },
+        sizeBytes: v.sizeBytes,
+      });
+    }
+    return report;
+  }
+
+  /** Registers the keys the plugin lacks, for every instance it holds volumes of. */
+  async syncKeys(): Promise<void> {
+    const [volumes, registered] = await Promise.all([this.plugin.volumes(), this.plugin.keys()]);
+    const missing = new Set(volumes.filter((v) => !registered.includes(v.fingerprint)).map((v) => v.instance));
+    for (const instance of missing) await this.registerFor(instance);
+    if (missing.size) this.logger.log(`registered the keys of ${missing.size} instance(s) with the storage plugin`);
+  }
+
+  /** The instance's keys (from memory or Hive, never new ones) registered with the plugin. */
+  private async registerFor(instance: string): Promise<void> {
+    const keys = await this.keystore.keysFor(instance, { failover: true });
+    for (const key of [keys.app, keys.link]) await this.register(key);
+  }
+
+  private async register(key: InstanceKey): Promise<void> {
+    try {
+      await this.plugin.registerKey(key.fingerprint, key.privateKey.reveal());
+    } catch (err) {
+      throw this.storageError(`The storage plugin did not take the ${key.role} key`, err, ErrorCode.STORAGE_UNAVAILABLE);
+    }
+  }
+
+  private async listOrFail(): Promise<PluginVolume[]> {
+    try {
+      return await this.plugin.volumes();
+    } catch (err) {
+      throw this.storageError('The storage plugin cannot be asked for its volumes', err, ErrorCode.REPLICATION_FAILED);
+    }
+  }
+
+  private storageError(what: string, err: unknown, fallback: ErrorCode): ProtocolException {
+    if (err instanceof ProtocolException) return err;
+    const code = codeOf(err);
+    const known: string[] = [ErrorCode.RESTORE_FAILED, ErrorCode.REPLICATION_FAILED, ErrorCode.NOT_WRITER, ErrorCode.STORAGE_UNAVAILABLE];
+    return new ProtocolException((code && known.includes(code) ? code : fallback) as ErrorCode, `${what}: ${(err as Error).message}`);
   }
 }

@@ -1,0 +1,161 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { IncomingMessage, request } from 'node:http';
+import { ErrorCode, ProtocolError } from '@mosaic/protocol';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+
+/** A volume as the plugin's control API shows it. */
+export interface PluginVolume {
+  name: string;
+  instance: string;
+  role: 'app' | 'link';
+  fingerprint: string;
+  mountpoint: string;
+  mounts: number;
+  sizeBytes: number;
+  lastReplicatedAt: string | null;
+  replication: { state: 'idle' | 'replicating' | 'error'; error?: string; code?: string };
+  writer: string;
+  isWriter: boolean;
+}
+
+export interface PluginHealth {
+  ok: boolean;
+  version: string;
+  driver: string;
+  volumes: number;
+  keys: number;
+}
+
+export interface CreateVolumeRequest {
+  name: string;
+  instance: string;
+  role: 'app' | 'link';
+  fingerprint: string;
+  writer: string;
+  failover?: boolean;
+}
+
+/** The plugin answered with an error, or could not be reached (status 0, STORAGE_UNAVAILABLE). */
+export class StorageControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: ProtocolError,
+  ) {
+    super(error.message);
+  }
+}
+
+const TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * Thin adapter around the storage plugin's control API: HTTP+JSON on STORAGE_PLUGIN_SOCKET.
+ * The only file that talks to the plugin.
+ */
+@Injectable()
+export class StorageControlClient {
+  constructor(@Inject(DEVICE_CONFIG) private readonly config: DeviceConfig) {}
+
+  health(timeoutMs = 5000): Promise<PluginHealth> {
+    return this.json('GET', '/health', undefined, timeoutMs);
+  }
+
+  keys(): Promise<string[]> {
+    return this.json('GET', '/keys');
+  }
+
+  async registerKey(fingerprint: string, privateKey: string): Promise<void> {
+    await this.json('PUT', `/keys/${fingerprint}`, { privateKey });
+  }
+
+  volumes(): Promise<PluginVolume[]> {
+    return this.json('GET', '/volumes');
+  }
+
+  replicate(name: string): Promise<{ name: string; lastReplicatedAt: string }> {
+    return this.json('POST', `/volumes/${encodeURIComponent(name)}/replicate`);
+  }
+
+  async removeVolume(name: string, replica: boolean): Promise<void> {
+    await this.json('DELETE', `/volumes/${encodeURIComponent(name)}?replica=${replica}`);
+  }
+
+  /** Creates (and restores) a volume; the plugin streams NDJSON progress lines, then the volume. */
+  async createVolume(body: CreateVolumeRequest, onProgress: (percent: number) => void): Promise<PluginVolume> {
+    const res = await this.send('POST', '/volumes', body, TIMEOUT_MS);
+    if (res.statusCode !== 200) throw this.failure(res.statusCode ?? 0, await this.collect(res));
+    return new Promise((resolve, reject) => {
+      let rest = '';
+      let settled = false;
+      const settle = (fn: () => void) => {
+        settled = true;
+        fn();
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        const lines = rest.split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines.filter((l) => l.trim())) {
+          let message: { percent?: number; volume?: PluginVolume; error?: ProtocolError };
+          try {
+            message = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (typeof message.percent === 'number') onProgress(message.percent);
+          if (message.volume) settle(() => resolve(message.volume as PluginVolume));
+          if (message.error) settle(() => reject(new StorageControlError(500, message.error as ProtocolError)));
+        }
+      });
+      res.on('end', () => settled || reject(this.unavailable('the plugin ended its answer without a volume')));
+      res.on('error', (err) => reject(this.unavailable(err.message)));
+    });
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<T> {
+    const res = await this.send(method, path, body, timeoutMs);
+    const text = await this.collect(res);
+    if ((res.statusCode ?? 0) >= 300) throw this.failure(res.statusCode ?? 0, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw this.unavailable(`the plugin answered ${path} with something that is not JSON`);
+    }
+  }
+
+  /** One request on the control socket; a refused connection or silence is STORAGE_UNAVAILABLE. */
+  private send(method: string, path: string, body: unknown, timeoutMs: number): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.config.storagePluginSocket, path, method, headers: { 'content-type': 'application/json' }, timeout: timeoutMs },
+        resolve,
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unavailable(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'not running (no socket)' : err.message)));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  private collect(res: IncomingMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+  }
+
+  private failure(status: number, text: string): StorageControlError {
+    try {
+      const error = JSON.parse(text) as ProtocolError;
+      if (typeof error.code === 'string') return new StorageControlError(status, error);
+    } catch {
+      // fall through
+    }
+    return new StorageControlError(status, { code: ErrorCode.STORAGE_UNAVAILABLE, message: `the plugin answered ${status}` });
+  }
+
+  private unavailable(message: string): StorageControlError {
+    return new StorageControlError(0, { code: ErrorCode.STORAGE_UNAVAILABLE, message: `storage plugin at ${this.config.storagePluginSocket}: ${message}` });
+  }
+}
