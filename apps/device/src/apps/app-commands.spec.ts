@@ -76,6 +76,14 @@ describe('parseAppCommands (§2.3 declarations)', () => {
     expect(refusal({ service: 'app', argv: [shell, '-c', 'ls'] })).toEqual([expect.stringContaining('is a shell')]);
   });
 
+  it.each([
+    [['nice', 'sh', '-c', '{{script}}']],
+    [['gosu', 'www-data', '/bin/bash', '-c', 'ls']],
+    [['timeout', '10', 'busybox', 'sh']],
+  ])('refuses a shell behind a launcher: %j', (argv) => {
+    expect(refusal({ service: 'app', argv })).toEqual([expect.stringContaining('runs a shell through another program')]);
+  });
+
   it('accepts a program whose name merely contains a shell name', () => {
     expect(parse({ service: 'app', argv: ['/usr/local/bin/bashful', 'x'] }).violations).toEqual([]);
   });

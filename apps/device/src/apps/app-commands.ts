@@ -59,6 +59,10 @@ export function parseAppCommands(
     }
     if (placeholderOf(argv[0]) !== undefined) bad('argv[0] may not be a placeholder');
     if (SHELLS.has(posix.basename(argv[0]))) bad(`argv[0] "${argv[0]}" is a shell; app commands run a program directly`);
+    // A launcher in front of a shell (nice sh -c …, gosu app bash …) is a shell all the same.
+    else if (argv.slice(1).some((a) => placeholderOf(a) === undefined && SHELLS.has(posix.basename(a)))) {
+      bad('argv runs a shell through another program; app commands run a program directly');
+    }
     for (const element of argv) {
       if (element.includes('{{') && placeholderOf(element) === undefined) bad(`"${element}" mixes a placeholder with text; a placeholder is a whole argument`);
     }

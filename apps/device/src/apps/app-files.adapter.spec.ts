@@ -51,6 +51,18 @@ describe('AppFilesAdapter (real folders)', () => {
       expect(mode(join(appsDir, A)) & 0o007).toBe(0);
     });
 
+    it('sets the modes exactly, whatever the umask', async () => {
+      const previous = process.umask(0o077);
+      try {
+        await files.write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      } finally {
+        process.umask(previous);
+      }
+      expect(mode(join(appsDir, A, 'compose.yaml'))).toBe(0o640);
+      expect(mode(join(appsDir, A, 'mosaic.json'))).toBe(0o640);
+      expect(mode(join(appsDir, A, 'variables.json'))).toBe(0o600);
+    });
+
     it('makes an existing variables file owner-only again when it rewrites it', async () => {
       await files.write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
       const path = join(appsDir, A, 'variables.json');

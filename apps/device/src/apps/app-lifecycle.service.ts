@@ -66,7 +66,6 @@ export class AppLifecycleService {
     // The policy is checked before anything is created, so a refused app leaves no keys or volumes.
     const wasKnown = await this.files.exists(instance);
     const variables = this.variablesOf(params);
-    const volumes = [appVolumeName(instance), linkVolumeName(instance)];
     const metadata: AppMetadata = {
       instance,
       application: params.application,
@@ -79,14 +78,7 @@ export class AppLifecycleService {
     const project = this.project(instance, variables);
     try {
       progress('policy', 10);
-      const normalised = await this.normalise(project);
-      const exempt = this.config.allowPrivilegedApps.includes(params.application.name);
-      const violations = exempt ? [] : await this.policyViolations(instance, normalised, volumes);
-      if (exempt) this.logger.warn(`${params.application.name} is exempt from the policy (ALLOW_PRIVILEGED_APPS)`);
-      const services = Object.keys((normalised.services ?? {}) as object);
-      const declared = parseAppCommands(normalised['x-mosaic'], services);
-      this.refuseIf([...violations, ...declared.violations]);
-      metadata.commands = declared.commands;
+      metadata.commands = await this.checkProject(project, instance, params.application.name);
     } catch (err) {
       if (!wasKnown) await this.files.remove(instance);
       throw err;
@@ -172,7 +164,10 @@ export class AppLifecycleService {
       const app = await this.inventory.app(instance);
       if (app?.state === 'running') continue;
       try {
-        await this.compose.up(this.project(instance, await this.files.readVariables(instance)), UP_TIMEOUT_MS);
+        const project = this.project(instance, await this.files.readVariables(instance));
+        // Checked again: what is on disk (a symlink inside a bind mount, say) may have changed since.
+        await this.checkProject(project, instance, metadata.application.name);
+        await this.compose.up(project, UP_TIMEOUT_MS);
         restarted.push(instance);
         this.logger.log(`brought ${metadata.application.name} ${instance} back up`);
       } catch (err) {
@@ -182,6 +177,17 @@ export class AppLifecycleService {
       }
     }
     return restarted;
+  }
+
+  /** `compose config` and the policy; returns the app's declared commands or throws the refusal. */
+  private async checkProject(project: ComposeProject, instance: string, application: string): Promise<AppMetadata['commands']> {
+    const normalised = await this.normalise(project);
+    const exempt = this.config.allowPrivilegedApps.includes(application);
+    if (exempt) this.logger.warn(`${application} is exempt from the policy (ALLOW_PRIVILEGED_APPS)`);
+    const violations = exempt ? [] : await this.policyViolations(instance, normalised, [appVolumeName(instance), linkVolumeName(instance)]);
+    const declared = parseAppCommands(normalised['x-mosaic'], Object.keys((normalised.services ?? {}) as object));
+    this.refuseIf([...violations, ...declared.violations]);
+    return declared.commands;
   }
 
   private async known(instance: string): Promise<AppMetadata> {

@@ -119,7 +119,11 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
       }
     }
     for (const opt of asArray(s.security_opt)) {
-      if (/unconfined/i.test(String(opt))) add('security_opt', `asks for security_opt ${String(opt)}`, service);
+      const value = String(opt);
+      // unconfined (§2.2), SELinux labels off, or a seccomp profile read from a host file.
+      if (/unconfined/i.test(value) || /^label[=:]disable$/i.test(value) || /^seccomp[=:](?!default$|builtin$)/i.test(value)) {
+        add('security_opt', `asks for security_opt ${value}`, service);
+      }
     }
     if (asArray(s.volumes_from).length) add('volumes_from', 'asks for volumes_from', service);
     if (s.build !== undefined) add('build', 'asks to build an image; apps run published images only', service);
