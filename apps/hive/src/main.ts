@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
+import { CatalogError } from './apps/catalog-loader';
 import { loadHiveConfig } from './config/load-hive-config';
 import { startHive } from './hive-application';
 
@@ -11,12 +12,18 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`config: the Hive did not start (${loaded.errors.length} bad setting(s))\n`);
     process.exit(FATAL_EXIT_CODE);
   }
-  const { app, url } = await startHive(loaded.config);
+  // abortOnError: false lets a bad catalog reach the handler below instead of Nest's own exit.
+  const { app, url } = await startHive(loaded.config, { abortOnError: false });
   app.enableShutdownHooks();
   new Logger('Hive').log(`Hive listening on ${url}`);
 }
 
 bootstrap().catch((err: unknown) => {
+  if (err instanceof CatalogError) {
+    for (const line of err.problems) process.stderr.write(`catalog: ${line}\n`);
+    process.stderr.write(`catalog: the Hive did not start (${err.problems.length} problem(s) in the catalog)\n`);
+    process.exit(FATAL_EXIT_CODE);
+  }
   process.stderr.write(`Hive failed to start: ${(err as Error)?.message ?? String(err)}\n`);
   process.exit(1);
 });

@@ -12,6 +12,8 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   [HiveErrorCode.DEVICE_OFFLINE]: HttpStatus.CONFLICT,
   [HiveErrorCode.PASSPHRASE_ALREADY_SET]: HttpStatus.CONFLICT,
   [HiveErrorCode.KEYS_EXIST]: HttpStatus.CONFLICT,
+  [HiveErrorCode.APP_EXISTS]: HttpStatus.CONFLICT,
+  [HiveErrorCode.APP_UNASSIGNED]: HttpStatus.CONFLICT,
 };
 
 /** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */

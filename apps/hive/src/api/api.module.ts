@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module';
+import { AppsModule } from '../apps/apps.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { ReportsModule } from '../reports/reports.module';
 import { AccountController } from './account.controller';
 import { AdminTokenGuard } from './admin-token.guard';
+import { AppsController } from './apps.controller';
+import { CatalogController } from './catalog.controller';
+import { DeviceAppsController } from './device-apps.controller';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { DeviceCommandsController } from './device-commands.controller';
 import { DeviceReportsController } from './device-reports.controller';
@@ -13,8 +17,17 @@ import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
 
 @Module({
-  imports: [AccountsModule, DevicesModule, CommandsModule, ReportsModule],
-  controllers: [HealthController, DevicesController, AccountController, DeviceCommandsController, DeviceReportsController],
+  imports: [AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule],
+  controllers: [
+    HealthController,
+    DevicesController,
+    AccountController,
+    DeviceCommandsController,
+    DeviceReportsController,
+    CatalogController,
+    DeviceAppsController,
+    AppsController,
+  ],
   providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
 })
 export class ApiModule {}

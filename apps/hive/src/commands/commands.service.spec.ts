@@ -12,7 +12,14 @@ import { CommandCompletions } from './command-completions';
 import { CommandRepository } from './command.repository';
 import { CommandsService } from './commands.service';
 
-const CONFIG: HiveConfig = { adminToken: 'x'.repeat(16), port: 0, host: '127.0.0.1', dbPath: ':memory:', commandTimeoutS: 30 };
+const CONFIG: HiveConfig = {
+  adminToken: 'x'.repeat(16),
+  port: 0,
+  host: '127.0.0.1',
+  dbPath: ':memory:',
+  commandTimeoutS: 30,
+  catalogDir: '/nonexistent/catalog',
+};
 
 /** A device connection whose acknowledgement each test scripts; it records what was emitted. */
 class ScriptedConnection implements DeviceConnection {

@@ -9,6 +9,10 @@ export const HiveErrorCode = {
   PASSPHRASE_ALREADY_SET: 'PASSPHRASE_ALREADY_SET',
   /** A device emitted an event the protocol does not define. */
   UNKNOWN_EVENT: 'UNKNOWN_EVENT',
+  /** An app with this instance id is installed already. */
+  APP_EXISTS: 'APP_EXISTS',
+  /** The app's device was revoked: it has no device to send commands to until it is moved. */
+  APP_UNASSIGNED: 'APP_UNASSIGNED',
 } as const;
 export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
 

@@ -9,11 +9,14 @@ export interface HiveConfig {
   dbPath: string;
   /** How long a REST caller waits for a command's acknowledgement and result by default. */
   commandTimeoutS: number;
+  /** The app catalog: one folder per app with app.json and compose.yaml (HIVE_CATALOG_DIR). */
+  catalogDir: string;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
 
-export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken'> = {
+/** Fixed defaults; the catalog's default depends on where the Hive runs from (default-catalog-dir.ts). */
+export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir'> = {
   port: 8080,
   host: '127.0.0.1',
   dbPath: '/var/lib/mosaic/hive/hive.db',

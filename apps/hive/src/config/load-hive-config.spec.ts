@@ -1,12 +1,25 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultCatalogDir } from './default-catalog-dir';
 import { loadHiveConfig, resolveHiveConfig } from './load-hive-config';
 
 const TOKEN = '0123456789abcdef0123';
+/** The repository's catalog, seen from this spec's folder (apps/hive/src/config). */
+const REPO_CATALOG = join(__dirname, '../../../../catalog');
 
 describe('loadHiveConfig', () => {
   it('applies the defaults when only the admin token is set', () => {
     expect(loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN })).toEqual({
       ok: true,
-      config: { adminToken: TOKEN, port: 8080, host: '127.0.0.1', dbPath: '/var/lib/mosaic/hive/hive.db', commandTimeoutS: 30 },
+      config: {
+        adminToken: TOKEN,
+        port: 8080,
+        host: '127.0.0.1',
+        dbPath: '/var/lib/mosaic/hive/hive.db',
+        commandTimeoutS: 30,
+        catalogDir: REPO_CATALOG,
+      },
     });
   });
 
@@ -18,8 +31,12 @@ describe('loadHiveConfig', () => {
         HIVE_HOST: '0.0.0.0',
         HIVE_DB: ':memory:',
         HIVE_COMMAND_TIMEOUT_S: '600',
+        HIVE_CATALOG_DIR: '/srv/catalog',
       }),
-    ).toEqual({ ok: true, config: { adminToken: TOKEN, port: 0, host: '0.0.0.0', dbPath: ':memory:', commandTimeoutS: 600 } });
+    ).toEqual({
+      ok: true,
+      config: { adminToken: TOKEN, port: 0, host: '0.0.0.0', dbPath: ':memory:', commandTimeoutS: 600, catalogDir: '/srv/catalog' },
+    });
   });
 
   it('treats an empty variable as unset', () => {
@@ -62,10 +79,36 @@ describe('resolveHiveConfig', () => {
       host: '127.0.0.1',
       dbPath: ':memory:',
       commandTimeoutS: 30,
+      catalogDir: REPO_CATALOG,
     });
   });
 
   it('refuses what the environment would refuse', () => {
     expect(() => resolveHiveConfig({ adminToken: 'short', port: 70000 })).toThrow(/HIVE_ADMIN_TOKEN.*HIVE_PORT/);
+  });
+});
+
+describe('defaultCatalogDir', () => {
+  let root: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'hive-catalog-dir-'));
+    writeFileSync(join(root, 'package.json'), '{}');
+    mkdirSync(join(root, 'catalog'));
+  });
+
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('finds the catalog beside package.json from the bundle (dist/apps/hive) and from the sources', () => {
+    for (const from of ['dist/apps/hive', 'apps/hive/src/config']) {
+      mkdirSync(join(root, from), { recursive: true });
+      expect(defaultCatalogDir(join(root, from))).toBe(join(root, 'catalog'));
+    }
+  });
+
+  it('assumes the bundle layout when no catalog is found', () => {
+    rmSync(join(root, 'catalog'), { recursive: true });
+    mkdirSync(join(root, 'dist/apps/hive'), { recursive: true });
+    expect(defaultCatalogDir(join(root, 'dist/apps/hive'))).toBe(join(root, 'catalog'));
   });
 });

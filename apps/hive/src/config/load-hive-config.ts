@@ -1,3 +1,4 @@
+import { defaultCatalogDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
 export type Env = Record<string, string | undefined>;
@@ -10,6 +11,7 @@ const VARIABLE: Record<keyof HiveConfig, string> = {
   host: 'HIVE_HOST',
   dbPath: 'HIVE_DB',
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
+  catalogDir: 'HIVE_CATALOG_DIR',
 };
 
 /** Unset and empty both mean "use the default". */
@@ -49,6 +51,10 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<key
   if (!Number.isInteger(config.commandTimeoutS) || config.commandTimeoutS < 1 || config.commandTimeoutS > COMMAND_TIMEOUT_MAX_S) {
     bad('commandTimeoutS', `must be a whole number of seconds from 1 to ${COMMAND_TIMEOUT_MAX_S}${got('commandTimeoutS')}`);
   }
+  // Only the path is checked here; the catalog itself is read and checked when the Hive boots.
+  if (typeof config.catalogDir !== 'string' || config.catalogDir.length === 0 || config.catalogDir.includes('\0')) {
+    bad('catalogDir', 'must be a folder path');
+  }
   return problems;
 }
 
@@ -60,6 +66,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     host: raw(env, VARIABLE.host),
     dbPath: raw(env, VARIABLE.dbPath),
     commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
+    catalogDir: raw(env, VARIABLE.catalogDir),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -67,6 +74,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     host: given.host ?? HIVE_CONFIG_DEFAULTS.host,
     dbPath: given.dbPath ?? HIVE_CONFIG_DEFAULTS.dbPath,
     commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
+    catalogDir: given.catalogDir ?? defaultCatalogDir(),
   };
   const { adminToken: _secret, ...echoable } = given;
   const errors = hiveConfigProblems(config, echoable);
@@ -75,7 +83,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
 
 /** For code that builds a Hive in-process: fills in the defaults and refuses what env would refuse. */
 export function resolveHiveConfig(options: HiveOptions): HiveConfig {
-  const config: HiveConfig = { ...HIVE_CONFIG_DEFAULTS, ...options };
+  const config: HiveConfig = { ...HIVE_CONFIG_DEFAULTS, catalogDir: options.catalogDir ?? defaultCatalogDir(), ...options };
   const errors = hiveConfigProblems(config);
   if (errors.length) throw new Error(`Invalid Hive configuration: ${errors.join('; ')}`);
   return config;

@@ -59,4 +59,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account_id, instance, role)
   );
   `,
+  `
+  -- One row per app instance: everything SchedulerAction.start needs, so the same start can be
+  -- sent again, or to another device when the app moves. links holds the link tokens the Hive
+  -- issued: secrets, never shown by the REST API. An app outlives a revoked device (device_id NULL).
+  CREATE TABLE apps (
+    instance TEXT PRIMARY KEY,
+    device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
+    application TEXT NOT NULL,
+    compose TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    secret_variables TEXT NOT NULL,
+    links TEXT NOT NULL,
+    desired TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX apps_by_device ON apps (device_id);
+  `,
 ];

@@ -1,0 +1,36 @@
+import { Body, Controller, Get, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { AppView, AppsService } from '../apps/apps.service';
+import { AdminTokenGuard } from './admin-token.guard';
+import { API_PREFIX } from './api-routes';
+import { AppResponse, StatusSettable, answer } from './app-response';
+import { InstallAppDto } from './dto/install-app.dto';
+import { parseBody } from './request-validation';
+
+@Controller(`${API_PREFIX}/devices/:deviceId/apps`)
+@UseGuards(AdminTokenGuard)
+export class DeviceAppsController {
+  constructor(private readonly apps: AppsService) {}
+
+  /**
+   * Installs a catalog app: 201 when the device started it, 202 while it still works on it, and
+   * 200 when the start ended otherwise (refused, failed, no answer): the app is recorded either
+   * way and `command.error` carries the device's reason (POLICY_VIOLATION, …).
+   */
+  @Post()
+  async install(
+    @Param('deviceId') deviceId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: StatusSettable,
+  ): Promise<AppResponse> {
+    const outcome = await this.apps.install(deviceId, parseBody(InstallAppDto, body));
+    const reply = answer(outcome, response);
+    if (outcome.command.status === 'succeeded') response.status(HttpStatus.CREATED);
+    return reply;
+  }
+
+  /** The apps of one device, oldest first. */
+  @Get()
+  list(@Param('deviceId') deviceId: string): AppView[] {
+    return this.apps.list(deviceId);
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { CommandsModule } from '../commands/commands.module';
+import { DatabaseModule } from '../database/database.module';
+import { DevicesModule } from '../devices/devices.module';
+import { ReportsModule } from '../reports/reports.module';
+import { AppRepository } from './app.repository';
+import { AppsService } from './apps.service';
+import { CatalogService } from './catalog.service';
+
+@Module({
+  imports: [DatabaseModule, CommandsModule, DevicesModule, ReportsModule],
+  providers: [CatalogService, AppRepository, AppsService],
+  exports: [CatalogService, AppsService],
+})
+export class AppsModule {}
