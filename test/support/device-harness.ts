@@ -6,41 +6,33 @@ import { join } from 'node:path';
 import { ErrorCode, Events } from '@mosaic/protocol';
 import { CommandIntakeService } from '../../apps/device/src/commands/command-intake.service';
 import { DeviceConfig } from '../../apps/device/src/config/device-config';
-import { Secret } from '../../apps/device/src/config/secret';
+import { loadDeviceConfig } from '../../apps/device/src/config/load-device-config';
 import { DeviceModule } from '../../apps/device/src/device.module';
 import { HiveConnectionService } from '../../apps/device/src/hive/hive-connection.service';
 
 /** Small Argon2 parameters, allowed only because a test builds this config itself. */
 export const TEST_ARGON2 = { passes: 1, parallelism: 1, memoryExponent: 10 };
 
+/** A Device config for the folders under `root`, built the way the device builds its own. */
 export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> = {}): DeviceConfig {
-  return {
-    hiveUrl: 'http://127.0.0.1:9',
-    deviceToken: new Secret('test-token'),
-    passphrase: new Secret('correct horse battery staple'),
-    deviceName: 'test-device',
-    appsDir: join(root, 'apps'),
-    stateDir: join(root, 'state'),
-    volumesDir: join(root, 'volumes'),
-    dockerHost: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
-    dockerCli: 'docker',
-    storageDriver: 'mosaic',
-    storagePluginSocket: join(root, 'storage.sock'),
-    storagePluginMode: 'external',
-    storagePluginWaitS: 10,
-    autoUpdate: false,
-    commandMaxAgeS: 300,
-    reportAppsIntervalS: 3600,
-    reportVolumesIntervalS: 3600,
-    reportVersionIntervalS: 3600,
-    hiveAckTimeoutS: 5,
-    logLevel: 'warn',
-    logFormat: 'text',
-    argon2: TEST_ARGON2,
-    allowPrivilegedApps: [],
-    allowedCaps: ['NET_ADMIN', 'NET_BIND_SERVICE'],
-    ...overrides,
-  };
+  const loaded = loadDeviceConfig({
+    HIVE_URL: 'http://127.0.0.1:9',
+    DEVICE_TOKEN: 'test-token',
+    DEVICE_PASSPHRASE: 'correct horse battery staple',
+    DEVICE_NAME: 'test-device',
+    APPS_DIR: join(root, 'apps'),
+    STATE_DIR: join(root, 'state'),
+    VOLUMES_DIR: join(root, 'volumes'),
+    DOCKER_HOST: process.env.DOCKER_HOST,
+    STORAGE_PLUGIN_SOCKET: join(root, 'storage.sock'),
+    STORAGE_PLUGIN_WAIT_S: '10',
+    REPORT_APPS_INTERVAL_S: '3600',
+    REPORT_VOLUMES_INTERVAL_S: '3600',
+    HIVE_ACK_TIMEOUT_S: '5',
+    LOG_LEVEL: 'warn',
+  });
+  if (!loaded.ok) throw new Error(`the test config does not load:\n${loaded.errors.join('\n')}`);
+  return { ...loaded.config, argon2: TEST_ARGON2, ...overrides };
 }
 
 interface Emitted {

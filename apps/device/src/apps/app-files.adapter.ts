@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { mkdir, open, readFile, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApplicationDto, Patterns, validatePayload } from '@mosaic/protocol';
@@ -23,8 +23,13 @@ export const VARIABLES_FILE = 'variables.json';
 
 /** The apps' folders under APPS_DIR: APPS_DIR/<instance>/{compose.yaml, variables.json, mosaic.json}. */
 @Injectable()
-export class AppFilesAdapter {
+export class AppFilesAdapter implements OnModuleInit {
   constructor(@Inject(DEVICE_CONFIG) private readonly config: DeviceConfig) {}
+
+  /** APPS_DIR exists from boot on: disk space is reported for it and apps are written into it. */
+  async onModuleInit(): Promise<void> {
+    await mkdir(this.config.appsDir, { recursive: true, mode: 0o750 });
+  }
 
   dir(instance: string): string {
     if (!Patterns.uuid.test(instance)) throw new Error(`not an instance id: ${instance}`);

@@ -11,13 +11,15 @@ import { AppCommandHandler } from './handlers/app-command.handler';
 import { InfoHandler } from './handlers/info.handler';
 import { SchedulerStartHandler } from './handlers/scheduler-start.handler';
 import { SchedulerStopHandler } from './handlers/scheduler-stop.handler';
+import { UpgradeHandler } from './handlers/upgrade.handler';
+import { UpgradeModule } from '../upgrade/upgrade.module';
 
 /** Adding a command type: write its handler, then list it here. Nothing else can run. */
-const HANDLERS = [SchedulerStartHandler, SchedulerStopHandler, DiskSpaceHandler, InfoHandler, AppCommandHandler];
+const HANDLERS = [SchedulerStartHandler, SchedulerStopHandler, DiskSpaceHandler, InfoHandler, AppCommandHandler, UpgradeHandler];
 
 /** The whitelist of commands and their intake (validation, idempotency, BUSY, results). */
 @Module({
-  imports: [HiveModule, SystemModule, AppsModule],
+  imports: [HiveModule, SystemModule, AppsModule, UpgradeModule],
   providers: [
     ...HANDLERS,
     { provide: COMMAND_HANDLERS, useFactory: (...handlers: unknown[]) => handlers, inject: HANDLERS },

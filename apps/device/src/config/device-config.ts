@@ -19,6 +19,12 @@ export interface DeviceConfig {
   /** How long a start waits for the plugin to answer before STORAGE_UNAVAILABLE. */
   storagePluginWaitS: number;
   autoUpdate: boolean;
+  /** The updater image for UpgradeCommand.run (UPDATER_IMAGE). */
+  updaterImage: string;
+  /** Free MiB on APPS_DIR's disk an upgrade needs (UPGRADE_MIN_FREE_MB). */
+  upgradeMinFreeMb: number;
+  /** The device's own container, when it cannot find it from inside (DEVICE_CONTAINER). */
+  deviceContainer?: string;
   commandMaxAgeS: number;
   reportAppsIntervalS: number;
   reportVolumesIntervalS: number;

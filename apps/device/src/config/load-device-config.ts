@@ -70,6 +70,21 @@ const parse = {
     if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(value)) throw new BadSetting(`must be a plain driver name, got "${value}"`);
     return value;
   },
+  imageRef(value: string): string {
+    if (!/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/.test(value)) throw new BadSetting(`must be an image reference such as nickfedor/watchtower:latest, got "${value}"`);
+    return value;
+  },
+  containerRef(value: string): string {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(value)) throw new BadSetting(`must be a container name or id, got "${value}"`);
+    return value;
+  },
+  wholeNumber(min: number, max: number) {
+    return (value: string): number => {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n < min || n > max) throw new BadSetting(`must be a whole number from ${min} to ${max}, got "${value}"`);
+      return n;
+    };
+  },
   list(item: RegExp, what: string) {
     return (value: string): string[] => {
       const items = value.split(',').map((v) => v.trim()).filter(Boolean);
@@ -149,6 +164,9 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
     storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
+    updaterImage: setting('UPDATER_IMAGE', 'nickfedor/watchtower', parse.imageRef),
+    upgradeMinFreeMb: setting('UPGRADE_MIN_FREE_MB', '1024', parse.wholeNumber(0, 1_048_576)),
+    deviceContainer: raw(env, 'DEVICE_CONTAINER') === undefined ? undefined : setting('DEVICE_CONTAINER', undefined, parse.containerRef),
     commandMaxAgeS: setting('COMMAND_MAX_AGE_S', '300', seconds(1, 86400)),
     reportAppsIntervalS: setting('REPORT_APPS_INTERVAL_S', '30', seconds(1, 86400)),
     reportVolumesIntervalS: setting('REPORT_VOLUMES_INTERVAL_S', '60', seconds(1, 86400)),

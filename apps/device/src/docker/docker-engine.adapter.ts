@@ -19,6 +19,14 @@ export function dockerConnection(dockerHost: string): Dockerode.DockerOptions {
   return { host: url.hostname, port: Number(url.port), protocol: 'http' };
 }
 
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  mounts: { source: string; destination: string }[];
+}
+
 export interface ExecOutcome {
   exitCode: number;
   stdout: string;
@@ -90,6 +98,52 @@ export class DockerEngineAdapter {
       health: healthFromStatus(c.Status),
       labels: c.Labels ?? {},
     }));
+  }
+
+  /** A container's name, image and mounts, or undefined when the engine has none by that id or name. */
+  async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
+    try {
+      const c = await this.docker.getContainer(idOrName).inspect();
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        image: c.Config.Image,
+        labels: c.Config.Labels ?? {},
+        mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
+      };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      throw err;
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Creates and starts a container; it removes itself when it ends. */
+  async runDetached(spec: { name: string; image: string; cmd: string[]; env: string[]; binds: string[]; labels: Record<string, string> }): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Env: spec.env,
+      Labels: spec.labels,
+      HostConfig: { Binds: spec.binds, AutoRemove: true },
+    });
+    await container.start();
+    return container.id;
   }
 
   /** Creates a volume unless one of that name exists; returns its driver. */

@@ -8,6 +8,6 @@ import { SystemInfoService } from './system-info.service';
 @Module({
   imports: [DockerModule, StorageModule],
   providers: [HostSystemAdapter, SystemInfoService],
-  exports: [SystemInfoService],
+  exports: [SystemInfoService, HostSystemAdapter],
 })
 export class SystemModule {}

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ErrorCode } from '@mosaic/protocol';
+import { RunningDevice, startDevice, tempRoot, testDeviceConfig } from '../support/device-harness';
+import { TEST_IMAGE, engine } from '../support/engine';
+
+jest.setTimeout(120_000);
+const run = promisify(execFile);
+
+/** A stand-in for the updater: it keeps its arguments for the test to read, and does nothing. */
+const STAND_IN = `mosaic-test/updater:${randomBytes(4).toString('hex')}`;
+
+async function buildStandIn(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mosaic-updater-'));
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nENTRYPOINT ["sh", "-c", "sleep 60", "updater"]\n`);
+  await run('docker', ['build', '-q', '-t', STAND_IN, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function sleeper(name: string, labels: Record<string, string>): Promise<string> {
+  const container = await engine.createContainer({
+    name,
+    Image: TEST_IMAGE,
+    Cmd: ['sleep', '600'],
+    Labels: labels,
+    HostConfig: { Binds: ['/var/run/docker.sock:/var/run/docker.sock'], AutoRemove: true },
+  });
+  await container.start();
+  return container.id;
+}
+
+describe('UpgradeCommand.run on the real engine', () => {
+  const root = tempRoot('upgrade');
+  const suffix = randomBytes(4).toString('hex');
+  const deviceName = `mosaic-test-device-${suffix}`;
+  const pluginName = `mosaic-test-plugin-${suffix}`;
+  const cleanup: string[] = [];
+  let device: RunningDevice | undefined;
+
+  beforeAll(async () => {
+    await buildStandIn();
+    cleanup.push(await sleeper(deviceName, { 'io.mosaic.component': 'device' }));
+    cleanup.push(await sleeper(pluginName, { 'io.mosaic.component': 'storage-plugin' }));
+  });
+
+  afterEach(async () => {
+    await device?.close();
+    device = undefined;
+  });
+
+  afterAll(async () => {
+    const updaters = await engine.listContainers({ all: true, filters: { label: ['io.mosaic.component=updater'] } });
+    for (const id of [...cleanup, ...updaters.filter((u) => u.Image === STAND_IN).map((u) => u.Id)]) {
+      await engine.getContainer(id).remove({ force: true }).catch(() => undefined);
+    }
+    await engine.getImage(STAND_IN).remove({ force: true }).catch(() => undefined);
+    root.remove();
+  });
+
+  it('starts the configured updater once, for the device and the storage plugin, with the engine socket', async () => {
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName }));
+    const { ack, result } = await device.command('UpgradeCommand.run', {});
+    expect(ack.accepted).toBe(true);
+    expect(result.ok).toBe(true);
+    expect(result.result).toEqual({ updater: { image: STAND_IN, containerId: expect.stringMatching(/^[0-9a-f]{64}$/) }, targets: [deviceName, pluginName] });
+
+    const updater = await engine.getContainer(result.result.updater.containerId).inspect();
+    expect(updater.Config.Image).toBe(STAND_IN);
+    expect(updater.Config.Cmd).toEqual(['--run-once', '--cleanup', deviceName, pluginName]);
+    expect(updater.HostConfig.Binds).toEqual(['/var/run/docker.sock:/var/run/docker.sock']);
+    expect(updater.HostConfig.AutoRemove).toBe(true);
+    expect(updater.Config.Labels).toMatchObject({ 'io.mosaic.component': 'updater', 'io.mosaic.targets': `${deviceName},${pluginName}` });
+    expect(updater.Config.Env).toEqual(expect.arrayContaining([expect.stringMatching(/^DOCKER_API_VERSION=\d+\.\d+$/)]));
+    expect(updater.State.Running).toBe(true);
+  });
+
+  it('is NOT_ALLOWED without AUTO_UPDATE=true', async () => {
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: false, updaterImage: STAND_IN, deviceContainer: deviceName }));
+    const { ack } = await device.command('UpgradeCommand.run', {});
+    expect(ack).toMatchObject({ accepted: false, error: { code: ErrorCode.NOT_ALLOWED } });
+  });
+
+  it('fails NOT_IN_CONTAINER when the device is a plain process', async () => {
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN }));
+    const { result } = await device.command('UpgradeCommand.run', {});
+    expect(result.error.code).toBe(ErrorCode.NOT_IN_CONTAINER);
+  });
+
+  it('fails INSUFFICIENT_DISK when too little is free for new images, and starts nothing', async () => {
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, upgradeMinFreeMb: 1024 * 1024 * 1024 }));
+    const before = await engine.listContainers({ all: true, filters: { label: ['io.mosaic.component=updater'] } });
+    const { result } = await device.command('UpgradeCommand.run', {});
+    expect(result.error.code).toBe(ErrorCode.INSUFFICIENT_DISK);
+    const after = await engine.listContainers({ all: true, filters: { label: ['io.mosaic.component=updater'] } });
+    expect(after.length).toBe(before.length);
+  });
+});
