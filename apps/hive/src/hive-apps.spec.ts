@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
 import { armored, randomVerifier } from './testing/fixtures';
 import { TestHive, startTestHive } from './testing/test-hive';
@@ -10,65 +11,6 @@ import { TestHive, startTestHive } from './testing/test-hive';
 /** The repository's catalog, which the in-process Hive reads by default. */
 const CATALOG = join(__dirname, '../../../catalog');
 const catalogCompose = (app: string) => readFileSync(join(CATALOG, app, 'compose.yaml'), 'utf8');
-
-type Outcome =
-  { ok: true; result: Record<string, unknown> } | { ok: false; error: { code: string; message: string; details?: unknown } } | 'no-result';
-
-/**
- * A device that acknowledges every command and answers it the way a real one would, unless a
- * test scripts another outcome. It records every envelope; a type it was not told about fails.
- */
-class AppDevice {
-  readonly received: any[] = [];
-  private readonly scripted: Array<(envelope: any) => Outcome | undefined> = [];
-
-  constructor(readonly device: FakeDevice) {
-    device.onCommand((envelope) => {
-      this.received.push(envelope);
-      const outcome = this.outcomeOf(envelope);
-      if (outcome !== 'no-result') setImmediate(() => this.finish(envelope, outcome));
-      return { id: envelope.id, accepted: true };
-    });
-  }
-
-  /** The next command gets this outcome instead of the usual one. */
-  next(outcome: Outcome): void {
-    this.scripted.push(() => outcome);
-  }
-
-  /** Sends the result of a command the device left running ('no-result'). */
-  finish(envelope: any, outcome: Exclude<Outcome, 'no-result'>): void {
-    this.device.socket.emit(Events.commandResult, {
-      id: envelope.id,
-      type: envelope.type,
-      ...outcome,
-      finishedAt: new Date().toISOString(),
-    });
-  }
-
-  last(): any {
-    return this.received[this.received.length - 1];
-  }
-
-  private outcomeOf(envelope: any): Outcome {
-    const scripted = this.scripted.shift()?.(envelope);
-    if (scripted) return scripted;
-    const { instance } = envelope.params;
-    switch (envelope.type) {
-      case CommandType.SchedulerStart:
-        return {
-          ok: true,
-          result: { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] },
-        };
-      case CommandType.SchedulerStop:
-        return { ok: true, result: { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: null }] } };
-      case CommandType.AppCommandRun:
-        return { ok: true, result: { exitCode: 0, stdout: `ran ${envelope.params.command}\n`, stderr: '', truncated: false } };
-      default:
-        return { ok: false, error: { code: 'UNEXPECTED', message: `the test did not expect ${envelope.type}` } };
-    }
-  }
-}
 
 describe('Hive apps (in-process Hive, fake device over socket.io)', () => {
   let hive: TestHive;

@@ -14,6 +14,10 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   [HiveErrorCode.KEYS_EXIST]: HttpStatus.CONFLICT,
   [HiveErrorCode.APP_EXISTS]: HttpStatus.CONFLICT,
   [HiveErrorCode.APP_UNASSIGNED]: HttpStatus.CONFLICT,
+  [HiveErrorCode.SAME_DEVICE]: HttpStatus.BAD_REQUEST,
+  [HiveErrorCode.MOVE_IN_PROGRESS]: HttpStatus.CONFLICT,
+  // A move is refused before anything stops when the Hive holds no keys a failover start could fetch.
+  [HiveErrorCode.KEYS_MISSING]: HttpStatus.CONFLICT,
 };
 
 /** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */

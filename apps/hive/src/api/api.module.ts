@@ -4,7 +4,9 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { AppsModule } from '../apps/apps.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
+import { MovesModule } from '../moves/moves.module';
 import { ReportsModule } from '../reports/reports.module';
+import { UpgradesModule } from '../upgrades/upgrades.module';
 import { AccountController } from './account.controller';
 import { AdminTokenGuard } from './admin-token.guard';
 import { AppsController } from './apps.controller';
@@ -15,9 +17,10 @@ import { DeviceCommandsController } from './device-commands.controller';
 import { DeviceReportsController } from './device-reports.controller';
 import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
+import { MovesController } from './moves.controller';
 
 @Module({
-  imports: [AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule],
+  imports: [AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
   controllers: [
     HealthController,
     DevicesController,
@@ -27,6 +30,7 @@ import { HealthController } from './health.controller';
     CatalogController,
     DeviceAppsController,
     AppsController,
+    MovesController,
   ],
   providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
 })

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { AppView, AppsService } from '../apps/apps.service';
+import { MoveService } from '../moves/move.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { API_PREFIX } from './api-routes';
 import { AppCommandResponse, AppResponse, StatusSettable, answer } from './app-response';
@@ -12,7 +13,10 @@ import { parseBody } from './request-validation';
 @Controller(`${API_PREFIX}/apps`)
 @UseGuards(AdminTokenGuard)
 export class AppsController {
-  constructor(private readonly apps: AppsService) {}
+  constructor(
+    private readonly apps: AppsService,
+    private readonly moves: MoveService,
+  ) {}
 
   @Get()
   list(): AppView[] {
@@ -31,7 +35,10 @@ export class AppsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: StatusSettable,
   ): Promise<AppResponse> {
-    return answer(await this.apps.start(instance, parseBody(StartAppDto, body ?? {})), response);
+    const request = parseBody(StartAppDto, body ?? {});
+    // A start or stop in the middle of a move would race the move's own stop and start.
+    this.moves.assertNotMoving(instance);
+    return answer(await this.apps.start(instance, request), response);
   }
 
   @Post(':instance/stop')
@@ -40,7 +47,9 @@ export class AppsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: StatusSettable,
   ): Promise<AppResponse> {
-    return answer(await this.apps.stop(instance, parseBody(StopAppDto, body ?? {})), response);
+    const request = parseBody(StopAppDto, body ?? {});
+    this.moves.assertNotMoving(instance);
+    return answer(await this.apps.stop(instance, request), response);
   }
 
   @Post(':instance/commands')

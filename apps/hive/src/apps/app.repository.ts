@@ -105,6 +105,11 @@ export class AppRepository {
     this.db.prepare('UPDATE apps SET desired = ?, updated_at = ? WHERE instance = ?').run(desired, at, instance);
   }
 
+  /** The app now lives on `deviceId` (a move ended there). */
+  assign(instance: string, deviceId: string, desired: DesiredState, at: string): void {
+    this.db.prepare('UPDATE apps SET device_id = ?, desired = ?, updated_at = ? WHERE instance = ?').run(deviceId, desired, at, instance);
+  }
+
   delete(instance: string): boolean {
     return this.db.prepare('DELETE FROM apps WHERE instance = ?').run(instance).changes > 0;
   }

@@ -10,6 +10,7 @@ import { CatalogService } from './catalog.service';
 @Module({
   imports: [DatabaseModule, CommandsModule, DevicesModule, ReportsModule],
   providers: [CatalogService, AppRepository, AppsService],
-  exports: [CatalogService, AppsService],
+  // AppRepository too: a move reads an app's stored start and reassigns it.
+  exports: [CatalogService, AppsService, AppRepository],
 })
 export class AppsModule {}

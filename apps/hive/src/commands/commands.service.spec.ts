@@ -19,6 +19,7 @@ const CONFIG: HiveConfig = {
   dbPath: ':memory:',
   commandTimeoutS: 30,
   catalogDir: '/nonexistent/catalog',
+  deviceVersion: '1.0.0',
 };
 
 /** A device connection whose acknowledgement each test scripts; it records what was emitted. */
@@ -227,5 +228,106 @@ describe('CommandsService', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command.id);
     expect(commands.list(deviceId, 2).map((c) => c.id)).toEqual([ids[2], ids[1]]);
+  });
+
+  describe('prepare and dispatch', () => {
+    it('stores a prepared command without sending it, then sends it with its own id and issuedAt', async () => {
+      const connection = connect(accept);
+      const prepared = commands.prepare(deviceId, CommandType.Info, {});
+      expect(prepared).toMatchObject({ status: 'sent', ack: null });
+      expect(connection.emitted).toEqual([]);
+      const outcome = await commands.dispatch(deviceId, prepared.id, { wait: false });
+      expect(connection.emitted.map((e) => e.payload)).toEqual([{ id: prepared.id, type: CommandType.Info, issuedAt: prepared.issuedAt, params: {} }]);
+      expect(outcome.command).toMatchObject({ id: prepared.id, status: 'accepted' });
+    });
+
+    it('refuses to prepare for an offline device, and stores nothing', () => {
+      sessions.add(new ScriptedConnection(deviceId, accept));
+      expect(() => commands.prepare(deviceId, CommandType.Info, {})).toThrow(expect.objectContaining({ code: 'DEVICE_OFFLINE' }));
+      expect(commands.list(deviceId, 10)).toEqual([]);
+    });
+
+    it('sends an unanswered command again, unchanged, and records the new acknowledgement', async () => {
+      const connection = connect(() => Promise.reject(new Error('operation has timed out')));
+      const first = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+      expect(first.command.status).toBe('timeout');
+
+      sessions.remove(connection);
+      const again = connect(async (envelope) => ({ id: envelope.id, accepted: true, duplicate: true }));
+      const outcome = await commands.dispatch(deviceId, first.command.id, { wait: false });
+      expect(again.emitted[0].payload).toEqual(connection.emitted[0].payload);
+      expect(outcome.command).toMatchObject({ id: first.command.id, status: 'accepted', ack: { accepted: true, duplicate: true } });
+    });
+
+    it('does not send a finished command again', async () => {
+      const connection = connect(async (envelope) => {
+        commands.recordResult(deviceId, resultFor(envelope) as never);
+        return { id: envelope.id, accepted: true };
+      });
+      const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+      const outcome = await commands.dispatch(deviceId, command.id, { wait: false });
+      expect(outcome).toEqual({ settled: true, command: expect.objectContaining({ status: 'succeeded' }) });
+      expect(connection.emitted).toHaveLength(1);
+    });
+
+    it('looks a command up without throwing', async () => {
+      connect(accept);
+      const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+      expect(commands.lookup(deviceId, command.id)).toEqual(command);
+      expect(commands.lookup(deviceId, randomUUID())).toBeUndefined();
+      expect(commands.lookup(randomUUID(), command.id)).toBeUndefined();
+    });
+  });
+
+  describe('settled notifications', () => {
+    it('tell listeners about results, refusals and missing acknowledgements, not about acceptance', async () => {
+      const heard: Array<{ commandId: string; status: string }> = [];
+      const stop = commands.onSettled(({ deviceId: device, commandId, status }) => {
+        expect(device).toBe(deviceId);
+        heard.push({ commandId, status });
+      });
+      const acks: Array<(envelope: any) => Promise<unknown>> = [
+        accept,
+        async (envelope) => ({ id: envelope.id, accepted: false, error: { code: 'BUSY', message: 'busy' } }),
+        () => Promise.reject(new Error('operation has timed out')),
+      ];
+      connect((envelope) => acks.shift()!(envelope));
+      const accepted = (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
+      expect(heard).toEqual([]);
+      const refused = (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
+      const unanswered = (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
+      commands.recordResult(deviceId, resultFor(accepted) as never);
+      commands.recordResult(deviceId, resultFor(accepted) as never); // repeated: changes nothing, tells nobody
+      stop();
+      commands.recordResult(deviceId, resultFor(unanswered) as never);
+      expect(heard).toEqual([
+        { commandId: refused.id, status: 'refused' },
+        { commandId: unanswered.id, status: 'timeout' },
+        { commandId: accepted.id, status: 'succeeded' },
+      ]);
+    });
+
+    it('tell about a result that overtook its acknowledgement once', async () => {
+      const heard: string[] = [];
+      commands.onSettled(({ status }) => heard.push(status));
+      connect(async (envelope) => {
+        commands.recordResult(deviceId, resultFor(envelope) as never);
+        return { id: envelope.id, accepted: true };
+      });
+      await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+      expect(heard).toEqual(['succeeded']);
+    });
+
+    it('keeps going when a listener throws', async () => {
+      const heard: string[] = [];
+      commands.onSettled(() => {
+        throw new Error('a broken listener');
+      });
+      commands.onSettled(({ status }) => heard.push(status));
+      connect(accept);
+      const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
+      expect(commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
+      expect(heard).toEqual(['succeeded']);
+    });
   });
 });

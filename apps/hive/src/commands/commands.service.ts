@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
+import { DeviceConnection } from '../sessions/device-connection';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { CommandCompletions } from './command-completions';
 import { CommandAck, CommandRecord, CommandRepository, CommandStatus } from './command.repository';
@@ -49,6 +50,13 @@ export interface SendOutcome {
 
 export type ResultOutcome = 'recorded' | 'repeated' | 'unknown';
 
+/** What `onSettled` listeners hear: the command ended (`succeeded`, `failed`) or cannot go on as sent (`refused`, `timeout`). */
+export interface SettledCommand {
+  deviceId: string;
+  commandId: string;
+  status: CommandStatus;
+}
+
 const SETTLED: readonly CommandStatus[] = ['refused', 'succeeded', 'failed', 'timeout'];
 
 export function toCommandView(command: CommandRecord): CommandView {
@@ -70,6 +78,7 @@ export function toCommandView(command: CommandRecord): CommandView {
 @Injectable()
 export class CommandsService {
   private readonly logger = new Logger('Commands');
+  private readonly settledListeners = new Set<(settled: SettledCommand) => void>();
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -79,7 +88,18 @@ export class CommandsService {
     private readonly sessions: DeviceSessionRegistry,
   ) {}
 
+  /** Checks, stores and sends a command, then waits for its acknowledgement (and its result when `wait`). */
   async send(deviceId: string, type: unknown, params: unknown, options: SendOptions): Promise<SendOutcome> {
+    const command = this.prepare(deviceId, type, params);
+    return this.dispatch(deviceId, command.id, options);
+  }
+
+  /**
+   * Checks and stores a command for an authenticated device without sending it, so a caller can
+   * record the command's id before the device can answer (a move does); `dispatch` sends it.
+   * Throws NOT_FOUND, INVALID_PARAMS or DEVICE_OFFLINE, and then stores nothing.
+   */
+  prepare(deviceId: string, type: unknown, params: unknown): CommandView {
     this.devices.require(deviceId);
     if (!isCommandType(type)) {
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, `type is not a command type.`, [
@@ -90,17 +110,13 @@ export class CommandsService {
     if (!checked.ok) {
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, `The params of ${type} are invalid: ${describeProblems(checked.details)}`, checked.details);
     }
-    const connection = this.sessions.authenticatedConnection(deviceId);
-    if (!connection) {
-      throw new HiveError(HiveErrorCode.DEVICE_OFFLINE, `Device ${deviceId} is not connected and authenticated.`);
-    }
-
-    const timeoutMs = options.timeoutMs ?? this.config.commandTimeoutS * 1000;
-    const deadline = Date.now() + timeoutMs;
+    this.requireConnection(deviceId);
     // The device gets the params exactly as given (validated), not a class-transformed copy.
-    const envelope: CommandEnvelope = { id: randomUUID(), type, issuedAt: new Date().toISOString(), params: params as Record<string, unknown> };
-    this.commands.insert({
-      ...envelope,
+    const record: CommandRecord = {
+      id: randomUUID(),
+      type,
+      issuedAt: new Date().toISOString(),
+      params: params as Record<string, unknown>,
       deviceId,
       status: 'sent',
       ack: null,
@@ -108,26 +124,65 @@ export class CommandsService {
       error: null,
       progress: null,
       finishedAt: null,
-    });
+    };
+    this.commands.insert(record);
+    return toCommandView(record);
+  }
+
+  /**
+   * Emits a stored command that has no result yet, with its original id, issuedAt and params,
+   * and records the acknowledgement. Emitting it again is safe: a device that has the id
+   * already answers `duplicate` and re-sends its result (§2 idempotency); one that never got it
+   * and finds it too old refuses it EXPIRED. A finished command is not emitted again.
+   */
+  async dispatch(deviceId: string, commandId: string, options: SendOptions): Promise<SendOutcome> {
+    const stored = this.commands.find(deviceId, commandId);
+    if (!stored) throw new HiveError(HiveErrorCode.NOT_FOUND, `Device ${deviceId} has no command ${commandId}.`);
+    if (stored.finishedAt !== null) return this.outcome(deviceId, commandId);
+    const connection = this.requireConnection(deviceId);
+
+    const timeoutMs = options.timeoutMs ?? this.config.commandTimeoutS * 1000;
+    const deadline = Date.now() + timeoutMs;
+    const envelope: CommandEnvelope = { id: stored.id, type: stored.type, issuedAt: stored.issuedAt, params: stored.params };
     const completion = options.wait ? this.completions.listen(envelope.id) : undefined;
     try {
-      this.logger.log(`sending ${type} ${envelope.id} to device ${deviceId}`);
+      this.logger.log(`sending ${envelope.type} ${envelope.id} to device ${deviceId}${stored.status === 'sent' ? '' : ` again (was ${stored.status})`}`);
       let ack: unknown;
       try {
         ack = await connection.emitWithAck(Events.command, envelope, timeoutMs);
       } catch {
         this.logger.warn(`device ${deviceId} did not acknowledge ${envelope.id} within ${timeoutMs} ms`);
         this.commands.recordAckTimeout(envelope.id);
+        this.notifySettled(deviceId, envelope.id);
         return this.outcome(deviceId, envelope.id);
       }
       this.recordAck(envelope.id, ack);
-      if (completion && this.commands.find(deviceId, envelope.id)?.status === 'accepted') {
+      const status = this.commands.find(deviceId, envelope.id)?.status;
+      // A result that overtook the acknowledgement was told about already.
+      if (status === 'refused') this.notifySettled(deviceId, envelope.id);
+      if (completion && status === 'accepted') {
         await completion.wait(deadline - Date.now());
       }
       return this.outcome(deviceId, envelope.id);
     } finally {
       completion?.stop();
     }
+  }
+
+  /**
+   * Calls `listener` whenever a command settles: its result arrived, the device refused it, or
+   * no acknowledgement came in time. Returns the function that stops listening. Listeners run
+   * inside the code that recorded the outcome: they should only schedule work (a throw is logged).
+   */
+  onSettled(listener: (settled: SettledCommand) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
+  }
+
+  /** The command, or undefined when there is none (its device may have been revoked since). */
+  lookup(deviceId: string, commandId: string): CommandView | undefined {
+    const command = this.commands.find(deviceId, commandId);
+    return command && toCommandView(command);
   }
 
   get(deviceId: string, commandId: string): CommandView {
@@ -178,6 +233,7 @@ export class CommandsService {
     if (!recorded) return 'repeated';
     this.logger.log(`${payload.type} ${payload.id} on device ${deviceId} ${payload.ok ? 'succeeded' : `failed (${payload.error?.code})`}`);
     this.completions.complete(payload.id);
+    this.notifySettled(deviceId, payload.id);
     return 'recorded';
   }
 
@@ -210,6 +266,27 @@ export class CommandsService {
     const refusal: ProtocolError = error ?? protocolError(HiveErrorCode.INTERNAL, 'The device refused without saying why.');
     this.logger.warn(`command ${commandId} refused: ${refusal.code}`);
     this.commands.recordAck(commandId, { accepted, error: refusal }, 'refused', refusal);
+  }
+
+  private requireConnection(deviceId: string): DeviceConnection {
+    const connection = this.sessions.authenticatedConnection(deviceId);
+    if (!connection) {
+      throw new HiveError(HiveErrorCode.DEVICE_OFFLINE, `Device ${deviceId} is not connected and authenticated.`);
+    }
+    return connection;
+  }
+
+  /** Tells the listeners when the command's status is a settled one (an accepted command is not). */
+  private notifySettled(deviceId: string, commandId: string): void {
+    const status = this.commands.find(deviceId, commandId)?.status;
+    if (status === undefined || !SETTLED.includes(status)) return;
+    for (const listener of [...this.settledListeners]) {
+      try {
+        listener({ deviceId, commandId, status });
+      } catch (err) {
+        this.logger.error(`a listener of settled commands failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }
   }
 
   private outcome(deviceId: string, commandId: string): SendOutcome {

@@ -13,6 +13,12 @@ export const HiveErrorCode = {
   APP_EXISTS: 'APP_EXISTS',
   /** The app's device was revoked: it has no device to send commands to until it is moved. */
   APP_UNASSIGNED: 'APP_UNASSIGNED',
+  /** A move names the device the app is on already. */
+  SAME_DEVICE: 'SAME_DEVICE',
+  /** The app has an unfinished move: it cannot be moved, started or stopped until that move ends. */
+  MOVE_IN_PROGRESS: 'MOVE_IN_PROGRESS',
+  /** A device did not acknowledge a command in time (a move's stop, for one). */
+  NO_ANSWER: 'NO_ANSWER',
 } as const;
 export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
 

@@ -1,3 +1,5 @@
+import { REPOSITORY_DEVICE_VERSION } from '../common/hive-version';
+
 /** Every setting of the Hive, validated once at boot (see load-hive-config.ts). */
 export interface HiveConfig {
   /** Bearer token of the REST API (HIVE_ADMIN_TOKEN). */
@@ -11,6 +13,12 @@ export interface HiveConfig {
   commandTimeoutS: number;
   /** The app catalog: one folder per app with app.json and compose.yaml (HIVE_CATALOG_DIR). */
   catalogDir: string;
+  /**
+   * The current Device version (HIVE_DEVICE_VERSION): a device that reports an older one in
+   * report.version is sent UpgradeCommand.run. Defaults to this repository's version, the one
+   * its Device reports.
+   */
+  deviceVersion: string;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
@@ -21,6 +29,7 @@ export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir'>
   host: '127.0.0.1',
   dbPath: '/var/lib/mosaic/hive/hive.db',
   commandTimeoutS: 30,
+  deviceVersion: REPOSITORY_DEVICE_VERSION,
 };
 
 /** What code that builds a Hive in-process must give; everything else has a default. */

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { version as REPOSITORY_VERSION } from '../../../../package.json';
 import { defaultCatalogDir } from './default-catalog-dir';
 import { loadHiveConfig, resolveHiveConfig } from './load-hive-config';
 
@@ -19,6 +20,7 @@ describe('loadHiveConfig', () => {
         dbPath: '/var/lib/mosaic/hive/hive.db',
         commandTimeoutS: 30,
         catalogDir: REPO_CATALOG,
+        deviceVersion: REPOSITORY_VERSION,
       },
     });
   });
@@ -32,10 +34,19 @@ describe('loadHiveConfig', () => {
         HIVE_DB: ':memory:',
         HIVE_COMMAND_TIMEOUT_S: '600',
         HIVE_CATALOG_DIR: '/srv/catalog',
+        HIVE_DEVICE_VERSION: '2.1.0-rc.1',
       }),
     ).toEqual({
       ok: true,
-      config: { adminToken: TOKEN, port: 0, host: '0.0.0.0', dbPath: ':memory:', commandTimeoutS: 600, catalogDir: '/srv/catalog' },
+      config: {
+        adminToken: TOKEN,
+        port: 0,
+        host: '0.0.0.0',
+        dbPath: ':memory:',
+        commandTimeoutS: 600,
+        catalogDir: '/srv/catalog',
+        deviceVersion: '2.1.0-rc.1',
+      },
     });
   });
 
@@ -60,6 +71,8 @@ describe('loadHiveConfig', () => {
     ['a fractional timeout', { HIVE_COMMAND_TIMEOUT_S: '1.5' }, 'HIVE_COMMAND_TIMEOUT_S'],
     ['a 15-character admin token', { HIVE_ADMIN_TOKEN: '0123456789abcde' }, 'HIVE_ADMIN_TOKEN'],
     ['an admin token with a space', { HIVE_ADMIN_TOKEN: '0123456789 abcdef' }, 'HIVE_ADMIN_TOKEN'],
+    ['a device version that is not semver', { HIVE_DEVICE_VERSION: 'v1.2' }, 'HIVE_DEVICE_VERSION'],
+    ['a device version with a leading zero', { HIVE_DEVICE_VERSION: '1.02.0' }, 'HIVE_DEVICE_VERSION'],
   ])('refuses %s', (_label, env, variable) => {
     const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, ...env });
     expect(loaded.ok ? [] : loaded.errors.map((line) => line.split(':')[0])).toEqual([variable]);
@@ -80,6 +93,7 @@ describe('resolveHiveConfig', () => {
       dbPath: ':memory:',
       commandTimeoutS: 30,
       catalogDir: REPO_CATALOG,
+      deviceVersion: REPOSITORY_VERSION,
     });
   });
 

@@ -1,3 +1,4 @@
+import { isSemver } from '../common/semver';
 import { defaultCatalogDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
@@ -12,6 +13,7 @@ const VARIABLE: Record<keyof HiveConfig, string> = {
   dbPath: 'HIVE_DB',
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
   catalogDir: 'HIVE_CATALOG_DIR',
+  deviceVersion: 'HIVE_DEVICE_VERSION',
 };
 
 /** Unset and empty both mean "use the default". */
@@ -55,6 +57,9 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<key
   if (typeof config.catalogDir !== 'string' || config.catalogDir.length === 0 || config.catalogDir.includes('\0')) {
     bad('catalogDir', 'must be a folder path');
   }
+  if (typeof config.deviceVersion !== 'string' || !isSemver(config.deviceVersion)) {
+    bad('deviceVersion', `must be a semantic version such as 1.4.2 or 2.0.0-rc.1${got('deviceVersion')}`);
+  }
   return problems;
 }
 
@@ -67,6 +72,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     dbPath: raw(env, VARIABLE.dbPath),
     commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
     catalogDir: raw(env, VARIABLE.catalogDir),
+    deviceVersion: raw(env, VARIABLE.deviceVersion),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -75,6 +81,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     dbPath: given.dbPath ?? HIVE_CONFIG_DEFAULTS.dbPath,
     commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
     catalogDir: given.catalogDir ?? defaultCatalogDir(),
+    deviceVersion: given.deviceVersion ?? HIVE_CONFIG_DEFAULTS.deviceVersion,
   };
   const { adminToken: _secret, ...echoable } = given;
   const errors = hiveConfigProblems(config, echoable);

@@ -77,4 +77,37 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX apps_by_device ON apps (device_id);
   `,
+  `
+  -- Moving an app from one device to another (failover): a small state machine that survives a
+  -- restart. Device ids are plain text, not references: a move is history, and the move service
+  -- deals with a device revoked half-way. At most one unfinished move per instance.
+  CREATE TABLE moves (
+    id TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    from_device_id TEXT,
+    to_device_id TEXT NOT NULL,
+    force INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    error TEXT,
+    stop_error TEXT,
+    loss_window TEXT,
+    stop_command_id TEXT,
+    start_command_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE INDEX moves_by_instance ON moves (instance, created_at);
+  CREATE UNIQUE INDEX moves_unfinished_per_instance ON moves (instance) WHERE finished_at IS NULL;
+
+  -- The last UpgradeCommand.run the Hive sent each device, so a restart cannot send a burst.
+  CREATE TABLE device_upgrades (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    last_attempt_at TEXT NOT NULL,
+    reported_version TEXT NOT NULL,
+    target_version TEXT NOT NULL,
+    last_command_id TEXT,
+    last_error TEXT
+  );
+  `,
 ];

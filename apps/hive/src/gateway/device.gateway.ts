@@ -36,6 +36,7 @@ import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
 import { ReportKind, ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { DeviceUpgradeService } from '../upgrades/device-upgrade.service';
 import { DeviceHandshake } from './device-handshake';
 import { SocketDeviceConnection } from './socket-device-connection';
 
@@ -86,6 +87,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly commands: CommandsService,
     private readonly reports: ReportsService,
     private readonly keys: KeysService,
+    private readonly upgrades: DeviceUpgradeService,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
@@ -179,9 +181,14 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     return this.report(socket, Events.reportVolumes, 'volumes', ReportVolumesDto, body);
   }
 
+  /** A kept report.version may make the Hive send UpgradeCommand.run; it goes out before this ack. */
   @SubscribeMessage(Events.reportVersion)
   async reportVersion(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.report(socket, Events.reportVersion, 'version', ReportVersionDto, body);
+    return this.authenticated(socket, Events.reportVersion, (connection) => {
+      const report = this.validate(Events.reportVersion, ReportVersionDto, body);
+      if (this.reports.store(connection.deviceId, 'version', report)) void this.upgrades.versionReported(connection.deviceId, report.version);
+      return OK;
+    });
   }
 
   @SubscribeMessage(Events.keysPut)

@@ -5,11 +5,12 @@ import { DevicesModule } from '../devices/devices.module';
 import { KeysModule } from '../keys/keys.module';
 import { ReportsModule } from '../reports/reports.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { UpgradesModule } from '../upgrades/upgrades.module';
 import { DeviceGateway } from './device.gateway';
 import { DeviceHandshake } from './device-handshake';
 
 @Module({
-  imports: [AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule],
+  imports: [AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule, UpgradesModule],
   providers: [DeviceHandshake, DeviceGateway],
 })
 export class GatewayModule {}

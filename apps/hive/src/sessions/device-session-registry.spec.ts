@@ -77,4 +77,19 @@ describe('DeviceSessionRegistry', () => {
     expect(sessions.status('d1')).toEqual({ online: false, authenticated: false });
     expect(sessions.status('d2').online).toBe(true);
   });
+
+  it('tells its listeners about every accepted proof, until they stop listening', () => {
+    const heard: string[] = [];
+    const stop = sessions.onAuthenticated((deviceId) => heard.push(deviceId));
+    const first = new RecordingConnection('c1', 'd1');
+    const stranger = new RecordingConnection('c2', 'd2');
+    sessions.add(first);
+    sessions.authenticate(first);
+    sessions.authenticate(stranger); // never added: not a proof the registry accepts
+    stop();
+    const again = new RecordingConnection('c3', 'd1');
+    sessions.add(again);
+    sessions.authenticate(again);
+    expect(heard).toEqual(['d1']);
+  });
 });

@@ -18,6 +18,7 @@ export class DeviceSessionRegistry {
   private readonly logger = new Logger('Sessions');
   private readonly openByDevice = new Map<string, Set<DeviceConnection>>();
   private readonly authenticatedByDevice = new Map<string, DeviceConnection>();
+  private readonly authenticatedListeners = new Set<(deviceId: string) => void>();
 
   add(connection: DeviceConnection): void {
     const open = this.openByDevice.get(connection.deviceId) ?? new Set<DeviceConnection>();
@@ -35,6 +36,23 @@ export class DeviceSessionRegistry {
       this.remove(previous);
       previous.disconnect();
     }
+    for (const listener of [...this.authenticatedListeners]) {
+      try {
+        listener(connection.deviceId);
+      } catch (err) {
+        this.logger.error(`a listener of authenticated devices failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` each time a device proves the passphrase (so work waiting for it can go on).
+   * It runs before the proof is acknowledged: defer anything that sends to the device. Returns
+   * the function that stops listening.
+   */
+  onAuthenticated(listener: (deviceId: string) => void): () => void {
+    this.authenticatedListeners.add(listener);
+    return () => this.authenticatedListeners.delete(listener);
   }
 
   remove(connection: DeviceConnection): void {

@@ -1,0 +1,697 @@
+import { Logger } from '@nestjs/common';
+import { CommandEnvelope, CommandType, ErrorCode, Events } from '@mosaic/protocol';
+import { randomUUID } from 'node:crypto';
+import { AccountRepository } from '../accounts/account.repository';
+import { AccountService } from '../accounts/account.service';
+import { AppRecord, AppRepository } from '../apps/app.repository';
+import { startParams } from '../apps/apps.service';
+import { CommandCompletions } from '../commands/command-completions';
+import { CommandRepository } from '../commands/command.repository';
+import { CommandsService } from '../commands/commands.service';
+import { Clock } from '../common/clock';
+import { HiveConfig } from '../config/hive-config';
+import { SqliteDatabase } from '../database/sqlite-database';
+import { DeviceRepository } from '../devices/device.repository';
+import { DevicesService } from '../devices/devices.service';
+import { KeyRepository } from '../keys/key.repository';
+import { KeysService } from '../keys/keys.service';
+import { ReportRepository } from '../reports/report.repository';
+import { ReportsService } from '../reports/reports.service';
+import { DeviceConnection } from '../sessions/device-connection';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { armored, instanceKeys } from '../testing/fixtures';
+import { MoveRepository } from './move.repository';
+import { MoveRequest, MoveService, MoveView, REISSUE_EXPIRED_AFTER_MS } from './move.service';
+
+const COMMAND_TIMEOUT_S = 30;
+const GRACE_MS = COMMAND_TIMEOUT_S * 1000;
+const CONFIG: HiveConfig = {
+  adminToken: 'x'.repeat(16),
+  port: 0,
+  host: '127.0.0.1',
+  dbPath: ':memory:',
+  commandTimeoutS: COMMAND_TIMEOUT_S,
+  catalogDir: '/nonexistent/catalog',
+  deviceVersion: '1.0.0',
+};
+// The Hive's real clock stamps commands' issuedAt; the fake one starts there and only moves forward.
+const T0 = Date.now();
+
+class FakeClock extends Clock {
+  ms = T0;
+  override now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+type Ack = (envelope: CommandEnvelope) => Promise<unknown>;
+const accept: Ack = (envelope) => Promise.resolve({ id: envelope.id, accepted: true });
+const refuse =
+  (code: string): Ack =>
+  (envelope) =>
+    Promise.resolve({ id: envelope.id, accepted: false, error: { code, message: `refused: ${code}` } });
+/** The Hive stops while it waits for this acknowledgement: it never comes. */
+const never: Ack = () => new Promise(() => undefined);
+const noAck: Ack = () => Promise.reject(new Error('operation has timed out'));
+
+/** One authenticated device connection: it records every envelope and acknowledges as scripted (accept by default). */
+class ScriptedDevice implements DeviceConnection {
+  readonly connectionId = randomUUID();
+  readonly received: CommandEnvelope[] = [];
+  private readonly acks: Ack[] = [];
+  private readonly waiting: Array<(envelope: CommandEnvelope) => void> = [];
+  constructor(readonly deviceId: string) {}
+
+  /** Resolves with the next envelope this device receives. */
+  nextCommand(): Promise<CommandEnvelope> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  nextAck(...acks: Ack[]): this {
+    this.acks.push(...acks);
+    return this;
+  }
+  emitWithAck(event: string, payload: unknown): Promise<unknown> {
+    if (event !== Events.command) throw new Error(`the move service sent ${event}`);
+    const envelope = payload as CommandEnvelope;
+    this.received.push(envelope);
+    for (const resolve of this.waiting.splice(0)) resolve(envelope);
+    return (this.acks.shift() ?? accept)(envelope);
+  }
+  disconnect(): void {
+    throw new Error('the move service never disconnects devices');
+  }
+  ofType(type: string): CommandEnvelope[] {
+    return this.received.filter((envelope) => envelope.type === type);
+  }
+}
+
+/** Everything one Hive process holds in memory; a restart is a new one on the same database. */
+function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
+  const sessions = new DeviceSessionRegistry();
+  const devices = new DevicesService(new DeviceRepository(db), sessions);
+  const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions);
+  const accounts = new AccountService(new AccountRepository(db), db, sessions);
+  accounts.onModuleInit();
+  const keys = new KeysService(new KeyRepository(db), accounts, db);
+  const reports = new ReportsService(new ReportRepository(db));
+  const apps = new AppRepository(db);
+  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock);
+  return { sessions, devices, commands, keys, reports, apps, moves };
+}
+type HiveProcess = ReturnType<typeof hiveProcess>;
+
+describe('MoveService', () => {
+  let db: SqliteDatabase;
+  let clock: FakeClock;
+  let hive: HiveProcess;
+  let a: string;
+  let b: string;
+  let app: AppRecord;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    db = new SqliteDatabase(':memory:');
+    clock = new FakeClock();
+    hive = hiveProcess(db, clock);
+    a = hive.devices.create('attic').id;
+    b = hive.devices.create('basement').id;
+    const instance = randomUUID();
+    app = {
+      instance,
+      deviceId: a,
+      application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' },
+      compose: 'services:\n  web:\n    image: mosaic-test/busybox\n',
+      variables: { NOTES_TITLE: 'Ours' },
+      secretVariables: [],
+      links: { default: { domain: `notes-${instance.slice(0, 8)}.mosaic.test`, token: 't'.repeat(43) } },
+      desired: 'running',
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+    };
+    hive.apps.insert(app);
+    hive.keys.put(instance, instanceKeys('moved') as never, a);
+  });
+
+  afterEach(() => {
+    hive.moves.onModuleDestroy();
+    db.close();
+  });
+
+  function connect(deviceId: string, on: HiveProcess = hive): ScriptedDevice {
+    const device = new ScriptedDevice(deviceId);
+    on.sessions.add(device);
+    on.sessions.authenticate(device);
+    return device;
+  }
+
+  function disconnect(device: ScriptedDevice, on: HiveProcess = hive): void {
+    on.sessions.remove(device);
+  }
+
+  /** The device's command.result, as the gateway hands it over. */
+  function answer(
+    deviceId: string,
+    envelope: CommandEnvelope,
+    outcome: { ok: true } | { ok: false; code: string },
+    on: HiveProcess = hive,
+  ): void {
+    const instance = (envelope.params as { instance: string }).instance;
+    const result =
+      envelope.type === CommandType.SchedulerStop
+        ? { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: clock.now().toISOString() }] }
+        : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
+    const body = outcome.ok ? { ok: true, result } : { ok: false, error: { code: outcome.code, message: `it failed: ${outcome.code}` } };
+    expect(
+      on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
+    ).toBe('recorded');
+  }
+
+  /** Starts a move without waiting, and lets the machine go as far as it can. */
+  async function begin(request: Partial<MoveRequest> = {}, on: HiveProcess = hive): Promise<MoveView> {
+    const { move } = await on.moves.move(app.instance, { to: b, wait: false, ...request });
+    await on.moves.idle();
+    return on.moves.get(move.id);
+  }
+
+  const stored = (id: string, on: HiveProcess = hive) => on.moves.get(id);
+  const appNow = (on: HiveProcess = hive) => on.apps.find(app.instance)!;
+
+  /** A's latest report.volumes: its app volume replicated at `appAt`, its link volume at `linkAt`. */
+  function reportVolumes(appAt: string | null, linkAt: string | null): void {
+    const volume = (role: 'app' | 'link', lastReplicatedAt: string | null) => ({
+      name: `mosaic-${app.instance}-${role}`,
+      instance: app.instance,
+      role,
+      fingerprint: (role === 'app' ? 'a' : 'c').repeat(40),
+      publicKey: armored('PUBLIC', role),
+      lastReplicatedAt,
+      replication: { state: 'idle' },
+      sizeBytes: 1024,
+    });
+    const other = { ...volume('app', new Date(T0).toISOString()), instance: randomUUID(), name: 'mosaic-other-app' };
+    hive.reports.store(a, 'volumes', {
+      at: new Date(clock.ms).toISOString(),
+      volumes: [volume('app', appAt), volume('link', linkAt), other],
+    } as never);
+  }
+
+  describe('refusals before anything stops', () => {
+    it.each([
+      ['an unknown app', () => ({ instance: randomUUID(), to: b }), 'NOT_FOUND'],
+      ['an unknown target device', () => ({ instance: app.instance, to: randomUUID() }), 'NOT_FOUND'],
+      ['the device the app is on', () => ({ instance: app.instance, to: a }), 'SAME_DEVICE'],
+    ])('refuses %s', async (_label, request, code) => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const { instance, to } = request();
+      await expect(hive.moves.move(instance, { to, wait: false })).rejects.toMatchObject({ code });
+      expect([deviceA.received, deviceB.received]).toEqual([[], []]);
+      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+    });
+
+    it('refuses an offline target, forced or not', async () => {
+      const deviceA = connect(a);
+      for (const force of [false, true]) {
+        await expect(hive.moves.move(app.instance, { to: b, force, wait: false })).rejects.toMatchObject({
+          code: 'DEVICE_OFFLINE',
+          message: expect.stringContaining(b),
+        });
+      }
+      expect(deviceA.received).toEqual([]);
+      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+    });
+
+    it('refuses an offline source unless forced', async () => {
+      connect(b);
+      await expect(hive.moves.move(app.instance, { to: b, wait: false })).rejects.toMatchObject({
+        code: 'DEVICE_OFFLINE',
+        message: expect.stringContaining('force: true'),
+      });
+      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+    });
+
+    it('refuses an app without device unless forced', async () => {
+      connect(b);
+      hive.devices.revoke(a);
+      await expect(hive.moves.move(app.instance, { to: b, wait: false })).rejects.toMatchObject({ code: 'APP_UNASSIGNED' });
+    });
+
+    it('refuses an app whose keys the Hive does not have: the target could not restore it', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const { instance } = app;
+      hive.apps.insert({ ...app, instance: randomUUID() });
+      const keyless = hive.apps.list(a).find((record) => record.instance !== instance)!;
+      await expect(hive.moves.move(keyless.instance, { to: b, wait: false })).rejects.toMatchObject({ code: 'KEYS_MISSING' });
+      expect(deviceA.received).toEqual([]);
+    });
+
+    it('refuses a second move while one is unfinished, and keeps starts and stops away from the app', async () => {
+      const deviceA = connect(a).nextAck(accept);
+      connect(b);
+      const first = await begin();
+      expect(first.state).toBe('stopping');
+      await expect(hive.moves.move(app.instance, { to: b, wait: false })).rejects.toMatchObject({
+        code: 'MOVE_IN_PROGRESS',
+        details: { moveId: first.id, state: 'stopping' },
+      });
+      expect(() => hive.moves.assertNotMoving(app.instance)).toThrow(expect.objectContaining({ code: 'MOVE_IN_PROGRESS' }));
+      expect(deviceA.received).toHaveLength(1);
+    });
+  });
+
+  describe('transitions', () => {
+    it('stopping → replicated → restoring → running: a stop with replication on A, then the stored start with failover on B', async () => {
+      let ackStart!: () => void;
+      const deviceA = connect(a);
+      const deviceB = connect(b).nextAck(
+        (envelope) => new Promise((resolve) => (ackStart = () => resolve({ id: envelope.id, accepted: true }))),
+      );
+
+      const started = await begin();
+      expect(started).toMatchObject({
+        from: a,
+        to: b,
+        force: false,
+        state: 'stopping',
+        error: null,
+        lossWindow: null,
+        startCommandId: null,
+      });
+      const [stop] = deviceA.received;
+      expect(stop).toEqual({
+        id: started.stopCommandId,
+        type: CommandType.SchedulerStop,
+        issuedAt: expect.any(String),
+        params: { instance: app.instance, replicate: true },
+      });
+      expect(appNow().desired).toBe('stopped'); // A accepted the stop
+
+      const sent = deviceB.nextCommand();
+      answer(a, stop, { ok: true });
+      await sent; // B has not acknowledged it yet
+      const restoring = stored(started.id);
+      expect(restoring).toMatchObject({ state: 'restoring', startCommandId: expect.any(String) });
+      const [start] = deviceB.received;
+      expect(start).toEqual({
+        id: restoring.startCommandId,
+        type: CommandType.SchedulerStart,
+        issuedAt: expect.any(String),
+        params: startParams(app, true),
+      });
+      expect(start.params).toEqual({ ...startParams(app, false), failover: true });
+      expect(appNow().deviceId).toBe(a);
+
+      ackStart();
+      await hive.moves.idle();
+      expect(stored(started.id).state).toBe('restoring');
+      clock.advance(5_000);
+      answer(b, start, { ok: true });
+      await hive.moves.idle();
+      expect(stored(started.id)).toMatchObject({
+        state: 'running',
+        error: null,
+        lossWindow: null,
+        finishedAt: new Date(clock.ms).toISOString(),
+      });
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect(deviceA.received).toHaveLength(1);
+      expect(deviceB.received).toHaveLength(1);
+    });
+
+    it('waits for the end when asked to, and says whether it ended', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const moving = hive.moves.move(app.instance, { to: b, timeoutSeconds: 5 });
+      await hive.moves.idle();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      answer(b, deviceB.received[0], { ok: true });
+      expect(await moving).toMatchObject({ settled: true, move: { state: 'running' } });
+    });
+
+    it.each([
+      ['A fails its final replication', { ok: false as const, code: ErrorCode.REPLICATION_FAILED }],
+      ['A no longer writes the replica', { ok: false as const, code: ErrorCode.NOT_WRITER }],
+    ])('fails, and leaves the app on A, when %s', async (_label, outcome) => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], outcome);
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({
+        state: 'failed',
+        error: { code: outcome.code, message: `it failed: ${outcome.code}` },
+        lossWindow: null,
+        finishedAt: expect.any(String),
+      });
+      expect(deviceB.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
+      expect(() => hive.moves.assertNotMoving(app.instance)).not.toThrow();
+    });
+
+    it('fails when A refuses the stop, or does not acknowledge it', async () => {
+      const deviceA = connect(a).nextAck(refuse(ErrorCode.BUSY), noAck);
+      const deviceB = connect(b);
+      const busy = await begin();
+      expect(stored(busy.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.BUSY } });
+      expect(appNow().desired).toBe('running'); // A never accepted a stop
+
+      const silent = await begin();
+      expect(stored(silent.id)).toMatchObject({ state: 'failed', error: { code: 'NO_ANSWER', message: expect.stringContaining(a) } });
+      expect(deviceA.received).toHaveLength(2);
+      expect(deviceB.received).toEqual([]);
+    });
+
+    it("with force, goes on after REPLICATION_FAILED and records the loss window from A's latest report.volumes", async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const appAt = new Date(T0 - 90 * 60_000).toISOString(); // 90 min before the move
+      const linkAt = new Date(T0 - 10 * 60_000).toISOString(); // 10 min before
+      reportVolumes(appAt, linkAt);
+      clock.advance(30_000);
+
+      const move = await begin({ force: true });
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      const restoring = stored(move.id);
+      expect(restoring).toMatchObject({
+        state: 'restoring',
+        error: null,
+        stopError: { code: ErrorCode.REPLICATION_FAILED },
+        lossWindow: {
+          lastReplicatedAt: linkAt,
+          ageSeconds: 10 * 60 + 30,
+          reportedAt: new Date(T0).toISOString(),
+          volumes: [
+            { name: `mosaic-${app.instance}-app`, role: 'app', lastReplicatedAt: appAt },
+            { name: `mosaic-${app.instance}-link`, role: 'link', lastReplicatedAt: linkAt },
+          ],
+        },
+      });
+      expect(deviceB.received[0].params).toEqual(startParams(app, true));
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', lossWindow: restoring.lossWindow });
+      expect(appNow().deviceId).toBe(b);
+    });
+
+    it('with force and A offline, skips the stop; a never-replicated app has no loss window figures', async () => {
+      const deviceB = connect(b);
+      reportVolumes(null, null);
+      const move = await begin({ force: true });
+      expect(move).toMatchObject({
+        state: 'restoring',
+        stopCommandId: null,
+        stopError: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) },
+        lossWindow: { lastReplicatedAt: null, ageSeconds: null, reportedAt: new Date(T0).toISOString() },
+      });
+      expect(move.lossWindow?.volumes).toHaveLength(2);
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('with force, takes over an app whose device was revoked; nothing is known about its replicas', async () => {
+      const deviceB = connect(b);
+      hive.devices.revoke(a);
+      const move = await begin({ force: true });
+      expect(move).toMatchObject({
+        from: null,
+        state: 'restoring',
+        stopError: { code: 'APP_UNASSIGNED' },
+        lossWindow: { lastReplicatedAt: null, ageSeconds: null, reportedAt: null, volumes: [] },
+      });
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+    });
+
+    it('fails when B fails its start; the app stays on A, stopped', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.RESTORE_FAILED } });
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
+    });
+
+    it('fails when B refuses the start', async () => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(ErrorCode.KEYS_MISSING));
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.KEYS_MISSING } });
+    });
+
+    it('waits in replicated while B is away, and sends the start when B proves its passphrase again', async () => {
+      const deviceA = connect(a);
+      const firstB = connect(b);
+      const move = await begin();
+      disconnect(firstB);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'replicated', startCommandId: null });
+
+      const deviceB = connect(b); // no sweep: the proof itself wakes the move
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('restoring');
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('fails in replicated when B stays away longer than the grace', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      disconnect(deviceB);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('replicated');
+      clock.advance(GRACE_MS - 1);
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('replicated');
+      clock.advance(1);
+      await hive.moves.sweep();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(b) } });
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
+    });
+
+    it.each([
+      [false, 'failed'],
+      [true, 'restoring'], // replicated, with the loss window, and on to B at once
+    ])('when A goes away during its stop (force %s), gives up on it after the grace: %s', async (force, state) => {
+      connect(a);
+      connect(b);
+      const move = await begin({ force });
+      expect(stored(move.id).state).toBe('stopping');
+      disconnect(hive.sessions.authenticatedConnection(a) as ScriptedDevice);
+      await hive.moves.sweep(); // the sweep that first finds A away
+      expect(stored(move.id).state).toBe('stopping');
+      clock.advance(GRACE_MS - 1);
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('stopping');
+      clock.advance(1);
+      await hive.moves.sweep();
+      const after = stored(move.id);
+      expect(after.state).toBe(state);
+      expect(force ? after.stopError : after.error).toMatchObject({ code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) });
+    });
+
+    it('sends an unanswered start again with the same id, at most once per ack timeout', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b).nextAck(noAck);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('restoring');
+      expect(deviceB.received).toHaveLength(1);
+
+      await hive.moves.sweep();
+      expect(deviceB.received).toHaveLength(1); // too soon
+      clock.advance(GRACE_MS);
+      await hive.moves.sweep();
+      expect(deviceB.received).toHaveLength(2);
+      expect(deviceB.received[1]).toEqual(deviceB.received[0]);
+      answer(b, deviceB.received[1], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('fails when the app is removed during the move', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      hive.apps.delete(app.instance);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
+    });
+  });
+
+  describe('resume after a restart', () => {
+    /** Stops this process and starts the next on the same database; devices reconnect to it later. */
+    async function restart(): Promise<HiveProcess> {
+      hive.moves.onModuleDestroy();
+      hive = hiveProcess(db, clock);
+      await hive.moves.resume();
+      return hive;
+    }
+
+    it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
+      const first = connect(a).nextAck(never);
+      connect(b);
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(first.received).toHaveLength(1);
+
+      await restart();
+      expect(stored(move.id).state).toBe('stopping');
+      const deviceB = connect(b);
+      const deviceA = connect(a).nextAck((envelope) => Promise.resolve({ id: envelope.id, accepted: true, duplicate: true }));
+      await hive.moves.idle();
+      expect(deviceA.received).toEqual(first.received);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', stopCommandId: first.received[0].id });
+    });
+
+    it("stopping, the stop accepted: sends nothing again and goes on when A's late result arrives", async () => {
+      const first = connect(a);
+      connect(b);
+      const move = await begin();
+
+      await restart();
+      const deviceB = connect(b);
+      const deviceA = connect(a);
+      await hive.moves.idle();
+      expect(deviceA.received).toEqual([]);
+      answer(a, first.received[0], { ok: true }); // from A's outbox
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('restoring');
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('stopping, A never comes back: a forced move goes on after the grace', async () => {
+      connect(a).nextAck(never);
+      connect(b);
+      const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      await restart();
+      const deviceB = connect(b);
+      clock.advance(GRACE_MS);
+      await hive.moves.sweep();
+      expect(stored(move.id)).toMatchObject({
+        state: 'restoring',
+        stopError: { code: 'DEVICE_OFFLINE' },
+        lossWindow: { lastReplicatedAt: null },
+      });
+      expect(deviceB.received).toHaveLength(1);
+    });
+
+    it('stopping, the old stop now too old for A: a fresh stop replaces it', async () => {
+      const first = connect(a).nextAck(never);
+      connect(b);
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      await new Promise((resolve) => setImmediate(resolve));
+
+      clock.advance(REISSUE_EXPIRED_AFTER_MS + 5_000);
+      await restart();
+      connect(b);
+      const deviceA = connect(a).nextAck(refuse(ErrorCode.EXPIRED));
+      await hive.moves.idle();
+      expect(deviceA.received).toHaveLength(2);
+      expect(deviceA.received[0].id).toBe(first.received[0].id);
+      const fresh = deviceA.received[1];
+      expect(fresh.id).not.toBe(first.received[0].id);
+      expect(fresh.params).toEqual({ instance: app.instance, replicate: true });
+      expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: fresh.id });
+    });
+
+    it('replicated: issues the failover start once B is back', async () => {
+      const deviceA = connect(a);
+      const firstB = connect(b);
+      const move = await begin();
+      disconnect(firstB);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('replicated');
+
+      await restart();
+      const deviceB = connect(b);
+      await hive.moves.idle();
+      expect(deviceB.ofType(CommandType.SchedulerStart)).toHaveLength(1);
+      expect(deviceB.received[0].params).toEqual(startParams(app, true));
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('restoring, the start never acknowledged: sends it again with the same id once B is back', async () => {
+      const deviceA = connect(a);
+      const firstB = connect(b).nextAck(never);
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      answer(a, deviceA.received[0], { ok: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(firstB.received).toHaveLength(1);
+      expect(stored(move.id).state).toBe('restoring');
+
+      await restart();
+      const deviceB = connect(b).nextAck((envelope) => Promise.resolve({ id: envelope.id, accepted: true, duplicate: true }));
+      await hive.moves.idle();
+      expect(deviceB.received).toEqual(firstB.received);
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', startCommandId: firstB.received[0].id });
+      expect(appNow().deviceId).toBe(b);
+    });
+
+    it("restoring, the start accepted: waits for B's result, however late", async () => {
+      const deviceA = connect(a);
+      const firstB = connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+
+      await restart();
+      clock.advance(10 * GRACE_MS);
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('restoring'); // B offline, but it accepted: no limit
+      const deviceB = connect(b);
+      await hive.moves.idle();
+      expect(deviceB.received).toEqual([]);
+      answer(b, firstB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('running');
+    });
+
+    it('leaves finished moves alone', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      const failed = stored(move.id);
+      await restart();
+      const again = [connect(a), connect(b)];
+      await hive.moves.idle();
+      expect(again.flatMap((device) => device.received)).toEqual([]);
+      expect(stored(move.id)).toEqual(failed);
+    });
+  });
+});

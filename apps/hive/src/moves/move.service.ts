@@ -1,0 +1,571 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { CommandType, ErrorCode, ProtocolError } from '@mosaic/protocol';
+import { randomUUID } from 'node:crypto';
+import { AppRecord, AppRepository } from '../apps/app.repository';
+import { startParams } from '../apps/apps.service';
+import { CommandView, CommandsService, SendOutcome } from '../commands/commands.service';
+import { Clock } from '../common/clock';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
+import { DevicesService } from '../devices/devices.service';
+import { KeysService } from '../keys/keys.service';
+import { ReportsService } from '../reports/reports.service';
+import { DeviceSessionRegistry } from '../sessions/device-session-registry';
+import { lossWindow } from './loss-window';
+import { LossWindow, MoveRecord, MoveRepository, MoveState, UnfinishedMoveExists } from './move.repository';
+
+/** How often unfinished moves are looked at again without an event: re-sends, and devices gone too long. */
+export const MOVE_SWEEP_INTERVAL_MS = 5_000;
+/**
+ * A device answering EXPIRED to a command issued longer ago than this never saw it (it was
+ * re-sent after a restart): a fresh command can work. EXPIRED for a younger one means the
+ * clocks disagree, and a fresh command would be refused the same way.
+ */
+export const REISSUE_EXPIRED_AFTER_MS = 60_000;
+/** A safety net: one run of a move never takes more steps than the machine has. */
+const MAX_STEPS_PER_RUN = 16;
+
+export interface MoveRequest {
+  to: string;
+  force?: boolean;
+  wait?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** The REST shape of a move. */
+export interface MoveView {
+  id: string;
+  instance: string;
+  from: string | null;
+  to: string;
+  force: boolean;
+  state: MoveState;
+  error: ProtocolError | null;
+  stopError: ProtocolError | null;
+  lossWindow: LossWindow | null;
+  stopCommandId: string | null;
+  startCommandId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface MoveOutcome {
+  move: MoveView;
+  /** True once the move ended (`running` or `failed`). */
+  settled: boolean;
+}
+
+export function toMoveView(move: MoveRecord): MoveView {
+  return {
+    id: move.id,
+    instance: move.instance,
+    from: move.fromDeviceId,
+    to: move.toDeviceId,
+    force: move.force,
+    state: move.state,
+    error: move.error,
+    stopError: move.stopError,
+    lossWindow: move.lossWindow,
+    stopCommandId: move.stopCommandId,
+    startCommandId: move.startCommandId,
+    createdAt: move.createdAt,
+    updatedAt: move.updatedAt,
+    finishedAt: move.finishedAt,
+  };
+}
+
+const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
+
+/**
+ * Moves an app from its device A to device B (DESIGN.md "Flows: Failover") as a persisted
+ * state machine:
+ *
+ *   stopping ──A's stop succeeded──▶ replicated ──start issued on B──▶ restoring ──B's start succeeded──▶ running
+ *      │                                  │                                │
+ *      │ A's stop failed, was refused     │ B revoked, or away             │ B's start failed or was refused, B revoked,
+ *      │ or unanswered, or A went away:   │ longer than the grace          │ or B away longer than the grace before it
+ *      │ force → replicated + loss window ▼                                ▼ accepted the start
+ *      └───────── otherwise ──────────▶ failed ◀─────────────────────────── failed
+ *
+ * Each step reads the move and its commands from the database, so the machine goes on from
+ * wherever a restart left it. It is driven by events (a command settling, a device proving its
+ * passphrase) and by a sweep every few seconds for what no event announces (a device that
+ * stays away). The runs of one move never overlap.
+ */
+@Injectable()
+export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Moves');
+  /** The latest run of each move; a new run starts only when the previous one ended. */
+  private readonly runs = new Map<string, Promise<void>>();
+  /** Moves whose next run is queued already: another kick adds nothing. */
+  private readonly queued = new Set<string>();
+  /** When this process last emitted each move command, so an unanswered one is re-sent at most once per ack timeout. */
+  private readonly lastEmitted = new Map<string, number>();
+  /** Commands whose acknowledgement this process is awaiting. */
+  private readonly emitting = new Set<string>();
+  /** When this process first found a device it waits for to be offline. */
+  private readonly offlineSince = new Map<string, number>();
+  private readonly finishWaiters = new Map<string, Set<() => void>>();
+  private readonly stopListening: Array<() => void>;
+  private sweepTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
+    private readonly moves: MoveRepository,
+    private readonly apps: AppRepository,
+    private readonly commands: CommandsService,
+    private readonly devices: DevicesService,
+    private readonly sessions: DeviceSessionRegistry,
+    private readonly reports: ReportsService,
+    private readonly keys: KeysService,
+    private readonly clock: Clock,
+  ) {
+    this.stopListening = [
+      commands.onSettled(({ commandId }) => this.onCommandSettled(commandId)),
+      // Deferred: the listener runs before the device's proof is acknowledged, and nothing may reach it before that.
+      sessions.onAuthenticated((deviceId) => setImmediate(() => this.onDeviceAuthenticated(deviceId))),
+    ];
+  }
+
+  /** Goes on with the moves a previous process left unfinished, and starts the sweep. */
+  onApplicationBootstrap(): void {
+    void this.resume();
+    this.sweepTimer = setInterval(() => void this.sweep(), MOVE_SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    for (const stop of this.stopListening) stop();
+    // Waiting REST calls answer with the move as it stands (202) instead of holding up shutdown.
+    for (const waiters of [...this.finishWaiters.values()]) for (const wake of [...waiters]) wake();
+  }
+
+  /**
+   * Starts a move and, with `wait` (the default), waits up to `timeoutSeconds` for it to end.
+   * Everything that can be checked before anything stops is checked here, and refused with an
+   * error: unknown app or device, same device, a move under way, an offline device, no keys.
+   */
+  async move(instance: string, request: MoveRequest): Promise<MoveOutcome> {
+    const move = this.begin(instance, request);
+    void this.kick(move.id);
+    if (request.wait ?? true) await this.whenFinished(move.id, (request.timeoutSeconds ?? this.config.commandTimeoutS) * 1000);
+    const current = this.require(move.id);
+    return { move: toMoveView(current), settled: current.finishedAt !== null };
+  }
+
+  get(id: string): MoveView {
+    return toMoveView(this.require(id));
+  }
+
+  /** The app's moves, newest first. */
+  listForApp(instance: string): MoveView[] {
+    this.requireApp(instance);
+    return this.moves.listForInstance(instance).map(toMoveView);
+  }
+
+  /** For the app endpoints: nothing else may start or stop an app while it moves. */
+  assertNotMoving(instance: string): void {
+    const unfinished = this.moves.findUnfinished(instance);
+    if (unfinished) throw this.inProgress(instance, unfinished);
+  }
+
+  /** Resolves with the move once it ended, or as it stands after `timeoutMs` (or when the Hive stops). */
+  async whenFinished(id: string, timeoutMs: number): Promise<MoveView> {
+    if (this.require(id).finishedAt === null && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const waiters = this.finishWaiters.get(id) ?? new Set<() => void>();
+        const wake = () => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+          if (waiters.size === 0 && this.finishWaiters.get(id) === waiters) this.finishWaiters.delete(id);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, timeoutMs));
+        waiters.add(wake);
+        this.finishWaiters.set(id, waiters);
+      });
+    }
+    return this.get(id);
+  }
+
+  /**
+   * Resolves once no run is going on or queued (for tests and tools). A device's return is
+   * handled a macrotask after its proof, so one macrotask passes first.
+   */
+  async idle(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.runs.size) await Promise.all([...this.runs.values()]);
+  }
+
+  /** Runs every unfinished move once (at boot); resolves when those runs are over. */
+  async resume(): Promise<void> {
+    const unfinished = this.moves.listUnfinished();
+    if (unfinished.length) this.logger.log(`resuming ${unfinished.length} unfinished move(s)`);
+    await Promise.all(unfinished.map((move) => this.kick(move.id)));
+  }
+
+  /** The periodic pass; resolves when its runs are over. */
+  async sweep(): Promise<void> {
+    await Promise.all(this.moves.listUnfinished().map((move) => this.kick(move.id)));
+  }
+
+  private begin(instance: string, request: MoveRequest): MoveRecord {
+    const app = this.requireApp(instance);
+    const to = request.to;
+    this.devices.require(to);
+    const from = app.deviceId;
+    const force = request.force ?? false;
+    if (from === to) throw new HiveError(HiveErrorCode.SAME_DEVICE, `App ${instance} is on device ${to} already.`);
+    if (from === null && !force) {
+      throw new HiveError(
+        HiveErrorCode.APP_UNASSIGNED,
+        `App ${instance} has no device (it was revoked), so nothing can stop it with a final replica. ` +
+          'Move it with force: true to accept losing what changed after its last replica.',
+      );
+    }
+    const unfinished = this.moves.findUnfinished(instance);
+    if (unfinished) throw this.inProgress(instance, unfinished);
+    if (!this.online(to)) throw new HiveError(HiveErrorCode.DEVICE_OFFLINE, `The target device ${to} is not connected and authenticated.`);
+    const fromOnline = from !== null && this.online(from);
+    if (from !== null && !fromOnline && !force) {
+      throw new HiveError(
+        HiveErrorCode.DEVICE_OFFLINE,
+        `Device ${from}, where app ${instance} is, is not connected and authenticated, so it cannot stop the app with a final replica. ` +
+          'Move it with force: true to go on without it and accept losing what changed after its last replica.',
+      );
+    }
+    // A failover start fetches the keys from the Hive (§2.1): without them B could only fail, after A stopped.
+    try {
+      this.keys.get(instance);
+    } catch {
+      throw new HiveError(
+        HiveErrorCode.KEYS_MISSING,
+        `The Hive has no keys for app ${instance}, so no other device could restore it; nothing was stopped.`,
+      );
+    }
+
+    const now = this.clock.now().toISOString();
+    let move: MoveRecord = {
+      id: randomUUID(),
+      instance,
+      fromDeviceId: from,
+      toDeviceId: to,
+      force,
+      state: 'stopping',
+      error: null,
+      stopError: null,
+      lossWindow: null,
+      stopCommandId: null,
+      startCommandId: null,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    };
+    try {
+      this.moves.transaction(() => {
+        if (fromOnline) {
+          // Stored with the move before it is sent: whatever happens next, the move knows its stop.
+          move.stopCommandId = this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true }).id;
+        } else {
+          const skipped =
+            from === null
+              ? errorOf(HiveErrorCode.APP_UNASSIGNED, 'The app had no device (it was revoked): nothing was stopped.')
+              : errorOf(HiveErrorCode.DEVICE_OFFLINE, `Device ${from} was offline: its stop was skipped.`);
+          move = { ...move, state: 'replicated', stopError: skipped, lossWindow: this.lossWindowOf(move) };
+        }
+        this.moves.insert(move);
+      });
+    } catch (err) {
+      if (err instanceof UnfinishedMoveExists) throw this.inProgress(instance, this.moves.findUnfinished(instance));
+      throw err;
+    }
+    this.logger.log(`moving app ${instance} from device ${from ?? '(none)'} to ${to}${force ? ' (forced)' : ''}: move ${move.id}`);
+    return move;
+  }
+
+  /** Queues a run of the move's machine; runs of one move never overlap, and kicks while one is queued add nothing. */
+  private kick(id: string): Promise<void> {
+    const pending = this.runs.get(id);
+    if (this.queued.has(id) && pending) return pending;
+    if (this.closed) return pending ?? Promise.resolve();
+    this.queued.add(id);
+    const run = (pending ?? Promise.resolve())
+      .then(() => {
+        this.queued.delete(id);
+        return this.run(id);
+      })
+      .catch((err: unknown) => this.logger.error(`move ${id} stopped on an error: ${(err as Error)?.stack ?? String(err)}`));
+    this.runs.set(id, run);
+    void run.then(() => {
+      if (this.runs.get(id) === run) this.runs.delete(id);
+    });
+    return run;
+  }
+
+  /** Takes steps while each one leads somewhere; stops when the move waits for a device or ended. */
+  private async run(id: string): Promise<void> {
+    for (let steps = 0; steps < MAX_STEPS_PER_RUN && !this.closed; steps++) {
+      const move = this.moves.find(id);
+      if (!move || move.finishedAt !== null) return;
+      if (!(await this.step(move))) return;
+    }
+  }
+
+  /** One transition, or none when the move has to wait. Returns true when another step may follow at once. */
+  private async step(move: MoveRecord): Promise<boolean> {
+    if (!this.apps.find(move.instance)) {
+      return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `App ${move.instance} was removed during the move.`));
+    }
+    switch (move.state) {
+      case 'stopping':
+        return this.stepStopping(move);
+      case 'replicated':
+        return this.stepReplicated(move);
+      case 'restoring':
+        return this.stepRestoring(move);
+      default:
+        return false;
+    }
+  }
+
+  /** A's stop: succeeded → replicated; any other end → failed, or with force replicated with the loss window. */
+  private async stepStopping(move: MoveRecord): Promise<boolean> {
+    const from = move.fromDeviceId;
+    if (from === null || move.stopCommandId === null) {
+      return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is stopping without a stop command.'));
+    }
+    const stop = this.commands.lookup(from, move.stopCommandId);
+    if (!stop) return this.stopFailed(move, errorOf(HiveErrorCode.NOT_FOUND, `Device ${from} was revoked during the stop.`));
+    // As for POST /api/apps/:instance/stop: the Hive's intent follows what the device accepted.
+    if (stop.ack?.accepted) this.recordStopped(move.instance);
+    switch (stop.status) {
+      case 'succeeded':
+        return this.update(move, { state: 'replicated' });
+      case 'refused':
+        if (this.expiredOnResend(stop)) return this.reissue(move, 'stop', () => this.stopFailed(move, this.wentAway(from, 'stop')));
+        return this.stopFailed(move, stop.error ?? errorOf(HiveErrorCode.INTERNAL, `Device ${from} refused the stop.`));
+      case 'failed':
+        return this.stopFailed(move, stop.error ?? errorOf(HiveErrorCode.INTERNAL, `The stop failed on device ${from}.`));
+      case 'timeout':
+        return this.stopFailed(move, errorOf(HiveErrorCode.NO_ANSWER, `Device ${from} did not acknowledge the stop.`));
+      case 'accepted':
+        // A replicates; its result comes, from its outbox if need be. Unless A stays away too long.
+        return this.online(from) || !this.offlineTooLong(from) ? false : this.stopFailed(move, this.wentAway(from, 'stop'));
+      case 'sent':
+        return this.send(move, from, stop, () => this.stopFailed(move, this.wentAway(from, 'stop')));
+    }
+  }
+
+  /** Issues the failover start on B, stored with the move's step to `restoring` in one transaction. */
+  private stepReplicated(move: MoveRecord): boolean {
+    const to = move.toDeviceId;
+    if (!this.deviceExists(to)) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked.`));
+    if (!this.online(to)) return this.offlineTooLong(to) ? this.fail(move, this.wentAway(to, 'start')) : false;
+    const app = this.requireApp(move.instance);
+    try {
+      return this.moves.transaction(() => {
+        const start = this.commands.prepare(to, CommandType.SchedulerStart, startParams(app, true));
+        return this.update(move, { state: 'restoring', startCommandId: start.id });
+      });
+    } catch (err) {
+      if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
+      if (err instanceof HiveError) return this.fail(move, err.toJSON());
+      throw err;
+    }
+  }
+
+  /** B's failover start: succeeded → running (the app is B's now); failed or refused → failed. */
+  private async stepRestoring(move: MoveRecord): Promise<boolean> {
+    const to = move.toDeviceId;
+    if (move.startCommandId === null) {
+      return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is restoring without a start command.'));
+    }
+    const start = this.commands.lookup(to, move.startCommandId);
+    if (!start) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked during the start.`));
+    switch (start.status) {
+      case 'succeeded':
+        return this.moves.transaction(() => {
+          this.apps.assign(move.instance, to, 'running', this.clock.now().toISOString());
+          this.update(move, { state: 'running' });
+          return false;
+        });
+      case 'refused':
+        if (this.expiredOnResend(start)) return this.reissue(move, 'start', () => this.fail(move, this.wentAway(to, 'start')));
+        return this.fail(move, start.error ?? errorOf(HiveErrorCode.INTERNAL, `Device ${to} refused the start.`));
+      case 'failed':
+        return this.fail(move, start.error ?? errorOf(HiveErrorCode.INTERNAL, `The start failed on device ${to}.`));
+      case 'accepted':
+        // B restores; however long that takes, its result comes (from its outbox if need be).
+        return false;
+      case 'sent':
+      case 'timeout':
+        // Unanswered so far: sending the same id again is safe, B runs it at most once.
+        return this.send(move, to, start, () => this.fail(move, this.wentAway(to, 'start')));
+    }
+  }
+
+  /**
+   * Emits a command nobody acknowledged yet (new, or left `sent` by a previous process, or
+   * unanswered) with its original id. Waits while its device is offline, up to the grace;
+   * then `giveUp`. An unanswered command is re-sent at most once per ack timeout.
+   */
+  private async send(move: MoveRecord, deviceId: string, command: CommandView, giveUp: () => boolean): Promise<boolean> {
+    if (!this.online(deviceId)) return this.offlineTooLong(deviceId) ? giveUp() : false;
+    if (this.emitting.has(command.id)) return false;
+    const last = this.lastEmitted.get(command.id);
+    if (last !== undefined && this.clock.now().getTime() - last < this.graceMs()) return false;
+    this.lastEmitted.set(command.id, this.clock.now().getTime());
+    this.emitting.add(command.id);
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.commands.dispatch(deviceId, command.id, { wait: false });
+    } catch (err) {
+      this.lastEmitted.delete(command.id);
+      // Gone before the emit: the device's return, or the sweep, brings the move back here.
+      if (err instanceof HiveError && (err.code === HiveErrorCode.DEVICE_OFFLINE || err.code === HiveErrorCode.NOT_FOUND)) return false;
+      throw err;
+    } finally {
+      this.emitting.delete(command.id);
+    }
+    this.logger.log(`move ${move.id}: ${command.type} ${command.id} ${outcome.command.status} by device ${deviceId}`);
+    return outcome.command.status !== 'sent';
+  }
+
+  /** Replaces a command the device refused as EXPIRED after a restart (it never ran it) with a fresh one. */
+  private reissue(move: MoveRecord, which: 'stop' | 'start', giveUp: () => boolean): boolean {
+    const deviceId = (which === 'stop' ? move.fromDeviceId : move.toDeviceId) as string;
+    const app = this.requireApp(move.instance);
+    if (!this.online(deviceId)) return this.offlineTooLong(deviceId) ? giveUp() : false;
+    const params = which === 'stop' ? { instance: move.instance, replicate: true } : startParams(app, true);
+    const type = which === 'stop' ? CommandType.SchedulerStop : CommandType.SchedulerStart;
+    return this.moves.transaction(() => {
+      const command = this.commands.prepare(deviceId, type, params);
+      this.logger.log(`move ${move.id}: device ${deviceId} never ran the ${which}, which was too old to send again; issued ${command.id}`);
+      return this.update(move, which === 'stop' ? { stopCommandId: command.id } : { startCommandId: command.id });
+    });
+  }
+
+  /** The stop did not give a final replica: without force the move fails; with force it goes on and records the loss window. */
+  private stopFailed(move: MoveRecord, error: ProtocolError): boolean {
+    if (!move.force) return this.fail(move, error);
+    this.logger.warn(`move ${move.id}: the stop on device ${move.fromDeviceId} failed (${error.code}); going on as forced`);
+    return this.update(move, { state: 'replicated', stopError: error, lossWindow: this.lossWindowOf(move) });
+  }
+
+  private fail(move: MoveRecord, error: ProtocolError): boolean {
+    this.logger.warn(`move ${move.id} of app ${move.instance} failed in ${move.state}: ${error.code} ${error.message}`);
+    this.update(move, { state: 'failed', error });
+    return false;
+  }
+
+  /** Stores the move's next state (a finished one never changes again); true when it was stored. */
+  private update(
+    move: MoveRecord,
+    changes: Partial<Pick<MoveRecord, 'state' | 'error' | 'stopError' | 'lossWindow' | 'stopCommandId' | 'startCommandId'>>,
+  ): boolean {
+    const at = this.clock.now().toISOString();
+    const next: MoveRecord = { ...move, ...changes, updatedAt: at };
+    if (next.state === 'running' || next.state === 'failed') next.finishedAt = at;
+    if (!this.moves.save(next)) return false;
+    if (next.state !== move.state) this.logger.log(`move ${move.id} of app ${move.instance}: ${move.state} → ${next.state}`);
+    if (next.finishedAt !== null) this.finished(next);
+    return true;
+  }
+
+  private finished(move: MoveRecord): void {
+    for (const id of [move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
+    setImmediate(() => {
+      for (const wake of [...(this.finishWaiters.get(move.id) ?? [])]) wake();
+    });
+  }
+
+  private lossWindowOf(move: MoveRecord): LossWindow {
+    const report =
+      move.fromDeviceId !== null && this.deviceExists(move.fromDeviceId) ? this.reports.latest(move.fromDeviceId).volumes : null;
+    return lossWindow(report, move.instance, this.clock.now());
+  }
+
+  private recordStopped(instance: string): void {
+    const app = this.apps.find(instance);
+    if (app && app.desired !== 'stopped') this.apps.setDesired(instance, 'stopped', this.clock.now().toISOString());
+  }
+
+  private expiredOnResend(command: CommandView): boolean {
+    return (
+      command.error?.code === ErrorCode.EXPIRED && this.clock.now().getTime() - Date.parse(command.issuedAt) > REISSUE_EXPIRED_AFTER_MS
+    );
+  }
+
+  private wentAway(deviceId: string, which: 'stop' | 'start'): ProtocolError {
+    return errorOf(
+      HiveErrorCode.DEVICE_OFFLINE,
+      `Device ${deviceId} was offline for more than ${this.config.commandTimeoutS} s while the move needed its ${which}.`,
+    );
+  }
+
+  private online(deviceId: string): boolean {
+    const authenticated = this.sessions.status(deviceId).authenticated;
+    if (authenticated) this.offlineSince.delete(deviceId);
+    return authenticated;
+  }
+
+  /** True once the device has been offline for the grace (HIVE_COMMAND_TIMEOUT_S), counted from when this process first saw it so. */
+  private offlineTooLong(deviceId: string): boolean {
+    const now = this.clock.now().getTime();
+    const since = this.offlineSince.get(deviceId) ?? now;
+    this.offlineSince.set(deviceId, since);
+    return now - since >= this.graceMs();
+  }
+
+  private graceMs(): number {
+    return this.config.commandTimeoutS * 1000;
+  }
+
+  private deviceExists(deviceId: string): boolean {
+    try {
+      this.devices.require(deviceId);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onCommandSettled(commandId: string): void {
+    if (this.closed) return;
+    for (const move of this.moves.listUnfinished()) {
+      if (move.stopCommandId === commandId || move.startCommandId === commandId) void this.kick(move.id);
+    }
+  }
+
+  private onDeviceAuthenticated(deviceId: string): void {
+    if (this.closed) return;
+    for (const move of this.moves.listUnfinished()) {
+      if (move.fromDeviceId === deviceId || move.toDeviceId === deviceId) void this.kick(move.id);
+    }
+  }
+
+  private require(id: string): MoveRecord {
+    const move = this.moves.find(id);
+    if (!move) throw new HiveError(HiveErrorCode.NOT_FOUND, `No move has the id ${id}.`);
+    return move;
+  }
+
+  private requireApp(instance: string): AppRecord {
+    const app = this.apps.find(instance);
+    if (!app) throw new HiveError(HiveErrorCode.NOT_FOUND, `No app has the instance id ${instance}.`);
+    return app;
+  }
+
+  private inProgress(instance: string, move: MoveRecord | undefined): HiveError {
+    return new HiveError(
+      HiveErrorCode.MOVE_IN_PROGRESS,
+      `App ${instance} is being moved${move ? ` (move ${move.id}, ${move.state})` : ''}; wait for that move to end.`,
+      move && { moveId: move.id, state: move.state },
+    );
+  }
+}

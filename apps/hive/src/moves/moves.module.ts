@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AppsModule } from '../apps/apps.module';
+import { CommandsModule } from '../commands/commands.module';
+import { Clock } from '../common/clock';
+import { DatabaseModule } from '../database/database.module';
+import { DevicesModule } from '../devices/devices.module';
+import { KeysModule } from '../keys/keys.module';
+import { ReportsModule } from '../reports/reports.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { MoveRepository } from './move.repository';
+import { MoveService } from './move.service';
+
+@Module({
+  imports: [DatabaseModule, AppsModule, CommandsModule, DevicesModule, SessionsModule, ReportsModule, KeysModule],
+  providers: [Clock, MoveRepository, MoveService],
+  exports: [MoveService],
+})
+export class MovesModule {}
