@@ -3,15 +3,20 @@ import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, Events } from '@mosaic/protocol';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
-import { RunningDevice, startDevice, tempRoot, testDeviceConfig, RecordingHive } from '../support/device-harness';
-import { engine, httpGet, projectContainers, publishedPort, removeInstance } from '../support/engine';
+import { RunningDevice, tempRoot } from '../support/device-harness';
+import { DeviceStack, startDeviceStack } from '../support/device-stack';
+import { httpGet } from '../support/engine';
 
 jest.setTimeout(120_000);
 
-describe('app lifecycle on the real engine', () => {
+describe('app lifecycle on a real engine, with the real storage plugin', () => {
   const root = tempRoot('lifecycle');
   const instances: string[] = [];
+  let stack: DeviceStack;
   let device: RunningDevice;
+  const engine = () => stack.probe.docker;
+  const projectContainers = (instance: string) => stack.probe.projectContainers(instance);
+  const publishedPort = (id: string, port: number) => stack.probe.publishedPort(id, port);
 
   function newInstance(): string {
     const id = randomUUID();
@@ -20,12 +25,13 @@ describe('app lifecycle on the real engine', () => {
   }
 
   beforeAll(async () => {
-    device = await startDevice(testDeviceConfig(root.path));
+    stack = await startDeviceStack(root.path);
+    device = stack.device;
   });
 
   afterAll(async () => {
-    await device?.close();
-    for (const id of instances) await removeInstance(id);
+    for (const id of instances) await stack?.probe.removeInstance(id).catch(() => undefined);
+    await stack?.close();
     root.remove();
   });
 
@@ -94,14 +100,18 @@ describe('app lifecycle on the real engine', () => {
     expect(again.result.result.state).toBe('running');
 
     const stopped = await device.command('SchedulerAction.stop', { instance });
+    expect(stopped.result.error).toBeUndefined();
+    expect(stopped.result.ok).toBe(true);
     expect(stopped.result.result).toEqual({
       instance,
       state: 'stopped',
       volumes: [
-        { name: `mosaic-${instance}-app`, lastReplicatedAt: null },
-        { name: `mosaic-${instance}-link`, lastReplicatedAt: null },
+        { name: `mosaic-${instance}-app`, lastReplicatedAt: expect.any(String) },
+        { name: `mosaic-${instance}-link`, lastReplicatedAt: expect.any(String) },
       ],
     });
+    const replicatedAt = Date.parse(stopped.result.result.volumes[0].lastReplicatedAt);
+    expect(Date.now() - replicatedAt).toBeLessThan(60_000);
     expect((await projectContainers(instance)).every((c) => c.State === 'exited')).toBe(true);
     const notRunning = await device.command('AppCommand.run', { instance, command: 'read-page' });
     expect(notRunning.result.error.code).toBe(ErrorCode.NOT_RUNNING);
@@ -113,7 +123,7 @@ describe('app lifecycle on the real engine', () => {
     expect(removed.result.ok).toBe(true);
     expect(await projectContainers(instance)).toEqual([]);
     expect(existsSync(join(device.config.appsDir, instance))).toBe(false);
-    expect((await engine.getVolume(`mosaic-${instance}-app`).inspect()).Name).toBe(`mosaic-${instance}-app`);
+    expect((await engine().getVolume(`mosaic-${instance}-app`).inspect()).Driver).toBe(stack.driver);
     const gone = await device.command('SchedulerAction.stop', { instance });
     expect(gone.result.error.code).toBe(ErrorCode.NOT_FOUND);
   });
@@ -139,7 +149,8 @@ describe('app lifecycle on the real engine', () => {
     expect(await projectContainers(instance)).toEqual([]);
     expect(existsSync(join(device.config.appsDir, instance))).toBe(false);
     expect(device.hive.keys.has(instance)).toBe(false);
-    await expect(engine.getVolume(`mosaic-${instance}-app`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(engine().getVolume(`mosaic-${instance}-app`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await stack.plugin.control.request('GET', '/volumes')).body.filter((v: any) => v.instance === instance)).toEqual([]);
   });
 
   it('refuses a template that is not YAML, and an app command whose argv[0] is a shell', async () => {
@@ -171,7 +182,7 @@ describe('app lifecycle on the real engine', () => {
     const instance = newInstance();
     const { result } = await device.command('SchedulerAction.start', startParams(instance, staticSiteTemplate()));
     const from = device.hive.emitted.length;
-    await engine.getContainer(result.result.containers[0].containerId).stop({ t: 0 });
+    await engine().getContainer(result.result.containers[0].containerId).stop({ t: 0 });
     const started = Date.now();
     const report = await device.hive.next(
       (e) => e.event === Events.reportApps && e.payload.apps.some((a: any) => a.instance === instance && a.state === 'stopped'),
@@ -181,13 +192,9 @@ describe('app lifecycle on the real engine', () => {
     expect(Date.now() - started).toBeLessThan(2000 + 1000); // §4: within 2 s (+1 s for the engine's own stop)
 
     // A new device over the same folders finds the app that should run and starts it again.
-    const reborn = await startDevice(device.config, new RecordingHive());
-    try {
-      const back = await reborn.hive.next((e) => e.event === Events.reportApps && e.payload.apps.some((a: any) => a.instance === instance && a.state === 'running'));
-      expect(back).toBeDefined();
-      expect((await projectContainers(instance))[0].State).toBe('running');
-    } finally {
-      await reborn.close();
-    }
+    device = await stack.restartDevice();
+    const back = await device.hive.next((e) => e.event === Events.reportApps && e.payload.apps.some((a: any) => a.instance === instance && a.state === 'running'));
+    expect(back).toBeDefined();
+    expect((await projectContainers(instance))[0].State).toBe('running');
   });
 });

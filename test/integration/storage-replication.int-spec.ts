@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { ErrorCode } from '@mosaic/protocol';
@@ -75,7 +76,14 @@ describe('storage plugin: replication to a local replica', () => {
     expect(created.status).toBe(200);
     expect(created.lines).toHaveLength(1); // no replica yet: nothing to restore
     const volume = created.body.volume;
-    expect(volume).toMatchObject({ name, mounts: 0, lastReplicatedAt: null, replication: { state: 'idle' }, writer: deviceA, isWriter: true });
+    expect(volume).toMatchObject({
+      name,
+      mounts: 0,
+      lastReplicatedAt: null,
+      replication: { state: 'idle' },
+      writer: deviceA,
+      isWriter: true,
+    });
     expect(volume.mountpoint).toBe(join(a.config.dataDir, 'volumes', name, 'data'));
 
     const marker = `mosaic-marker-${randomBytes(16).toString('hex')}`;
@@ -148,6 +156,10 @@ describe('storage plugin: replication to a local replica', () => {
       expect((await b.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
       // The old writer may not delete the replica either.
       expect((await a.control.request('DELETE', `/volumes/${name}?replica=true`)).body.code).toBe(ErrorCode.NOT_WRITER);
+      expect(existsSync(join(replicas, name, 'config'))).toBe(true);
+      // Its writer may: the local repository directory goes entirely.
+      expect((await b.control.request('DELETE', `/volumes/${name}?replica=true`)).status).toBe(200);
+      expect(existsSync(join(replicas, name))).toBe(false);
     } finally {
       await b.close();
     }
@@ -171,5 +183,70 @@ describe('storage plugin: replication to a local replica', () => {
     // The last unmount replicates in the background; removal waits for it rather than racing it.
     expect((await a.control.request('DELETE', `/volumes/${name}`)).status).toBe(200);
     expect(existsSync(mounted.body.Mountpoint)).toBe(false);
+  });
+
+  it('replicates an empty volume and restores it empty, with the folder mode it had', async () => {
+    await a.control.registerKey(key);
+    const name = randomName();
+    const request = volumeRequest(name);
+    const created = await a.control.createVolume(request);
+    chmodSync(created.body.volume.mountpoint, 0o770);
+    expect((await a.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
+    expect((await a.control.request('DELETE', `/volumes/${name}`)).status).toBe(200);
+    const restored = await a.control.createVolume(request);
+    expect(restored.body.volume).toMatchObject({ name, sizeBytes: 0 });
+    expect(readdirSync(restored.body.volume.mountpoint)).toEqual([]);
+    expect(statSync(restored.body.volume.mountpoint).mode & 0o777).toBe(0o770);
+  });
+
+  describe('a restore that does not fit on the disk', () => {
+    let c: RunningPlugin;
+    let tmpfs: string;
+
+    beforeAll(async () => {
+      const config = pluginConfig(join(root.path, 'c'), { REPLICA_URL: replicas });
+      tmpfs = join(config.dataDir, 'volumes');
+      mkdirSync(tmpfs, { recursive: true });
+      // A 1 MiB filesystem of its own for the volumes (the test runs as root, like CI).
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tmpfs]);
+      c = await startPlugin(config);
+      await c.control.registerKey(key);
+    });
+
+    afterAll(async () => {
+      await c?.close();
+      if (tmpfs) execFileSync('umount', [tmpfs]);
+    });
+
+    async function replicaOf(fill: (dir: string) => void): Promise<{ name: string; instance: string }> {
+      const name = randomName();
+      const instance = randomUUID();
+      await a.control.registerKey(key);
+      const created = await a.control.createVolume(volumeRequest(name, deviceA, { instance }));
+      fill(created.body.volume.mountpoint);
+      expect((await a.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
+      return { name, instance };
+    }
+
+    it('fails with RESTORE_FAILED when the disk fills up during the restore, and keeps nothing', async () => {
+      // 600 files of 100 bytes: 60 kB by restic's count, but a page each on tmpfs, so it runs out midway.
+      const { name, instance } = await replicaOf((dir) => {
+        for (let i = 0; i < 600; i++) writeFileSync(join(dir, `f${i}`), 'x'.repeat(100));
+      });
+      const answer = await c.control.createVolume(volumeRequest(name, deviceA, { instance }));
+      expect(answer.status).toBe(200);
+      expect(answer.lines[0]).toEqual({ stage: 'restore', percent: 0 });
+      expect(answer.body).toEqual({ error: { code: ErrorCode.RESTORE_FAILED, message: expect.stringMatching(/disk filled up/) } });
+      expect(readdirSync(tmpfs)).toEqual([]);
+      expect((await c.control.request('GET', '/volumes')).body).toEqual([]);
+    });
+
+    it('refuses up front a restore larger than the free space', async () => {
+      const { name, instance } = await replicaOf((dir) => writeFileSync(join(dir, 'big.bin'), randomBytes(2 * 1024 * 1024)));
+      const answer = await c.control.createVolume(volumeRequest(name, deviceA, { instance }));
+      expect(answer.status).toBe(500);
+      expect(answer.body).toMatchObject({ code: ErrorCode.RESTORE_FAILED, message: expect.stringMatching(/needs \d+ bytes/) });
+      expect(readdirSync(tmpfs)).toEqual([]);
+    });
   });
 });

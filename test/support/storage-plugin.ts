@@ -70,23 +70,37 @@ export interface Answer {
 }
 
 /** Raw HTTP over a unix socket: the body is sent as given, with only the headers given. */
-export function unixRequest(socketPath: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Answer> {
+export function unixRequest(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, headers: { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        headers: { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -98,7 +112,13 @@ export class ControlClient {
   constructor(readonly socketPath: string) {}
 
   request(method: string, path: string, body?: unknown): Promise<Answer> {
-    return unixRequest(this.socketPath, method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'Content-Type': 'application/json' });
+    return unixRequest(
+      this.socketPath,
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? {} : { 'Content-Type': 'application/json' },
+    );
   }
 
   registerKey(key: TestKey, fingerprint = key.fingerprint): Promise<Answer> {
@@ -109,7 +129,10 @@ export class ControlClient {
   async createVolume(body: Record<string, unknown>): Promise<{ status: number; lines: any[]; body: any }> {
     const answer = await this.request('POST', '/volumes', body);
     if (String(answer.headers['content-type']).startsWith('application/x-ndjson')) {
-      const lines = answer.text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const lines = answer.text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       return { status: answer.status, lines, body: lines[lines.length - 1] };
     }
     return { status: answer.status, lines: [], body: answer.body };
@@ -204,7 +227,11 @@ export class PluginProcess {
   /** Starts it and resolves once it says it is ready (both sockets served). */
   start(): Promise<void> {
     statSync(PluginProcess.MAIN); // a missing build is an error, not a skipped test
-    const child = spawn(process.execPath, [PluginProcess.MAIN], { env: { ...this.env, NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PluginProcess.MAIN], {
+      env: { ...this.env, NO_COLOR: '1' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.exit = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
     return new Promise((resolve, reject) => {
@@ -214,7 +241,9 @@ export class PluginProcess {
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      void this.exit!.then(({ code, signal }) => reject(new Error(`the plugin exited (${code ?? signal}) before it was ready:\n${this.output.join('')}`)));
+      void this.exit!.then(({ code, signal }) =>
+        reject(new Error(`the plugin exited (${code ?? signal}) before it was ready:\n${this.output.join('')}`)),
+      );
     });
   }
 

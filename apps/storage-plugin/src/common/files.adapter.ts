@@ -55,7 +55,11 @@ export class FilesAdapter {
       for (const entry of entries) {
         const path = join(current, entry.name);
         if (entry.isDirectory()) pending.push(path);
-        else if (entry.isFile()) total += await lstat(path).then((s) => s.size, () => 0);
+        else if (entry.isFile())
+          total += await lstat(path).then(
+            (s) => s.size,
+            () => 0,
+          );
       }
     }
     return total;

@@ -53,9 +53,12 @@ const parse = {
     if (isAbsolute(value)) return trimmed || '/';
     const prefix = REPOSITORY_PREFIXES.find((p) => value.startsWith(p));
     if (!prefix || trimmed.length <= prefix.length) {
-      throw new BadSetting(`must be an absolute path or a restic repository URL (${REPOSITORY_PREFIXES.join(', ')}…), got "${redactUrl(value)}"`);
+      throw new BadSetting(
+        `must be an absolute path or a restic repository URL (${REPOSITORY_PREFIXES.join(', ')}…), got "${redactUrl(value)}"`,
+      );
     }
-    if (prefix === 'rest:' && !/^rest:https?:\/\/[^/]+/.test(value)) throw new BadSetting(`must be rest:http(s)://host[:port][/path], got "${redactUrl(value)}"`);
+    if (prefix === 'rest:' && !/^rest:https?:\/\/[^/]+/.test(value))
+      throw new BadSetting(`must be rest:http(s)://host[:port][/path], got "${redactUrl(value)}"`);
     return trimmed;
   },
   integer(min: number, max: number, unit = '') {
@@ -113,6 +116,7 @@ export function loadPluginConfig(env: Env): ConfigResult {
     replicationIntervalS: setting('REPLICATION_INTERVAL_S', '300', seconds(1, 604800)),
     retentionKeepLast: setting('RETENTION_KEEP_LAST', '24', parse.integer(1, 100000)),
     retentionKeepDaily: setting('RETENTION_KEEP_DAILY', '7', parse.integer(0, 100000)),
+    pruneIntervalS: setting('RETENTION_PRUNE_INTERVAL_S', '3600', seconds(0, 604800)),
     retryBaseS: setting('REPLICATION_RETRY_BASE_S', '5', seconds(1, 3600)),
     retryMaxS: setting('REPLICATION_RETRY_MAX_S', '600', seconds(1, 86400)),
     resticBinary: setting('RESTIC_BINARY', 'restic', parse.program),

@@ -14,6 +14,8 @@ export interface PluginConfig {
   replicationIntervalS: number;
   retentionKeepLast: number;
   retentionKeepDaily: number;
+  /** At most one `forget --prune` per volume in this many seconds (0: after every snapshot). */
+  pruneIntervalS: number;
   /** Back-off after a failed replication: first delay, doubling up to the cap. */
   retryBaseS: number;
   retryMaxS: number;

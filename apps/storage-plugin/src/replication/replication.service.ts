@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, ProtocolException } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
 import { redactUrl } from '../common/redact';
@@ -23,8 +23,6 @@ export interface ReplicaTarget {
 export interface PrepareOptions {
   /** Take the writer role over from whichever device holds it (a claim snapshot). */
   failover: boolean;
-  /** Replace an existing data dir with the replica's newest snapshot. */
-  replaceData: boolean;
   onProgress?: (percent: number) => void;
 }
 
@@ -32,14 +30,16 @@ export interface PrepareResult {
   isWriter: boolean;
   /** The replica's writer afterwards (null for an empty replica). */
   replicaWriter: string | null;
-  /** The snapshot the data came from, and when it was taken (ISO), or null. */
+  /** The snapshot restored into the data dir, or null when nothing was restored. */
   restoredFrom: string | null;
+  /** When the replica's newest data snapshot was taken (ISO), or null without one. */
   snapshotAt: string | null;
 }
 
 /** The `--host` of every snapshot: one name for every device, so the writer tag alone tells who wrote. */
 const SNAPSHOT_HOST = 'mosaic';
 const PROGRESS_POLL_MS = 250;
+const LOCK_RETRY_DELAYS_MS = [0, 500, 1000, 2000, 4000, 8000, 15000];
 
 /**
  * Everything done to a volume's replica, one restic operation at a time per volume: creating the
@@ -52,6 +52,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
   /** A snapshot request not yet started: later requests join it instead of queueing another. */
   private readonly waitingSnapshots = new Map<string, Promise<{ at: string }>>();
   private readonly waitingPrunes = new Set<string>();
+  private readonly lastPrunes = new Map<string, number>();
   private closing = false;
 
   constructor(
@@ -88,14 +89,17 @@ export class ReplicationService implements BeforeApplicationShutdown {
         return { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
       }
       let decision = decideWriter(snapshots, target.writer);
-      if (options.failover && !(decision.allowed && decision.writer === target.writer)) {
+      const claiming = options.failover && !(decision.allowed && decision.writer === target.writer);
+      if (claiming) {
         await this.claim(repo, target, dirname(dataDir));
         snapshots = (await this.listSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE)) ?? [];
         decision = decideWriter(snapshots, target.writer);
       }
       const newest = newestDataSnapshot(snapshots);
       const hasData = await this.files.exists(dataDir);
-      if (newest && (!hasData || options.replaceData)) {
+      // Local data of a replica another device wrote since is stale: a claim replaces it.
+      const restoring = newest !== undefined && (!hasData || claiming);
+      if (restoring) {
         await this.restoreInto(repo, target, newest, dataDir, options.onProgress);
       } else if (!hasData) {
         await this.files.makeDir(dataDir);
@@ -106,7 +110,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
       return {
         isWriter: decision.allowed,
         replicaWriter: decision.writer,
-        restoredFrom: newest?.id ?? null,
+        restoredFrom: restoring ? newest.id : null,
         snapshotAt: newest ? new Date(newest.time).toISOString() : null,
       };
     });
@@ -124,7 +128,10 @@ export class ReplicationService implements BeforeApplicationShutdown {
       const repo = this.repository(target);
       const snapshots = await this.listSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
       if (snapshots === null) {
-        throw new ProtocolException(ErrorCode.REPLICATION_FAILED, `The replica of ${target.name} is missing at ${this.shownUrl(target.name)}.`);
+        throw new ProtocolException(
+          ErrorCode.REPLICATION_FAILED,
+          `The replica of ${target.name} is missing at ${this.shownUrl(target.name)}.`,
+        );
       }
       const decision = decideWriter(snapshots, target.writer);
       if (!decision.allowed) {
@@ -134,12 +141,13 @@ export class ReplicationService implements BeforeApplicationShutdown {
           { writer: decision.writer },
         );
       }
+      // Taken before the backup starts: everything written until then is in the snapshot.
       const at = this.clock.now().toISOString();
-      await this.withStaleLocksRemoved(repo, () => this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST)).catch(
-        (err) => {
-          throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
-        },
-      );
+      await this.withLockRetry(repo, () =>
+        this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST),
+      ).catch((err) => {
+        throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
+      });
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
       return { at };
@@ -160,18 +168,31 @@ export class ReplicationService implements BeforeApplicationShutdown {
       if (snapshots === null) return;
       const decision = decideWriter(snapshots, target.writer);
       if (!decision.allowed) {
-        throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${target.name} is written by device ${decision.writer}; it is not this device's to delete.`);
+        throw new ProtocolException(
+          ErrorCode.NOT_WRITER,
+          `The replica of ${target.name} is written by device ${decision.writer}; it is not this device's to delete.`,
+        );
       }
       const url = this.repositoryUrl(target.name);
       if (isAbsolute(url) || url.startsWith('local:')) {
         await this.files.removeTree(url.replace(/^local:/, ''));
       } else if (snapshots.length) {
-        await this.withStaleLocksRemoved(repo, () => this.restic.forgetSnapshots(repo, snapshots.map((s) => s.id))).catch((err) => {
+        await this.withLockRetry(repo, () =>
+          this.restic.forgetSnapshots(
+            repo,
+            snapshots.map((s) => s.id),
+          ),
+        ).catch((err) => {
           throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot delete the replica of ${target.name}`, err);
         });
       }
       this.logger.log(`replica of ${target.name} deleted`);
     });
+  }
+
+  /** Resolves once every restic operation queued so far for the volume has ended. */
+  settle(name: string): Promise<void> {
+    return this.queue.run(name, async () => undefined);
   }
 
   /** True while a restic operation on the volume runs or waits. */
@@ -196,25 +217,37 @@ export class ReplicationService implements BeforeApplicationShutdown {
   /** The replica's snapshots, or null when no repository exists there. */
   private async listSnapshots(repo: Repository, target: ReplicaTarget, code: ErrorCode): Promise<SnapshotInfo[] | null> {
     try {
-      return await this.withStaleLocksRemoved(repo, () => this.restic.snapshots(repo));
+      return await this.withLockRetry(repo, () => this.restic.snapshots(repo));
     } catch (err) {
       if (err instanceof ResticError && err.kind === 'missing-repository') return null;
       if (err instanceof ResticError && err.kind === 'wrong-password') {
-        throw new ProtocolException(code, `The replica of ${target.name} does not open with key ${target.fingerprint}: it belongs to another key.`);
+        throw new ProtocolException(
+          code,
+          `The replica of ${target.name} does not open with key ${target.fingerprint}: it belongs to another key.`,
+        );
       }
       throw this.failure(code, `The replica of ${target.name} at ${this.shownUrl(target.name)} cannot be read`, err);
     }
   }
 
-  private async restoreInto(repo: Repository, target: ReplicaTarget, snapshot: SnapshotInfo, dataDir: string, onProgress?: (percent: number) => void) {
+  private async restoreInto(
+    repo: Repository,
+    target: ReplicaTarget,
+    snapshot: SnapshotInfo,
+    dataDir: string,
+    onProgress?: (percent: number) => void,
+  ) {
     const parent = dirname(dataDir);
     const temp = join(parent, `.restore-${randomBytes(6).toString('hex')}`);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const total = await this.restic.restoreSize(repo, snapshot.id);
+      const total = await this.withLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id));
       const available = await this.files.availableBytes(parent);
       if (total > available) {
-        throw new ProtocolException(ErrorCode.RESTORE_FAILED, `Restoring ${target.name} needs ${total} bytes but only ${available} are free.`);
+        throw new ProtocolException(
+          ErrorCode.RESTORE_FAILED,
+          `Restoring ${target.name} needs ${total} bytes but only ${available} are free.`,
+        );
       }
       await this.files.makeDir(temp, 0o755);
       let last = -1;
@@ -227,16 +260,26 @@ export class ReplicationService implements BeforeApplicationShutdown {
           void this.files.directorySize(temp).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
         }, PROGRESS_POLL_MS);
       }
-      await this.restic.restore(repo, snapshot.id, temp);
+      await this.withLockRetry(repo, () => this.restic.restore(repo, snapshot.id, temp));
       clearInterval(timer);
+      // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as temp/data.
+      const restored = join(temp, basename(dataDir));
+      if (!(await this.files.exists(restored))) {
+        // restic restores even an empty folder; a snapshot without it is not one of ours.
+        throw new ProtocolException(
+          ErrorCode.RESTORE_FAILED,
+          `Snapshot ${snapshot.id.slice(0, 8)} of ${target.name} holds no ${basename(dataDir)} folder.`,
+        );
+      }
       if (await this.files.exists(dataDir)) {
         const old = join(parent, `.replaced-${randomBytes(6).toString('hex')}`);
         await this.files.rename(dataDir, old);
-        await this.files.rename(temp, dataDir);
+        await this.files.rename(restored, dataDir);
         await this.files.removeTree(old);
       } else {
-        await this.files.rename(temp, dataDir);
+        await this.files.rename(restored, dataDir);
       }
+      await this.files.removeTree(temp);
       report(100);
       this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}`);
     } catch (err) {
@@ -255,7 +298,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     try {
       await this.files.makeDir(scratch, 0o700);
       await this.files.writeFile(join(scratch, 'CLAIM'), `writer ${target.writer}\n`);
-      await this.withStaleLocksRemoved(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
+      await this.withLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
       this.logger.log(`writer of ${target.name} is now ${target.writer}`);
     } catch (err) {
       throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot take over the replica of ${target.name}`, err);
@@ -264,9 +307,15 @@ export class ReplicationService implements BeforeApplicationShutdown {
     }
   }
 
-  /** forget --prune after a snapshot, in the background and in the volume's queue; at most one waits. */
+  /**
+   * forget --prune after a snapshot, in the background and in the volume's queue (at most one
+   * waits), and at most once per RETENTION_PRUNE_INTERVAL_S per volume: a prune reads the whole
+   * index and locks the repository exclusively, too much after every snapshot of a large replica.
+   */
   private schedulePrune(target: ReplicaTarget): void {
     if (this.waitingPrunes.has(target.name)) return;
+    const last = this.lastPrunes.get(target.name);
+    if (last !== undefined && this.clock.now().getTime() - last < this.config.pruneIntervalS * 1000) return;
     this.waitingPrunes.add(target.name);
     this.queue
       .run(target.name, async () => {
@@ -274,20 +323,27 @@ export class ReplicationService implements BeforeApplicationShutdown {
         if (this.closing || !this.keys.has(target.fingerprint)) return;
         const repo = this.repository(target);
         const policy = { keepLast: this.config.retentionKeepLast, keepDaily: this.config.retentionKeepDaily, tag: SNAPSHOT_TAG };
-        await this.withStaleLocksRemoved(repo, () => this.restic.forget(repo, policy));
+        this.lastPrunes.set(target.name, this.clock.now().getTime());
+        await this.withLockRetry(repo, () => this.restic.forget(repo, policy));
         this.logger.debug(`replica of ${target.name} pruned`);
       })
       .catch((err) => this.logger.warn(`pruning the replica of ${target.name} failed: ${(err as Error).message}`));
   }
 
-  /** A lock left by a killed restic blocks exclusive operations; restic's unlock removes only stale ones. */
-  private async withStaleLocksRemoved<T>(repo: Repository, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (err) {
-      if (!(err instanceof ResticError && err.kind === 'locked')) throw err;
-      await this.restic.unlock(repo);
-      return operation();
+  /**
+   * restic 0.14 does not wait for a lock: an exclusive one (another device's prune) or a stale one
+   * (a killed restic) makes it fail at once. Stale locks are removed (restic's unlock removes only
+   * those) and the operation is tried again with growing pauses, about half a minute in all.
+   */
+  private async withLockRetry<T>(repo: Repository, operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await operation();
+      } catch (err) {
+        if (!(err instanceof ResticError && err.kind === 'locked') || attempt >= LOCK_RETRY_DELAYS_MS.length) throw err;
+        if (attempt === 0) await this.restic.unlock(repo).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_DELAYS_MS[attempt]));
+      }
     }
   }
 

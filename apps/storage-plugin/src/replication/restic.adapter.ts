@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { basename, dirname } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { redactUrl } from '../common/redact';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
@@ -30,7 +31,10 @@ export function classifyResticError(stderr: string): ResticFailure {
   if (/no space left on device/i.test(stderr)) return 'no-space';
   if (/wrong password or no key found/i.test(stderr)) return 'wrong-password';
   if (/repository is already locked|unable to create lock/i.test(stderr)) return 'locked';
-  if (/unable to open config file/i.test(stderr) && /(no such file or directory|does not exist|NoSuchKey|NoSuchBucket|specified key does not exist|\b404\b)/i.test(stderr)) {
+  if (
+    /unable to open config file/i.test(stderr) &&
+    /(no such file or directory|does not exist|NoSuchKey|NoSuchBucket|specified key does not exist|\b404\b)/i.test(stderr)
+  ) {
     return 'missing-repository';
   }
   return 'other';
@@ -54,10 +58,13 @@ function summarize(stderr: string, code: number | null, signal: NodeJS.Signals |
  */
 @Injectable()
 export class ResticAdapter {
+  private readonly logger = new Logger('Restic');
+
   constructor(@Inject(PLUGIN_CONFIG) private readonly config: PluginConfig) {}
 
-  async snapshots(repo: Repository): Promise<SnapshotInfo[]> {
-    const { stdout } = await this.run(repo, ['snapshots', '--json']);
+  /** The repository's snapshots, or only those named. */
+  async snapshots(repo: Repository, ids: string[] = []): Promise<SnapshotInfo[]> {
+    const { stdout } = await this.run(repo, ['snapshots', '--json', ...ids]);
     const parsed = JSON.parse(stdout.trim() || '[]') as Array<{ id: string; time: string; tags?: string[] }>;
     return parsed.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
   }
@@ -66,12 +73,16 @@ export class ResticAdapter {
     await this.run(repo, ['init', '--quiet']);
   }
 
-  /** Backs up the contents of `dir` (as the snapshot's root) and returns the new snapshot's id. */
+  /**
+   * Backs up `dir` itself, named by its last path element, and returns the new snapshot's id. The
+   * folder (not only its contents) is in the snapshot, so an empty volume is a valid snapshot too:
+   * restic 0.14 refuses a snapshot with nothing in it. A restore gives `<target>/<basename>`.
+   */
   async backup(repo: Repository, dir: string, tags: string[], host: string): Promise<string> {
     const args = ['backup', '--json', '--host', host];
     for (const tag of tags) args.push('--tag', tag);
-    args.push('.');
-    const { stdout } = await this.run(repo, args, dir);
+    args.push(basename(dir));
+    const { stdout } = await this.run(repo, args, dirname(dir));
     for (const line of stdout.split('\n').reverse()) {
       if (!line.startsWith('{')) continue;
       const message = JSON.parse(line) as { message_type?: string; snapshot_id?: string };
@@ -107,10 +118,23 @@ export class ResticAdapter {
     await this.run(repo, ['unlock', '--quiet']);
   }
 
+  /**
+   * restic reads RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT itself only from 0.16 on; 0.14 (Debian
+   * bookworm's) needs the flags. Paths, not secrets, so argv is fine.
+   */
+  private tlsFlags(): string[] {
+    const flags: string[] = [];
+    if (this.config.resticEnv.RESTIC_CACERT) flags.push('--cacert', this.config.resticEnv.RESTIC_CACERT);
+    if (this.config.resticEnv.RESTIC_TLS_CLIENT_CERT) flags.push('--tls-client-cert', this.config.resticEnv.RESTIC_TLS_CLIENT_CERT);
+    return flags;
+  }
+
   private run(repo: Repository, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
     const env = { ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
+    const started = Date.now();
+    const argv = [...this.tlsFlags(), ...args];
     return new Promise((resolve, reject) => {
-      const child = spawn(this.config.resticBinary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.config.resticBinary, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       let outBytes = 0;
       let stderr = '';
@@ -123,6 +147,7 @@ export class ResticAdapter {
       });
       child.on('error', (err) => reject(new ResticError('other', `cannot run ${this.config.resticBinary}: ${err.message}`)));
       child.on('close', (code, signal) => {
+        this.logger.debug(`restic ${args[0]} ${code === 0 ? 'done' : `failed (${code ?? signal})`} in ${Date.now() - started} ms`);
         if (code === 0) {
           if (outBytes > STDOUT_CAP) reject(new ResticError('other', `restic ${args[0]} printed more than ${STDOUT_CAP} bytes`));
           else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr });

@@ -60,7 +60,8 @@ export class VolumeStateStore {
       return [];
     }
     const good = parsed.volumes.filter(isRecord);
-    if (good.length !== parsed.volumes.length) this.logger.warn(`${parsed.volumes.length - good.length} malformed volume record(s) in ${this.path} ignored`);
+    if (good.length !== parsed.volumes.length)
+      this.logger.warn(`${parsed.volumes.length - good.length} malformed volume record(s) in ${this.path} ignored`);
     return good;
   }
 

@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { mkdirSync } from 'node:fs';
+import { FATAL_EXIT_CODE } from '@mosaic/protocol';
+import { pluginLogger } from './common/plugin-logger';
+import { PLUGIN_VERSION } from './common/plugin-version';
+import { loadPluginConfig } from './config/load-plugin-config';
+import { StoragePluginModule } from './storage-plugin.module';
+
+async function bootstrap(): Promise<void> {
+  const loaded = loadPluginConfig(process.env);
+  if (!loaded.ok) {
+    for (const line of loaded.errors) process.stderr.write(`config: ${line}\n`);
+    process.stderr.write(`config: the storage plugin did not start (${loaded.errors.length} bad setting(s))\n`);
+    process.exit(FATAL_EXIT_CODE);
+  }
+  const config = loaded.config;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const app = await NestFactory.createApplicationContext(StoragePluginModule.forRoot(config), {
+    logger: pluginLogger(config.logLevel, config.logFormat),
+  });
+  // SIGTERM/SIGINT: timers stop, sockets stop accepting, running snapshots finish, sockets close.
+  app.enableShutdownHooks();
+  new Logger('StoragePlugin').log(`Mosaic storage plugin ${PLUGIN_VERSION} ready: driver "${config.driver}"`);
+}
+
+bootstrap().catch((err: Error) => {
+  process.stderr.write(`storage plugin: cannot start: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,308 @@
+import { Logger } from '@nestjs/common';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, ProtocolException } from '@mosaic/protocol';
+import { strictFake } from '../../../../test/support/strict-fake';
+import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
+import { Clock } from '../common/clock';
+import { FilesAdapter } from '../common/files.adapter';
+import { PluginConfig } from '../config/plugin-config';
+import { KeyRegistry } from '../keys/key-registry.service';
+import { ReplicationScheduler } from '../replication/replication-scheduler.service';
+import { PrepareOptions, PrepareResult, ReplicaTarget, ReplicationService } from '../replication/replication.service';
+import { VolumeStateStore } from './volume-state.store';
+import { CreateVolumeRequest, VolumesService } from './volumes.service';
+
+const FINGERPRINT = 'c'.repeat(40);
+const DEVICE = '11111111-2222-4333-8444-555555555555';
+
+/** The replica side, scripted by each test; records what it was asked. */
+class FakeReplication {
+  readonly snapshots: string[] = [];
+  readonly prepared: Array<{ target: ReplicaTarget; failover: boolean }> = [];
+  prepareResult: PrepareResult | Error = { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
+  snapshotResult: () => Promise<{ at: string }> = async () => ({ at: '2026-11-25T10:00:00.000Z' });
+
+  async prepare(target: ReplicaTarget, dataDir: string, options: PrepareOptions): Promise<PrepareResult> {
+    this.prepared.push({ target, failover: options.failover });
+    mkdirSync(dataDir, { recursive: true });
+    if (this.prepareResult instanceof Error) throw this.prepareResult;
+    return this.prepareResult;
+  }
+  snapshot(target: ReplicaTarget): Promise<{ at: string }> {
+    this.snapshots.push(target.name);
+    return this.snapshotResult();
+  }
+  async settle(): Promise<void> {}
+  async destroy(target: ReplicaTarget): Promise<void> {
+    this.snapshots.push(`destroy ${target.name}`);
+  }
+}
+
+class FakeScheduler {
+  readonly retries: string[] = [];
+  readonly resets: string[] = [];
+  startPeriodic(_tick: () => void): void {}
+  retryLater(name: string): number {
+    this.retries.push(name);
+    return 1000;
+  }
+  reset(name: string): void {
+    this.resets.push(name);
+  }
+}
+
+/** Lets the background work started by a call (a promise chain) run to its end. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('VolumesService', () => {
+  // The failures these tests provoke are logged as warnings; they are asserted, not shown.
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(true));
+
+  const root = pluginRoot('volumes');
+  let config: PluginConfig;
+  let replication: FakeReplication;
+  let scheduler: FakeScheduler;
+  let registered: Set<string>;
+
+  function service(): VolumesService {
+    const volumes = new VolumesService(
+      config,
+      new VolumeStateStore(config),
+      new FilesAdapter(),
+      strictFake<KeyRegistry>({ has: (f: string) => registered.has(f) }, 'KeyRegistry'),
+      strictFake<ReplicationService>(replication as unknown as ReplicationService, 'ReplicationService'),
+      strictFake<ReplicationScheduler>(scheduler as unknown as ReplicationScheduler, 'ReplicationScheduler'),
+      strictFake<Clock>({ now: () => new Date('2026-11-25T09:00:00.000Z') }, 'Clock'),
+    );
+    volumes.onModuleInit();
+    return volumes;
+  }
+
+  function request(name: string, extra: Partial<CreateVolumeRequest> = {}): CreateVolumeRequest {
+    return { name, instance: '3f0e8c1a-8a3b-4c5d-9e6f-0a1b2c3d4e5f', role: 'app', fingerprint: FINGERPRINT, writer: DEVICE, ...extra };
+  }
+
+  let dirs = 0;
+  beforeEach(() => {
+    config = pluginConfig(join(root.path, `case-${++dirs}`));
+    replication = new FakeReplication();
+    scheduler = new FakeScheduler();
+    registered = new Set([FINGERPRINT]);
+  });
+
+  afterAll(() => root.remove());
+
+  describe('mount counting', () => {
+    it('counts mounts per mount ID, and only the last unmount replicates', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.mount('v1', 'c1');
+      await volumes.mount('v1', 'c1');
+      await volumes.mount('v1', 'c2');
+      expect((await volumes.view('v1')).mounts).toBe(3);
+
+      volumes.unmount('v1', 'c1');
+      volumes.unmount('v1', 'c2');
+      await settle();
+      expect(replication.snapshots).toEqual([]);
+      expect((await volumes.view('v1')).mounts).toBe(1);
+
+      volumes.unmount('v1', 'c1');
+      await settle();
+      expect(replication.snapshots).toEqual(['v1']);
+      expect(await volumes.view('v1')).toMatchObject({
+        mounts: 0,
+        lastReplicatedAt: '2026-11-25T10:00:00.000Z',
+        replication: { state: 'idle' },
+      });
+    });
+
+    it('ignores the unmount of an ID that never mounted, without replicating', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.mount('v1', 'c1');
+      volumes.unmount('v1', 'stranger');
+      await settle();
+      expect((await volumes.view('v1')).mounts).toBe(1);
+      expect(replication.snapshots).toEqual([]);
+    });
+
+    it('keeps mounts across a restart', async () => {
+      const first = service();
+      await first.create(request('v1'));
+      await first.mount('v1', 'c1');
+      const second = service();
+      expect((await second.view('v1')).mounts).toBe(1);
+      second.unmount('v1', 'c1');
+      await settle();
+      expect(replication.snapshots).toEqual(['v1']);
+    });
+
+    it('the periodic tick replicates the mounted volumes this device writes, and only those', async () => {
+      let tick!: () => void;
+      scheduler.startPeriodic = (fn: () => void) => void (tick = fn);
+      replication.prepareResult = { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
+      const volumes = service();
+      volumes.onApplicationBootstrap();
+      await volumes.create(request('mounted'));
+      await volumes.create(request('idle'));
+      replication.prepareResult = { isWriter: false, replicaWriter: 'other', restoredFrom: 'x', snapshotAt: null };
+      await volumes.create(request('elsewhere'));
+      await volumes.mount('mounted', 'c1');
+      await volumes.mount('elsewhere', 'c2');
+      tick();
+      await settle();
+      expect(replication.snapshots).toEqual(['mounted']);
+    });
+
+    it('refuses to mount a volume whose data directory is gone', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await new FilesAdapter().removeTree(volumes.mountpoint('v1'));
+      await expect(volumes.mount('v1', 'c1')).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE });
+    });
+  });
+
+  describe('create', () => {
+    it('needs the key registered and leaves nothing behind without it', async () => {
+      registered.clear();
+      const volumes = service();
+      await expect(volumes.create(request('v1'))).rejects.toMatchObject({ code: ErrorCode.KEYS_MISSING });
+      expect(existsSync(volumes.volumeDir('v1'))).toBe(false);
+      expect(replication.prepared).toEqual([]);
+    });
+
+    it('removes the half-made volume directory when the restore fails', async () => {
+      replication.prepareResult = new ProtocolException(ErrorCode.RESTORE_FAILED, 'The disk filled up.');
+      const volumes = service();
+      await expect(volumes.create(request('v1'))).rejects.toMatchObject({ code: ErrorCode.RESTORE_FAILED });
+      expect(existsSync(volumes.volumeDir('v1'))).toBe(false);
+      expect(volumes.count()).toBe(0);
+    });
+
+    it('is idempotent for the same volume, refuses another identity, and replaces on failover', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.create(request('v1'));
+      expect(replication.prepared).toHaveLength(1);
+      await expect(volumes.create(request('v1', { fingerprint: 'd'.repeat(40) }))).rejects.toMatchObject({
+        code: ErrorCode.INVALID_PARAMS,
+      });
+
+      const other = '99999999-2222-4333-8444-555555555555';
+      replication.prepareResult = { isWriter: true, replicaWriter: other, restoredFrom: 'abc', snapshotAt: '2026-11-25T08:00:00.000Z' };
+      const taken = await volumes.create(request('v1', { writer: other, failover: true }));
+      expect(replication.prepared[1]).toEqual({ target: { name: 'v1', fingerprint: FINGERPRINT, writer: other }, failover: true });
+      expect(taken).toMatchObject({ writer: other, isWriter: true, lastReplicatedAt: '2026-11-25T08:00:00.000Z' });
+    });
+
+    it('records a volume restored from a replica another device writes as not the writer', async () => {
+      replication.prepareResult = {
+        isWriter: false,
+        replicaWriter: 'someone-else',
+        restoredFrom: 'abc',
+        snapshotAt: '2026-11-25T08:00:00.000Z',
+      };
+      const volumes = service();
+      expect(await volumes.create(request('v1'))).toMatchObject({
+        isWriter: false,
+        replication: { state: 'error', code: ErrorCode.NOT_WRITER },
+      });
+    });
+  });
+
+  describe('replication outcomes', () => {
+    it('records NOT_WRITER, marks the volume as not the writer, and does not retry', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      replication.snapshotResult = async () => {
+        throw new ProtocolException(ErrorCode.NOT_WRITER, 'The replica of v1 is now written by device X.');
+      };
+      await expect(volumes.replicate('v1')).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+      expect(await volumes.view('v1')).toMatchObject({ isWriter: false, replication: { state: 'error', code: ErrorCode.NOT_WRITER } });
+
+      await volumes.mount('v1', 'c1');
+      volumes.unmount('v1', 'c1');
+      await settle();
+      expect(scheduler.retries).toEqual([]);
+    });
+
+    it('retries a failed background replication with back-off and keeps the error visible', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      replication.snapshotResult = async () => {
+        throw new ProtocolException(ErrorCode.REPLICATION_FAILED, 'The replica of v1 cannot be read: connection refused');
+      };
+      await volumes.mount('v1', 'c1');
+      volumes.unmount('v1', 'c1');
+      await settle();
+      expect(scheduler.retries).toEqual(['v1']);
+      expect(await volumes.view('v1')).toMatchObject({
+        lastReplicatedAt: null,
+        replication: { state: 'error', error: expect.stringContaining('connection refused') },
+      });
+    });
+
+    it('after a restart, turns an interrupted replication into an error and schedules it again', async () => {
+      const first = service();
+      await first.create(request('v1'));
+      let finish!: (value: { at: string }) => void;
+      replication.snapshotResult = () => new Promise((resolve) => (finish = resolve));
+      void first.replicate('v1');
+      expect((await first.view('v1')).replication.state).toBe('replicating');
+
+      const second = service(); // what a SIGKILL and a start would load
+      expect((await second.view('v1')).replication).toEqual({ state: 'error', error: expect.stringMatching(/interrupted/) });
+      expect(scheduler.retries).toEqual(['v1']);
+      finish({ at: '2026-11-25T10:00:00.000Z' });
+    });
+
+    it('never writes a key or password to state.json', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.replicate('v1');
+      const state = JSON.parse(readFileSync(join(config.dataDir, 'state.json'), 'utf8'));
+      expect(Object.keys(state.volumes[0]).sort()).toEqual(
+        ['createdAt', 'fingerprint', 'instance', 'isWriter', 'lastReplicatedAt', 'mounts', 'name', 'replication', 'role', 'writer'].sort(),
+      );
+    });
+  });
+
+  describe('remove', () => {
+    it('refuses while mounted, then removes the local data (and the replica only when asked)', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.mount('v1', 'c1');
+      await expect(volumes.remove('v1', { replica: true })).rejects.toMatchObject({ code: ErrorCode.BUSY });
+      expect(existsSync(volumes.mountpoint('v1'))).toBe(true);
+      volumes.unmount('v1', 'c1');
+      await volumes.remove('v1', { replica: false });
+      expect(existsSync(volumes.volumeDir('v1'))).toBe(false);
+      expect(replication.snapshots).not.toContain('destroy v1');
+
+      await volumes.create(request('v2'));
+      await volumes.remove('v2', { replica: true });
+      expect(replication.snapshots).toContain('destroy v2');
+      expect(volumes.count()).toBe(0);
+    });
+
+    it('docker volume rm keeps the data when the final replication fails', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      replication.snapshotResult = async () => {
+        throw new ProtocolException(ErrorCode.REPLICATION_FAILED, 'unreachable');
+      };
+      await expect(volumes.removeForDocker('v1')).rejects.toMatchObject({
+        code: ErrorCode.REPLICATION_FAILED,
+        message: expect.stringMatching(/kept/),
+      });
+      expect(existsSync(volumes.mountpoint('v1'))).toBe(true);
+
+      replication.snapshotResult = async () => ({ at: '2026-11-25T11:00:00.000Z' });
+      await volumes.removeForDocker('v1');
+      expect(existsSync(volumes.volumeDir('v1'))).toBe(false);
+    });
+  });
+});
