@@ -161,7 +161,12 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     dockerCli: setting('DOCKER_CLI', 'docker', (v) => v),
     storageDriver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),
     storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
-    storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
+    storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', (v) => {
+      const mode = parse.oneOf(['external', 'container'] as const)(v);
+      // Honest until the Device image can install the plugin container itself.
+      if (mode === 'container') throw new BadSetting('container is not supported by this version yet: run the storage plugin beside the device and use external');
+      return mode;
+    }),
     storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
     updaterImage: setting('UPDATER_IMAGE', 'nickfedor/watchtower', parse.imageRef),
