@@ -103,7 +103,7 @@ describe('loadDeviceConfig', () => {
         dockerHost: 'tcp://10.0.0.5:2375',
         storageDriver: 'mosaic-test',
         storagePluginSocket: '/run/mosaic/control.sock',
-        storagePluginMode: 'container',
+        storagePluginMode: 'external',
         autoUpdate: true,
         commandMaxAgeS: 120,
         reportAppsIntervalS: 5,
