@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { derivePassphraseVerifier } from '@mosaic/protocol';
-import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
+import type { TestHive } from '../../apps/hive/src/testing/test-hive';
+import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
 import { IsolatedEngine } from '../support/isolated-engine';
@@ -10,18 +11,6 @@ import { RunningPlugin, pluginConfig, startPlugin } from '../support/storage-plu
 import { TcpProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(300_000);
-
-const PASSPHRASE = 'correct horse battery staple';
-
-async function eventually<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(value).slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** One machine: its own engine, its own storage plugin (driver `mosaic`), and a Device process. */
 interface Machine {
@@ -52,7 +41,7 @@ describe('moving an app between two real devices', () => {
     const device = new DeviceProcess({
       HIVE_URL: hive.url,
       DEVICE_TOKEN: created.body.token,
-      DEVICE_PASSPHRASE: PASSPHRASE,
+      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
       DEVICE_NAME: name,
       DOCKER_HOST: `unix://${engine.socket}`,
       STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
@@ -85,9 +74,7 @@ describe('moving an app between two real devices', () => {
     await store.start();
     proxy = new TcpProxy(store.port);
     await proxy.start();
-    hive = await startTestHive({ dbPath: join(root.path, 'hive.db') });
-    const { body } = await hive.api.get('/api/account');
-    await hive.api.put('/api/account/passphrase', { verifier: await derivePassphraseVerifier(PASSPHRASE, body.passphrase.salt) });
+    hive = await startE2eHive(join(root.path, 'hive.db'));
     a = await machine('device-a', `rest:http://127.0.0.1:${proxy.port}/`);
     b = await machine('device-b', store.url);
   });

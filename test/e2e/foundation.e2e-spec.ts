@@ -1,27 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Events, derivePassphraseVerifier } from '@mosaic/protocol';
+import { Events } from '@mosaic/protocol';
 import type { Socket } from 'socket.io';
 import { DeviceSessionRegistry } from '../../apps/hive/src/sessions/device-session-registry';
-import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
+import type { TestHive } from '../../apps/hive/src/testing/test-hive';
+import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
 
 jest.setTimeout(90_000);
 
-const PASSPHRASE = 'correct horse battery staple';
-
 /** Polls the Hive's REST API until `check` passes; the device works in another process. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('a Device process and the reference Hive over the protocol', () => {
   const root = tempRoot('e2e-foundation');
   const dbPath = join(root.path, 'hive.db');
@@ -39,7 +29,7 @@ describe('a Device process and the reference Hive over the protocol', () => {
     const device = new DeviceProcess({
       HIVE_URL: hive.url,
       DEVICE_TOKEN: token,
-      DEVICE_PASSPHRASE: PASSPHRASE,
+      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
       DEVICE_NAME: 'e2e-device',
       APPS_DIR: join(dir, 'apps'),
       STATE_DIR: join(dir, 'state'),
@@ -52,9 +42,7 @@ describe('a Device process and the reference Hive over the protocol', () => {
   }
 
   beforeAll(async () => {
-    hive = await startTestHive({ dbPath });
-    const { body } = await hive.api.get('/api/account');
-    await hive.api.put('/api/account/passphrase', { verifier: await derivePassphraseVerifier(PASSPHRASE, body.passphrase.salt) });
+    hive = await startE2eHive(dbPath);
   });
 
   afterAll(async () => {
@@ -67,9 +55,9 @@ describe('a Device process and the reference Hive over the protocol', () => {
     const { id, token } = await addDevice('disk');
     const device = startDevice(token);
     await device.waitForLine(/authenticated as device/);
-    const listed = await eventually(() => hive.api.get(`/api/devices/${id}`), (r) => r.body.authenticated === true);
+    const listed = await eventually('the device authenticated', () => hive.api.get(`/api/devices/${id}`), (r) => r.body.authenticated === true);
     expect(listed.body).toMatchObject({ id, name: 'disk', online: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
-    await eventually(() => hive.api.get(`/api/devices/${id}/reports`), (r) => r.body.apps !== null && r.body.volumes !== null);
+    await eventually('its first reports', () => hive.api.get(`/api/devices/${id}/reports`), (r) => r.body.apps !== null && r.body.volumes !== null);
 
     const sent = await hive.api.post(`/api/devices/${id}/commands`, { type: 'SystemCommand.diskSpace', params: {} });
     expect(sent.status).toBe(200);
@@ -142,9 +130,9 @@ describe('a Device process and the reference Hive over the protocol', () => {
 
     await device.waitForLine(/reconnecting in/);
     const authentications = device.count(/authenticated as device/);
-    hive = await startTestHive({ dbPath, port });
-    await eventually(async () => device.count(/authenticated as device/), (n) => n > authentications);
-    const reports = await eventually(() => hive.api.get(`/api/devices/${id}/reports`), (r) => r.body.apps !== null && r.body.apps.at > stoppedAt);
+    hive = await startE2eHive(dbPath, port);
+    await eventually('the device to authenticate again', async () => device.count(/authenticated as device/), (n) => n > authentications);
+    const reports = await eventually('a report made after the restart', () => hive.api.get(`/api/devices/${id}/reports`), (r) => r.body.apps !== null && r.body.apps.at > stoppedAt);
     expect(reports.body.apps.at > stoppedAt).toBe(true);
     // The result held back before the restart arrives from the outbox; the new Hive never sent the command.
     expect(device.count(new RegExp(`SystemCommand.info ${commandId} succeeded`))).toBe(1);

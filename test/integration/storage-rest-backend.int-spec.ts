@@ -1,8 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@mosaic/protocol';
+import { RestServer } from '../support/rest-server';
 import {
   RunningPlugin,
   TestKey,
@@ -17,42 +17,6 @@ import {
 } from '../support/storage-plugin';
 
 jest.setTimeout(90_000);
-
-/** A real restic REST server (`rclone serve restic`) on 127.0.0.1; port 0 unless one is given. */
-class RestServer {
-  port = 0;
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
-
-  constructor(private readonly dir: string) {}
-
-  start(port = 0): Promise<void> {
-    const child = spawn('rclone', ['serve', 'restic', this.dir, '--addr', `127.0.0.1:${port}`, '--config', '/dev/null'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.on('exit', () => resolve()));
-    let log = '';
-    return new Promise((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString('utf8');
-        const match = /Serving restic REST API on http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
-        if (match) {
-          this.port = Number(match[1]);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      void this.exited!.then(() => reject(new Error(`rclone exited before serving:\n${log}`)));
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.child?.kill('SIGTERM');
-    await this.exited;
-  }
-}
 
 describe('storage plugin: a rest: replica (rclone serve restic)', () => {
   const root = pluginRoot('rest');
