@@ -12,3 +12,4 @@ export * from './dto/command-params.dto';
 export * from './dto/command-results.dto';
 export * from './dto/keys.dto';
 export * from './dto/reports.dto';
+export * from './tool-variables';

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppCommandSpec, compiles, wholeMatch } from './app-commands';
 import { AppManifest, AppManifestDto } from './catalog-manifest.dto';
-import { inspectTemplate, isToolVariable, parseTemplate } from './catalog-template';
+import { isToolVariable } from '@mosaic/protocol';
+import { inspectTemplate, parseTemplate } from './catalog-template';
 
 export const MANIFEST_FILE = 'app.json';
 export const COMPOSE_FILE = 'compose.yaml';

@@ -14,38 +14,6 @@ export const DEFAULT_LINK = 'default';
 export const DEVICE_VARIABLES: readonly string[] = [...RESERVED_VARIABLES, 'LINK_DOMAIN_DEFAULT', 'LINK_TOKEN_DEFAULT'];
 const VOLUME_VARIABLES = { app: 'APP_VOLUME_NAME', link: 'LINK_VOLUME_NAME' } as const;
 
-/**
- * Names that steer Compose, the Docker CLI or the Go runtime when they reach Compose's
- * environment; the device refuses them as variables (its variable-rules.ts), so a catalog
- * that declared one could never start.
- */
-const TOOL_PREFIXES = ['COMPOSE_', 'DOCKER_', 'BUILDKIT_', 'BUILDX_', 'OTEL_', 'GO', 'XDG_', 'LC_', 'SSH_'];
-const TOOL_NAMES = new Set([
-  'PATH',
-  'HOME',
-  'TMPDIR',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'ALL_PROXY',
-  'FTP_PROXY',
-  'LANG',
-  'LANGUAGE',
-  'TZ',
-  'TERM',
-  'NO_COLOR',
-  'COLUMNS',
-  'LINES',
-  'SHELL',
-  'USER',
-  'PWD',
-  'HOSTNAME',
-]);
-
-export function isToolVariable(name: string): boolean {
-  return TOOL_NAMES.has(name) || TOOL_PREFIXES.some((prefix) => name.startsWith(prefix));
-}
-
 const NAMESPACE_KEYS = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode', 'cgroup'] as const;
 /** Capabilities the device allows by default (ALLOWED_CAPS); a catalog app must run with those. */
 const ALLOWED_CAPS = ['NET_ADMIN', 'NET_BIND_SERVICE'];
