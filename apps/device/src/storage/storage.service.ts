@@ -24,6 +24,8 @@ function codeOf(err: unknown): string | undefined {
 @Injectable()
 export class StorageService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Storage');
+  /** The plugin's last answer, so a report can still name the volumes while it is away. */
+  private lastKnown: PluginVolume[] = [];
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -111,7 +113,9 @@ export class StorageService implements OnApplicationBootstrap {
       throw new ProtocolException(ErrorCode.REPLICATION_FAILED, `The storage plugin does not hold the volumes of ${instance}.`);
     }
     if (!replicate) return names.map((name) => ({ name, lastReplicatedAt: known.get(name)?.lastReplicatedAt ?? null }));
-    await this.registerFor(instance);
+    await this.registerFor(instance).catch((err: unknown) => {
+      throw this.replicationError(`The keys of ${instance} could not be given to the storage plugin, so nothing was replicated`, err);
+    });
     const out: ReplicatedVolumeDto[] = [];
     for (const name of names) {
       try {
@@ -121,15 +125,24 @@ export class StorageService implements OnApplicationBootstrap {
         if (codeOf(err) === ErrorCode.NOT_WRITER) {
           throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${name} now belongs to another device; this device may no longer write it.`);
         }
-        throw this.storageError(`The final replication of ${name} failed; the app stays stopped and its local data is kept`, err, ErrorCode.REPLICATION_FAILED);
+        throw this.replicationError(`The final replication of ${name} failed; the app stays stopped and its local data is kept`, err);
       }
     }
     return out;
   }
 
-  /** §4 report.volumes: the plugin's replica state with each volume's key. */
+  /**
+   * §4 report.volumes: the plugin's replica state with each volume's key. While the plugin does
+   * not answer, the volumes it last named are reported in state `error`, saying why.
+   */
   async volumes(): Promise<VolumeReportDto[]> {
-    const volumes = await this.plugin.volumes();
+    let volumes: PluginVolume[];
+    try {
+      volumes = this.lastKnown = await this.plugin.volumes();
+    } catch (err) {
+      const error = `the storage plugin does not answer: ${(err as Error).message}`;
+      volumes = this.lastKnown.map((v) => ({ ...v, replication: { state: 'error', error } }));
+    }
     const report: VolumeReportDto[] = [];
     for (const v of volumes) {
       const key = this.keystore.cached(v.instance)?.[v.role];
@@ -155,8 +168,13 @@ export class StorageService implements OnApplicationBootstrap {
   async syncKeys(): Promise<void> {
     const [volumes, registered] = await Promise.all([this.plugin.volumes(), this.plugin.keys()]);
     const missing = new Set(volumes.filter((v) => !registered.includes(v.fingerprint)).map((v) => v.instance));
-    for (const instance of missing) await this.registerFor(instance);
-    if (missing.size) this.logger.log(`registered the keys of ${missing.size} instance(s) with the storage plugin`);
+    // One instance whose keys cannot be had (say, removed in Hive) must not keep the others' keys away.
+    const failed: string[] = [];
+    for (const instance of missing) {
+      await this.registerFor(instance).catch((err: Error) => failed.push(`${instance} (${err.message})`));
+    }
+    if (missing.size > failed.length) this.logger.log(`registered the keys of ${missing.size - failed.length} instance(s) with the storage plugin`);
+    if (failed.length) throw new Error(`the keys of ${failed.length} instance(s) could not be registered: ${failed.join('; ')}`);
   }
 
   /** The instance's keys (from memory or Hive, never new ones) registered with the plugin. */
@@ -177,8 +195,13 @@ export class StorageService implements OnApplicationBootstrap {
     try {
       return await this.plugin.volumes();
     } catch (err) {
-      throw this.storageError('The storage plugin cannot be asked for its volumes', err, ErrorCode.REPLICATION_FAILED);
+      throw this.replicationError('The storage plugin cannot be asked for its volumes', err);
     }
+  }
+
+  /** §2: a stop fails with NOT_WRITER or REPLICATION_FAILED only, whatever went wrong underneath. */
+  private replicationError(what: string, err: unknown): ProtocolException {
+    return new ProtocolException(ErrorCode.REPLICATION_FAILED, `${what}: ${(err as Error).message}`);
   }
 
   private storageError(what: string, err: unknown, fallback: ErrorCode): ProtocolException {
