@@ -40,8 +40,19 @@ export const projectContainers = (instance: string) => machine.projectContainers
 export const publishedPort = (containerId: string, privatePort: number) => machine.publishedPort(containerId, privatePort);
 export const removeInstance = (instance: string) => machine.removeInstance(instance);
 
-/** GET over loopback, resolving with status and body. */
-export async function httpGet(port: number, path = '/'): Promise<{ status: number; body: string }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: response.status, body: await response.text() };
+/**
+ * GET over loopback, resolving with status and body. A container that was just started may not
+ * listen yet (the engine's proxy then resets the connection): that is retried for a few seconds.
+ */
+export async function httpGet(port: number, path = '/', readyWithinMs = 10_000): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + readyWithinMs;
+  for (;;) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: response.status, body: await response.text() };
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

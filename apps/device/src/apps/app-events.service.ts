@@ -42,7 +42,7 @@ export class AppEventsService implements OnApplicationBootstrap, OnApplicationSh
   private async watch(): Promise<void> {
     if (this.closed) return;
     try {
-      this.stopWatching = await this.engine.watchContainers(
+      const stop = await this.engine.watchContainers(
         COMPOSE_PROJECT_LABEL,
         (event) => {
           this.retryMs = RETRY_MIN_MS;
@@ -51,6 +51,9 @@ export class AppEventsService implements OnApplicationBootstrap, OnApplicationSh
         },
         (err) => this.retry(err),
       );
+      // The device may have shut down while the engine was being asked.
+      if (this.closed) stop();
+      else this.stopWatching = stop;
     } catch (err) {
       this.retry(err as Error);
     }
