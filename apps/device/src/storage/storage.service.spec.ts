@@ -147,7 +147,7 @@ describe('StorageService', () => {
         code: ErrorCode.STORAGE_UNAVAILABLE,
         message: expect.stringMatching(new RegExp(`${appName}.*driver local.*mosaic`)),
       });
-      expect(createVolume).toHaveBeenCalledTimes(1);
+      expect(createVolume).toHaveBeenCalledTimes(2); // both volumes are prepared side by side
     });
 
     it('fails with STORAGE_UNAVAILABLE when Docker cannot create the volume', async () => {
@@ -253,7 +253,7 @@ describe('StorageService', () => {
       const failure = service().afterStop(INSTANCE, true);
       await expect(failure).rejects.toBeInstanceOf(ProtocolException);
       await expect(failure).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER, message: expect.stringContaining(appName) });
-      expect(replicate).toHaveBeenCalledTimes(1);
+      expect(replicate).toHaveBeenCalledTimes(2); // both replicas are written side by side
     });
 
     it.each([

@@ -79,30 +79,32 @@ export class StorageService implements OnApplicationBootstrap {
     await this.ready();
     const writer = this.hive.deviceId;
     if (!writer) throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, 'The device does not know its id yet (no handshake with Hive so far).');
-    const names: string[] = [];
-    let done = 0;
-    for (const key of [keys.app, keys.link]) {
-      const name = key.role === 'app' ? appVolumeName(instance) : linkVolumeName(instance);
-      await this.register(key);
-      try {
-        await this.plugin.createVolume({ name, instance, role: key.role, fingerprint: key.fingerprint, writer, failover: options.failover }, (percent) =>
-          options.progress?.(Math.round((done * 100 + percent) / 2)),
-        );
-      } catch (err) {
-        throw this.storageError(`The ${key.role} volume of ${instance} could not be prepared`, err, ErrorCode.RESTORE_FAILED);
-      }
-      done++;
-      const driver = await this.engine
-        .ensureVolume(name, this.config.storageDriver, { [VOLUME_INSTANCE_LABEL]: instance, [VOLUME_ROLE_LABEL]: key.role })
-        .catch((err: Error) => {
-          throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Docker could not create volume ${name} with driver ${this.config.storageDriver}: ${err.message}`);
-        });
-      if (driver !== this.config.storageDriver) {
-        throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Volume ${name} exists with driver ${driver}, not ${this.config.storageDriver}; remove it or move its data first.`);
-      }
-      names.push(name);
-    }
-    return names;
+    // The two volumes have repositories of their own: they are prepared side by side.
+    const percent = { app: 0, link: 0 };
+    const report = () => options.progress?.(Math.round((percent.app + percent.link) / 2));
+    return Promise.all(
+      [keys.app, keys.link].map(async (key) => {
+        const name = key.role === 'app' ? appVolumeName(instance) : linkVolumeName(instance);
+        await this.register(key);
+        try {
+          await this.plugin.createVolume({ name, instance, role: key.role, fingerprint: key.fingerprint, writer, failover: options.failover }, (p) => {
+            percent[key.role] = p;
+            report();
+          });
+        } catch (err) {
+          throw this.storageError(`The ${key.role} volume of ${instance} could not be prepared`, err, ErrorCode.RESTORE_FAILED);
+        }
+        const driver = await this.engine
+          .ensureVolume(name, this.config.storageDriver, { [VOLUME_INSTANCE_LABEL]: instance, [VOLUME_ROLE_LABEL]: key.role })
+          .catch((err: Error) => {
+            throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Docker could not create volume ${name} with driver ${this.config.storageDriver}: ${err.message}`);
+          });
+        if (driver !== this.config.storageDriver) {
+          throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `Volume ${name} exists with driver ${driver}, not ${this.config.storageDriver}; remove it or move its data first.`);
+        }
+        return name;
+      }),
+    );
   }
 
   /** After a stop: a final replication of both volumes (unless `replicate` is false). */
@@ -116,19 +118,15 @@ export class StorageService implements OnApplicationBootstrap {
     await this.registerFor(instance).catch((err: unknown) => {
       throw this.replicationError(`The keys of ${instance} could not be given to the storage plugin, so nothing was replicated`, err);
     });
-    const out: ReplicatedVolumeDto[] = [];
-    for (const name of names) {
-      try {
-        const done = await this.plugin.replicate(name);
-        out.push({ name, lastReplicatedAt: done.lastReplicatedAt });
-      } catch (err) {
-        if (codeOf(err) === ErrorCode.NOT_WRITER) {
-          throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${name} now belongs to another device; this device may no longer write it.`);
-        }
-        throw this.replicationError(`The final replication of ${name} failed; the app stays stopped and its local data is kept`, err);
+    // Both repositories are written side by side; the first refusal is the stop's answer.
+    const settled = await Promise.allSettled(names.map((name) => this.plugin.replicate(name)));
+    return settled.map((outcome, i) => {
+      if (outcome.status === 'fulfilled') return { name: names[i], lastReplicatedAt: outcome.value.lastReplicatedAt };
+      if (codeOf(outcome.reason) === ErrorCode.NOT_WRITER) {
+        throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${names[i]} now belongs to another device; this device may no longer write it.`);
       }
-    }
-    return out;
+      throw this.replicationError(`The final replication of ${names[i]} failed; the app stays stopped and its local data is kept`, outcome.reason);
+    });
   }
 
   /**

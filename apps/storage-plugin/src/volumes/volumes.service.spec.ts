@@ -213,6 +213,43 @@ describe('VolumesService', () => {
     });
   });
 
+  describe('a replication asked for while one runs', () => {
+    function holdSnapshots(): () => void {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      replication.snapshotResult = async () => {
+        await held;
+        return { at: '2026-11-25T10:00:00.000Z' };
+      };
+      return release;
+    }
+
+    it('joins the snapshot of the last unmount: the data cannot have changed since', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await volumes.mount('v1', 'c1');
+      const release = holdSnapshots();
+      volumes.unmount('v1', 'c1');
+      const asked = volumes.replicate('v1');
+      release();
+      await expect(asked).resolves.toEqual({ name: 'v1', lastReplicatedAt: '2026-11-25T10:00:00.000Z' });
+      expect(replication.snapshots).toEqual(['v1']);
+    });
+
+    it('takes a snapshot of its own when the volume was mounted since the running one began', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      const release = holdSnapshots();
+      const first = volumes.replicate('v1');
+      await volumes.mount('v1', 'c1');
+      volumes.unmount('v1', 'c1');
+      const second = volumes.replicate('v1');
+      release();
+      await Promise.all([first, second]);
+      expect(replication.snapshots.filter((n) => n === 'v1').length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
   describe('replication outcomes', () => {
     it('records NOT_WRITER, marks the volume as not the writer, and does not retry', async () => {
       const volumes = service();

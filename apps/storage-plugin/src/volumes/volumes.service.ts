@@ -39,6 +39,10 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly records = new Map<string, VolumeRecord>();
   /** Volumes being created or restored: not yet mountable. */
   private readonly preparing = new Set<string>();
+  /** Mounts so far per volume (in memory): tells whether data may have changed since a point in time. */
+  private readonly mountEpoch = new Map<string, number>();
+  /** The snapshot running per volume, and whether nothing was mounted when it began. */
+  private readonly inFlight = new Map<string, { done: Promise<ReplicatedVolume>; epoch: number; unmounted: boolean }>();
 
   constructor(
     @Inject(PLUGIN_CONFIG) private readonly config: PluginConfig,
@@ -187,6 +191,7 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
       throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `The data directory of ${name} is missing.`);
     }
     record.mounts[mountId] = (record.mounts[mountId] ?? 0) + 1;
+    this.mountEpoch.set(name, (this.mountEpoch.get(name) ?? 0) + 1);
     this.save();
     return this.mountpoint(name);
   }
@@ -205,9 +210,27 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
     if (mountCount(record) === 0) this.replicateInBackground(name, 'last unmount');
   }
 
-  /** A snapshot now, waited for. */
+  /**
+   * A snapshot now, waited for. A snapshot already running that began while nothing was mounted,
+   * with no mount since, holds everything there is: the request joins it instead of making
+   * another (a stop's final replication and the last unmount's ask for the same data).
+   */
   async replicate(name: string): Promise<ReplicatedVolume> {
     const record = this.record(name);
+    const epoch = this.mountEpoch.get(name) ?? 0;
+    const unmounted = mountCount(record) === 0;
+    const running = this.inFlight.get(name);
+    if (running && running.unmounted && unmounted && running.epoch === epoch) return running.done;
+    const entry = { done: this.snapshotNow(name, record), epoch, unmounted };
+    this.inFlight.set(name, entry);
+    try {
+      return await entry.done;
+    } finally {
+      if (this.inFlight.get(name) === entry) this.inFlight.delete(name);
+    }
+  }
+
+  private async snapshotNow(name: string, record: VolumeRecord): Promise<ReplicatedVolume> {
     if (this.preparing.has(name)) throw new ProtocolException(ErrorCode.BUSY, `Volume ${name} is being prepared.`);
     this.setReplication(record, { state: 'replicating' });
     try {
