@@ -41,6 +41,7 @@ export class IsolatedEngine {
   readonly pluginDir: string;
   readonly socket: string;
   private readonly bridge = `br-ms${randomBytes(3).toString('hex')}`;
+  private poolOctet = 0;
   private holder?: ChildProcess;
   private dockerd?: ChildProcess;
   private dockerdExit?: Promise<void>;
@@ -69,6 +70,10 @@ export class IsolatedEngine {
 
   async stop(): Promise<void> {
     if (this.dockerd?.exitCode === null && this.dockerd.signalCode === null) {
+      // A network's bridge outlives its dockerd in the machine's network namespace: remove them first.
+      const containers = (await this.docker('ps', '-aq').catch(() => '')).split('\n').filter(Boolean);
+      if (containers.length) await this.docker('rm', '-f', ...containers).catch(() => undefined);
+      await this.docker('network', 'prune', '-f').catch(() => undefined);
       this.dockerd.kill('SIGTERM');
       const killed = setTimeout(() => this.dockerd?.kill('SIGKILL'), 20_000);
       await this.dockerdExit;
@@ -103,6 +108,8 @@ export class IsolatedEngine {
     let subnet: string;
     do subnet = `10.213.${randomInt(0, 256)}`;
     while (taken.includes(` ${subnet}.`));
+    do this.poolOctet = randomInt(100, 200);
+    while (taken.includes(` 10.${this.poolOctet}.`));
     execFileSync('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
     execFileSync('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', this.bridge]);
     execFileSync('ip', ['link', 'set', this.bridge, 'up']);
@@ -129,6 +136,9 @@ export class IsolatedEngine {
         '--iptables=false',
         '--ip6tables=false',
         '--ip-masq=false',
+        // Networks of its own (compose projects) come from a private range, never the machine's pools.
+        '--default-address-pool',
+        `base=10.${this.poolOctet}.0.0/16,size=24`,
       ],
       { stdio: ['ignore', log, log] },
     );
