@@ -51,6 +51,18 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/dockerd.log" >&2; tail -20 /var/log/dockerd.log >&2; exit 1; }
 fi
 
+# Bridges of Docker networks whose engine is gone (a test engine that was killed) stay in the
+# kernel and take address pools away from every engine. Remove those no engine here owns and no
+# interface is attached to.
+known=$(docker network ls -q --no-trunc | cut -c1-12)
+for bridge in $(ip -o link show type bridge | awk -F': ' '{print $2}' | grep -E '^br-[0-9a-f]{12}$' || true); do
+  id=${bridge#br-}
+  if ! grep -q "^$id" <<<"$known" && [ -z "$(ip -o link show master "$bridge")" ]; then
+    log "removing orphaned bridge $bridge"
+    ip link del "$bridge" || true
+  fi
+done
+
 # Test image: FROM scratch with Debian's static busybox.
 if ! docker image inspect mosaic-test/busybox >/dev/null 2>&1; then
   log "building mosaic-test/busybox"
