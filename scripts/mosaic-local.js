@@ -147,8 +147,9 @@ async function main() {
   say('');
   say(`Hive REST API: ${hiveUrl}/api (admin token in ${path.join(home, 'admin-token')})`);
   say(`  list apps:      curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" ${hiveUrl}/api/apps`);
-  say(`  install an app: curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" -H 'content-type: application/json' -d '{"app":"counter"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
+  say(`  install an app: curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" -H 'content-type: application/json' -d '{"app":"notes"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
   say(`  stop an app:    curl -s -X POST -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" ${hiveUrl}/api/apps/<instance>/stop`);
+  say(`  move an app:    curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" -H 'content-type: application/json' -d '{"to":"<device id>"}' ${hiveUrl}/api/apps/<instance>/move`);
   say(`logs in ${path.join(home, 'logs')}; Ctrl-C stops Mosaic`);
 }
 

@@ -188,12 +188,13 @@ describe('TelemetryService', () => {
       expect(sent('report.apps')).toHaveLength(1);
     });
 
-    it('reports at once when the device itself finished a start or stop, folding a pending burst into it', async () => {
+    it('reports apps and volumes at once when the device itself finished a start or stop, folding a pending burst into it', async () => {
       start();
       changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', false);
       changeListeners[0]('3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', true);
       await advance(0);
       expect(sent('report.apps')).toHaveLength(1);
+      expect(sent('report.volumes')).toHaveLength(1);
       await advance(2_000);
       expect(sent('report.apps')).toHaveLength(1);
     });

@@ -60,11 +60,12 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     }, CHANGE_REPORT_DELAY_MS);
   }
 
-  /** The device finished a start or stop: Hive hears of it at once. */
+  /** The device finished a start or stop: Hive hears of it, and of the volumes' state, at once. */
   reportAppsNow(): void {
     clearTimeout(this.changeTimer);
     this.changeTimer = undefined;
     void this.reportApps();
+    void this.reportVolumes();
   }
 
   async reportApps(): Promise<void> {
