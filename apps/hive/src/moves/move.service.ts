@@ -32,23 +32,8 @@ export interface MoveRequest {
   timeoutSeconds?: number;
 }
 
-/** The REST shape of a move. */
-export interface MoveView {
-  id: string;
-  instance: string;
-  from: string | null;
-  to: string;
-  force: boolean;
-  state: MoveState;
-  error: ProtocolError | null;
-  stopError: ProtocolError | null;
-  lossWindow: LossWindow | null;
-  stopCommandId: string | null;
-  startCommandId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-}
+/** The REST shape of a move: the record, with the devices named `from` and `to`. */
+export type MoveView = Omit<MoveRecord, 'fromDeviceId' | 'toDeviceId'> & { from: string | null; to: string };
 
 export interface MoveOutcome {
   move: MoveView;
