@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup-test-env.sh
 bash scripts/install-deps.sh
+npm run --silent lint
 npm run --silent build
 exec npx jest --ci "$@"

@@ -12,7 +12,7 @@ import { KeysService } from '../keys/keys.service';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { lossWindow } from './loss-window';
-import { LossWindow, MoveRecord, MoveRepository, MoveState, UnfinishedMoveExists } from './move.repository';
+import { LossWindow, MoveRecord, MoveRepository, UnfinishedMoveExists } from './move.repository';
 
 /** How often unfinished moves are looked at again without an event: re-sends, and devices gone too long. */
 export const MOVE_SWEEP_INTERVAL_MS = 5_000;
