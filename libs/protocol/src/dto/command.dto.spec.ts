@@ -3,20 +3,13 @@ import {
   CommandEnvelopeDto,
   CommandProgressDto,
   CommandResultDto,
-  FieldProblem,
   OkAckDto,
   ProtocolErrorDto,
   isCommandType,
   protocolError,
-  validatePayload,
 } from '@mosaic/protocol';
+import { badFields, problems } from '../../../../test/support/payload-problems';
 
-type Dto = new (...args: any[]) => object;
-function problems(dto: Dto, input: unknown): FieldProblem[] {
-  const result = validatePayload(dto, input);
-  return result.ok ? [] : result.details;
-}
-const badFields = (dto: Dto, input: unknown) => problems(dto, input).map((d) => d.field);
 
 const ID = '0b0c2d3e-4f50-4617-8899-aabbccddeeff';
 const AT = '2026-11-25T10:00:00.000Z';

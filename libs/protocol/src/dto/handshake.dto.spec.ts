@@ -1,18 +1,6 @@
-import {
-  FieldProblem,
-  HandshakeAuthDto,
-  HelloDto,
-  PROTOCOL_VERSION,
-  PassphraseProveDto,
-  validatePayload,
-} from '@mosaic/protocol';
+import { HandshakeAuthDto, HelloDto, PROTOCOL_VERSION, PassphraseProveDto } from '@mosaic/protocol';
+import { badFields, problems } from '../../../../test/support/payload-problems';
 
-type Dto = new (...args: any[]) => object;
-function problems(dto: Dto, input: unknown): FieldProblem[] {
-  const result = validatePayload(dto, input);
-  return result.ok ? [] : result.details;
-}
-const badFields = (dto: Dto, input: unknown) => problems(dto, input).map((d) => d.field);
 
 const base64OfBytes = (n: number) => Buffer.alloc(n, 7).toString('base64');
 

@@ -1,11 +1,6 @@
-import { FieldProblem, KEY_ROLES, KeysGetDto, KeysPutDto, validatePayload } from '@mosaic/protocol';
+import { KEY_ROLES, KeysGetDto, KeysPutDto } from '@mosaic/protocol';
+import { badFields, problems } from '../../../../test/support/payload-problems';
 
-type Dto = new (...args: any[]) => object;
-function problems(dto: Dto, input: unknown): FieldProblem[] {
-  const result = validatePayload(dto, input);
-  return result.ok ? [] : result.details;
-}
-const badFields = (dto: Dto, input: unknown) => problems(dto, input).map((d) => d.field);
 
 const INSTANCE = '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f';
 const PUBLIC_KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ0fR2hYJKwYBBAHaRw8BAQdA\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n';
