@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Events } from '@mosaic/protocol';
@@ -8,6 +9,17 @@ import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
+import { pluginConfig, startPlugin } from '../support/storage-plugin';
+
+const HEALTHCHECK = join(__dirname, '../../apps/device/healthcheck.js');
+
+/** The image's HEALTHCHECK command, run as Docker runs it: its exit status. */
+function healthcheck(monitorUrl: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [HEALTHCHECK], { env: { MONITOR_ADDRESS: new URL(monitorUrl).host }, stdio: 'ignore' });
+    child.once('exit', (code) => resolve(code));
+  });
+}
 
 jest.setTimeout(90_000);
 
@@ -69,6 +81,34 @@ describe('a Device process and the reference Hive over the protocol', () => {
 
     const info = await hive.api.post(`/api/devices/${id}/commands`, { type: 'SystemCommand.info', params: {} });
     expect(info.body.result).toMatchObject({ dockerVersion: expect.stringMatching(/\d+\.\d+/), composeVersion: expect.stringMatching(/^2\./) });
+  });
+
+  it('serves /health and the devtools module graph; the image HEALTHCHECK passes only while Hive and the plugin are there', async () => {
+    const plugin = await startPlugin(pluginConfig(join(root.path, 'plugin')));
+    const { token } = await addDevice('monitored');
+    const device = startDevice(token, { STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket, DEVTOOLS: 'true' });
+    const url = await device.monitorUrl();
+    await device.waitForLine(/authenticated as device/);
+    expect(await device.waitForLine(/module graph: \d+ modules/)).toMatch(/no cycles/);
+
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', hive: { connected: true, authenticated: true }, storagePlugin: { reachable: true } });
+    expect(await healthcheck(url)).toBe(0);
+
+    const graph = (await (await fetch(`${url}/devtools/graph`)).json()) as { nodes: object };
+    const modules = Object.values(graph.nodes as Record<string, { label: string; metadata: { type: string } }>)
+      .filter((n) => n.metadata.type === 'module')
+      .map((n) => n.label);
+    expect(modules).toEqual(expect.arrayContaining(['DeviceModule', 'CommandsModule', 'StorageModule', 'MonitorModule']));
+
+    await plugin.close();
+    const unhealthy = await fetch(`${url}/health`);
+    expect(unhealthy.status).toBe(503);
+    expect(await unhealthy.json()).toMatchObject({ storagePlugin: { reachable: false } });
+    expect(await healthcheck(url)).toBe(1);
+    await device.stop();
+    expect(await healthcheck(url)).toBe(1); // nothing listens any more
   });
 
   it('runs a repeated command id once, and refuses an expired command', async () => {

@@ -1,6 +1,7 @@
 import { Test, TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, Events } from '@mosaic/protocol';
@@ -30,6 +31,7 @@ export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> 
     REPORT_VOLUMES_INTERVAL_S: '3600',
     HIVE_ACK_TIMEOUT_S: '5',
     LOG_LEVEL: 'warn',
+    MONITOR_ADDRESS: '127.0.0.1:0',
   });
   if (!loaded.ok) throw new Error(`the test config does not load:\n${loaded.errors.join('\n')}`);
   return { ...loaded.config, argon2: TEST_ARGON2, ...overrides };
@@ -47,6 +49,7 @@ interface Emitted {
 export class RecordingHive {
   readonly emitted: Emitted[] = [];
   readonly keys = new Map<string, unknown[]>();
+  connected = true;
   authenticated = true;
   /** The id Hive would have given the device in `hello`. */
   deviceId = randomUUID();
@@ -97,6 +100,8 @@ export interface RunningDevice {
   module: TestingModule;
   hive: RecordingHive;
   config: DeviceConfig;
+  /** http://127.0.0.1:<port> of /health and /metrics (config.monitor), if on. */
+  monitorUrl?: string;
   /** Sends a command as Hive would and resolves with its ack and its command.result. */
   command(type: string, params: object): Promise<{ ack: any; result: any }>;
   close(): Promise<void>;
@@ -109,12 +114,21 @@ export async function startDevice(config: DeviceConfig, hive = new RecordingHive
     .useValue(hive)
     .compile();
   module.useLogger(['error', 'warn']);
-  await module.init();
+  // The HTTP side (health, metrics) as main.ts serves it, on a free port.
+  const app = module.createNestApplication({ logger: ['error', 'warn'] });
+  let monitorUrl: string | undefined;
+  if (config.monitor) {
+    await app.listen(config.monitor.port, config.monitor.host);
+    monitorUrl = `http://${config.monitor.host}:${(app.getHttpServer().address() as AddressInfo).port}`;
+  } else {
+    await app.init();
+  }
   const intake = module.get(CommandIntakeService);
   return {
     module,
     hive,
     config,
+    monitorUrl,
     async command(type, params) {
       const id = randomUUID();
       const from = hive.emitted.length;
@@ -125,7 +139,7 @@ export async function startDevice(config: DeviceConfig, hive = new RecordingHive
     },
     async close() {
       await intake.idle();
-      await module.close();
+      await app.close();
     },
   };
 }

@@ -15,7 +15,7 @@ export class DeviceProcess {
 
   constructor(env: Record<string, string>) {
     this.child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'debug', ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'debug', MONITOR_ADDRESS: '127.0.0.1:0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -36,6 +36,12 @@ export class DeviceProcess {
     const seen = this.lines.find((l) => re.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve) => this.waiters.push({ re, resolve }));
+  }
+
+  /** The base URL of /health and /metrics, from the line the device logs once it listens. */
+  async monitorUrl(): Promise<string> {
+    const line = await this.waitForLine(/health and metrics on http:\/\/[^/\s]+\/health/);
+    return /(http:\/\/[^/\s]+)\/health/.exec(line)![1];
   }
 
   count(re: RegExp): number {

@@ -4,6 +4,7 @@ import { CommandsModule } from './commands/commands.module';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import { DeviceConfig } from './config/device-config';
+import { MonitorModule } from './monitor/monitor.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 
 /** The Device, built from a validated config so a test can run one in-process. */
@@ -12,7 +13,7 @@ export class DeviceModule {
   static forRoot(config: DeviceConfig): DynamicModule {
     return {
       module: DeviceModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, ScheduleModule.forRoot(), CommandsModule, TelemetryModule],
+      imports: [ConfigModule.forRoot(config), CommonModule, ScheduleModule.forRoot(), CommandsModule, TelemetryModule, MonitorModule],
     };
   }
 }

@@ -1,12 +1,23 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, SerializedGraph } from '@nestjs/core';
+import { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
 import { deviceLogger } from './common/device-logger';
+import { importCycles, moduleImports } from './monitor/module-graph';
+
+/** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
+function logModuleGraph(graph: SerializedGraph, logger: Logger): void {
+  const imports = moduleImports(graph.toJSON());
+  const cycles = importCycles(imports);
+  const edges = [...imports.values()].reduce((n, s) => n + s.size, 0);
+  if (cycles.length) logger.error(`module graph has import cycles: ${cycles.map((c) => c.join(' → ')).join('; ')}`);
+  else logger.log(`module graph: ${imports.size} modules with imports, ${edges} imports, no cycles; snapshot at /devtools/graph`);
+}
 
 async function bootstrap(): Promise<void> {
   const loaded = loadDeviceConfig(process.env);
@@ -17,11 +28,21 @@ async function bootstrap(): Promise<void> {
   }
   const config = loaded.config;
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const app = await NestFactory.createApplicationContext(DeviceModule.forRoot(config), {
+  const app = await NestFactory.create(DeviceModule.forRoot(config), {
     logger: deviceLogger(config.logLevel, config.logFormat),
+    snapshot: config.devtools,
   });
   app.enableShutdownHooks();
-  new Logger('Device').log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
+  const logger = new Logger('Device');
+  if (config.monitor) {
+    await app.listen(config.monitor.port, config.monitor.host);
+    const address = app.getHttpServer().address() as AddressInfo;
+    logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
+  } else {
+    await app.init();
+  }
+  if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
+  logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 
 void bootstrap();

@@ -8,12 +8,14 @@ import {
   protocolError,
 } from '@mosaic/protocol';
 import { FakeClock, TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
+import { metricValue } from '../../../../test/support/metric-value';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { StateFileAdapter } from '../common/state-file.adapter';
 import { DeviceConfig } from '../config/device-config';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
 import { CommandContext, CommandHandler } from './command-handler';
+import { DeviceMetrics } from '../metrics/device-metrics';
 import { CommandIntakeService } from './command-intake.service';
 import { CommandJournalService } from './command-journal.service';
 import { CommandRegistry } from './command-registry';
@@ -71,6 +73,7 @@ describe('CommandIntakeService', () => {
   let sendResult: jest.Mock<Promise<void>, [string, string, unknown]>;
   let request: jest.Mock<Promise<unknown>, [string, unknown]>;
   let setCommandListener: jest.Mock;
+  let metrics: DeviceMetrics;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -79,6 +82,7 @@ describe('CommandIntakeService', () => {
     sendResult = jest.fn().mockResolvedValue(undefined);
     request = jest.fn().mockResolvedValue({ ok: true });
     setCommandListener = jest.fn();
+    metrics = new DeviceMetrics();
   });
   afterEach(() => dirs.cleanup());
 
@@ -93,6 +97,7 @@ describe('CommandIntakeService', () => {
       strictFake<OutboxService>({ sendResult }, 'OutboxService'),
       strictFake<HiveConnectionService>({ setCommandListener, request }, 'HiveConnectionService'),
       clock.asClock(),
+      metrics,
     );
     intake.onModuleInit();
     return { intake, journal };
@@ -152,6 +157,17 @@ describe('CommandIntakeService', () => {
       expect(ack).toEqual({ id: ID_1, accepted: false, error: { code: 'UNKNOWN_COMMAND', message: expect.any(String) } });
       expect(info.execute).not.toHaveBeenCalled();
       expect(journal.size).toBe(0);
+    });
+
+    it('counts refusals by type and code, with every type it does not run under one label', async () => {
+      const { intake } = start([immediate(CommandType.Info, async () => ({}))]);
+      intake.receive(envelope({ type: 'Shell.exec' }));
+      intake.receive(envelope({ id: ID_2, type: 'x'.repeat(60) }));
+      intake.receive(envelope({ id: ID_2, issuedAt: '2020-01-01T00:00:00.000Z' }));
+      const commands = 'mosaic_device_commands_total';
+      expect(await metricValue(metrics.registry, commands, { type: 'unknown', outcome: 'UNKNOWN_COMMAND' })).toBe(2);
+      expect(await metricValue(metrics.registry, commands, { type: CommandType.Info, outcome: 'EXPIRED' })).toBe(1);
+      expect(await metricValue(metrics.registry, commands, { type: 'Shell.exec', outcome: 'UNKNOWN_COMMAND' })).toBeUndefined();
     });
 
     describe('EXPIRED (COMMAND_MAX_AGE_S = 300, at most 60 s in the future)', () => {
@@ -301,6 +317,20 @@ describe('CommandIntakeService', () => {
         result: { hostname: 'nas' },
         finishedAt: '2026-11-25T10:00:05.000Z',
       });
+    });
+
+    it('counts finished commands by type and outcome (ok or the error code) and times them', async () => {
+      const handler = new ControlledHandler(CommandType.Info);
+      const { intake } = start([handler]);
+      intake.receive(envelope());
+      intake.receive(envelope({ id: ID_2 }));
+      handler.runs[0].done.resolve({ hostname: 'nas' });
+      handler.runs[1].done.reject(new ProtocolException(ErrorCode.DOCKER_ERROR, 'engine gone'));
+      await intake.idle();
+      const commands = 'mosaic_device_commands_total';
+      expect(await metricValue(metrics.registry, commands, { type: CommandType.Info, outcome: 'ok' })).toBe(1);
+      expect(await metricValue(metrics.registry, commands, { type: CommandType.Info, outcome: 'DOCKER_ERROR' })).toBe(1);
+      expect(await metricValue(metrics.registry, 'mosaic_device_command_duration_seconds_count', { type: CommandType.Info })).toBe(2);
     });
 
     it('gives the handler its params as the validated DTO and a context with the id', () => {

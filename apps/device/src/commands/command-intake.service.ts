@@ -14,6 +14,7 @@ import { Clock } from '../common/clock';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
+import { DeviceMetrics, UNKNOWN_COMMAND_TYPE } from '../metrics/device-metrics';
 import { CommandContext, CommandHandler } from './command-handler';
 import { CommandJournalService, StoredResult } from './command-journal.service';
 import { CommandRegistry } from './command-registry';
@@ -42,6 +43,7 @@ export class CommandIntakeService implements OnModuleInit {
     private readonly outbox: OutboxService,
     private readonly hive: HiveConnectionService,
     private readonly clock: Clock,
+    private readonly metrics: DeviceMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -58,7 +60,7 @@ export class CommandIntakeService implements OnModuleInit {
     const envelope = validatePayload(CommandEnvelopeDto, payload);
     if (!envelope.ok) {
       const rawId = isPlainObject(payload) && typeof payload.id === 'string' ? payload.id.slice(0, 64) : '';
-      return this.refuse(rawId, protocolError(ErrorCode.INVALID_PARAMS, 'The command envelope is malformed.', envelope.details));
+      return this.refuse(rawId, UNKNOWN_COMMAND_TYPE, protocolError(ErrorCode.INVALID_PARAMS, 'The command envelope is malformed.', envelope.details));
     }
     const { id, type, issuedAt, params } = envelope.value;
 
@@ -71,23 +73,23 @@ export class CommandIntakeService implements OnModuleInit {
 
     const handler = this.registry.find(type);
     if (!handler) {
-      return this.refuse(id, protocolError(ErrorCode.UNKNOWN_COMMAND, `The device does not run commands of type "${type.slice(0, 64)}".`));
+      return this.refuse(id, UNKNOWN_COMMAND_TYPE, protocolError(ErrorCode.UNKNOWN_COMMAND, `The device does not run commands of type "${type.slice(0, 64)}".`));
     }
 
     const expired = this.expiry(issuedAt);
-    if (expired) return this.refuse(id, expired);
+    if (expired) return this.refuse(id, handler.type, expired);
 
     const checked = validatePayload(COMMAND_CONTRACT[handler.type].params, params, 'params');
     if (!checked.ok) {
-      return this.refuse(id, protocolError(ErrorCode.INVALID_PARAMS, `The params of ${type} are invalid.`, checked.details));
+      return this.refuse(id, handler.type, protocolError(ErrorCode.INVALID_PARAMS, `The params of ${type} are invalid.`, checked.details));
     }
 
     const refusal = handler.refusal?.();
-    if (refusal) return this.refuse(id, refusal);
+    if (refusal) return this.refuse(id, handler.type, refusal);
 
     const lock = handler.lockKey?.(checked.value);
     if (lock !== undefined && this.busy.has(lock)) {
-      return this.refuse(id, protocolError(ErrorCode.BUSY, 'Another command for the same app instance is still running.'));
+      return this.refuse(id, handler.type, protocolError(ErrorCode.BUSY, 'Another command for the same app instance is still running.'));
     }
 
     this.journal.begin(id, type);
@@ -98,7 +100,9 @@ export class CommandIntakeService implements OnModuleInit {
     return { id, accepted: true };
   }
 
-  private refuse(id: string, error: ProtocolError): CommandAck {
+  /** `type` is a metrics label: a registered type, or UNKNOWN_COMMAND_TYPE for anything else. */
+  private refuse(id: string, type: string, error: ProtocolError): CommandAck {
+    this.metrics.commandRefused(type, error.code);
     this.logger.warn(`refused command ${id || '(no id)'}: ${error.code} ${error.message}`);
     return { id, accepted: false, error };
   }
@@ -123,12 +127,15 @@ export class CommandIntakeService implements OnModuleInit {
           .catch(() => undefined), // progress is best effort; the result is what counts
     };
     let stored: StoredResult;
+    let outcome = 'ok';
+    const started = process.hrtime.bigint();
     try {
       const result = await handler.execute(params, context);
       stored = { id, type: handler.type, ok: true, result, finishedAt: this.clock.now().toISOString() };
       this.logger.log(`${handler.type} ${id} succeeded`);
     } catch (err) {
       const error = toProtocolError(err);
+      outcome = error.code;
       if (error.code === ErrorCode.INTERNAL) this.logger.error(`${handler.type} ${id} failed unexpectedly`, (err as Error).stack);
       else this.logger.warn(`${handler.type} ${id} failed: ${error.code} ${error.message}`);
       stored = { id, type: handler.type, ok: false, error, finishedAt: this.clock.now().toISOString() };
@@ -136,6 +143,7 @@ export class CommandIntakeService implements OnModuleInit {
       // The instance is free as soon as the work is done, before Hive hears of it.
       if (lock !== undefined) this.busy.delete(lock);
     }
+    this.metrics.commandFinished(handler.type, outcome, Number(process.hrtime.bigint() - started) / 1e9);
     this.journal.finish(stored);
     await this.outbox.sendResult(Events.commandResult, id, stored);
   }

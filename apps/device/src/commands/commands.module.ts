@@ -13,13 +13,14 @@ import { SchedulerStartHandler } from './handlers/scheduler-start.handler';
 import { SchedulerStopHandler } from './handlers/scheduler-stop.handler';
 import { UpgradeHandler } from './handlers/upgrade.handler';
 import { UpgradeModule } from '../upgrade/upgrade.module';
+import { MetricsModule } from '../metrics/metrics.module';
 
 /** Adding a command type: write its handler, then list it here. Nothing else can run. */
 const HANDLERS = [SchedulerStartHandler, SchedulerStopHandler, DiskSpaceHandler, InfoHandler, AppCommandHandler, UpgradeHandler];
 
 /** The whitelist of commands and their intake (validation, idempotency, BUSY, results). */
 @Module({
-  imports: [HiveModule, SystemModule, AppsModule, UpgradeModule],
+  imports: [HiveModule, SystemModule, AppsModule, UpgradeModule, MetricsModule],
   providers: [
     ...HANDLERS,
     { provide: COMMAND_HANDLERS, useFactory: (...handlers: unknown[]) => handlers, inject: HANDLERS },

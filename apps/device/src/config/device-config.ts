@@ -32,6 +32,10 @@ export interface DeviceConfig {
   hiveAckTimeoutS: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'text' | 'json';
+  /** Where /health and /metrics are served (MONITOR_ADDRESS); undefined when turned off. Port 0 picks a free one. */
+  monitor?: { host: string; port: number };
+  /** DEVTOOLS: Nest builds the module graph snapshot, served read-only at /devtools/graph. */
+  devtools: boolean;
   /**
    * Argon2 S2K parameters for the private keys. Always RFC 9106's second recommendation from the
    * environment; smaller ones only when a test builds the config itself.

@@ -85,6 +85,13 @@ const parse = {
       return n;
     };
   },
+  /** `host:port` (IPv4 or a name; port 0 picks a free one) or `off`. */
+  listenAddress(value: string): { host: string; port: number } | undefined {
+    if (value === 'off') return undefined;
+    const match = /^([a-zA-Z0-9.-]{1,253}):(\d{1,5})$/.exec(value);
+    if (!match || Number(match[2]) > 65535) throw new BadSetting(`must be host:port such as 127.0.0.1:9410, or off; got "${value}"`);
+    return { host: match[1], port: Number(match[2]) };
+  },
   list(item: RegExp, what: string) {
     return (value: string): string[] => {
       const items = value.split(',').map((v) => v.trim()).filter(Boolean);
@@ -179,6 +186,8 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     hiveAckTimeoutS: setting('HIVE_ACK_TIMEOUT_S', '10', seconds(1, 600)),
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
+    monitor: setting('MONITOR_ADDRESS', '127.0.0.1:9410', parse.listenAddress),
+    devtools: setting('DEVTOOLS', 'false', parse.boolean),
     argon2: { passes: 3, parallelism: 4, memoryExponent: 16 },
     allowPrivilegedApps: setting('ALLOW_PRIVILEGED_APPS', ',', parse.list(/^[a-z0-9][a-z0-9-]{0,62}$/, 'application names')),
     allowedCaps: setting('ALLOWED_CAPS', 'NET_ADMIN,NET_BIND_SERVICE', parse.list(/^[A-Z][A-Z0-9_]{1,31}$/, 'capability names such as NET_ADMIN')),

@@ -44,6 +44,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
   private socket?: HiveSocket;
   private reconnectTimer?: NodeJS.Timeout;
   private closed = false;
+  private connectedNow = false;
   private authenticatedNow = false;
   private readonly verifierBySalt = new Map<string, Promise<string>>();
   private readonly authenticatedListeners: Array<() => void> = [];
@@ -61,6 +62,11 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     this.backoff = new ReconnectBackoff();
     this.identityPath = join(config.stateDir, 'identity.json');
     this.deviceId = this.files.read<{ deviceId?: string }>(this.identityPath)?.deviceId;
+  }
+
+  /** The socket.io link is up (the handshake may still be running). */
+  get connected(): boolean {
+    return this.connectedNow;
   }
 
   get authenticated(): boolean {
@@ -106,7 +112,10 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     };
     this.logger.log(`connecting to ${this.config.hiveUrl}`);
     const socket = this.sockets.open(this.config.hiveUrl, auth, {
-      connected: () => this.logger.log('connected; waiting for hello'),
+      connected: () => {
+        this.connectedNow = true;
+        this.logger.log('connected; waiting for hello');
+      },
       connectFailed: (message, data) => this.connectFailed(socket, message, data),
       disconnected: (reason) => this.disconnected(socket, reason),
       event: (name, payload, ack) => void this.event(socket, name, payload, ack),
@@ -123,6 +132,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
 
   private disconnected(socket: HiveSocket, reason: string): void {
     if (socket !== this.socket) return;
+    this.connectedNow = false;
     this.authenticatedNow = false;
     if (this.closed) return;
     this.logger.warn(`disconnected from Hive (${reason})`);
@@ -133,6 +143,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     if (this.closed || socket !== this.socket) return;
     socket.close();
     this.socket = undefined;
+    this.connectedNow = false;
     const delay = this.backoff.next();
     this.logger.log(`reconnecting in ${(delay / 1000).toFixed(1)} s`);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);

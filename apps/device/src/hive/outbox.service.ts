@@ -43,6 +43,12 @@ export class OutboxService implements OnModuleInit {
     return this.entries.length;
   }
 
+  /** How many reports and how many command results wait for Hive's acknowledgement. */
+  depthByKind(): { report: number; result: number } {
+    const result = this.entries.filter((e) => e.key.startsWith('result:')).length;
+    return { report: this.entries.length - result, result };
+  }
+
   /** Queues the newest report of its kind and tries to deliver it. */
   sendReport(event: ReportEvent, payload: unknown): Promise<void> {
     return this.enqueue({ key: event, event, payload });

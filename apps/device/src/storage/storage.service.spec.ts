@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ErrorCode, ProtocolException, ReplicatedVolumeDto, VolumeReportDto, validatePayload } from '@mosaic/protocol';
 import { deviceConfig } from '../../../../test/support/device-fixtures';
+import { metricValue } from '../../../../test/support/metric-value';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { DeviceConfig } from '../config/device-config';
 import { Secret } from '../config/secret';
@@ -8,6 +9,7 @@ import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { InstanceKey, InstanceKeys, KeystoreService } from '../keystore/keystore.service';
 import { CreateVolumeRequest, PluginHealth, PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
+import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, VOLUME_INSTANCE_LABEL, VOLUME_ROLE_LABEL } from './storage.service';
 
 const DEVICE_ID = '0b7e4c1a-5d2f-4e8a-9c3b-6f1d2e3a4b5c';
@@ -62,6 +64,7 @@ describe('StorageService', () => {
   let keysFor: jest.Mock<Promise<InstanceKeys>, [string, { failover: boolean }]>;
   let cached: jest.Mock<InstanceKeys | undefined, [string]>;
   let hive: { deviceId?: string; onAuthenticated: jest.Mock<void, [() => void]> };
+  let metrics: DeviceMetrics;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -80,6 +83,7 @@ describe('StorageService', () => {
     keysFor = jest.fn(async (instance: string, _options: { failover: boolean }) => instanceKeys(instance));
     cached = jest.fn((instance: string) => instanceKeys(instance));
     hive = { deviceId: DEVICE_ID, onAuthenticated: jest.fn() };
+    metrics = new DeviceMetrics();
   });
   afterEach(() => jest.useRealTimers());
 
@@ -93,6 +97,7 @@ describe('StorageService', () => {
       strictFake<DockerEngineAdapter>({ ensureVolume }, 'DockerEngineAdapter'),
       strictFake<KeystoreService>({ keysFor, cached }, 'KeystoreService'),
       strictFake<HiveConnectionService>(hive, 'HiveConnectionService'),
+      metrics,
     );
   }
 
@@ -137,6 +142,21 @@ describe('StorageService', () => {
       const progress: number[] = [];
       await service().prepareVolumes(INSTANCE, instanceKeys(INSTANCE), { failover: true, progress: (p) => progress.push(p) });
       expect(progress).toEqual([20, 50, 70, 100]);
+    });
+
+    it('shows each volume’s restore progress as a 0–1 gauge while it runs, then counts the outcome', async () => {
+      const seen: Array<number | undefined> = [];
+      createVolume.mockImplementation(async (req, onProgress) => {
+        onProgress(40);
+        seen.push(await metricValue(metrics.registry, 'mosaic_device_restore_progress_ratio', { volume: req.name }));
+        if (req.role === 'link') throw new StorageControlError(500, { code: 'RESTORE_FAILED', message: 'restic: no key found' });
+        return pluginVolume(INSTANCE, req.role);
+      });
+      await expect(service().prepareVolumes(INSTANCE, instanceKeys(INSTANCE), { failover: true })).rejects.toMatchObject({ code: ErrorCode.RESTORE_FAILED });
+      expect(seen).toEqual([0.4, 0.4]);
+      expect(await metricValue(metrics.registry, 'mosaic_device_restore_progress_ratio', { volume: appName })).toBeUndefined();
+      expect(await metricValue(metrics.registry, 'mosaic_device_restores_total', { outcome: 'ok' })).toBe(1);
+      expect(await metricValue(metrics.registry, 'mosaic_device_restores_total', { outcome: 'failed' })).toBe(1);
     });
 
     it('fails with STORAGE_UNAVAILABLE naming both drivers when the Docker volume exists with another driver', async () => {

@@ -4,6 +4,7 @@ import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { InstanceKey, InstanceKeys, KeystoreService } from '../keystore/keystore.service';
+import { DeviceMetrics } from '../metrics/device-metrics';
 import { PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
 import { appVolumeName, linkVolumeName } from './volume-names';
 
@@ -11,6 +12,10 @@ import { appVolumeName, linkVolumeName } from './volume-names';
 export const VOLUME_INSTANCE_LABEL = 'io.mosaic.instance';
 export const VOLUME_ROLE_LABEL = 'io.mosaic.role';
 const HEALTH_POLL_MS = 500;
+
+export type StorageStatus =
+  | { reachable: true; version: string; volumes: PluginVolume[] }
+  | { reachable: false; error: string; volumes: PluginVolume[] };
 
 function codeOf(err: unknown): string | undefined {
   return err instanceof StorageControlError ? err.error.code : undefined;
@@ -33,6 +38,7 @@ export class StorageService implements OnApplicationBootstrap {
     private readonly engine: DockerEngineAdapter,
     private readonly keystore: KeystoreService,
     private readonly hive: HiveConnectionService,
+    private readonly metrics: DeviceMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -86,12 +92,16 @@ export class StorageService implements OnApplicationBootstrap {
       [keys.app, keys.link].map(async (key) => {
         const name = key.role === 'app' ? appVolumeName(instance) : linkVolumeName(instance);
         await this.register(key);
+        this.metrics.restoreStarted(name);
         try {
           await this.plugin.createVolume({ name, instance, role: key.role, fingerprint: key.fingerprint, writer, failover: options.failover }, (p) => {
             percent[key.role] = p;
+            this.metrics.restoreAdvanced(name, p);
             report();
           });
+          this.metrics.restoreEnded(name, true);
         } catch (err) {
+          this.metrics.restoreEnded(name, false);
           throw this.storageError(`The ${key.role} volume of ${instance} could not be prepared`, err, ErrorCode.RESTORE_FAILED);
         }
         const driver = await this.engine
@@ -160,6 +170,20 @@ export class StorageService implements OnApplicationBootstrap {
       });
     }
     return report;
+  }
+
+  /**
+   * For monitoring, never throwing: whether the plugin answers within `timeoutMs`, and its volumes
+   * (the last ones it named while it does not answer).
+   */
+  async status(timeoutMs: number): Promise<StorageStatus> {
+    try {
+      const health = await this.plugin.health(timeoutMs);
+      this.lastKnown = await this.plugin.volumes();
+      return { reachable: true, version: health.version, volumes: this.lastKnown };
+    } catch (err) {
+      return { reachable: false, error: (err as Error).message, volumes: this.lastKnown };
+    }
   }
 
   /** Registers the keys the plugin lacks, for every instance it holds volumes of. */

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { HiveModule } from '../hive/hive.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { StorageModule } from '../storage/storage.module';
+import { DeviceHealthService } from './device-health.service';
+import { MonitorController } from './monitor.controller';
+import { StateGauges } from './state-gauges';
+
+/** Health, Prometheus metrics and the devtools graph over HTTP on MONITOR_ADDRESS. */
+@Module({
+  imports: [HiveModule, StorageModule, MetricsModule],
+  controllers: [MonitorController],
+  providers: [DeviceHealthService, StateGauges],
+})
+export class MonitorModule {}
