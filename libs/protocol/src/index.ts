@@ -13,3 +13,4 @@ export * from './dto/command-results.dto';
 export * from './dto/keys.dto';
 export * from './dto/reports.dto';
 export * from './tool-variables';
+export * from './storage-plugin-env';

@@ -16,6 +16,15 @@ export interface DeviceConfig {
   storageDriver: string;
   storagePluginSocket: string;
   storagePluginMode: StoragePluginMode;
+  /** STORAGE_PLUGIN_MODE=container: the plugin container the device installs and keeps running. */
+  pluginContainer: {
+    /** STORAGE_PLUGIN_IMAGE */
+    image: string;
+    /** STORAGE_PLUGIN_CONTAINER */
+    name: string;
+    /** The plugin's settings and restic's backend variables from the device's environment (may hold credentials). */
+    env: Record<string, string>;
+  };
   /** How long a start waits for the plugin to answer before STORAGE_UNAVAILABLE. */
   storagePluginWaitS: number;
   autoUpdate: boolean;

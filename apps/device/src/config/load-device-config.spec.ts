@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { TempDirs } from '../../../../test/support/device-fixtures';
 import { DeviceConfig } from './device-config';
+import { DEVICE_VERSION } from '../device-version';
 import { Env, loadDeviceConfig } from './load-device-config';
 import { Secret } from './secret';
 
@@ -75,6 +76,9 @@ describe('loadDeviceConfig', () => {
         reportAppsIntervalS: 30,
         reportVolumesIntervalS: 60,
         reportVersionIntervalS: 3600,
+        monitor: { host: '127.0.0.1', port: 9410 },
+        devtools: false,
+        pluginContainer: { image: `mosaic/storage-plugin:${DEVICE_VERSION}`, name: 'mosaic-storage-plugin', env: {} },
       });
       expect(config.deviceToken.reveal()).toBe(TOKEN);
       expect(config.passphrase.reveal()).toBe(PASSPHRASE);
@@ -109,6 +113,33 @@ describe('loadDeviceConfig', () => {
         reportAppsIntervalS: 5,
         reportVolumesIntervalS: 7,
         reportVersionIntervalS: 600,
+      });
+    });
+
+    it('turns the monitor off with MONITOR_ADDRESS=off, and listens anywhere with 0.0.0.0', () => {
+      expect(load({ ...REQUIRED, MONITOR_ADDRESS: 'off' }).monitor).toBeUndefined();
+      expect(load({ ...REQUIRED, MONITOR_ADDRESS: '0.0.0.0:9100' }).monitor).toEqual({ host: '0.0.0.0', port: 9100 });
+    });
+
+    it('container mode: hands the plugin its own settings and restic’s backend variables, nothing of the device’s', () => {
+      const config = load({
+        ...REQUIRED,
+        STORAGE_PLUGIN_MODE: 'container',
+        STORAGE_PLUGIN_IMAGE: 'registry.example.net/mosaic/storage-plugin:1.2.3',
+        STORAGE_PLUGIN_CONTAINER: 'nas-storage',
+        REPLICA_URL: 's3:https://s3.example.net/backups',
+        REPLICATION_INTERVAL_S: '120',
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        RESTIC_PASSWORD: 'never',
+        DOCKER_HOST: 'unix:///var/run/docker.sock',
+        PATH: '/usr/bin',
+      });
+      expect(config.storagePluginMode).toBe('container');
+      expect(config.pluginContainer).toEqual({
+        image: 'registry.example.net/mosaic/storage-plugin:1.2.3',
+        name: 'nas-storage',
+        env: { REPLICA_URL: 's3:https://s3.example.net/backups', REPLICATION_INTERVAL_S: '120', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 'secret' },
       });
     });
 
@@ -149,7 +180,12 @@ describe('loadDeviceConfig', () => {
       ['REPORT_VOLUMES_INTERVAL_S', '1e3', /whole number of seconds/],
       ['REPORT_VERSION_INTERVAL_S', ' 60', /whole number of seconds/],
       ['STORAGE_PLUGIN_MODE', 'internal', /one of external, container/],
-      ['STORAGE_PLUGIN_MODE', 'container', /not supported by this version yet/],
+      ['STORAGE_PLUGIN_IMAGE', 'Mosaic Plugin', /image reference/],
+      ['STORAGE_PLUGIN_CONTAINER', '../plugin', /container name/],
+      ['MONITOR_ADDRESS', '9410', /host:port/],
+      ['MONITOR_ADDRESS', '127.0.0.1:70000', /host:port/],
+      ['MONITOR_ADDRESS', 'http://127.0.0.1:9410', /host:port/],
+      ['DEVTOOLS', 'on', /true or false/],
       ['STORAGE_PLUGIN_MODE', 'External', /one of external, container/],
       ['DOCKER_HOST', '/var/run/docker.sock', /unix:\/\/\/path or tcp:\/\/host:port/],
       ['DOCKER_HOST', 'unix://docker.sock', /unix:\/\/\/path or tcp:\/\/host:port/],

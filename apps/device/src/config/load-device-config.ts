@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
+import { DEVICE_VERSION } from '../device-version';
 import { DeviceConfig } from './device-config';
 import { Secret } from './secret';
 
@@ -131,6 +133,16 @@ function readPassphrase(env: Env): Secret {
   return new Secret(value);
 }
 
+/** What the device hands on to a plugin container it installs: the plugin's settings and restic's variables. */
+function pluginEnvironment(env: Env): Record<string, string> {
+  const handed: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    if ((STORAGE_PLUGIN_SETTINGS as readonly string[]).includes(name) || isResticBackendVariable(name)) handed[name] = value;
+  }
+  return handed;
+}
+
 /**
  * Turns the environment into a DeviceConfig, or into one line per bad variable.
  * This is the only place that reads process.env (through main.ts).
@@ -168,12 +180,12 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     dockerCli: setting('DOCKER_CLI', 'docker', (v) => v),
     storageDriver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),
     storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
-    storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', (v) => {
-      const mode = parse.oneOf(['external', 'container'] as const)(v);
-      // Honest until the Device image can install the plugin container itself.
-      if (mode === 'container') throw new BadSetting('container is not supported by this version yet: run the storage plugin beside the device and use external');
-      return mode;
-    }),
+    storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
+    pluginContainer: {
+      image: setting('STORAGE_PLUGIN_IMAGE', `mosaic/storage-plugin:${DEVICE_VERSION}`, parse.imageRef),
+      name: setting('STORAGE_PLUGIN_CONTAINER', 'mosaic-storage-plugin', parse.containerRef),
+      env: pluginEnvironment(env),
+    },
     storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
     updaterImage: setting('UPDATER_IMAGE', 'nickfedor/watchtower', parse.imageRef),

@@ -23,8 +23,22 @@ export interface ContainerDetails {
   id: string;
   name: string;
   image: string;
+  running: boolean;
   labels: Record<string, string>;
+  /** `source` is the path on the engine's host, for bind mounts and named volumes alike. */
   mounts: { source: string; destination: string }[];
+}
+
+/** A container the device starts itself (the updater, the storage plugin). */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd?: string[];
+  env: string[];
+  binds: string[];
+  labels: Record<string, string>;
+  /** Removed when it ends (a one-off), or restarted by the engine unless stopped (a service). */
+  lifetime: 'once' | 'service';
 }
 
 export interface ExecOutcome {
@@ -108,6 +122,7 @@ export class DockerEngineAdapter {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
         image: c.Config.Image,
+        running: c.State.Running,
         labels: c.Config.Labels ?? {},
         mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
       };
@@ -132,18 +147,34 @@ export class DockerEngineAdapter {
     await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Creates and starts a container; it removes itself when it ends. */
-  async runDetached(spec: { name: string; image: string; cmd: string[]; env: string[]; binds: string[]; labels: Record<string, string> }): Promise<string> {
+  /** Creates and starts a container; returns its id. */
+  async runContainer(spec: ContainerSpec): Promise<string> {
     const container = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
-      Cmd: spec.cmd,
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
       Env: spec.env,
       Labels: spec.labels,
-      HostConfig: { Binds: spec.binds, AutoRemove: true },
+      HostConfig: {
+        Binds: spec.binds,
+        ...(spec.lifetime === 'once' ? { AutoRemove: true } : { RestartPolicy: { Name: 'unless-stopped' } }),
+      },
     });
     await container.start();
     return container.id;
+  }
+
+  async startContainer(idOrName: string): Promise<void> {
+    await this.docker.getContainer(idOrName).start();
+  }
+
+  /** Stops and removes a container (its anonymous volumes too); nothing if it is gone already. */
+  async removeContainer(idOrName: string): Promise<void> {
+    try {
+      await this.docker.getContainer(idOrName).remove({ force: true, v: true });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
   }
 
   /** Creates a volume unless one of that name exists; returns its driver. */

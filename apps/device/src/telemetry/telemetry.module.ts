@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { AppsModule } from '../apps/apps.module';
 import { HiveModule } from '../hive/hive.module';
 import { StorageModule } from '../storage/storage.module';
-import { UpgradeModule } from '../upgrade/upgrade.module';
+import { DockerModule } from '../docker/docker.module';
 import { TelemetryService } from './telemetry.service';
 
 /** The reporters of PROTOCOL.md §4. */
 @Module({
-  imports: [HiveModule, AppsModule, StorageModule, UpgradeModule],
+  imports: [HiveModule, AppsModule, StorageModule, DockerModule],
   providers: [TelemetryService],
   exports: [TelemetryService],
 })

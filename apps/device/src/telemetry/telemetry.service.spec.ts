@@ -9,7 +9,7 @@ import { DeviceConfig } from '../config/device-config';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
-import { UpgradeService } from '../upgrade/upgrade.service';
+import { OwnContainerService } from '../docker/own-container.service';
 import { StorageService } from '../storage/storage.service';
 import { TelemetryService } from './telemetry.service';
 
@@ -57,7 +57,7 @@ describe('TelemetryService', () => {
       strictFake<AppInventoryService>({ apps: listApps }, 'AppInventoryService'),
       strictFake<AppEventsService>({ onChange: (l: (instance: string, settled: boolean) => void) => void changeListeners.push(l) }, 'AppEventsService'),
       strictFake<StorageService>({ volumes }, 'StorageService'),
-      strictFake<UpgradeService>({ ownContainer: async () => undefined }, 'UpgradeService'),
+      strictFake<OwnContainerService>({ details: async () => undefined }, 'OwnContainerService'),
       clock.asClock(),
     );
     service.onModuleInit();

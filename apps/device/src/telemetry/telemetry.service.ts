@@ -9,7 +9,7 @@ import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
 import { StorageService } from '../storage/storage.service';
-import { UpgradeService } from '../upgrade/upgrade.service';
+import { OwnContainerService } from '../docker/own-container.service';
 
 /** §4: a change is reported within 2 s; changes closer together are folded into one report. */
 export const CHANGE_REPORT_DELAY_MS = 1000;
@@ -31,7 +31,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     private readonly apps: AppInventoryService,
     private readonly appEvents: AppEventsService,
     private readonly storage: StorageService,
-    private readonly upgrades: UpgradeService,
+    private readonly ownContainer: OwnContainerService,
     private readonly clock: Clock,
   ) {}
 
@@ -78,7 +78,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
 
   async reportVersion(): Promise<void> {
     await this.report(Events.reportVersion, async () => {
-      const image = (await this.upgrades.ownContainer().catch(() => undefined))?.image;
+      const image = (await this.ownContainer.details().catch(() => undefined))?.image;
       return { at: this.now(), version: DEVICE_VERSION, ...(image ? { image } : {}), autoUpdate: true };
     });
   }

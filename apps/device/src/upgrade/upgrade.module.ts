@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DockerModule } from '../docker/docker.module';
 import { SystemModule } from '../system/system.module';
-import { SelfContainerAdapter } from './self-container.adapter';
 import { UpgradeService } from './upgrade.service';
 
 /** Self-update through the updater container. */
-@Module({ imports: [DockerModule, SystemModule], providers: [SelfContainerAdapter, UpgradeService], exports: [UpgradeService] })
+@Module({ imports: [DockerModule, SystemModule], providers: [UpgradeService], exports: [UpgradeService] })
 export class UpgradeModule {}

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ProtocolException, UpgradeResultDto } from '@mosaic/protocol';
 import { COMPONENT_LABEL } from '../common/labels';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
-import { ContainerDetails, DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HostSystemAdapter } from '../system/host-system.adapter';
-import { SelfContainerAdapter } from './self-container.adapter';
+import { OwnContainerService } from '../docker/own-container.service';
 
 /** Where the updater finds the engine inside its own container. */
 const UPDATER_SOCKET = '/var/run/docker.sock';
@@ -20,18 +20,12 @@ export class UpgradeService {
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly engine: DockerEngineAdapter,
-    private readonly self: SelfContainerAdapter,
+    private readonly ownContainer: OwnContainerService,
     private readonly host: HostSystemAdapter,
   ) {}
 
-  /** The device's own container, or undefined outside one. */
-  async ownContainer(): Promise<ContainerDetails | undefined> {
-    const id = this.config.deviceContainer ?? (await this.self.containerId());
-    return id ? this.engine.inspectContainer(id) : undefined;
-  }
-
   async upgrade(): Promise<UpgradeResultDto> {
-    const own = await this.ownContainer();
+    const own = await this.ownContainer.details();
     if (!own) {
       throw new ProtocolException(ErrorCode.NOT_IN_CONTAINER, 'The device does not run in a container, so it cannot update itself; update it the way it was installed.');
     }
@@ -52,15 +46,16 @@ export class UpgradeService {
       if (!(await this.engine.hasImage(image))) await this.engine.pullImage(image);
       const socket = this.config.dockerHost.replace('unix://', '');
       // The updater talks to the same engine: the host's end of the socket the device has mounted.
-      const hostSocket = own.mounts.find((m) => m.destination === socket)?.source ?? socket;
+      const hostSocket = (await this.ownContainer.hostPath(socket, own)) ?? socket;
       const { apiVersion } = await this.engine.version();
-      const containerId = await this.engine.runDetached({
+      const containerId = await this.engine.runContainer({
         name: `mosaic-updater-${Date.now()}`,
         image,
         cmd: ['--run-once', '--cleanup', ...targets],
         env: [`DOCKER_API_VERSION=${apiVersion}`],
         binds: [`${hostSocket}:${UPDATER_SOCKET}`],
         labels: { [COMPONENT_LABEL]: 'updater', 'io.mosaic.targets': targets.join(',') },
+        lifetime: 'once',
       });
       this.logger.log(`updater ${image} started for ${targets.join(', ')}`);
       return { updater: { image, containerId }, targets };

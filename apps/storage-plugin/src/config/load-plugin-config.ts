@@ -1,4 +1,5 @@
 import { isAbsolute, join } from 'node:path';
+import { RESTIC_BACKEND_VARIABLES, RESTIC_PROCESS_VARIABLES } from '@mosaic/protocol';
 import { redactUrl } from '../common/redact';
 import { PluginConfig } from './plugin-config';
 
@@ -9,23 +10,6 @@ class BadSetting extends Error {}
 
 /** Repository URL prefixes restic speaks; a replica is `<prefix…>/<volume name>` below one. */
 const REPOSITORY_PREFIXES = ['local:', 'sftp:', 'rest:', 's3:', 'b2:', 'azure:', 'gs:', 'swift:', 'rclone:'];
-
-/**
- * Variables restic (and the backends it drives) read themselves, passed through to each child.
- * RESTIC_PASSWORD* and RESTIC_REPOSITORY* are not among them: the plugin sets those per volume.
- */
-const PASSED_THROUGH = [
-  /^AWS_[A-Z0-9_]+$/,
-  /^B2_ACCOUNT_(ID|KEY)$/,
-  /^AZURE_[A-Z0-9_]+$/,
-  /^GOOGLE_[A-Z0-9_]+$/,
-  /^OS_[A-Z0-9_]+$/,
-  /^ST_(AUTH|USER|KEY)$/,
-  /^RCLONE_[A-Z0-9_]+$/,
-  /^RESTIC_(CACERT|TLS_CLIENT_CERT|CACHE_DIR|PACK_SIZE|COMPRESSION|KEY_HINT|PROGRESS_FPS)$/,
-  /^(HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/,
-  /^(SSL_CERT_FILE|SSL_CERT_DIR|SSH_AUTH_SOCK|HOME|PATH|TMPDIR|TZ)$/,
-];
 
 function raw(env: Env, name: string): string | undefined {
   const value = env[name];
@@ -103,7 +87,7 @@ export function loadPluginConfig(env: Env): ConfigResult {
   const dataDir = setting('STORAGE_DATA_DIR', '/var/lib/mosaic/volumes', parse.absolutePath);
   const resticEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && PASSED_THROUGH.some((pattern) => pattern.test(name))) resticEnv[name] = value;
+    if (value !== undefined && [...RESTIC_BACKEND_VARIABLES, ...RESTIC_PROCESS_VARIABLES].some((pattern) => pattern.test(name))) resticEnv[name] = value;
   }
   if (dataDir && !resticEnv.RESTIC_CACHE_DIR) resticEnv.RESTIC_CACHE_DIR = join(dataDir, 'restic-cache');
 

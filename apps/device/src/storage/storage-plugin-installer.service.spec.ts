@@ -1,0 +1,175 @@
+import { Logger } from '@nestjs/common';
+import { deviceConfig } from '../../../../test/support/device-fixtures';
+import { strictFake } from '../../../../test/support/strict-fake';
+import { DeviceConfig } from '../config/device-config';
+import { ContainerDetails, ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { OwnContainerService } from '../docker/own-container.service';
+import { CONFIG_DIGEST_LABEL, StoragePluginInstaller } from './storage-plugin-installer.service';
+import { StorageService } from './storage.service';
+
+const IMAGE = 'mosaic/storage-plugin:0.1.0';
+
+describe('StoragePluginInstaller', () => {
+  let config: DeviceConfig;
+  let existing: ContainerDetails | undefined;
+  let images: Set<string>;
+  let calls: string[];
+  let ran: ContainerSpec[];
+  let ready: jest.Mock<Promise<void>, []>;
+  let own: ContainerDetails | undefined;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  beforeEach(() => {
+    config = deviceConfig({
+      storagePluginMode: 'container',
+      storagePluginSocket: '/tmp/mosaic/storage.sock',
+      volumesDir: '/var/lib/mosaic/volumes',
+      storageDriver: 'mosaic',
+      pluginContainer: { image: IMAGE, name: 'mosaic-storage-plugin', env: { REPLICA_URL: '/var/lib/mosaic/replicas', AWS_ACCESS_KEY_ID: 'AKIA' } },
+    });
+    existing = undefined;
+    images = new Set([IMAGE]);
+    calls = [];
+    ran = [];
+    ready = jest.fn().mockResolvedValue(undefined);
+    own = undefined;
+  });
+
+  function installer(): StoragePluginInstaller {
+    const engine = strictFake<DockerEngineAdapter>(
+      {
+        inspectContainer: async (name: string) => (existing && name === existing.name ? existing : undefined),
+        hasImage: async (image: string) => images.has(image),
+        pullImage: async (image: string) => {
+          calls.push(`pull ${image}`);
+          throw new Error('registry unreachable');
+        },
+        startContainer: async (name: string) => void calls.push(`start ${name}`),
+        removeContainer: async (name: string) => void calls.push(`remove ${name}`),
+        runContainer: async (spec: ContainerSpec) => {
+          calls.push(`run ${spec.name}`);
+          ran.push(spec);
+          return 'new-id';
+        },
+      },
+      'DockerEngineAdapter',
+    );
+    const ownContainer = strictFake<OwnContainerService>(
+      {
+        details: async () => own,
+        hostPath: async (path: string, details?: ContainerDetails) => {
+          const c = details ?? own;
+          if (!c) return path;
+          const m = c.mounts.find((x) => path === x.destination || path.startsWith(`${x.destination}/`));
+          return m ? m.source + path.slice(m.destination.length) : undefined;
+        },
+      },
+      'OwnContainerService',
+    );
+    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'));
+  }
+
+  async function currentDigest(): Promise<string> {
+    return (await installer().containerSpec()).labels[CONFIG_DIGEST_LABEL];
+  }
+
+  it('does nothing in external mode', async () => {
+    config = { ...config, storagePluginMode: 'external' };
+    await installer().onModuleInit();
+    expect(calls).toEqual([]);
+    expect(ready).not.toHaveBeenCalled();
+  });
+
+  it('creates the plugin container on first boot, then waits for it to answer', async () => {
+    await installer().onModuleInit();
+    expect(calls).toEqual(['run mosaic-storage-plugin']);
+    expect(ready).toHaveBeenCalledTimes(1);
+    const [spec] = ran;
+    expect(spec).toMatchObject({ name: 'mosaic-storage-plugin', image: IMAGE, lifetime: 'service', labels: { 'io.mosaic.component': 'storage-plugin' } });
+    expect(spec.binds).toEqual([
+      '/tmp/mosaic:/tmp/mosaic',
+      '/run/docker/plugins:/run/docker/plugins',
+      '/var/lib/mosaic/volumes:/var/lib/mosaic/volumes',
+      '/var/lib/mosaic/replicas:/var/lib/mosaic/replicas',
+    ]);
+    expect(spec.env).toEqual(
+      expect.arrayContaining([
+        'STORAGE_DRIVER=mosaic',
+        'DOCKER_PLUGIN_DIR=/run/docker/plugins',
+        'STORAGE_PLUGIN_SOCKET=/tmp/mosaic/storage.sock',
+        'STORAGE_DATA_DIR=/var/lib/mosaic/volumes',
+        'REPLICA_URL=/var/lib/mosaic/replicas',
+        'AWS_ACCESS_KEY_ID=AKIA',
+      ]),
+    );
+    expect(spec.env.some((e) => /PASSPHRASE|DEVICE_TOKEN/.test(e))).toBe(false);
+  });
+
+  it('inside a container, shares the socket folder through the engine-host source of its mount', async () => {
+    own = {
+      id: 'c'.repeat(64),
+      name: 'mosaic-device',
+      image: 'mosaic/device:0.1.0',
+      running: true,
+      labels: {},
+      mounts: [
+        { source: '/var/lib/docker/volumes/mosaic-socket/_data', destination: '/tmp/mosaic' },
+        { source: '/srv/replicas', destination: '/var/lib/mosaic/replicas' },
+      ],
+    };
+    const spec = await installer().containerSpec();
+    expect(spec.binds).toContain('/var/lib/docker/volumes/mosaic-socket/_data:/tmp/mosaic');
+    expect(spec.binds).toContain('/srv/replicas:/srv/replicas');
+    expect(spec.env).toContain('REPLICA_URL=/srv/replicas');
+    expect(spec.binds).toContain('/var/lib/mosaic/volumes:/var/lib/mosaic/volumes'); // not mounted in the device: a host path
+  });
+
+  it('inside a container without a mount for the socket folder, says what to mount and starts nothing', async () => {
+    own = { id: 'c'.repeat(64), name: 'mosaic-device', image: 'i', running: true, labels: {}, mounts: [] };
+    await expect(installer().install()).rejects.toThrow(/plugin socket folder \/tmp\/mosaic is not a mount of the device's container/);
+    expect(calls).toEqual([]);
+  });
+
+  it('binds no folder for a remote replica', async () => {
+    config = { ...config, pluginContainer: { ...config.pluginContainer, env: { REPLICA_URL: 's3:https://s3.example.net/bucket' } } };
+    const spec = await installer().containerSpec();
+    expect(spec.binds).toHaveLength(3);
+    expect(spec.env).toContain('REPLICA_URL=s3:https://s3.example.net/bucket');
+  });
+
+  it('leaves a running container with the same settings alone', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
+    expect(await installer().install()).toBe('running');
+    expect(calls).toEqual([]);
+  });
+
+  it('starts a stopped container with the same settings', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: false, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
+    expect(await installer().install()).toBe('started');
+    expect(calls).toEqual(['start mosaic-storage-plugin']);
+  });
+
+  it('replaces the container when a setting changed (say REPLICA_URL or the image)', async () => {
+    const before = await currentDigest();
+    config = { ...config, pluginContainer: { ...config.pluginContainer, env: { REPLICA_URL: '/mnt/backup' } } };
+    expect(await currentDigest()).not.toBe(before);
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: before }, mounts: [] };
+    expect(await installer().install()).toBe('replaced');
+    expect(calls).toEqual(['remove mosaic-storage-plugin', 'run mosaic-storage-plugin']);
+  });
+
+  it('never removes a container of that name that is not a storage plugin', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: 'postgres', running: true, labels: {}, mounts: [] };
+    await expect(installer().install()).rejects.toThrow(/not a Mosaic storage plugin/);
+    expect(calls).toEqual([]);
+  });
+
+  it('pulls a missing image and, when that fails, says how to get it; the device still boots', async () => {
+    images.clear();
+    await expect(installer().install()).rejects.toThrow(/mosaic\/storage-plugin:0.1.0 is not on this engine and could not be pulled \(registry unreachable\)/);
+    calls = [];
+    await installer().onModuleInit(); // logged, not thrown: Hive still hears from the device
+    expect(calls).toEqual(['pull mosaic/storage-plugin:0.1.0']);
+    expect(ready).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,121 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { dirname, isAbsolute } from 'node:path';
+import { COMPONENT_LABEL } from '../common/labels';
+import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { OwnContainerService } from '../docker/own-container.service';
+import { StorageService } from './storage.service';
+
+/** Where dockerd looks for the sockets of legacy plugins (a fixed path of the engine). */
+export const ENGINE_PLUGIN_DIR = '/run/docker/plugins';
+/** The plugin's default REPLICA_URL (PROTOCOL.md §6). */
+const DEFAULT_REPLICA_URL = '/var/lib/mosaic/replicas';
+/** A digest of the container's image, environment and mounts: a changed setting means a new container. */
+export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';
+
+export type InstallOutcome = 'running' | 'started' | 'created' | 'replaced';
+
+/**
+ * STORAGE_PLUGIN_MODE=container (DESIGN.md, boot): before the device connects to Hive, it makes
+ * sure the storage plugin runs as a container beside it, created from STORAGE_PLUGIN_IMAGE with
+ * the device's plugin settings, and waits for it to answer.
+ */
+@Injectable()
+export class StoragePluginInstaller implements OnModuleInit {
+  private readonly logger = new Logger('StoragePlugin');
+
+  constructor(
+    @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
+    private readonly engine: DockerEngineAdapter,
+    private readonly ownContainer: OwnContainerService,
+    private readonly storage: StorageService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.storagePluginMode !== 'container') return;
+    const { name, image } = this.config.pluginContainer;
+    try {
+      const outcome = await this.install();
+      this.logger.log(`storage plugin container ${name} (${image}): ${outcome}`);
+    } catch (err) {
+      // The device still connects and reports; starts fail with STORAGE_UNAVAILABLE until this is fixed.
+      this.logger.error(`the storage plugin container ${name} could not be started: ${(err as Error).message}`);
+      return;
+    }
+    await this.storage.ready().then(
+      () => this.logger.log(`the storage plugin answers on ${this.config.storagePluginSocket}`),
+      (err: Error) => this.logger.error(err.message),
+    );
+  }
+
+  /** Leaves a running container of the same settings alone; starts, creates or replaces it otherwise. */
+  async install(): Promise<InstallOutcome> {
+    const spec = await this.containerSpec();
+    const existing = await this.engine.inspectContainer(spec.name);
+    if (existing && existing.labels[CONFIG_DIGEST_LABEL] === spec.labels[CONFIG_DIGEST_LABEL]) {
+      if (existing.running) return 'running';
+      await this.engine.startContainer(spec.name);
+      return 'started';
+    }
+    if (existing && existing.labels[COMPONENT_LABEL] !== 'storage-plugin') {
+      throw new Error(`a container named ${spec.name} exists and is not a Mosaic storage plugin; remove it or set STORAGE_PLUGIN_CONTAINER`);
+    }
+    if (!(await this.engine.hasImage(spec.image))) {
+      this.logger.log(`pulling ${spec.image}`);
+      await this.engine.pullImage(spec.image).catch((err: Error) => {
+        throw new Error(`image ${spec.image} is not on this engine and could not be pulled (${err.message}); load or build it, or set STORAGE_PLUGIN_IMAGE`);
+      });
+    }
+    if (existing) await this.engine.removeContainer(spec.name);
+    await this.engine.runContainer(spec);
+    return existing ? 'replaced' : 'created';
+  }
+
+  /**
+   * The plugin container: its control socket in a folder shared with the device, its data and a
+   * local replica folder at their paths on the engine's host (Docker mounts volumes from there).
+   */
+  async containerSpec(): Promise<ContainerSpec> {
+    const own = await this.ownContainer.details();
+    const onHost = async (path: string, what: string): Promise<string> => {
+      const host = await this.ownContainer.hostPath(path, own);
+      if (host === undefined) {
+        throw new Error(`${what} ${path} is not a mount of the device's container, so the plugin container cannot share it; mount a volume or host folder there`);
+      }
+      return host;
+    };
+    const socketDir = dirname(this.config.storagePluginSocket);
+    const hostSocketDir = await onHost(socketDir, 'the plugin socket folder');
+    // Data and local replicas need not be visible to the device: a path not mounted in its container is taken as a host path.
+    const dataDir = (await this.ownContainer.hostPath(this.config.volumesDir, own)) ?? this.config.volumesDir;
+    const { env: handed, image, name } = this.config.pluginContainer;
+    const replica = handed.REPLICA_URL ?? DEFAULT_REPLICA_URL;
+    const localReplica = isAbsolute(replica) ? replica : replica.startsWith('local:') ? replica.slice('local:'.length) : undefined;
+    const replicaDir = localReplica && ((await this.ownContainer.hostPath(localReplica, own)) ?? localReplica);
+
+    const env: Record<string, string> = {
+      ...handed,
+      STORAGE_DRIVER: this.config.storageDriver,
+      DOCKER_PLUGIN_DIR: ENGINE_PLUGIN_DIR,
+      STORAGE_PLUGIN_SOCKET: this.config.storagePluginSocket,
+      STORAGE_DATA_DIR: dataDir,
+      REPLICA_URL: replicaDir ?? replica,
+      LOG_FORMAT: this.config.logFormat,
+    };
+    const binds = [`${hostSocketDir}:${socketDir}`, `${ENGINE_PLUGIN_DIR}:${ENGINE_PLUGIN_DIR}`, `${dataDir}:${dataDir}`];
+    if (replicaDir) binds.push(`${replicaDir}:${replicaDir}`);
+    const envList = Object.entries(env)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`);
+    const digest = createHash('sha256').update(JSON.stringify({ image, envList, binds })).digest('hex').slice(0, 32);
+    return {
+      name,
+      image,
+      env: envList,
+      binds,
+      labels: { [COMPONENT_LABEL]: 'storage-plugin', [CONFIG_DIGEST_LABEL]: digest },
+      lifetime: 'service',
+    };
+  }
+}
