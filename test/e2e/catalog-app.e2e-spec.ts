@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { E2E_PASSPHRASE, installCatalogApp, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
@@ -51,15 +51,8 @@ describe('installing a catalog app through the Hive', () => {
     const catalog = await hive.api.get('/api/catalog');
     expect(catalog.body.map((app: any) => app.name)).toContain('static-site');
 
-    const installed = await hive.api.post(`/api/devices/${deviceId}/apps`, { app: 'static-site', variables: { SITE_TITLE: 'Our family site' }, timeoutSeconds: 120 });
-    expect(installed.status).toBe(201);
-    const { instance } = installed.body;
-
-    const app = await eventually(
-      'the app running with both volumes reported',
-      () => hive.api.get(`/api/apps/${instance}`).then((r) => r.body),
-      (v) => v.state === 'running' && v.volumes.length === 2,
-    );
+    const app = await installCatalogApp(hive, deviceId, 'static-site', { SITE_TITLE: 'Our family site' });
+    const { instance } = app;
     expect(app.volumes.map((v: any) => v.role).sort()).toEqual(['app', 'link']);
     for (const volume of app.volumes) {
       expect(volume.fingerprint).toMatch(/^[0-9a-f]{40}$/);

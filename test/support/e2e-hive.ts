@@ -1,14 +1,31 @@
 import { derivePassphraseVerifier } from '@mosaic/protocol';
 import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
+import { eventually } from './eventually';
 
 export const E2E_PASSPHRASE = 'correct horse battery staple';
 
-/** The reference Hive in-process on a free port, its account's passphrase set as a user would. */
-export async function startE2eHive(dbPath: string, port?: number): Promise<TestHive> {
-  const hive = await startTestHive({ dbPath, ...(port ? { port } : {}) });
+/**
+ * The reference Hive in-process on a free port (loopback unless `host` says otherwise), its
+ * account's passphrase set as a user would.
+ */
+export async function startE2eHive(dbPath: string, port?: number, host?: string): Promise<TestHive> {
+  const hive = await startTestHive({ dbPath, ...(port ? { port } : {}), ...(host ? { host } : {}) });
   const { body } = await hive.api.get('/api/account');
   if (!body.passphrase.set) {
     await hive.api.put('/api/account/passphrase', { verifier: await derivePassphraseVerifier(E2E_PASSPHRASE, body.passphrase.salt) });
   }
   return hive;
+}
+
+/** Installs a catalog app through Hive's REST API and waits until Hive shows it running with both volumes. */
+export async function installCatalogApp(hive: TestHive, deviceId: string, app: string, variables: Record<string, string>, timeoutMs = 120_000) {
+  const installed = await hive.api.post(`/api/devices/${deviceId}/apps`, { app, variables, timeoutSeconds: Math.round(timeoutMs / 1000) });
+  if (installed.status !== 201) throw new Error(`installing ${app} failed: ${installed.status} ${JSON.stringify(installed.body)}`);
+  const instance: string = installed.body.instance;
+  return eventually(
+    'the app running with both volumes reported',
+    () => hive.api.get(`/api/apps/${instance}`).then((r) => r.body),
+    (v) => v.state === 'running' && v.volumes.length === 2,
+    timeoutMs,
+  );
 }

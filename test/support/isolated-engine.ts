@@ -42,6 +42,8 @@ export class IsolatedEngine {
   readonly socket: string;
   private readonly bridge = `br-ms${randomBytes(3).toString('hex')}`;
   private poolOctet = 0;
+  /** The machine's address on this engine's bridge: what its containers reach the machine by. */
+  gateway = '';
   private holder?: ChildProcess;
   private dockerd?: ChildProcess;
   private dockerdExit?: Promise<void>;
@@ -111,7 +113,8 @@ export class IsolatedEngine {
     do this.poolOctet = randomInt(100, 200);
     while (taken.includes(` 10.${this.poolOctet}.`));
     execFileSync('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
-    execFileSync('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', this.bridge]);
+    this.gateway = `${subnet}.1`;
+    execFileSync('ip', ['addr', 'add', `${this.gateway}/24`, 'dev', this.bridge]);
     execFileSync('ip', ['link', 'set', this.bridge, 'up']);
 
     const log = openSync(join(this.root, 'dockerd.log'), 'a');
@@ -149,10 +152,17 @@ export class IsolatedEngine {
       return ping(this.socket);
     });
 
-    // The test image, from the machine's engine (nothing can be pulled).
+    await this.loadImages(TEST_IMAGE);
+  }
+
+  /** Copies images from the machine's engine to this one (nothing can be pulled). */
+  async loadImages(...images: string[]): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const save = spawn('docker', ['save', TEST_IMAGE], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const save = spawn('docker', ['save', ...images], { stdio: ['ignore', 'pipe', 'pipe'] });
       const load = spawn('docker', ['-H', `unix://${this.socket}`, 'load', '-q'], { stdio: ['pipe', 'ignore', 'inherit'] });
+      let saveErrors = '';
+      save.stderr.on('data', (chunk: Buffer) => (saveErrors += chunk.toString()));
+      save.on('exit', (code) => code !== 0 && reject(new Error(`docker save ${images.join(' ')} failed on the machine's engine: ${saveErrors.trim()}`)));
       save.stdout.pipe(load.stdin);
       load.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited with ${code}`))));
     });

@@ -1,0 +1,173 @@
+# The Mosaic images, one target each; the build context is the repository root.
+#   docker build -t mosaic/device .                                  (the default target)
+#   docker build --target storage-plugin -t mosaic/storage-plugin .
+#   docker build --target hive -t mosaic/hive .
+#   add --build-arg BASE_IMAGE=mosaic/node-base:20-bookworm where no registry can be reached
+# scripts/build-images.sh builds all three. Works with the legacy builder (DOCKER_BUILDKIT=0):
+# no heredocs, no RUN --mount. The three share the dependency, tool and runtime stages, so
+# building them together costs one npm ci and one download of the tools.
+
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+# ---- deps: every node module, the native addon (better-sqlite3) compiled by node-gyp ----
+FROM ${BASE_IMAGE} AS deps
+# Quiet, offline-friendly npm in the build stages: no audit, funding or update-check requests.
+ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+RUN set -eux; \
+    apt-get update; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++; \
+    rm -rf /var/lib/apt/lists/*
+WORKDIR /build
+COPY package.json package-lock.json ./
+# BUILD_CA_CERTS: PEM text of extra CAs for npm behind a TLS-inspecting proxy; build stages only,
+# never in a runtime image. Node's own headers (when the base has them) let node-gyp build offline.
+ARG BUILD_CA_CERTS=""
+RUN set -eu; \
+    if [ -n "$BUILD_CA_CERTS" ]; then printf '%s\n' "$BUILD_CA_CERTS" > /tmp/build-ca.pem; export NODE_EXTRA_CA_CERTS=/tmp/build-ca.pem; fi; \
+    prefix="$(dirname "$(dirname "$(command -v node)")")"; \
+    if [ -f "$prefix/include/node/node.h" ]; then export npm_config_nodedir="$prefix"; fi; \
+    npm ci --loglevel=error; \
+    unset NODE_EXTRA_CA_CERTS; rm -f /tmp/build-ca.pem; \
+    rm -rf /root/.npm /root/.cache; \
+    node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
+
+# ---- prod-deps: what runs; the addon's build leftovers (objects, SQLite sources) removed ----
+FROM deps AS prod-deps
+RUN set -eux; \
+    npm prune --omit=dev --loglevel=error; \
+    cd node_modules/better-sqlite3; \
+    rm -rf deps src build/Release/obj build/Release/obj.target build/Release/.deps build/Release/*.a build/Release/test_extension.node build/deps; \
+    cd /build; \
+    node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"; \
+    rm -rf /root/.npm
+
+# ---- tools: the Docker CLI, Compose v2 and restic, taken as binaries out of Debian packages ----
+# docker.io and restic from bookworm; docker-compose (Compose v2) from trixie through private apt
+# lists, so nothing else of trixie is ever installed (as scripts/setup-test-env.sh does).
+FROM ${BASE_IMAGE} AS tools
+WORKDIR /tools
+RUN set -eux; \
+    chown _apt /tools; \
+    apt-get update; \
+    apt-get download docker.io restic; \
+    mkdir -p trixie/lists/partial; \
+    chown -R _apt trixie; \
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > trixie/sources.list; \
+    trixie="-o Dir::Etc::SourceList=/tools/trixie/sources.list -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=/tools/trixie/lists"; \
+    apt-get $trixie update; \
+    apt-get $trixie download docker-compose; \
+    for deb in ./*.deb; do dpkg-deb -x "$deb" unpacked; done; \
+    mkdir -p /out; \
+    install -m 0755 unpacked/usr/bin/docker /out/docker; \
+    install -m 0755 unpacked/usr/libexec/docker/cli-plugins/docker-compose /out/docker-compose; \
+    install -m 0755 unpacked/usr/bin/restic /out/restic; \
+    /out/docker --version; /out/docker-compose version; /out/restic version; \
+    cd /; rm -rf /tools /var/lib/apt/lists/*
+
+# ---- build: one bundle per app, so a change to one app rebuilds only its own ----
+FROM deps AS source
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY libs ./libs
+
+FROM source AS build-hive
+COPY apps/hive ./apps/hive
+RUN npx nest build hive
+
+FROM source AS build-storage-plugin
+COPY apps/storage-plugin ./apps/storage-plugin
+RUN npx nest build storage-plugin
+
+FROM source AS build-device
+COPY apps/device ./apps/device
+RUN npx nest build device
+
+# ---- runtime: what every image carries ----
+FROM ${BASE_IMAGE} AS runtime
+WORKDIR /code
+COPY package.json ./
+COPY --from=prod-deps /build/node_modules ./node_modules
+ENV NODE_ENV=production
+ARG VERSION=0.0.0
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later" \
+      org.opencontainers.image.version="${VERSION}"
+
+# ---- the reference Hive ----
+#   docker run -d -e HIVE_ADMIN_TOKEN=<16+ characters> -p 8080:8080 -v hive-data:/var/lib/mosaic-hive mosaic/hive
+FROM runtime AS hive
+# Non-root: the official image's `node` user (uid 1000) when there is one, else a `node` user
+# with uid/gid 10001 (the mosaic/node-base image has no users of its own).
+RUN set -eux; \
+    if ! getent passwd node >/dev/null; then \
+      groupadd --gid 10001 node; \
+      useradd --no-log-init --uid 10001 --gid node --home-dir /home/node --create-home --shell /usr/sbin/nologin node; \
+    fi; \
+    mkdir -p /var/lib/mosaic-hive; \
+    chown node:node /var/lib/mosaic-hive; \
+    chmod 0700 /var/lib/mosaic-hive
+COPY --from=build-hive /build/dist/apps/hive ./dist/apps/hive
+COPY catalog ./catalog
+ENV HIVE_HOST=0.0.0.0 \
+    HIVE_PORT=8080 \
+    HIVE_DB=/var/lib/mosaic-hive/hive.db \
+    HIVE_CATALOG_DIR=/code/catalog
+VOLUME ["/var/lib/mosaic-hive"]
+EXPOSE 8080
+USER node
+# GET /api/health needs no token; it answers on loopback since HIVE_HOST is 0.0.0.0.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HIVE_PORT || 8080) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Last, so a new commit only relabels: every layer above stays cached.
+ARG REVISION=""
+LABEL org.opencontainers.image.title="mosaic-hive" \
+      org.opencontainers.image.description="Mosaic Hive (reference): REST API and device gateway, state in SQLite" \
+      org.opencontainers.image.revision="${REVISION}"
+CMD ["node", "dist/apps/hive/main.js"]
+
+# ---- the storage plugin ----
+# Runs as root on purpose: it creates the plugin socket in the host's /run/docker/plugins (root's),
+# and the volume data it serves and replicates belongs to whatever uids the apps' containers use.
+FROM runtime AS storage-plugin
+# restic reaches HTTPS repositories (S3, REST servers) with the system CA store; the official
+# slim Node image has none, the mosaic/node-base image has it already.
+RUN set -eux; \
+    if ! dpkg -s ca-certificates >/dev/null 2>&1; then \
+      apt-get update; \
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates; \
+      rm -rf /var/lib/apt/lists/*; \
+    fi
+COPY --from=tools /out/restic /usr/bin/restic
+COPY --from=build-storage-plugin /build/dist/apps/storage-plugin ./dist/apps/storage-plugin
+# /run/docker/plugins: where dockerd finds the plugin socket; /tmp/mosaic: the control socket the
+# Device talks to; volumes and local replicas under /var/lib/mosaic (bind-mounted from the host).
+# No VOLUME: the Device creates this container with bind mounts at the engine host's paths, which
+# may differ from these defaults; a VOLUME would leave an anonymous volume behind at every replace.
+RUN mkdir -p /run/docker/plugins /tmp/mosaic /var/lib/mosaic/volumes /var/lib/mosaic/replicas
+ARG REVISION=""
+LABEL org.opencontainers.image.title="mosaic-storage-plugin" \
+      org.opencontainers.image.description="Mosaic storage plugin: Docker volumes replicated with restic" \
+      org.opencontainers.image.revision="${REVISION}"
+CMD ["node", "dist/apps/storage-plugin/main.js"]
+
+# ---- the Device (the default target) ----
+# Runs as root on purpose: it drives the host's Docker socket, which is root-equivalent anyway,
+# so a non-root user here would add no protection (only a docker group with the same power).
+#   docker run -d -v /var/run/docker.sock:/var/run/docker.sock -v /tmp/mosaic:/tmp/mosaic \
+#     -e HIVE_URL=... -e DEVICE_TOKEN=... -e DEVICE_PASSPHRASE_FILE=... mosaic/device
+FROM runtime AS device
+COPY --from=tools /out/docker /usr/bin/docker
+COPY --from=tools /out/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose
+COPY --from=build-device /build/dist/apps/device ./dist/apps/device
+COPY apps/device/healthcheck.js ./dist/apps/device/healthcheck.js
+# /tmp/mosaic holds the storage plugin's control socket (mount it: the plugin container shares it).
+RUN mkdir -p /apps /tmp/mosaic /var/lib/mosaic/device
+ENV STORAGE_PLUGIN_MODE=container \
+    APPS_DIR=/apps
+VOLUME ["/apps", "/var/lib/mosaic/device"]
+# GET /health on MONITOR_ADDRESS: Hive connected and authenticated, storage plugin answering.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "dist/apps/device/healthcheck.js"]
+ARG REVISION=""
+LABEL org.opencontainers.image.title="mosaic-device" \
+      org.opencontainers.image.description="Mosaic Device: runs self-hosted apps with Docker Compose and reports to a Hive" \
+      org.opencontainers.image.revision="${REVISION}"
+CMD ["node", "dist/apps/device/main.js"]
