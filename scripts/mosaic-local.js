@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The local Mosaic: starts the built Hive, storage plugin and Device as child processes (argv
-// arrays, no shell), wires them together through the Hive's REST API, and installs the demo app.
-// State lives in MOSAIC_HOME (default /var/lib/mosaic/local); run it again and it carries on.
+// The local Mosaic, the way users run it: compose.yaml's Hive and Device containers on this
+// machine's engine (the Device installs the storage plugin container itself), wired together
+// through the Hive's REST API, then the demo app installed. Child processes get argv arrays, no
+// shell. State lives in MOSAIC_HOME (default /var/lib/mosaic/local); run it again and it carries on.
 'use strict';
-const { spawn, execFile } = require('node:child_process');
+const { execFile } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { version } = require('../package.json');
 
 const root = path.resolve(__dirname, '..');
 const home = process.env.MOSAIC_HOME || '/var/lib/mosaic/local';
@@ -15,7 +17,7 @@ const hivePort = Number(process.env.HIVE_PORT || 8080);
 const demoApp = process.env.MOSAIC_DEMO_APP || 'static-site';
 const demoPort = process.env.MOSAIC_DEMO_PORT || '8090';
 const hiveUrl = `http://127.0.0.1:${hivePort}`;
-const children = [];
+const envFile = path.join(home, 'mosaic.env');
 
 function say(line) {
   process.stdout.write(`[mosaic] ${line}\n`);
@@ -24,39 +26,49 @@ function say(line) {
 /** A secret kept in MOSAIC_HOME (mode 0600), made once. */
 function secret(name, make) {
   const file = path.join(home, name);
-  if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${make()}\n`, { mode: 0o600 });
   return { file, value: fs.readFileSync(file, 'utf8').trim() };
 }
 
-function start(name, script, env) {
-  const log = fs.openSync(path.join(home, 'logs', `${name}.log`), 'a');
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps', script, 'main.js')], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME || '/root', ...env },
-    stdio: ['ignore', log, log],
-  });
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      say(`${name} stopped (${signal || `exit ${code}`}); see ${path.join(home, 'logs', `${name}.log`)}`);
-      shutdown(1);
-    }
-  });
-  children.push(child);
-  return child;
+fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+const adminToken = secret('admin-token', () => randomBytes(24).toString('hex'));
+const passphrase = secret('passphrase', () => randomBytes(18).toString('base64url'));
+
+/** The settings compose.yaml reads, kept in MOSAIC_HOME/mosaic.env (mode 0600: it holds tokens). */
+function writeSettings(extra) {
+  const settings = {
+    MOSAIC_VERSION: version,
+    HIVE_ADMIN_TOKEN: adminToken.value,
+    HIVE_PORT: String(hivePort),
+    DEVICE_PASSPHRASE_FILE: passphrase.file,
+    DEVICE_NAME: (os.hostname() || 'local').slice(0, 64),
+    REPLICA_URL: process.env.REPLICA_URL || '',
+    ...extra,
+  };
+  const text = Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n');
+  fs.writeFileSync(envFile, `${text}\n`, { mode: 0o600 });
 }
 
-const adminToken = () => secret('admin-token', () => randomBytes(24).toString('hex')).value;
+function compose(...args) {
+  const argv = ['compose', '--project-directory', root, '-f', path.join(root, 'compose.yaml'), '--env-file', envFile, ...args];
+  return new Promise((resolve, reject) =>
+    execFile('docker', argv, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`docker ${argv.join(' ')} failed:\n${stderr.trim()}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
 
 async function api(method, route, body) {
   const response = await fetch(`${hiveUrl}${route}`, {
     method,
-    headers: { authorization: `Bearer ${adminToken()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${adminToken.value}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function until(what, check, timeoutMs = 60_000) {
+async function until(what, check, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -66,69 +78,35 @@ async function until(what, check, timeoutMs = 60_000) {
       // not there yet
     }
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-function dockerPort(instance) {
-  return new Promise((resolve) =>
-    execFile('docker', ['ps', '--filter', `label=com.docker.compose.project=mosaic-${instance}`, '--format', '{{.Ports}}'], (err, stdout) =>
-      resolve(err ? '' : stdout.trim()),
-    ),
-  );
+function read(name) {
+  const file = path.join(home, name);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
 }
-
-let stopping = false;
-function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  say('stopping Mosaic (apps keep running)');
-  for (const child of children.reverse()) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 3000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(code));
-}
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGTERM', () => shutdown(0));
 
 async function main() {
-  fs.mkdirSync(path.join(home, 'logs'), { recursive: true, mode: 0o700 });
-  const passphrase = secret('passphrase', () => randomBytes(18).toString('base64url'));
+  let token = read('device-token');
+  let deviceId = read('device-id');
+  writeSettings({ DEVICE_TOKEN: token });
 
-  start('hive', 'hive', { HIVE_ADMIN_TOKEN: adminToken(), HIVE_PORT: String(hivePort), HIVE_HOST: '127.0.0.1', HIVE_DB: path.join(home, 'hive.db') });
+  await compose('up', '-d', 'hive');
   await until('the Hive answering', async () => (await fetch(`${hiveUrl}/api/health`)).ok);
   say(`Hive at ${hiveUrl}`);
 
-  const pluginSocket = path.join(home, 'storage.sock');
-  const withPlugin = fs.existsSync(path.join(root, 'dist/apps/storage-plugin/main.js'));
-  if (withPlugin) {
-    start('storage-plugin', 'storage-plugin', {
-      STORAGE_PLUGIN_SOCKET: pluginSocket,
-      STORAGE_DATA_DIR: path.join(home, 'volumes'),
-      REPLICA_URL: process.env.REPLICA_URL || path.join(home, 'replicas'),
-    });
-    await until('the storage plugin answering', () => fs.existsSync(pluginSocket));
-    say('storage plugin running');
-  }
-
-  let token = fs.existsSync(path.join(home, 'device-token')) ? fs.readFileSync(path.join(home, 'device-token'), 'utf8').trim() : '';
-  let deviceId = fs.existsSync(path.join(home, 'device-id')) ? fs.readFileSync(path.join(home, 'device-id'), 'utf8').trim() : '';
   if (!token || (await api('GET', `/api/devices/${deviceId}`)).status !== 200) {
-    const created = await api('POST', '/api/devices', { name: os.hostname().slice(0, 64) || 'local' });
+    const created = await api('POST', '/api/devices', { name: (os.hostname() || 'local').slice(0, 64) });
     if (created.status !== 201) throw new Error(`cannot add the device: ${JSON.stringify(created.body)}`);
     ({ id: deviceId, token } = created.body);
-    fs.writeFileSync(path.join(home, 'device-token'), token, { mode: 0o600 });
-    fs.writeFileSync(path.join(home, 'device-id'), deviceId, { mode: 0o600 });
+    fs.writeFileSync(path.join(home, 'device-token'), `${token}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(home, 'device-id'), `${deviceId}\n`, { mode: 0o600 });
+    writeSettings({ DEVICE_TOKEN: token });
   }
-  start('device', 'device', {
-    HIVE_URL: hiveUrl,
-    DEVICE_TOKEN: token,
-    DEVICE_PASSPHRASE_FILE: passphrase.file,
-    APPS_DIR: path.join(home, 'apps'),
-    STATE_DIR: path.join(home, 'device'),
-    VOLUMES_DIR: path.join(home, 'volumes'),
-    STORAGE_PLUGIN_SOCKET: pluginSocket,
-  });
-  await until('the device connecting', async () => (await api('GET', `/api/devices/${deviceId}`)).body.authenticated);
+  await compose('up', '-d', 'device');
+  say('device container started; it installs the storage plugin container and connects');
+  await until('the device connecting', async () => (await api('GET', `/api/devices/${deviceId}`)).body.authenticated, 180_000);
   say(`device ${deviceId} connected`);
 
   const apps = (await api('GET', '/api/apps')).body || [];
@@ -140,20 +118,30 @@ async function main() {
       throw new Error(`the demo app did not start: ${JSON.stringify(installed.body)}`);
     }
     app = installed.body.app;
+  } else if (app.state !== 'running') {
+    await api('POST', `/api/apps/${app.instance}/start`, { timeoutSeconds: 300 });
   }
-  const ports = await until('the demo app running', () => dockerPort(app.instance));
-  say(`demo app "${demoApp}" (instance ${app.instance}) is running: ${ports}`);
+  await until('the demo app answering', async () => (await fetch(`http://127.0.0.1:${demoPort}/`)).ok);
+
+  const auth = `-H "Authorization: Bearer $(cat ${adminToken.file})"`;
+  const json = `-H 'content-type: application/json'`;
+  const composeCmd = `docker compose --project-directory ${root} --env-file ${envFile}`;
+  say(`demo app "${demoApp}" (instance ${app.instance}) is running`);
   say(`open it: http://127.0.0.1:${demoPort}/`);
   say('');
-  say(`Hive REST API: ${hiveUrl}/api (admin token in ${path.join(home, 'admin-token')})`);
-  say(`  list apps:      curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" ${hiveUrl}/api/apps`);
-  say(`  install an app: curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" -H 'content-type: application/json' -d '{"app":"notes"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
-  say(`  stop an app:    curl -s -X POST -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" ${hiveUrl}/api/apps/<instance>/stop`);
-  say(`  move an app:    curl -s -H "Authorization: Bearer $(cat ${path.join(home, 'admin-token')})" -H 'content-type: application/json' -d '{"to":"<device id>"}' ${hiveUrl}/api/apps/<instance>/move`);
-  say(`logs in ${path.join(home, 'logs')}; Ctrl-C stops Mosaic`);
+  say(`Hive REST API: ${hiveUrl}/api (admin token in ${adminToken.file})`);
+  say(`  list apps:      curl -s ${auth} ${hiveUrl}/api/apps`);
+  say(`  install an app: curl -s ${auth} ${json} -d '{"app":"notes"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
+  say(`  stop an app:    curl -s -X POST ${auth} ${hiveUrl}/api/apps/<instance>/stop`);
+  say(`  move an app:    curl -s ${auth} ${json} -d '{"to":"<device id>"}' ${hiveUrl}/api/apps/<instance>/move`);
+  say(`                  (another device: run the device image on another machine with a token from`);
+  say(`                   curl -s ${auth} ${json} -d '{"name":"other"}' ${hiveUrl}/api/devices and the same passphrase)`);
+  say(`  device health:  docker exec mosaic-device-1 node dist/apps/device/healthcheck.js`);
+  say(`  logs:           ${composeCmd} logs -f device`);
+  say(`  stop Mosaic:    ${composeCmd} stop   (apps keep running: they are containers of their own)`);
 }
 
 main().catch((err) => {
   say(`failed: ${err.message}`);
-  shutdown(1);
+  process.exit(1);
 });

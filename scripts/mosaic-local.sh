@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Runs Mosaic on this machine: the reference Hive, the storage plugin and a Device on the local
-# Docker engine, then installs the demo app and says where to open it. Ctrl-C stops Mosaic (the
-# apps keep running: they are containers of their own).
+# Runs Mosaic on this machine as users do: builds the images, starts compose.yaml's Hive and
+# Device containers on the local Docker engine (the Device installs the storage plugin
+# container), installs the demo app and says where to open it. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-test-env.sh
-bash scripts/install-deps.sh
-npm run --silent build
+bash scripts/build-images.sh
 exec node scripts/mosaic-local.js "$@"
