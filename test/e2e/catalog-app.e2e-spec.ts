@@ -51,7 +51,7 @@ describe('installing a catalog app through the Hive', () => {
     const catalog = await hive.api.get('/api/catalog');
     expect(catalog.body.map((app: any) => app.name)).toContain('static-site');
 
-    const app = await installCatalogApp(hive, deviceId, 'static-site', { SITE_TITLE: 'Our family site' });
+    const app = await installCatalogApp(hive.api, deviceId, 'static-site', { SITE_TITLE: 'Our family site' });
     const { instance } = app;
     expect(app.volumes.map((v: any) => v.role).sort()).toEqual(['app', 'link']);
     for (const volume of app.volumes) {

@@ -1,82 +1,117 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { version } from '../../package.json';
-import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, installCatalogApp, startE2eHive } from '../support/e2e-hive';
+import { HiveApiClient } from '../../apps/hive/src/testing/hive-api-client';
+import { E2E_PASSPHRASE, installCatalogApp } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { EngineProbe, httpGet } from '../support/engine';
 import { IsolatedEngine } from '../support/isolated-engine';
 
 jest.setTimeout(300_000);
 
-const DEVICE_IMAGE = `mosaic/device:${version}`;
-const PLUGIN_IMAGE = `mosaic/storage-plugin:${version}`;
+const run = promisify(execFile);
+const REPO = join(__dirname, '../..');
+const IMAGES = ['device', 'storage-plugin', 'hive'].map((name) => `mosaic/${name}:${version}`);
+const ADMIN_TOKEN = 'deployment-admin-token-0123456789';
 
 /**
- * The way users run Mosaic: the Device *image* with an engine's socket mounted, nothing else.
- * It installs the storage plugin container itself, connects to Hive and runs a catalog app on
- * plugin volumes. The images are the ones scripts/build-images.sh built (the test command does).
- * The engine is one of the test's own, so the plugin it installs is never shown to the machine's.
+ * The way users run Mosaic: the repository's compose.yaml with the built images (the test command
+ * builds them), on an engine of the test's own so the storage plugin the Device installs is never
+ * shown to the machine's engine. The Device gets the engine's socket and nothing else of Mosaic:
+ * it installs the storage plugin container, connects to the Hive container and runs a catalog app
+ * on plugin volumes.
  */
-describe('the Device image on an engine of its own', () => {
+describe('compose.yaml: the Hive and Device images on an engine of their own', () => {
   // Under /tmp: the engine's own mount namespace sees the machine's /tmp.
   const root = join('/tmp', `mosaic-deploy-${process.pid}`);
-  let hive: TestHive;
+  const envFile = join(root, 'mosaic.env');
   let engine: IsolatedEngine;
   let probe: EngineProbe;
+  let hive: HiveApiClient;
   let deviceId: string;
 
+  function settings(extra: Record<string, string> = {}): void {
+    const values: Record<string, string> = {
+      MOSAIC_VERSION: version,
+      HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
+      HIVE_PORT: '0',
+      DOCKER_SOCKET: engine.socket,
+      DEVICE_PASSPHRASE_FILE: join(root, 'passphrase'),
+      VOLUMES_DIR: join(root, 'volumes'),
+      REPLICA_URL: join(root, 'replicas'),
+      ...extra,
+    };
+    writeFileSync(envFile, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+  }
+
+  /** docker compose with the repository's file, an override that checks health every 2 s, against the test's engine. */
+  async function compose(...args: string[]): Promise<string> {
+    const { stdout } = await run(
+      'docker',
+      ['compose', '--project-directory', REPO, '-f', join(REPO, 'compose.yaml'), '-f', join(root, 'test-override.yaml'), '--env-file', envFile, ...args],
+      { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` } },
+    );
+    return stdout.trim();
+  }
+
   beforeAll(async () => {
-    for (const dir of ['socket', 'volumes', 'replicas']) mkdirSync(join(root, dir), { recursive: true });
+    for (const dir of ['volumes', 'replicas']) mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, 'passphrase'), `${E2E_PASSPHRASE}\n`, { mode: 0o600 });
+    // The images' HEALTHCHECK commands as they are, run every 2 s instead of every 30 s.
+    writeFileSync(join(root, 'test-override.yaml'), 'services:\n  device:\n    healthcheck:\n      interval: 2s\n');
     engine = await IsolatedEngine.start();
     probe = new EngineProbe(engine.socket);
-    await engine.loadImages(DEVICE_IMAGE, PLUGIN_IMAGE);
-    // The device container reaches Hive through the engine's bridge, as a device reaches a Hive on the network.
-    hive = await startE2eHive(join(root, 'hive.db'), undefined, engine.gateway);
-    const created = await hive.api.post('/api/devices', { name: 'container' });
-    deviceId = created.body.id;
-    await engine.docker(
-      'run', '-d', '--name', 'mosaic-device',
-      // The image's HEALTHCHECK, checked every 2 s here instead of 30 s.
-      '--health-interval', '2s',
-      '-v', `${engine.socket}:/var/run/docker.sock`,
-      '-v', `${join(root, 'socket')}:/tmp/mosaic`,
-      '-e', `HIVE_URL=${hive.url}`,
-      '-e', `DEVICE_TOKEN=${created.body.token}`,
-      '-e', `DEVICE_PASSPHRASE=${E2E_PASSPHRASE}`,
-      '-e', `VOLUMES_DIR=${join(root, 'volumes')}`,
-      '-e', `REPLICA_URL=${join(root, 'replicas')}`,
-      '-e', 'REPORT_VOLUMES_INTERVAL_S=2',
-      DEVICE_IMAGE,
+    await engine.loadImages(...IMAGES);
+    settings();
+
+    await compose('up', '-d', 'hive');
+    const published = await compose('port', 'hive', '8080');
+    hive = new HiveApiClient(`http://${published}`, ADMIN_TOKEN);
+    await eventually(
+      'the Hive container answering',
+      // Until the Hive listens, the engine's port proxy may accept and hold a connection: each try gets 2 s.
+      () => fetch(`http://${published}/api/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0),
+      (status) => status === 200,
     );
+    const created = await hive.post('/api/devices', { name: 'container' });
+    expect(created.status).toBe(201);
+    deviceId = created.body.id;
+    settings({ DEVICE_TOKEN: created.body.token });
+    await compose('up', '-d', 'device');
   });
 
   afterAll(async () => {
-    if (engine && process.env.DEVICE_TEST_LOG) {
-      const logs = await engine.docker('logs', '--tail', '40', 'mosaic-device').catch(() => '');
-      if (logs) process.stdout.write(`device container, last lines:\n${logs}\n`);
-    }
+    if (engine && process.env.DEVICE_TEST_LOG) process.stdout.write(await compose('logs', '--no-color', '--tail', '60').catch((e) => String(e)));
     await engine?.stop();
-    await hive?.close();
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('installs and starts the storage plugin container on first boot', async () => {
+  it('runs the Hive as a non-root user, its database in its volume', async () => {
+    const [container] = await probe.docker.listContainers({ filters: { label: ['com.docker.compose.service=hive'] } });
+    const details = await probe.docker.getContainer(container.Id).inspect();
+    expect(details.Config.User).toBe('node');
+    expect(details.Mounts.map((m) => m.Destination)).toContain('/var/lib/mosaic-hive');
+  });
+
+  it('has the Device install and start the storage plugin container on first boot', async () => {
     const plugin = await eventually(
       'the plugin container running',
       () => probe.docker.listContainers({ all: true, filters: { label: ['io.mosaic.component=storage-plugin'] } }),
       (list) => list.length === 1 && list[0].State === 'running',
       120_000,
     );
-    expect(plugin[0].Image).toBe(PLUGIN_IMAGE);
+    expect(plugin[0].Image).toBe(`mosaic/storage-plugin:${version}`);
     expect(plugin[0].Names).toEqual(['/mosaic-storage-plugin']);
   });
 
-  it('connects to Hive and turns healthy by the image HEALTHCHECK (Hive link, passphrase proof, plugin)', async () => {
-    await eventually('the device authenticated in Hive', () => hive.api.get(`/api/devices/${deviceId}`), (r) => r.body.authenticated === true, 120_000);
+  it('connects the Device to the Hive and turns it healthy by the image HEALTHCHECK (Hive link, passphrase proof, plugin)', async () => {
+    await eventually('the device authenticated in Hive', () => hive.get(`/api/devices/${deviceId}`), (r) => r.body.authenticated === true, 120_000);
+    const [device] = await probe.docker.listContainers({ filters: { label: ['com.docker.compose.service=device'] } });
     const health = await eventually(
       'the device container healthy',
-      async () => (await probe.docker.getContainer('mosaic-device').inspect()).State.Health,
+      async () => (await probe.docker.getContainer(device.Id).inspect()).State.Health,
       (h) => h?.Status === 'healthy',
       120_000,
     );
@@ -96,7 +131,7 @@ describe('the Device image on an engine of its own', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('Shipped in a container');
 
-    const stopped = await hive.api.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 });
+    const stopped = await hive.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 });
     expect(stopped.body.command).toMatchObject({ status: 'succeeded', result: { state: 'stopped' } });
     expect(stopped.body.command.result.volumes.every((v: { lastReplicatedAt: unknown }) => typeof v.lastReplicatedAt === 'string')).toBe(true);
   });

@@ -39,12 +39,15 @@ describe('UpgradeCommand.run on the real engine', () => {
   const deviceName = `mosaic-test-device-${suffix}`;
   const pluginName = `mosaic-test-plugin-${suffix}`;
   const cleanup: string[] = [];
+  const DRIVER = `mosaic-test-${suffix}`;
   let device: RunningDevice | undefined;
 
   beforeAll(async () => {
     await buildStandIn();
     cleanup.push(await sleeper(deviceName, { 'io.mosaic.component': 'device' }));
-    cleanup.push(await sleeper(pluginName, { 'io.mosaic.component': 'storage-plugin' }));
+    cleanup.push(await sleeper(pluginName, { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': DRIVER }));
+    // Another device's plugin on the same engine is not this device's to update.
+    cleanup.push(await sleeper(`${pluginName}-other`, { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': `${DRIVER}-other` }));
   });
 
   afterEach(async () => {
@@ -62,7 +65,7 @@ describe('UpgradeCommand.run on the real engine', () => {
   });
 
   it('starts the configured updater once, for the device and the storage plugin, with the engine socket', async () => {
-    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName }));
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER }));
     const { ack, result } = await device.command('UpgradeCommand.run', {});
     expect(ack.accepted).toBe(true);
     expect(result.ok).toBe(true);

@@ -1,4 +1,5 @@
 import { derivePassphraseVerifier } from '@mosaic/protocol';
+import type { HiveApiClient } from '../../apps/hive/src/testing/hive-api-client';
 import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
 import { eventually } from './eventually';
 
@@ -18,13 +19,13 @@ export async function startE2eHive(dbPath: string, port?: number, host?: string)
 }
 
 /** Installs a catalog app through Hive's REST API and waits until Hive shows it running with both volumes. */
-export async function installCatalogApp(hive: TestHive, deviceId: string, app: string, variables: Record<string, string>, timeoutMs = 120_000) {
-  const installed = await hive.api.post(`/api/devices/${deviceId}/apps`, { app, variables, timeoutSeconds: Math.round(timeoutMs / 1000) });
+export async function installCatalogApp(api: HiveApiClient, deviceId: string, app: string, variables: Record<string, string>, timeoutMs = 120_000) {
+  const installed = await api.post(`/api/devices/${deviceId}/apps`, { app, variables, timeoutSeconds: Math.round(timeoutMs / 1000) });
   if (installed.status !== 201) throw new Error(`installing ${app} failed: ${installed.status} ${JSON.stringify(installed.body)}`);
   const instance: string = installed.body.instance;
   return eventually(
     'the app running with both volumes reported',
-    () => hive.api.get(`/api/apps/${instance}`).then((r) => r.body),
+    () => api.get(`/api/apps/${instance}`).then((r) => r.body),
     (v) => v.state === 'running' && v.volumes.length === 2,
     timeoutMs,
   );

@@ -44,6 +44,8 @@ export class IsolatedEngine {
   private poolOctet = 0;
   /** The machine's address on this engine's bridge: what its containers reach the machine by. */
   gateway = '';
+  /** FORWARD rules that let this engine's containers reach each other (see boot()). */
+  private forwardRules: string[][] = [];
   private holder?: ChildProcess;
   private dockerd?: ChildProcess;
   private dockerdExit?: Promise<void>;
@@ -83,6 +85,7 @@ export class IsolatedEngine {
     }
     if (this.holder?.exitCode === null && this.holder.signalCode === null) this.holder.kill('SIGKILL');
     await run('ip', ['link', 'del', this.bridge]).catch(() => undefined);
+    for (const rule of this.forwardRules) await run('iptables', ['-D', 'FORWARD', ...rule]).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -116,6 +119,16 @@ export class IsolatedEngine {
     this.gateway = `${subnet}.1`;
     execFileSync('ip', ['addr', 'add', `${this.gateway}/24`, 'dev', this.bridge]);
     execFileSync('ip', ['link', 'set', this.bridge, 'up']);
+
+    // The machine's engine sets FORWARD to DROP, and bridged packets pass iptables here
+    // (br_netfilter): without these, containers of this engine could not talk to each other.
+    for (const range of [`${subnet}.0/24`, `10.${this.poolOctet}.0.0/16`]) {
+      const rule = ['-s', range, '-d', range, '-j', 'ACCEPT'];
+      await run('iptables', ['-I', 'FORWARD', ...rule]).then(
+        () => this.forwardRules.push(rule),
+        () => undefined, // no iptables, no FORWARD policy to pass
+      );
+    }
 
     const log = openSync(join(this.root, 'dockerd.log'), 'a');
     // nsenter without --pid execs dockerd itself, so this child is the daemon.

@@ -9,7 +9,6 @@ import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, StorageStatus } from '../storage/storage.service';
 
 const PLUGIN_TIMEOUT_MS = 2000;
-const SHARED_STATUS_MS = 1000;
 
 /**
  * The gauges read from the device's state when Prometheus scrapes: the link to Hive, the outbox,
@@ -26,13 +25,21 @@ export class StateGauges implements OnModuleInit {
     private readonly clock: Clock,
   ) {}
 
-  /** The plugin's status, asked once for all collectors of one scrape (calls within a second share it). */
+  /**
+   * The plugin's status, asked once for all collectors of one scrape: Prometheus' registry starts
+   * every collector in one go, so they share the call in flight; the next scrape asks again.
+   */
   private sharedStatus(): () => Promise<StorageStatus> {
-    let asked: { at: number; answer: Promise<StorageStatus> } | undefined;
+    let inFlight: Promise<StorageStatus> | undefined;
     return () => {
-      const now = Date.now();
-      if (!asked || now - asked.at > SHARED_STATUS_MS) asked = { at: now, answer: this.storage.status(PLUGIN_TIMEOUT_MS) };
-      return asked.answer;
+      if (!inFlight) {
+        const asked = this.storage.status(PLUGIN_TIMEOUT_MS);
+        inFlight = asked;
+        void asked.finally(() => {
+          if (inFlight === asked) inFlight = undefined;
+        });
+      }
+      return inFlight;
     };
   }
 

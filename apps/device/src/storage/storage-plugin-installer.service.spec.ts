@@ -85,7 +85,7 @@ describe('StoragePluginInstaller', () => {
     expect(calls).toEqual(['run mosaic-storage-plugin']);
     expect(ready).toHaveBeenCalledTimes(1);
     const [spec] = ran;
-    expect(spec).toMatchObject({ name: 'mosaic-storage-plugin', image: IMAGE, lifetime: 'service', labels: { 'io.mosaic.component': 'storage-plugin' } });
+    expect(spec).toMatchObject({ name: 'mosaic-storage-plugin', image: IMAGE, lifetime: 'service', labels: { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': 'mosaic' } });
     expect(spec.binds).toEqual([
       '/tmp/mosaic:/tmp/mosaic',
       '/run/docker/plugins:/run/docker/plugins',

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute } from 'node:path';
-import { COMPONENT_LABEL } from '../common/labels';
+import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
@@ -114,7 +114,7 @@ export class StoragePluginInstaller implements OnModuleInit {
       image,
       env: envList,
       binds,
-      labels: { [COMPONENT_LABEL]: 'storage-plugin', [CONFIG_DIGEST_LABEL]: digest },
+      labels: { [COMPONENT_LABEL]: 'storage-plugin', [STORAGE_DRIVER_LABEL]: this.config.storageDriver, [CONFIG_DIGEST_LABEL]: digest },
       lifetime: 'service',
     };
   }

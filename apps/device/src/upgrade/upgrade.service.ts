@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ProtocolException, UpgradeResultDto } from '@mosaic/protocol';
-import { COMPONENT_LABEL } from '../common/labels';
+import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HostSystemAdapter } from '../system/host-system.adapter';
@@ -29,7 +29,8 @@ export class UpgradeService {
     if (!own) {
       throw new ProtocolException(ErrorCode.NOT_IN_CONTAINER, 'The device does not run in a container, so it cannot update itself; update it the way it was installed.');
     }
-    const plugins = await this.engine.listContainers([`${COMPONENT_LABEL}=storage-plugin`]);
+    // Only the plugin of this device's driver: another device on the same engine has its own.
+    const plugins = await this.engine.listContainers([`${COMPONENT_LABEL}=storage-plugin`, `${STORAGE_DRIVER_LABEL}=${this.config.storageDriver}`]);
     const targets = [own.name, ...plugins.map((p) => p.name)];
 
     const disk = await this.host.diskUsage(this.config.appsDir);
