@@ -23,11 +23,12 @@ function say(line) {
   process.stdout.write(`[mosaic] ${line}\n`);
 }
 
-/** A secret kept in MOSAIC_HOME (mode 0600), made once. */
+/** A secret kept in MOSAIC_HOME (mode 0600), made once; `made` says whether it is new. */
 function secret(name, make) {
   const file = path.join(home, name);
-  if (!fs.existsSync(file)) fs.writeFileSync(file, `${make()}\n`, { mode: 0o600 });
-  return { file, value: fs.readFileSync(file, 'utf8').trim() };
+  const made = !fs.existsSync(file);
+  if (made) fs.writeFileSync(file, `${make()}\n`, { mode: 0o600 });
+  return { file, made, value: fs.readFileSync(file, 'utf8').trim() };
 }
 
 fs.mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -49,13 +50,16 @@ function writeSettings(extra) {
   fs.writeFileSync(envFile, `${text}\n`, { mode: 0o600 });
 }
 
-function compose(...args) {
-  const argv = ['compose', '--project-directory', root, '-f', path.join(root, 'compose.yaml'), '--env-file', envFile, ...args];
+function docker(...argv) {
   return new Promise((resolve, reject) =>
     execFile('docker', argv, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
       err ? reject(new Error(`docker ${argv.join(' ')} failed:\n${stderr.trim()}`)) : resolve(stdout.trim()),
     ),
   );
+}
+
+function compose(...args) {
+  return docker('compose', '--project-directory', root, '-f', path.join(root, 'compose.yaml'), '--env-file', envFile, ...args);
 }
 
 async function api(method, route, body) {
@@ -68,14 +72,27 @@ async function api(method, route, body) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** An error that retrying cannot help. */
+class FatalError extends Error {}
+
+/**
+ * Retries `check` until it returns something truthy. Each try gets 3 s and an abort signal: until
+ * a container listens, Docker's port proxy may accept a connection and hold it, and such a fetch
+ * would otherwise wait forever (and, holding no timer, let Node exit with the work unfinished).
+ */
 async function until(what, check, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(), 3000);
     try {
-      const value = await check();
+      const value = await check(attempt.signal);
       if (value) return value;
-    } catch {
+    } catch (err) {
+      if (err instanceof FatalError) throw err;
       // not there yet
+    } finally {
+      clearTimeout(timer);
     }
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 500));
@@ -93,8 +110,16 @@ async function main() {
   writeSettings({ DEVICE_TOKEN: token });
 
   await compose('up', '-d', 'hive');
-  await until('the Hive answering', async () => (await fetch(`${hiveUrl}/api/health`)).ok);
+  await until('the Hive answering', async (signal) => (await fetch(`${hiveUrl}/api/health`, { signal })).ok);
   say(`Hive at ${hiveUrl}`);
+  // A Hive whose database outlived MOSAIC_HOME knows another passphrase: no device could connect.
+  const account = await api('GET', '/api/account');
+  if (passphrase.made && account.body && account.body.passphrase.set) {
+    throw new Error(
+      `the Hive's database (volume mosaic_hive-data) is from an earlier local Mosaic whose passphrase is gone with ${home}; ` +
+        `start afresh with: docker compose --project-directory ${root} --env-file ${envFile} down -v  (this removes that Hive's data)`,
+    );
+  }
 
   if (!token || (await api('GET', `/api/devices/${deviceId}`)).status !== 200) {
     const created = await api('POST', '/api/devices', { name: (os.hostname() || 'local').slice(0, 64) });
@@ -106,7 +131,23 @@ async function main() {
   }
   await compose('up', '-d', 'device');
   say('device container started; it installs the storage plugin container and connects');
-  await until('the device connecting', async () => (await api('GET', `/api/devices/${deviceId}`)).body.authenticated, 180_000);
+  await until(
+    'the device connecting',
+    async () => {
+      if ((await api('GET', `/api/devices/${deviceId}`)).body.authenticated) return true;
+      // A device that refuses to go on (a bad setting, a refused passphrase) exits 78 and compose
+      // restarts it, again and again: say why at once instead of waiting.
+      const [state] = JSON.parse(`[${(await compose('ps', '-a', '--format', 'json', 'device')).split('\n').filter(Boolean).join(',')}]`);
+      const restarts = state ? Number(await docker('inspect', '-f', '{{.RestartCount}}', state.ID)) : 0;
+      if (restarts > 0) {
+        const logs = (await compose('logs', '--no-color', '--no-log-prefix', '--tail', '60', 'device')).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n');
+        const cause = (logs.filter((l) => /ERROR|config:/.test(l)).pop() || logs.filter(Boolean).pop() || '').trim();
+        throw new FatalError(`the device keeps stopping (${restarts} restarts); its log says: ${cause}`);
+      }
+      return false;
+    },
+    180_000,
+  );
   say(`device ${deviceId} connected`);
 
   const apps = (await api('GET', '/api/apps')).body || [];
@@ -121,7 +162,7 @@ async function main() {
   } else if (app.state !== 'running') {
     await api('POST', `/api/apps/${app.instance}/start`, { timeoutSeconds: 300 });
   }
-  await until('the demo app answering', async () => (await fetch(`http://127.0.0.1:${demoPort}/`)).ok);
+  await until('the demo app answering', async (signal) => (await fetch(`http://127.0.0.1:${demoPort}/`, { signal })).ok);
 
   const auth = `-H "Authorization: Bearer $(cat ${adminToken.file})"`;
   const json = `-H 'content-type: application/json'`;

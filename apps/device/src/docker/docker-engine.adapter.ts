@@ -168,6 +168,10 @@ export class DockerEngineAdapter {
     await this.docker.getContainer(idOrName).start();
   }
 
+  async restartContainer(idOrName: string): Promise<void> {
+    await this.docker.getContainer(idOrName).restart();
+  }
+
   /** Stops and removes a container (its anonymous volumes too); nothing if it is gone already. */
   async removeContainer(idOrName: string): Promise<void> {
     try {

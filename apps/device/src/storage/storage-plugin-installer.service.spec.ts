@@ -15,7 +15,7 @@ describe('StoragePluginInstaller', () => {
   let images: Set<string>;
   let calls: string[];
   let ran: ContainerSpec[];
-  let ready: jest.Mock<Promise<void>, []>;
+  let ready: jest.Mock<Promise<void>, [number?]>;
   let own: ContainerDetails | undefined;
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -45,6 +45,7 @@ describe('StoragePluginInstaller', () => {
           throw new Error('registry unreachable');
         },
         startContainer: async (name: string) => void calls.push(`start ${name}`),
+        restartContainer: async (name: string) => void calls.push(`restart ${name}`),
         removeContainer: async (name: string) => void calls.push(`remove ${name}`),
         runContainer: async (spec: ContainerSpec) => {
           calls.push(`run ${spec.name}`);
@@ -140,6 +141,20 @@ describe('StoragePluginInstaller', () => {
   it('leaves a running container with the same settings alone', async () => {
     existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
     expect(await installer().install()).toBe('running');
+    expect(calls).toEqual([]);
+  });
+
+  it('restarts a container found running that does not answer (a stale socket mount), then waits for it', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
+    ready.mockRejectedValueOnce(new Error('not running (no socket)'));
+    await installer().onModuleInit();
+    expect(calls).toEqual(['restart mosaic-storage-plugin']);
+    expect(ready.mock.calls).toEqual([[10], []]); // a short look first, then the full STORAGE_PLUGIN_WAIT_S
+  });
+
+  it('does not restart a running container that answers', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
+    await installer().onModuleInit();
     expect(calls).toEqual([]);
   });
 

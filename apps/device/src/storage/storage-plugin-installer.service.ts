@@ -11,6 +11,8 @@ import { StorageService } from './storage.service';
 export const ENGINE_PLUGIN_DIR = '/run/docker/plugins';
 /** The plugin's default REPLICA_URL (PROTOCOL.md §6). */
 const DEFAULT_REPLICA_URL = '/var/lib/mosaic/replicas';
+/** How long a plugin container found running may take to answer before it is restarted. */
+const REVIVE_AFTER_S = 10;
 /** A digest of the container's image, environment and mounts: a changed setting means a new container. */
 export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';
 
@@ -38,6 +40,12 @@ export class StoragePluginInstaller implements OnModuleInit {
     try {
       const outcome = await this.install();
       this.logger.log(`storage plugin container ${name} (${image}): ${outcome}`);
+      // A container left running can hold a stale mount (its socket folder's volume was removed
+      // and made again): it runs, but its socket is not where the device looks. A restart re-mounts.
+      if (outcome === 'running' && !(await this.storage.ready(REVIVE_AFTER_S).then(() => true, () => false))) {
+        this.logger.warn(`${name} runs but does not answer on ${this.config.storagePluginSocket}; restarting it`);
+        await this.engine.restartContainer(name);
+      }
     } catch (err) {
       // The device still connects and reports; starts fail with STORAGE_UNAVAILABLE until this is fixed.
       this.logger.error(`the storage plugin container ${name} could not be started: ${(err as Error).message}`);

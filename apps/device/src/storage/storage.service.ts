@@ -58,9 +58,9 @@ export class StorageService implements OnApplicationBootstrap {
     }
   }
 
-  /** Waits for the plugin (STORAGE_PLUGIN_WAIT_S), or fails with a clear STORAGE_UNAVAILABLE. */
-  async ready(): Promise<void> {
-    const deadline = Date.now() + this.config.storagePluginWaitS * 1000;
+  /** Waits for the plugin (STORAGE_PLUGIN_WAIT_S unless told), or fails with a clear STORAGE_UNAVAILABLE. */
+  async ready(waitS = this.config.storagePluginWaitS): Promise<void> {
+    const deadline = Date.now() + waitS * 1000;
     for (;;) {
       try {
         await this.plugin.health();
@@ -69,7 +69,7 @@ export class StorageService implements OnApplicationBootstrap {
         if (Date.now() >= deadline) {
           throw new ProtocolException(
             ErrorCode.STORAGE_UNAVAILABLE,
-            `The storage plugin does not answer on ${this.config.storagePluginSocket} (waited ${this.config.storagePluginWaitS} s): ${(err as Error).message}`,
+            `The storage plugin does not answer on ${this.config.storagePluginSocket} (waited ${waitS} s): ${(err as Error).message}`,
           );
         }
         await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
