@@ -14,6 +14,10 @@ if (!match) {
   console.log(`MONITOR_ADDRESS is not host:port: ${address}`);
   process.exit(1);
 }
+if (match[2] === '0') {
+  console.log('MONITOR_ADDRESS uses port 0 (a free port picked at start), which a health check cannot know; set a fixed port');
+  process.exit(1);
+}
 // A device listening on every interface is reached on loopback from inside its container.
 const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1];
 const req = http.get({ host, port: Number(match[2]), path: '/health', timeout: 4000 }, (res) => {
