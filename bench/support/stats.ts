@@ -19,3 +19,15 @@ export function runsFromEnv(fallback: number): number {
   const runs = Number(process.env.BENCH_RUNS ?? fallback);
   return Number.isInteger(runs) && runs > 0 ? runs : fallback;
 }
+
+/** Nearest-rank percentile (p in 0–100) of values sorted ascending; NaN when there are none. */
+export function percentileOfSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Nearest-rank percentile (p in 0–100); NaN when there are no values. */
+export function percentile(values: readonly number[], p: number): number {
+  return percentileOfSorted([...values].sort((a, b) => a - b), p);
+}

@@ -31,6 +31,10 @@ export class DeviceProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Resolves with the first line (already printed or to come) that matches. */
   waitForLine(re: RegExp): Promise<string> {
     const seen = this.lines.find((l) => re.test(l));

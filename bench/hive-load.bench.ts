@@ -1,0 +1,477 @@
+/**
+ * Hive under load (DESIGN.md budget: one Hive process holds 1,000 simulated devices, each
+ * reporting every 10 s, with a p99 acknowledgement ≤ 50 ms). The built Hive
+ * (`dist/apps/hive/main.js`) runs as its own child process on a fresh SQLite file, so none of
+ * the clients' CPU counts as Hive latency. This process plays BENCH_DEVICES devices (default
+ * 1,000) over socket.io: each connects, proves the passphrase (one scrypt verifier shared by all,
+ * as devices of one account share passphrase and salt), sends report.apps and report.volumes as
+ * a device does after its handshake, then report.apps every 10 s, staggered evenly over the
+ * interval. After BENCH_WARMUP_SECONDS (default 10) it measures for BENCH_SECONDS (default 60):
+ * every report.apps emit → ack latency, devices still held, and the Hive's RSS and CPU time from
+ * /proc. It also times connecting and authenticating all devices (BENCH_CONNECT_CONCURRENCY
+ * handshakes in flight, default 100; BENCH_HIVE_NODE_ARGS adds Node flags to the Hive, for
+ * profiling it under this load). The figures are printed next to the budget; a miss is
+ * reported, not failed: the exit status is non-zero only when the bench itself breaks.
+ *
+ *   node -r ./bench/support/register.js bench/hive-load.bench.ts
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Events, PROTOCOL_VERSION, derivePassphraseVerifier } from '@mosaic/protocol';
+import { FakeDevice } from '../apps/hive/src/testing/fake-device';
+import { appsReport, volumesReport } from '../apps/hive/src/testing/fixtures';
+import { HiveApiClient } from '../apps/hive/src/testing/hive-api-client';
+import { ProcSample, cpuPercent, mib, sampleProcess } from './support/proc-usage';
+import { ms, percentileOfSorted, timed } from './support/stats';
+
+const ROOT = join(__dirname, '..');
+const HIVE_MAIN = join(ROOT, 'dist/apps/hive/main.js');
+const BUDGET = { devices: 1000, p99Ms: 50 };
+const REPORT_INTERVAL_MS = 10_000;
+/** A device waits this long for an ack before it counts the report as lost (the Hive specs' own timeout). */
+const ACK_TIMEOUT_MS = 5000;
+const PASSPHRASE = 'bench passphrase shared by every simulated device';
+/** Sampling period of the clients' event-loop delay monitor; its readings include this period, so it is taken off. */
+const LAG_RESOLUTION_MS = 1;
+const lagMs = (nanoseconds: number) => `${Math.max(0, nanoseconds / 1e6 - LAG_RESOLUTION_MS).toFixed(1)} ms`;
+
+function intFromEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+const settings = {
+  devices: intFromEnv('BENCH_DEVICES', 1000),
+  seconds: intFromEnv('BENCH_SECONDS', 60),
+  warmupSeconds: intFromEnv('BENCH_WARMUP_SECONDS', 10, 0),
+  connectConcurrency: intFromEnv('BENCH_CONNECT_CONCURRENCY', 100),
+};
+
+// ---------------------------------------------------------------------------------------------
+// The Hive child process and what /proc says about it
+
+const mibs = (bytes: number) => mib(bytes, 0);
+
+/** The soft limit on open files, which the Hive child inherits. */
+function openFilesLimit(): number {
+  const line = /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+  return line === undefined || line === 'unlimited' ? Infinity : Number(line);
+}
+
+function newestSource(dirs: string[]): { path: string; mtimeMs: number } {
+  let newest = { path: '', mtimeMs: 0 };
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+        const { mtimeMs } = statSync(path);
+        if (mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
+      }
+    }
+  };
+  for (const dir of dirs) walk(dir);
+  return newest;
+}
+
+/** Builds the Hive if dist has none; warns when its sources are newer than the build. */
+async function ensureHiveBuilt(): Promise<void> {
+  if (!existsSync(HIVE_MAIN)) {
+    console.log('dist/apps/hive/main.js is missing: building it (nest build hive)…');
+    const nest = join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [nest, 'build', 'hive'], { cwd: ROOT, stdio: 'inherit' });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0 || !existsSync(HIVE_MAIN)) throw new Error(`nest build hive failed (exit ${code})`);
+    return;
+  }
+  const newest = newestSource([join(ROOT, 'apps/hive/src'), join(ROOT, 'libs/protocol/src')]);
+  if (newest.mtimeMs > statSync(HIVE_MAIN).mtimeMs) {
+    console.log(`note: ${newest.path.slice(ROOT.length + 1)} is newer than dist/apps/hive/main.js; run \`npm run build\` to measure the current sources`);
+  }
+}
+
+interface HiveProcess {
+  pid: number;
+  url: string;
+  logPath: string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/apps/hive/main.js` with its log in a file, and waits for "Hive listening on <url>". */
+async function startHiveProcess(dir: string, adminToken: string): Promise<HiveProcess> {
+  const logPath = join(dir, 'hive.log');
+  const log = openSync(logPath, 'w');
+  // BENCH_HIVE_NODE_ARGS adds Node flags to the Hive, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (split on spaces, no shell).
+  const nodeArgs = (process.env.BENCH_HIVE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, HIVE_MAIN], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? dir,
+      NO_COLOR: '1',
+      HIVE_ADMIN_TOKEN: adminToken,
+      HIVE_PORT: '0',
+      HIVE_HOST: '127.0.0.1',
+      HIVE_DB: join(dir, 'hive.db'),
+    },
+    // A file rather than a pipe: the Hive's (synchronous) log writes never wait on this process.
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null);
+      resolve(exitCode);
+    });
+  });
+  const stop = async () => {
+    if (exitCode !== undefined) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const url = /Hive listening on (http:\/\/\S+)/.exec(readFileSync(logPath, 'utf8'))?.[1];
+    if (url) return { pid: child.pid!, url, logPath, exited, stop };
+    if (exitCode !== undefined) throw new Error(`the Hive exited (${exitCode}) before listening:\n${readFileSync(logPath, 'utf8')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await stop();
+  throw new Error(`the Hive did not say it was listening within 30 s:\n${readFileSync(logPath, 'utf8')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulated devices
+
+interface Sample {
+  /** When it was scheduled to leave: what decides its window and slice (a timer may fire a little early). */
+  dueAt: number;
+  /** When the emit left, ms on this process's monotonic clock. */
+  sentAt: number;
+  /** emit → ack, ms; Infinity when no ack came within ACK_TIMEOUT_MS. */
+  latencyMs: number;
+  ok: boolean;
+  error?: string;
+}
+
+class SimDevice {
+  readonly instance = randomUUID();
+  fake!: FakeDevice;
+  /** How long from opening the socket to the accepted passphrase proof. */
+  handshakeMs = NaN;
+  authenticated = false;
+  connectError: string | undefined;
+  disconnects: { atMs: number; reason: string }[] = [];
+  skippedWhileDisconnected = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly token: string,
+  ) {}
+
+  async connect(hiveUrl: string, verifier: string): Promise<void> {
+    const start = performance.now();
+    this.fake = new FakeDevice(hiveUrl, { protocol: PROTOCOL_VERSION, token: this.token, name: `bench-${this.index}`, version: '0.1.0' });
+    this.fake.socket.on('disconnect', (reason) => this.disconnects.push({ atMs: performance.now(), reason }));
+    await this.fake.connected();
+    const ack = await this.fake.prove(verifier);
+    if (!ack?.ok) throw new Error(`device ${this.index}: passphrase.prove answered ${JSON.stringify(ack)}`);
+    this.handshakeMs = performance.now() - start;
+    this.authenticated = true;
+    // §1: once accepted, a device at once sends report.apps and report.volumes.
+    const at = new Date().toISOString();
+    const acks = await Promise.all([
+      this.fake.emitWithAck(Events.reportApps, appsReport(at, this.instance)),
+      this.fake.emitWithAck(Events.reportVolumes, volumesReport(at, this.instance)),
+    ]);
+    for (const reportAck of acks) if (!reportAck?.ok) throw new Error(`device ${this.index}: first report answered ${JSON.stringify(reportAck)}`);
+  }
+
+  get held(): boolean {
+    return this.authenticated && this.fake.socket.connected;
+  }
+
+  /** report.apps at `firstAt`, then every REPORT_INTERVAL_MS, on absolute times so nothing drifts, until `until`. */
+  startReporting(firstAt: number, until: number, record: (sample: Sample) => void): void {
+    const fire = (due: number) => {
+      if (due >= until) return;
+      this.timer = setTimeout(() => {
+        this.sendReport(due, record);
+        fire(due + REPORT_INTERVAL_MS);
+      }, Math.max(0, due - performance.now()));
+    };
+    fire(firstAt);
+  }
+
+  private sendReport(dueAt: number, record: (sample: Sample) => void): void {
+    if (!this.fake.socket.connected) {
+      this.skippedWhileDisconnected++;
+      return;
+    }
+    const sentAt = performance.now();
+    this.fake.socket.timeout(ACK_TIMEOUT_MS).emit(Events.reportApps, appsReport(new Date().toISOString(), this.instance), (err: Error | null, ack: any) => {
+      if (err) return record({ dueAt, sentAt, latencyMs: Infinity, ok: false, error: 'no ack (timeout)' });
+      const latencyMs = performance.now() - sentAt;
+      record({ dueAt, sentAt, latencyMs, ok: ack?.ok === true, error: ack?.ok === true ? undefined : String(ack?.error?.code ?? JSON.stringify(ack)) });
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.fake?.close();
+  }
+}
+
+const SLOW_ACK_MS = 10;
+const STALL_MS = 10;
+
+/** Stalls of this process's event loop (a 2 ms tick arriving ≥ STALL_MS late), to tell client delay from Hive delay. */
+function watchStalls(): { found: { from: number; to: number }[]; stop(): void } {
+  const found: { from: number; to: number }[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last - 2 >= STALL_MS) found.push({ from: last, to: now });
+    last = now;
+  }, 2);
+  return { found, stop: () => clearInterval(timer) };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(runners);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printing
+
+const fmt = (value: number) => (Number.isFinite(value) ? `${value < 10 ? value.toFixed(1) : Math.round(value)} ms` : `> ${ACK_TIMEOUT_MS} ms (no ack)`);
+
+function latencyLine(latencies: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { p50: percentileOfSorted(sorted, 50), p95: percentileOfSorted(sorted, 95), p99: percentileOfSorted(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+}
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+/** Counts the Hive's log lines by Nest level and keeps its warnings and errors. */
+function readHiveLog(path: string): { levels: Record<string, number>; problems: string[]; disconnected: number } {
+  const levels: Record<string, number> = {};
+  const problems: string[] = [];
+  let disconnected = 0;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    const level = /\s(LOG|WARN|ERROR|DEBUG|VERBOSE|FATAL)\s+\[/.exec(line)?.[1] ?? 'other';
+    levels[level] = (levels[level] ?? 0) + 1;
+    if (level !== 'LOG') problems.push(line);
+    if (/ disconnected$/.test(line)) disconnected++;
+  }
+  return { levels, problems, disconnected };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { devices: n, seconds, warmupSeconds, connectConcurrency } = settings;
+  const limit = openFilesLimit();
+  if (limit < n + 256) {
+    console.log(`warning: the open-files limit (ulimit -n) is ${limit}; ${n} sockets on each side need about ${n + 256}`);
+  }
+  await ensureHiveBuilt();
+
+  const dir = mkdtempSync(join(tmpdir(), 'mosaic-hive-load-'));
+  const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+  const hive = await startHiveProcess(dir, adminToken);
+  const sims: SimDevice[] = [];
+  let hiveExit: number | null | undefined;
+  void hive.exited.then((code) => (hiveExit = code));
+  const onSignal = () => {
+    for (const sim of sims) sim.close();
+    void hive.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    console.log(`Hive pid ${hive.pid} at ${hive.url} (database and log in ${dir}); open-files limit ${limit}`);
+    const api = new HiveApiClient(hive.url, adminToken);
+
+    // One verifier for all: every device of the account has the same passphrase and salt.
+    const account = await api.get('/api/account');
+    const { ms: scryptMs, value: verifier } = await timed(() => derivePassphraseVerifier(PASSPHRASE, account.body.passphrase.salt));
+    const set = await api.put('/api/account/passphrase', { verifier });
+    if (set.status !== 200) throw new Error(`setting the passphrase failed: ${set.status} ${JSON.stringify(set.body)}`);
+
+    const { ms: createMs } = await timed(async () => {
+      const indexes = Array.from({ length: n }, (_, i) => i);
+      const tokens: string[] = new Array(n);
+      await pool(indexes, 8, async (i) => {
+        const created = await api.post('/api/devices', { name: `bench-${i}` });
+        if (created.status !== 201) throw new Error(`creating device ${i} failed: ${created.status} ${JSON.stringify(created.body)}`);
+        tokens[i] = created.body.token;
+      });
+      for (let i = 0; i < n; i++) sims.push(new SimDevice(i, tokens[i]));
+    });
+    console.log(`setup: verifier (scrypt N=131072) once in ${ms(scryptMs)}; ${n} devices created over REST in ${ms(createMs)}`);
+
+    // Connect and authenticate everyone.
+    const hiveBeforeConnect = sampleProcess(hive.pid);
+    const connectLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    connectLag.enable();
+    // A device that fails its handshake is a finding, not a broken bench: it is counted and left out.
+    const connectOne = (sim: SimDevice) => sim.connect(hive.url, verifier).catch((err: Error) => void (sim.connectError = err.message));
+    const { ms: connectMs } = await timed(() => pool(sims, connectConcurrency, connectOne));
+    connectLag.disable();
+    const hiveAfterConnect = sampleProcess(hive.pid);
+    const handshake = latencyLine(sims.filter((s) => s.authenticated).map((s) => s.handshakeMs));
+    const connectFailures = sims.filter((s) => s.connectError !== undefined);
+    console.log(
+      `connect + authenticate ${n} devices (${connectConcurrency} in flight, each: websocket, hello, passphrase.prove, then report.apps + report.volumes): ` +
+        `${ms(connectMs)} in all; per device open → proof accepted p50 ${fmt(handshake.p50)}, p99 ${fmt(handshake.p99)}, max ${fmt(handshake.max)}; ` +
+        `Hive CPU ${cpuPercent(hiveBeforeConnect, hiveAfterConnect).toFixed(0)} %, RSS ${mibs(hiveAfterConnect.rssBytes)}`,
+    );
+    if (connectFailures.length) {
+      console.log(`  ${connectFailures.length} device(s) failed to connect or authenticate: ${[...new Set(connectFailures.map((s) => s.connectError))].slice(0, 5).join('; ')}`);
+    }
+
+    // Report steadily: device i first reports at i/n of the interval, so about n/10 reports leave each second.
+    const samples: Sample[] = [];
+    const t0 = performance.now() + 100;
+    const windowStart = t0 + warmupSeconds * 1000;
+    const windowEnd = windowStart + seconds * 1000;
+    for (const sim of sims.filter((s) => s.authenticated)) sim.startReporting(t0 + (sim.index * REPORT_INTERVAL_MS) / n, windowEnd, (s) => samples.push(s));
+    console.log(`reporting: report.apps every ${REPORT_INTERVAL_MS / 1000} s per device (~${((n * 1000) / REPORT_INTERVAL_MS).toFixed(0)}/s), ${warmupSeconds} s warm-up, then ${seconds} s measured…`);
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowStart - performance.now())));
+    const hiveStart = sampleProcess(hive.pid);
+    const clientCpuStart = process.cpuUsage();
+    const clientLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    clientLag.enable();
+    const stalls = watchStalls();
+    const hiveSamples: ProcSample[] = [hiveStart];
+    const sampler = setInterval(() => {
+      if (hiveExit === undefined) hiveSamples.push(sampleProcess(hive.pid));
+    }, 1000);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - performance.now())));
+    clearInterval(sampler);
+    if (hiveExit !== undefined) throw new Error(`the Hive exited (${hiveExit}) during the measure:\n${readFileSync(hive.logPath, 'utf8').slice(-4000)}`);
+    const hiveEnd = sampleProcess(hive.pid);
+    hiveSamples.push(hiveEnd);
+    clientLag.disable();
+    stalls.stop();
+    const clientCpu = process.cpuUsage(clientCpuStart);
+    const heldAtEnd = sims.filter((s) => s.held).length;
+    // Let the last reports' acks arrive (or time out) before counting.
+    await new Promise((resolve) => setTimeout(resolve, ACK_TIMEOUT_MS + 250));
+    const hiveView = (await api.get('/api/devices')).body as { online: boolean; authenticated: boolean }[];
+
+    // Figures.
+    const measured = samples.filter((s) => s.dueAt >= windowStart && s.dueAt < windowEnd);
+    const all = latencyLine(measured.map((s) => s.latencyMs));
+    const failed = measured.filter((s) => !s.ok);
+    let expected = 0;
+    for (let i = 0; i < n; i++) {
+      for (let due = t0 + (i * REPORT_INTERVAL_MS) / n; due < windowEnd; due += REPORT_INTERVAL_MS) if (due >= windowStart) expected++;
+    }
+    const disconnects = sims.flatMap((s) => s.disconnects);
+    const skipped = sims.reduce((sum, s) => sum + s.skippedWhileDisconnected, 0);
+    const hiveCpu = cpuPercent(hiveStart, hiveEnd);
+    const windowS = (hiveEnd.atMs - hiveStart.atMs) / 1000;
+
+    console.log(`\nreport.apps emit → ack over ${seconds} s (${measured.length} reports of ${expected} scheduled, ${failed.length} not ok), by ${(REPORT_INTERVAL_MS * Math.max(1, Math.ceil(seconds / 120))) / 1000} s slice:`);
+    const rows: string[][] = [];
+    // One row per reporting cycle (10 s), or per several on long runs, to keep about a dozen rows.
+    const sliceMs = REPORT_INTERVAL_MS * Math.max(1, Math.ceil(seconds / 120));
+    for (let from = windowStart; from < windowEnd; from += sliceMs) {
+      const to = Math.min(windowEnd, from + sliceMs);
+      const slice = measured.filter((s) => s.dueAt >= from && s.dueAt < to);
+      const stats = latencyLine(slice.map((s) => s.latencyMs));
+      const inSlice = hiveSamples.filter((h) => h.atMs >= from - 500 && h.atMs <= to + 500);
+      const cpu = inSlice.length > 1 ? `${cpuPercent(inSlice[0], inSlice[inSlice.length - 1]).toFixed(1)} %` : '-';
+      const rss = inSlice.length ? mibs(inSlice[inSlice.length - 1].rssBytes) : '-';
+      rows.push([`${((from - windowStart) / 1000).toFixed(0)}–${((to - windowStart) / 1000).toFixed(0)} s`, String(slice.length), fmt(stats.p50), fmt(stats.p95), fmt(stats.p99), fmt(stats.max), cpu, rss]);
+    }
+    rows.push(['whole window', String(measured.length), fmt(all.p50), fmt(all.p95), fmt(all.p99), fmt(all.max), `${hiveCpu.toFixed(1)} %`, mibs(hiveEnd.rssBytes)]);
+    table(['slice', 'reports', 'p50', 'p95', 'p99', 'max', 'Hive CPU', 'Hive RSS'], rows);
+
+    if (failed.length) {
+      const byError = new Map<string, number>();
+      for (const f of failed) byError.set(f.error ?? '?', (byError.get(f.error ?? '?') ?? 0) + 1);
+      console.log(`  not ok: ${[...byError].map(([e, c]) => `${c}× ${e}`).join(', ')}`);
+    }
+    console.log(
+      `\nHive process: CPU ${hiveCpu.toFixed(1)} % of one core over ${windowS.toFixed(0)} s (${(hiveEnd.cpuS - hiveStart.cpuS).toFixed(2)} s CPU); ` +
+        `RSS ${mibs(hiveStart.rssBytes)} at the window's start, ${mibs(hiveEnd.rssBytes)} at its end, max sampled ${mibs(Math.max(...hiveSamples.map((h) => h.rssBytes)))}, peak (VmHWM) ${mibs(hiveEnd.peakRssBytes)}`,
+    );
+    console.log(
+      `devices: ${heldAtEnd}/${n} connected and authenticated at the window's end (Hive's own view: ${hiveView.filter((d) => d.online).length} online, ` +
+        `${hiveView.filter((d) => d.authenticated).length} authenticated); ${disconnects.length} disconnect(s) during the run` +
+        (disconnects.length ? ` (${[...new Set(disconnects.map((d) => d.reason))].join(', ')})` : '') +
+        (skipped ? `; ${skipped} report(s) not sent because the socket was down` : ''),
+    );
+    console.log(
+      `clients: ${n} socket.io clients in this one process: CPU ${(((clientCpu.user + clientCpu.system) / 1000 / (windowS * 1000)) * 100).toFixed(1)} % of one core; ` +
+        `event-loop delay p99 ${lagMs(clientLag.percentile(99))}, max ${lagMs(clientLag.max)} (during the connect phase: p99 ${lagMs(connectLag.percentile(99))}, max ${lagMs(connectLag.max)})`,
+    );
+
+    const slow = measured.filter((s) => s.latencyMs > SLOW_ACK_MS);
+    if (slow.length) {
+      const onClient = slow.filter((s) => stalls.found.some((st) => st.from < s.sentAt + s.latencyMs && st.to > s.sentAt)).length;
+      console.log(`  ${slow.length} ack(s) over ${SLOW_ACK_MS} ms; ${onClient} of them overlap a stall of this process's own event loop (≥ ${STALL_MS} ms, ${stalls.found.length} seen), so part of their wait is the clients', not the Hive's`);
+    }
+    const log = readHiveLog(hive.logPath);
+    console.log(`Hive log: ${Object.entries(log.levels).map(([level, count]) => `${count} ${level}`).join(', ')}; ${log.disconnected} "disconnected" line(s)`);
+    for (const line of log.problems.slice(0, 10)) console.log(`  ${line}`);
+    if (log.problems.length > 10) console.log(`  … and ${log.problems.length - 10} more`);
+
+    const held = Math.min(heldAtEnd, hiveView.filter((d) => d.authenticated).length);
+    const verdict = (ok: boolean) => (ok ? 'pass' : 'MISS');
+    console.log(`\nbudget (DESIGN.md: one Hive process, devices reporting every 10 s):`);
+    table(
+      ['figure', 'measured', 'budget', ''],
+      [
+        ['devices held', `${held} / ${n} simulated`, `${BUDGET.devices.toLocaleString('en')}`, n < BUDGET.devices ? 'n/a' : verdict(held === n)],
+        ['p99 ack', fmt(all.p99), `≤ ${BUDGET.p99Ms} ms`, verdict(all.p99 <= BUDGET.p99Ms && measured.length > 0)],
+      ],
+    );
+    if (n < BUDGET.devices) console.log(`  (only ${n} devices simulated: BENCH_DEVICES below ${BUDGET.devices} cannot show the budget is met)`);
+  } finally {
+    for (const sim of sims) sim.close();
+    await hive.stop();
+    if (process.env.BENCH_KEEP) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
