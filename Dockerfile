@@ -64,7 +64,8 @@ RUN set -eux; \
     /out/docker --version; /out/docker-compose version; /out/restic version; \
     cd /; rm -rf /tools /var/lib/apt/lists/*
 
-# ---- build: one bundle per app, so a change to one app rebuilds only its own ----
+# ---- build: one bundle per app, so a change to one app invalidates only its own stage's cache
+# (the legacy builder still walks every stage before the target, mostly from cache) ----
 FROM deps AS source
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs

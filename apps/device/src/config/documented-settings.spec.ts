@@ -33,6 +33,13 @@ describe('documented settings', () => {
     expect(names.filter((n) => !documented(readme, n))).toEqual([]);
   });
 
+  it('passes through compose.yaml every setting .env.example offers uncommented (commented ones say they are not)', () => {
+    const compose = read('compose.yaml');
+    const offered = [...read('.env.example').matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]);
+    expect(offered.length).toBeGreaterThan(20);
+    expect(offered.filter((n) => !compose.includes(`\${${n}`))).toEqual([]);
+  });
+
   it('explains in .env.example every variable compose.yaml reads', () => {
     const used = [...read('compose.yaml').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThan(10);

@@ -168,14 +168,22 @@ export class DockerEngineAdapter {
     await this.docker.getContainer(idOrName).start();
   }
 
-  async restartContainer(idOrName: string): Promise<void> {
-    await this.docker.getContainer(idOrName).restart();
+  /** Restarts a container, giving it `graceS` to stop on its own (SIGTERM first). */
+  async restartContainer(idOrName: string, graceS: number): Promise<void> {
+    await this.docker.getContainer(idOrName).restart({ t: graceS });
   }
 
-  /** Stops and removes a container (its anonymous volumes too); nothing if it is gone already. */
-  async removeContainer(idOrName: string): Promise<void> {
+  /**
+   * Stops a container (SIGTERM, then SIGKILL after `graceS`) and removes it with its anonymous
+   * volumes; nothing if it is gone already.
+   */
+  async removeContainer(idOrName: string, graceS = 10): Promise<void> {
+    const container = this.docker.getContainer(idOrName);
     try {
-      await this.docker.getContainer(idOrName).remove({ force: true, v: true });
+      await container.stop({ t: graceS }).catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err; // 304: not running
+      });
+      await container.remove({ force: true, v: true });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }

@@ -48,6 +48,16 @@ describe('OwnContainerService', () => {
     expect(await own.hostPath('/tmp/mosaic-other')).toBeUndefined();
   });
 
+  it('never maps a path with .. (it could climb out of the mount that seems to hold it)', async () => {
+    const own = service(container([{ source: '/srv', destination: '/data' }]));
+    expect(await own.hostPath('/data/../etc')).toBeUndefined();
+    expect(await service(undefined).hostPath('/tmp/../etc')).toBeUndefined();
+  });
+
+  it('skips mounts without a host source (tmpfs)', async () => {
+    expect(await service(container([{ source: '', destination: '/tmp/mosaic' }])).hostPath('/tmp/mosaic')).toBeUndefined();
+  });
+
   it('says undefined, inside a container, for a path no mount holds', async () => {
     expect(await service(container([{ source: '/var/run/docker.sock', destination: '/var/run/docker.sock' }])).hostPath('/tmp/mosaic')).toBeUndefined();
   });

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { deviceConfig } from '../../../../test/support/device-fixtures';
+import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
+import { StateFileAdapter } from '../common/state-file.adapter';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { DeviceConfig } from '../config/device-config';
 import { ContainerDetails, ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
@@ -10,6 +11,8 @@ import { StorageService } from './storage.service';
 const IMAGE = 'mosaic/storage-plugin:0.1.0';
 
 describe('StoragePluginInstaller', () => {
+  const dirs = new TempDirs();
+  afterEach(() => dirs.cleanup());
   let config: DeviceConfig;
   let existing: ContainerDetails | undefined;
   let images: Set<string>;
@@ -21,6 +24,7 @@ describe('StoragePluginInstaller', () => {
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
     config = deviceConfig({
+      stateDir: dirs.make(),
       storagePluginMode: 'container',
       storagePluginSocket: '/tmp/mosaic/storage.sock',
       volumesDir: '/var/lib/mosaic/volumes',
@@ -45,8 +49,8 @@ describe('StoragePluginInstaller', () => {
           throw new Error('registry unreachable');
         },
         startContainer: async (name: string) => void calls.push(`start ${name}`),
-        restartContainer: async (name: string) => void calls.push(`restart ${name}`),
-        removeContainer: async (name: string) => void calls.push(`remove ${name}`),
+        restartContainer: async (name: string, graceS: number) => void calls.push(`restart ${name} (${graceS} s to stop)`),
+        removeContainer: async (name: string, graceS: number) => void calls.push(`remove ${name} (${graceS} s to stop)`),
         runContainer: async (spec: ContainerSpec) => {
           calls.push(`run ${spec.name}`);
           ran.push(spec);
@@ -67,7 +71,7 @@ describe('StoragePluginInstaller', () => {
       },
       'OwnContainerService',
     );
-    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'));
+    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'), new StateFileAdapter());
   }
 
   async function currentDigest(): Promise<string> {
@@ -131,6 +135,20 @@ describe('StoragePluginInstaller', () => {
     expect(calls).toEqual([]);
   });
 
+  it('hands on a certificate file at the same path, read-only, from where the device has it mounted', async () => {
+    own = { id: 'c'.repeat(64), name: 'd', image: 'i', running: true, labels: {}, mounts: [{ source: '/var/lib/docker/volumes/sock/_data', destination: '/tmp/mosaic' }, { source: '/etc/mosaic/ca', destination: '/certs' }] };
+    config = { ...config, pluginContainer: { ...config.pluginContainer, env: { REPLICA_URL: 'rest:https://store.example.net/', RESTIC_CACERT: '/certs/ca.pem' } } };
+    const spec = await installer().containerSpec();
+    expect(spec.binds).toContain('/etc/mosaic/ca/ca.pem:/certs/ca.pem:ro');
+    expect(spec.env).toContain('RESTIC_CACERT=/certs/ca.pem');
+  });
+
+  it('refuses a certificate file the plugin container could not be given', async () => {
+    own = { id: 'c'.repeat(64), name: 'd', image: 'i', running: true, labels: {}, mounts: [{ source: '/var/lib/docker/volumes/sock/_data', destination: '/tmp/mosaic' }] };
+    config = { ...config, pluginContainer: { ...config.pluginContainer, env: { RESTIC_CACERT: '/certs/ca.pem' } } };
+    await expect(installer().containerSpec()).rejects.toThrow(/RESTIC_CACERT \/certs\/ca.pem is not a mount of the device's container/);
+  });
+
   it('binds no folder for a remote replica', async () => {
     config = { ...config, pluginContainer: { ...config.pluginContainer, env: { REPLICA_URL: 's3:https://s3.example.net/bucket' } } };
     const spec = await installer().containerSpec();
@@ -148,7 +166,7 @@ describe('StoragePluginInstaller', () => {
     existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() }, mounts: [] };
     ready.mockRejectedValueOnce(new Error('not running (no socket)'));
     await installer().onModuleInit();
-    expect(calls).toEqual(['restart mosaic-storage-plugin']);
+    expect(calls).toEqual(['restart mosaic-storage-plugin (120 s to stop)']);
     expect(ready.mock.calls).toEqual([[10], []]); // a short look first, then the full STORAGE_PLUGIN_WAIT_S
   });
 
@@ -170,7 +188,20 @@ describe('StoragePluginInstaller', () => {
     expect(await currentDigest()).not.toBe(before);
     existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: before }, mounts: [] };
     expect(await installer().install()).toBe('replaced');
-    expect(calls).toEqual(['remove mosaic-storage-plugin', 'run mosaic-storage-plugin']);
+    expect(calls).toEqual(['remove mosaic-storage-plugin (120 s to stop)', 'run mosaic-storage-plugin']);
+  });
+
+  it('never replaces the plugin of another device (another driver) that has the same container name', async () => {
+    existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': 'mosaic-b', [CONFIG_DIGEST_LABEL]: 'old' }, mounts: [] };
+    await expect(installer().install()).rejects.toThrow(/storage plugin of driver mosaic-b .*STORAGE_PLUGIN_CONTAINER/);
+    expect(calls).toEqual([]);
+  });
+
+  it('keys its settings digest with a secret of its own, so the label says nothing of the credentials', async () => {
+    const first = await currentDigest();
+    expect(await currentDigest()).toBe(first); // the key is kept in STATE_DIR
+    config = { ...config, stateDir: dirs.make() };
+    expect(await currentDigest()).not.toBe(first); // another device, another key
   });
 
   it('never removes a container of that name that is not a storage plugin', async () => {

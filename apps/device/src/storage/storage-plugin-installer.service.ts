@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { dirname, isAbsolute } from 'node:path';
 import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
+import { StateFileAdapter } from '../common/state-file.adapter';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
@@ -13,6 +15,18 @@ export const ENGINE_PLUGIN_DIR = '/run/docker/plugins';
 const DEFAULT_REPLICA_URL = '/var/lib/mosaic/replicas';
 /** How long a plugin container found running may take to answer before it is restarted. */
 const REVIVE_AFTER_S = 10;
+/** The plugin finishes a running snapshot and the last unmounts' replications when stopped: give it time. */
+const PLUGIN_STOP_GRACE_S = 120;
+/** Handed-on variables that name files or folders: the plugin container gets them at the same path. */
+const PATH_VARIABLES: Record<string, 'ro' | 'rw'> = {
+  RESTIC_CACERT: 'ro',
+  RESTIC_TLS_CLIENT_CERT: 'ro',
+  SSL_CERT_FILE: 'ro',
+  SSL_CERT_DIR: 'ro',
+  GOOGLE_APPLICATION_CREDENTIALS: 'ro',
+  RCLONE_CONFIG: 'ro',
+  RESTIC_CACHE_DIR: 'rw',
+};
 /** A digest of the container's image, environment and mounts: a changed setting means a new container. */
 export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';
 
@@ -32,6 +46,7 @@ export class StoragePluginInstaller implements OnModuleInit {
     private readonly engine: DockerEngineAdapter,
     private readonly ownContainer: OwnContainerService,
     private readonly storage: StorageService,
+    private readonly files: StateFileAdapter,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -44,7 +59,7 @@ export class StoragePluginInstaller implements OnModuleInit {
       // and made again): it runs, but its socket is not where the device looks. A restart re-mounts.
       if (outcome === 'running' && !(await this.storage.ready(REVIVE_AFTER_S).then(() => true, () => false))) {
         this.logger.warn(`${name} runs but does not answer on ${this.config.storagePluginSocket}; restarting it`);
-        await this.engine.restartContainer(name);
+        await this.engine.restartContainer(name, PLUGIN_STOP_GRACE_S);
       }
     } catch (err) {
       // The device still connects and reports; starts fail with STORAGE_UNAVAILABLE until this is fixed.
@@ -69,15 +84,31 @@ export class StoragePluginInstaller implements OnModuleInit {
     if (existing && existing.labels[COMPONENT_LABEL] !== 'storage-plugin') {
       throw new Error(`a container named ${spec.name} exists and is not a Mosaic storage plugin; remove it or set STORAGE_PLUGIN_CONTAINER`);
     }
+    const driver = existing?.labels[STORAGE_DRIVER_LABEL];
+    if (existing && driver !== undefined && driver !== this.config.storageDriver) {
+      throw new Error(
+        `${spec.name} is the storage plugin of driver ${driver} (another device on this engine); give this device its own STORAGE_PLUGIN_CONTAINER`,
+      );
+    }
     if (!(await this.engine.hasImage(spec.image))) {
       this.logger.log(`pulling ${spec.image}`);
       await this.engine.pullImage(spec.image).catch((err: Error) => {
         throw new Error(`image ${spec.image} is not on this engine and could not be pulled (${err.message}); load or build it, or set STORAGE_PLUGIN_IMAGE`);
       });
     }
-    if (existing) await this.engine.removeContainer(spec.name);
+    if (existing) await this.engine.removeContainer(spec.name, PLUGIN_STOP_GRACE_S);
     await this.engine.runContainer(spec);
     return existing ? 'replaced' : 'created';
+  }
+
+  /** A random key kept in STATE_DIR (mode 0600), made once, for the settings digest. */
+  private digestKey(): Buffer {
+    const path = join(this.config.stateDir, 'plugin-digest.key');
+    const stored = this.files.read<{ key?: string }>(path)?.key;
+    if (stored) return Buffer.from(stored, 'base64');
+    const key = randomBytes(32);
+    this.files.write(path, { key: key.toString('base64') });
+    return key;
   }
 
   /**
@@ -113,10 +144,17 @@ export class StoragePluginInstaller implements OnModuleInit {
     };
     const binds = [`${hostSocketDir}:${socketDir}`, `${ENGINE_PLUGIN_DIR}:${ENGINE_PLUGIN_DIR}`, `${dataDir}:${dataDir}`];
     if (replicaDir) binds.push(`${replicaDir}:${replicaDir}`);
+    for (const [name, mode] of Object.entries(PATH_VARIABLES)) {
+      const path = handed[name];
+      if (path === undefined) continue;
+      if (!isAbsolute(path)) throw new Error(`${name} must be an absolute path to be handed to the plugin container, got "${path}"`);
+      binds.push(`${await onHost(path, name)}:${path}:${mode}`);
+    }
     const envList = Object.entries(env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k}=${v}`);
-    const digest = createHash('sha256').update(JSON.stringify({ image, envList, binds })).digest('hex').slice(0, 32);
+    // Keyed: the environment may hold credentials, and a label is readable by anything that lists containers.
+    const digest = createHmac('sha256', this.digestKey()).update(JSON.stringify({ image, envList, binds })).digest('hex').slice(0, 32);
     return {
       name,
       image,

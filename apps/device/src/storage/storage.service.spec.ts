@@ -426,6 +426,23 @@ describe('StorageService', () => {
       expect(report.map((v) => [v.name, v.replication])).toEqual([[linkName, { state: 'idle' }]]);
     });
 
+    it('registers the keys again when the plugin lost them (it restarted) while Hive stays connected', async () => {
+      pluginVolumes.mockResolvedValue([pluginVolume(INSTANCE, 'app'), pluginVolume(INSTANCE, 'link')]);
+      pluginKeys.mockResolvedValue([]);
+      await service().volumes();
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      expect(registerKey.mock.calls.map((c) => c[0]).sort()).toEqual([fingerprint(INSTANCE, 'app'), fingerprint(INSTANCE, 'link')].sort());
+    });
+
+    it('does not register anything when the plugin holds every key', async () => {
+      pluginVolumes.mockResolvedValue([pluginVolume(INSTANCE, 'app'), pluginVolume(INSTANCE, 'link')]);
+      pluginKeys.mockResolvedValue([fingerprint(INSTANCE, 'app'), fingerprint(INSTANCE, 'link')]);
+      await service().volumes();
+      await new Promise((r) => setImmediate(r));
+      expect(registerKey).not.toHaveBeenCalled();
+    });
+
     it('reports no volumes when the plugin has never answered', async () => {
       pluginVolumes.mockRejectedValue(new Error('connect ENOENT /tmp/mosaic/storage.sock'));
       await expect(service().volumes()).resolves.toEqual([]);

@@ -130,6 +130,11 @@ export class StorageService implements OnApplicationBootstrap {
     });
     // Both repositories are written side by side; the first refusal is the stop's answer.
     const settled = await Promise.allSettled(names.map((name) => this.plugin.replicate(name)));
+    for (const outcome of settled) {
+      if (outcome.status !== 'fulfilled') continue;
+      const known = this.lastKnown.find((v) => v.name === outcome.value.name);
+      if (known) known.lastReplicatedAt = outcome.value.lastReplicatedAt;
+    }
     return settled.map((outcome, i) => {
       if (outcome.status === 'fulfilled') return { name: names[i], lastReplicatedAt: outcome.value.lastReplicatedAt };
       if (codeOf(outcome.reason) === ErrorCode.NOT_WRITER) {
@@ -147,6 +152,10 @@ export class StorageService implements OnApplicationBootstrap {
     let volumes: PluginVolume[];
     try {
       volumes = this.lastKnown = await this.plugin.volumes();
+      // A plugin that restarted (its container crashed and came back) has no keys, while Hive
+      // still accepts this device: register them again rather than wait for the next handshake.
+      const registered = new Set(await this.plugin.keys());
+      if (volumes.some((v) => !registered.has(v.fingerprint))) void this.syncKeys().catch((err: Error) => this.logger.warn(`key sync: ${err.message}`));
     } catch (err) {
       const error = `the storage plugin does not answer: ${(err as Error).message}`;
       volumes = this.lastKnown.map((v) => ({ ...v, replication: { state: 'error', error } }));
@@ -173,13 +182,13 @@ export class StorageService implements OnApplicationBootstrap {
   }
 
   /**
-   * For monitoring, never throwing: whether the plugin answers within `timeoutMs`, and its volumes
-   * (the last ones it named while it does not answer).
+   * For health and metrics, never throwing and cheap: whether the plugin answers within
+   * `timeoutMs` (its health call only), and the volumes of the last report.volumes (listing them
+   * afresh walks every file of every volume, too much for each probe or scrape).
    */
   async status(timeoutMs: number): Promise<StorageStatus> {
     try {
       const health = await this.plugin.health(timeoutMs);
-      this.lastKnown = await this.plugin.volumes();
       return { reachable: true, version: health.version, volumes: this.lastKnown };
     } catch (err) {
       return { reachable: false, error: (err as Error).message, volumes: this.lastKnown };
@@ -215,7 +224,7 @@ export class StorageService implements OnApplicationBootstrap {
 
   private async listOrFail(): Promise<PluginVolume[]> {
     try {
-      return await this.plugin.volumes();
+      return (this.lastKnown = await this.plugin.volumes());
     } catch (err) {
       throw this.replicationError('The storage plugin cannot be asked for its volumes', err);
     }
