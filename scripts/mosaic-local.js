@@ -35,13 +35,14 @@ fs.mkdirSync(home, { recursive: true, mode: 0o700 });
 const adminToken = secret('admin-token', () => randomBytes(24).toString('hex'));
 const passphrase = secret('passphrase', () => randomBytes(18).toString('base64url'));
 
-/** The settings compose.yaml reads, kept in MOSAIC_HOME/mosaic.env (mode 0600: it holds tokens). */
-function writeSettings(extra) {
+/** The settings compose.yaml reads, kept in MOSAIC_HOME/mosaic.env (mode 0600: it holds the admin token). */
+function writeSettings(extra = {}) {
   const settings = {
     MOSAIC_VERSION: version,
     HIVE_ADMIN_TOKEN: adminToken.value,
     HIVE_PORT: String(hivePort),
     DEVICE_PASSPHRASE_FILE: passphrase.file,
+    DEVICE_TOKEN_FILE: path.join(home, 'device-token'),
     DEVICE_NAME: (os.hostname() || 'local').slice(0, 64),
     REPLICA_URL: process.env.REPLICA_URL || '',
     ...extra,
@@ -105,9 +106,11 @@ function read(name) {
 }
 
 async function main() {
+  // compose.yaml names the token file as a secret; until the Hive gives a token it stays empty.
+  if (!fs.existsSync(path.join(home, 'device-token'))) fs.writeFileSync(path.join(home, 'device-token'), '', { mode: 0o600 });
   let token = read('device-token');
   let deviceId = read('device-id');
-  writeSettings({ DEVICE_TOKEN: token });
+  writeSettings();
 
   await compose('up', '-d', 'hive');
   await until('the Hive answering', async (signal) => (await fetch(`${hiveUrl}/api/health`, { signal })).ok);
@@ -127,7 +130,6 @@ async function main() {
     ({ id: deviceId, token } = created.body);
     fs.writeFileSync(path.join(home, 'device-token'), `${token}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(home, 'device-id'), `${deviceId}\n`, { mode: 0o600 });
-    writeSettings({ DEVICE_TOKEN: token });
   }
   await compose('up', '-d', 'device');
   say('device container started; it installs the storage plugin container and connects');

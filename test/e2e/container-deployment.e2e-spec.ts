@@ -32,17 +32,17 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
   let hive: HiveApiClient;
   let deviceId: string;
 
-  function settings(extra: Record<string, string> = {}): void {
+  function settings(): void {
     const values: Record<string, string> = {
       MOSAIC_VERSION: version,
       HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
       HIVE_PORT: '0',
       DOCKER_SOCKET: engine.socket,
       DEVICE_PASSPHRASE_FILE: join(root, 'passphrase'),
+      DEVICE_TOKEN_FILE: join(root, 'device-token'),
       VOLUMES_DIR: join(root, 'volumes'),
       APPS_DIR: join(root, 'apps'),
       REPLICA_URL: join(root, 'replicas'),
-      ...extra,
     };
     writeFileSync(envFile, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
   }
@@ -79,7 +79,7 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
     const created = await hive.post('/api/devices', { name: 'container' });
     expect(created.status).toBe(201);
     deviceId = created.body.id;
-    settings({ DEVICE_TOKEN: created.body.token });
+    writeFileSync(join(root, 'device-token'), `${created.body.token}\n`, { mode: 0o600 });
     await compose('up', '-d', 'device');
   });
 

@@ -243,6 +243,13 @@ describe('loadDeviceConfig', () => {
       expect(load(withFile(passphraseFile(PASSPHRASE))).passphrase.reveal()).toBe(PASSPHRASE);
     });
 
+    it('reads DEVICE_TOKEN from DEVICE_TOKEN_FILE the same way, and names that variable when it cannot', () => {
+      const file = passphraseFile('token-from-a-file-0123\n');
+      expect(load({ ...REQUIRED, DEVICE_TOKEN: undefined, DEVICE_TOKEN_FILE: file }).deviceToken.reveal()).toBe('token-from-a-file-0123');
+      expect(errors({ ...REQUIRED, DEVICE_TOKEN: undefined, DEVICE_TOKEN_FILE: '/nonexistent/token' })).toEqual([expect.stringMatching(/^DEVICE_TOKEN_FILE cannot be read: ENOENT/)]);
+      expect(errors({ ...REQUIRED, DEVICE_TOKEN_FILE: file })).toEqual([expect.stringMatching(/^DEVICE_TOKEN give DEVICE_TOKEN or DEVICE_TOKEN_FILE, not both/)]);
+    });
+
     it('refuses DEVICE_PASSPHRASE and DEVICE_PASSPHRASE_FILE together', () => {
       const lines = errors({ ...REQUIRED, DEVICE_PASSPHRASE_FILE: passphraseFile(PASSPHRASE) });
       expect(lines).toHaveLength(1);

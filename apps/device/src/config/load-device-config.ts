@@ -10,8 +10,8 @@ export type Env = Record<string, string | undefined>;
 export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; errors: string[] };
 
 class BadSetting extends Error {}
-/** A problem of DEVICE_PASSPHRASE_FILE rather than of DEVICE_PASSPHRASE. */
-class PassphraseFileError extends BadSetting {}
+/** A problem of NAME_FILE rather than of NAME. */
+class SecretFileError extends BadSetting {}
 
 /** Reads one variable; `undefined` means "not set" (empty counts as not set). */
 function raw(env: Env, name: string): string | undefined {
@@ -112,25 +112,24 @@ const parse = {
   },
 };
 
-function readPassphrase(env: Env): Secret {
-  const direct = raw(env, 'DEVICE_PASSPHRASE');
-  const file = raw(env, 'DEVICE_PASSPHRASE_FILE');
-  if (direct !== undefined && file !== undefined) {
-    throw new BadSetting('give DEVICE_PASSPHRASE or DEVICE_PASSPHRASE_FILE, not both');
-  }
-  if (direct === undefined && file === undefined) {
-    throw new BadSetting('is required (or DEVICE_PASSPHRASE_FILE)');
-  }
-  let value = direct;
+/**
+ * A secret given directly (NAME) or in a file (NAME_FILE, one trailing newline dropped): a file
+ * keeps it out of the process environment and `docker inspect`. `check` validates the value.
+ */
+function readSecret(env: Env, name: string, check: (value: string) => string): Secret {
+  const direct = raw(env, name);
+  const file = raw(env, `${name}_FILE`);
+  if (direct !== undefined && file !== undefined) throw new BadSetting(`give ${name} or ${name}_FILE, not both`);
+  if (direct === undefined && file === undefined) throw new BadSetting(`is required (or ${name}_FILE)`);
+  let value = direct ?? '';
   if (file !== undefined) {
     try {
       value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new PassphraseFileError(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw new SecretFileError(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
     }
   }
-  if (!value || value.length < 8) throw new BadSetting('must be at least 8 characters');
-  return new Secret(value);
+  return new Secret(check(value));
 }
 
 /** What the device hands on to a plugin container it installs: the plugin's settings and restic's variables. */
@@ -159,19 +158,26 @@ export function loadDeviceConfig(env: Env): ConfigResult {
       return undefined as T;
     }
   }
-  let passphrase: Secret | undefined;
-  try {
-    passphrase = readPassphrase(env);
-  } catch (err) {
-    if (!(err instanceof BadSetting)) throw err;
-    errors.push(`${err instanceof PassphraseFileError ? 'DEVICE_PASSPHRASE_FILE' : 'DEVICE_PASSPHRASE'} ${err.message}`);
+  function secret(name: string, check: (value: string) => string): Secret {
+    try {
+      return readSecret(env, name, check);
+    } catch (err) {
+      if (!(err instanceof BadSetting)) throw err;
+      errors.push(`${err instanceof SecretFileError ? `${name}_FILE` : name} ${err.message}`);
+      return undefined as unknown as Secret;
+    }
   }
+  const passphrase = secret('DEVICE_PASSPHRASE', (v) => {
+    if (v.length < 8) throw new BadSetting('must be at least 8 characters');
+    return v;
+  });
+  const deviceToken = secret('DEVICE_TOKEN', parse.printable(512));
 
   const seconds = parse.seconds;
   const config: DeviceConfig = {
     hiveUrl: setting('HIVE_URL', undefined, parse.url),
-    deviceToken: setting('DEVICE_TOKEN', undefined, (v) => new Secret(parse.printable(512)(v))),
-    passphrase: passphrase as Secret,
+    deviceToken,
+    passphrase,
     deviceName: setting('DEVICE_NAME', hostname(), parse.printable(128)),
     appsDir: setting('APPS_DIR', '/apps', parse.absolutePath),
     stateDir: setting('STATE_DIR', '/var/lib/mosaic/device', parse.absolutePath),
