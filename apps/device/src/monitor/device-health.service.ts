@@ -2,9 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { StorageService } from '../storage/storage.service';
 
-/** How long the health check waits for the plugin; the image's HEALTHCHECK allows 5 s in all. */
-const PLUGIN_TIMEOUT_MS = 2000;
-
 export interface DeviceHealth {
   status: 'ok' | 'unhealthy';
   hive: { connected: boolean; authenticated: boolean };
@@ -20,7 +17,7 @@ export class DeviceHealthService {
   ) {}
 
   async check(): Promise<DeviceHealth> {
-    const plugin = await this.storage.status(PLUGIN_TIMEOUT_MS);
+    const plugin = await this.storage.status();
     const hive = { connected: this.hive.connected, authenticated: this.hive.authenticated };
     const healthy = hive.connected && hive.authenticated && plugin.reachable;
     return {

@@ -8,7 +8,6 @@ import { OutboxService } from '../hive/outbox.service';
 import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, StorageStatus } from '../storage/storage.service';
 
-const PLUGIN_TIMEOUT_MS = 2000;
 
 /**
  * The gauges read from the device's state when Prometheus scrapes: the link to Hive, the outbox,
@@ -33,7 +32,7 @@ export class StateGauges implements OnModuleInit {
     let inFlight: Promise<StorageStatus> | undefined;
     return () => {
       if (!inFlight) {
-        const asked = this.storage.status(PLUGIN_TIMEOUT_MS);
+        const asked = this.storage.status();
         inFlight = asked;
         void asked.finally(() => {
           if (inFlight === asked) inFlight = undefined;

@@ -12,6 +12,8 @@ import { appVolumeName, linkVolumeName } from './volume-names';
 export const VOLUME_INSTANCE_LABEL = 'io.mosaic.instance';
 export const VOLUME_ROLE_LABEL = 'io.mosaic.role';
 const HEALTH_POLL_MS = 500;
+/** How long a health probe or a scrape waits for the plugin; the image's HEALTHCHECK allows 5 s in all. */
+const STATUS_TIMEOUT_MS = 2000;
 
 export type StorageStatus =
   | { reachable: true; version: string; volumes: PluginVolume[] }
@@ -186,9 +188,9 @@ export class StorageService implements OnApplicationBootstrap {
    * `timeoutMs` (its health call only), and the volumes of the last report.volumes (listing them
    * afresh walks every file of every volume, too much for each probe or scrape).
    */
-  async status(timeoutMs: number): Promise<StorageStatus> {
+  async status(): Promise<StorageStatus> {
     try {
-      const health = await this.plugin.health(timeoutMs);
+      const health = await this.plugin.health(STATUS_TIMEOUT_MS);
       return { reachable: true, version: health.version, volumes: this.lastKnown };
     } catch (err) {
       return { reachable: false, error: (err as Error).message, volumes: this.lastKnown };
