@@ -185,7 +185,7 @@ export class StorageService implements OnApplicationBootstrap {
 
   /**
    * For health and metrics, never throwing and cheap: whether the plugin answers within
-   * `timeoutMs` (its health call only), and the volumes of the last report.volumes (listing them
+   * STATUS_TIMEOUT_MS (its health call only), and the volumes of the last report.volumes (listing them
    * afresh walks every file of every volume, too much for each probe or scrape).
    */
   async status(): Promise<StorageStatus> {
