@@ -3,7 +3,7 @@
 # Idempotent: every step checks first, so running it again is cheap.
 #   - Docker engine (docker.io), started in the background, waited for
 #   - Compose v2: the static plugin from Debian trixie's docker-compose package (DESIGN.md)
-#   - restic, rclone, Debian's static busybox
+#   - restic 0.18 (from trixie), rclone, Debian's static busybox
 #   - the local test image mosaic-test/busybox, built FROM scratch
 set -euo pipefail
 
@@ -24,24 +24,41 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install docker.io restic rclone busybox-static iproute2 ca-certificates iptables openssl
+apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables openssl
 
-# Compose v2 plugin: one package from trixie, unpacked privately; nothing else from trixie is installed.
-COMPOSE_DIR=/usr/local/lib/docker/cli-plugins
-if ! docker compose version >/dev/null 2>&1; then
-  log "fetching the Compose v2 plugin from Debian trixie"
-  T="$STATE/trixie"
-  mkdir -p "$T/lists/partial" "$T/archives/partial" "$T/unpack"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$T/sources.list"
-  APT_OPTS=(-o "Dir::Etc::SourceList=$T/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+# From Debian trixie, binaries only, through private apt lists so that nothing else of trixie is
+# ever installed: the Compose v2 plugin (bookworm has only the Python docker-compose 1.29) and
+# restic 0.18 (bookworm's 0.14 lacks --retry-lock, snapshot summaries and incremental restore).
+T="$STATE/trixie"
+TRIXIE_APT=(-o "Dir::Etc::SourceList=$T/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
             -o "Dir::State::Lists=$T/lists" -o "Dir::Cache::Archives=$T/archives"
             -o "Dir::State::Status=/var/lib/dpkg/status")
-  apt-get "${APT_OPTS[@]}" update -qq
-  (cd "$T/archives" && apt-get "${APT_OPTS[@]}" download docker-compose)
-  dpkg -x "$(ls "$T"/archives/docker-compose_*.deb | head -1)" "$T/unpack"
-  mkdir -p "$COMPOSE_DIR"
-  install -m 0755 "$T/unpack/usr/libexec/docker/cli-plugins/docker-compose" "$COMPOSE_DIR/docker-compose"
-fi
+trixie_updated=0
+# trixie_binary PACKAGE PATH-IN-PACKAGE DESTINATION: installs one file of a trixie package.
+trixie_binary() {
+  local package=$1 inside=$2 dest=$3
+  if [ $trixie_updated = 0 ]; then
+    mkdir -p "$T/lists/partial" "$T/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$T/sources.list"
+    apt-get "${TRIXIE_APT[@]}" update -qq
+    trixie_updated=1
+  fi
+  log "fetching $package from Debian trixie"
+  rm -f "$T"/archives/"${package}"_*.deb
+  (cd "$T/archives" && apt-get "${TRIXIE_APT[@]}" download "$package" 2>/dev/null)
+  rm -rf "$T/unpack" && mkdir -p "$T/unpack"
+  dpkg -x "$(ls "$T"/archives/"${package}"_*.deb | head -1)" "$T/unpack"
+  install -D -m 0755 "$T/unpack/$inside" "$dest"
+}
+
+COMPOSE_DIR=/usr/local/lib/docker/cli-plugins
+docker compose version >/dev/null 2>&1 || trixie_binary docker-compose usr/libexec/docker/cli-plugins/docker-compose "$COMPOSE_DIR/docker-compose"
+
+# restic in /usr/local/bin, ahead of any older one on PATH.
+RESTIC_MIN=0.17
+restic_fits() { /usr/local/bin/restic version 2>/dev/null | awk -v min=$RESTIC_MIN '{ split($2, v, "."); split(min, m, "."); exit !(v[1] > m[1] || (v[1] == m[1] && v[2] >= m[2])) }'; }
+restic_fits || trixie_binary restic usr/bin/restic /usr/local/bin/restic
+restic_fits || { echo "setup: restic $RESTIC_MIN or newer is needed; /usr/local/bin/restic is $(/usr/local/bin/restic version 2>&1 | head -1)" >&2; exit 1; }
 
 # The engine: start dockerd in the background unless one answers already.
 if ! docker info >/dev/null 2>&1; then
@@ -78,4 +95,4 @@ DOCKERFILE
   rm -rf "$ctx"
 fi
 
-log "docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), $(restic version | cut -d' ' -f1-2), rclone $(rclone version 2>/dev/null | head -1 | cut -d' ' -f2)"
+log "docker $(docker version --format '{{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose /'), $(/usr/local/bin/restic version | cut -d' ' -f1-2), rclone $(rclone version 2>/dev/null | head -1 | cut -d' ' -f2)"

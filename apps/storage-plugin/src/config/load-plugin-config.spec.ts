@@ -29,6 +29,7 @@ describe('loadPluginConfig', () => {
       retryBaseS: 5,
       retryMaxS: 600,
       resticBinary: 'restic',
+      storeRetryS: 30,
       resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache' },
       logLevel: 'log',
       logFormat: 'text',

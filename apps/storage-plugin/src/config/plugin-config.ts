@@ -20,6 +20,8 @@ export interface PluginConfig {
   retryBaseS: number;
   retryMaxS: number;
   resticBinary: string;
+  /** How long restic may keep retrying an unreachable replica store before the run is ended. */
+  storeRetryS: number;
   /**
    * The environment every restic child gets: restic's own backend variables (credentials,
    * certificates, proxies) passed through from the plugin's environment. Never logged.

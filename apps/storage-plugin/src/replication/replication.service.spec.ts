@@ -34,6 +34,8 @@ class FakeRestic {
   /** Set by a test to fail or hold the next call of a command. */
   readonly hooks: Record<string, (() => Promise<void>) | undefined> = {};
   failRestoreAfter: number | undefined = undefined;
+  /** restic ≥ 0.17 records a summary (with the snapshot's size) in every snapshot it makes. */
+  summaries = true;
 
   private async op<T>(repo: Repository, name: string, body: () => T | Promise<T>): Promise<T> {
     if (this.running.has(repo.url)) throw new Error(`two restic operations at once on ${repo.url}`);
@@ -60,7 +62,7 @@ class FakeRestic {
     return this.op(repo, 'snapshots', () =>
       this.open(repo)
         .snapshots.filter((s) => !ids.length || ids.includes(s.id))
-        .map(({ id, time, tags }) => ({ id, time, tags })),
+        .map(({ id, time, tags, totalBytes }) => ({ id, time, tags, ...(totalBytes === undefined ? {} : { totalBytes }) })),
     );
   }
   init(repo: Repository): Promise<void> {
@@ -73,7 +75,8 @@ class FakeRestic {
       for (const name of readdirSync(dir)) files[join(basename(dir), name)] = readFileSync(join(dir, name), 'utf8');
       const id = `snap${this.repos.get(repo.url)!.snapshots.length + 1}`;
       this.clock += 1000;
-      this.open(repo).snapshots.push({ id, time: new Date(this.clock).toISOString(), tags, files });
+      const size = Object.values(files).filter((c) => c !== '/').reduce((n, c) => n + c.length, 0);
+      this.open(repo).snapshots.push({ id, time: new Date(this.clock).toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
       return id;
     });
   }
@@ -203,8 +206,20 @@ describe('ReplicationService', () => {
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(progress[0]).toBe(0);
     expect(progress[progress.length - 1]).toBe(100);
-    expect(restic.calls).toEqual(['snapshots', 'stats', 'restore snap1']);
+    // The snapshot's size comes from its summary: no separate `restic stats`.
+    expect(restic.calls).toEqual(['snapshots', 'restore snap1']);
     expect(readdirSync(dirname(dir))).toEqual(['data']); // no temp dir left
+  });
+
+  it('asks restic for the size of a snapshot made before summaries existed', async () => {
+    const replication = service();
+    restic.summaries = false;
+    await seed(replication, A, { 'a.txt': 'from A' });
+    restic.calls.length = 0;
+    const dir = dataDir('b');
+    await replication.prepare(target(B), dir, { failover: false });
+    expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
+    expect(restic.calls).toEqual(['snapshots', 'stats', 'restore snap1']);
   });
 
   it('on failover claims the writer role first, then restores the newest data snapshot (not the claim)', async () => {
@@ -213,7 +228,7 @@ describe('ReplicationService', () => {
     restic.calls.length = 0;
     const dir = dataDir('b');
     const result = await replication.prepare(target(B), dir, { failover: true });
-    expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${B}`, 'snapshots', 'stats', 'restore snap1']);
+    expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${B}`, 'snapshots', 'restore snap1']);
     expect(result).toMatchObject({ isWriter: true, replicaWriter: B, restoredFrom: 'snap1' });
     expect(readdirSync(dir)).toEqual(['a.txt']);
     expect(readdirSync(dirname(dir))).toEqual(['data']);

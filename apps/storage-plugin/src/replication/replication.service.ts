@@ -39,7 +39,6 @@ export interface PrepareResult {
 /** The `--host` of every snapshot: one name for every device, so the writer tag alone tells who wrote. */
 const SNAPSHOT_HOST = 'mosaic';
 const PROGRESS_POLL_MS = 250;
-const LOCK_RETRY_DELAYS_MS = [0, 500, 1000, 2000, 4000, 8000, 15000];
 
 /**
  * Everything done to a volume's replica, one restic operation at a time per volume: creating the
@@ -143,7 +142,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
       }
       // Taken before the backup starts: everything written until then is in the snapshot.
       const at = this.clock.now().toISOString();
-      await this.withLockRetry(repo, () =>
+      await this.withStaleLockRetry(repo, () =>
         this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST),
       ).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
@@ -177,7 +176,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
       if (isAbsolute(url) || url.startsWith('local:')) {
         await this.files.removeTree(url.replace(/^local:/, ''));
       } else if (snapshots.length) {
-        await this.withLockRetry(repo, () =>
+        await this.withStaleLockRetry(repo, () =>
           this.restic.forgetSnapshots(
             repo,
             snapshots.map((s) => s.id),
@@ -217,7 +216,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
   /** The replica's snapshots, or null when no repository exists there. */
   private async listSnapshots(repo: Repository, target: ReplicaTarget, code: ErrorCode): Promise<SnapshotInfo[] | null> {
     try {
-      return await this.withLockRetry(repo, () => this.restic.snapshots(repo));
+      return await this.withStaleLockRetry(repo, () => this.restic.snapshots(repo));
     } catch (err) {
       if (err instanceof ResticError && err.kind === 'missing-repository') return null;
       if (err instanceof ResticError && err.kind === 'wrong-password') {
@@ -241,7 +240,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     const temp = join(parent, `.restore-${randomBytes(6).toString('hex')}`);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const total = await this.withLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id));
+      const total = snapshot.totalBytes ?? (await this.withStaleLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id)));
       const available = await this.files.availableBytes(parent);
       if (total > available) {
         throw new ProtocolException(
@@ -260,7 +259,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
           void this.files.directorySize(temp).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
         }, PROGRESS_POLL_MS);
       }
-      await this.withLockRetry(repo, () => this.restic.restore(repo, snapshot.id, temp));
+      await this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, temp));
       clearInterval(timer);
       // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as temp/data.
       const restored = join(temp, basename(dataDir));
@@ -298,7 +297,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     try {
       await this.files.makeDir(scratch, 0o700);
       await this.files.writeFile(join(scratch, 'CLAIM'), `writer ${target.writer}\n`);
-      await this.withLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
+      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
       this.logger.log(`writer of ${target.name} is now ${target.writer}`);
     } catch (err) {
       throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot take over the replica of ${target.name}`, err);
@@ -324,26 +323,23 @@ export class ReplicationService implements BeforeApplicationShutdown {
         const repo = this.repository(target);
         const policy = { keepLast: this.config.retentionKeepLast, keepDaily: this.config.retentionKeepDaily, tag: SNAPSHOT_TAG };
         this.lastPrunes.set(target.name, this.clock.now().getTime());
-        await this.withLockRetry(repo, () => this.restic.forget(repo, policy));
+        await this.withStaleLockRetry(repo, () => this.restic.forget(repo, policy));
         this.logger.debug(`replica of ${target.name} pruned`);
       })
       .catch((err) => this.logger.warn(`pruning the replica of ${target.name} failed: ${(err as Error).message}`));
   }
 
   /**
-   * restic 0.14 does not wait for a lock: an exclusive one (another device's prune) or a stale one
-   * (a killed restic) makes it fail at once. Stale locks are removed (restic's unlock removes only
-   * those) and the operation is tried again with growing pauses, about half a minute in all.
+   * restic waits for a live lock itself (--retry-lock). A stale one (left by a killed restic) it
+   * never lets go of: `unlock` removes only those, and the operation is tried once more.
    */
-  private async withLockRetry<T>(repo: Repository, operation: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await operation();
-      } catch (err) {
-        if (!(err instanceof ResticError && err.kind === 'locked') || attempt >= LOCK_RETRY_DELAYS_MS.length) throw err;
-        if (attempt === 0) await this.restic.unlock(repo).catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_DELAYS_MS[attempt]));
-      }
+  private async withStaleLockRetry<T>(repo: Repository, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (err) {
+      if (!(err instanceof ResticError && err.kind === 'locked')) throw err;
+      await this.restic.unlock(repo).catch(() => undefined);
+      return operation();
     }
   }
 

@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
-import { ResticAdapter, ResticError, classifyResticError } from './restic.adapter';
+import { LOCK_WAIT, ResticAdapter, ResticError, classifyResticError } from './restic.adapter';
 
 /**
  * A stand-in restic: a node script that records its argv, environment and working directory, and
@@ -11,10 +11,20 @@ const FAKE_RESTIC = `#!/usr/bin/env node
 const fs = require('node:fs');
 const args = process.argv.slice(2);
 fs.writeFileSync(__filename + '.out', JSON.stringify({ args, env: process.env, cwd: process.cwd() }));
+if (fs.existsSync(__filename + '.retry') && fs.readFileSync(__filename + '.retry', 'utf8')) {
+  // An unreachable store: restic ≥ 0.17 retries for minutes and says so on stderr.
+  fs.writeFileSync(__filename + '.pid', String(process.pid));
+  const say = () => process.stderr.write('Stat(<config/>) returned error, retrying after 735.1ms: Head "http://127.0.0.1:1/x/config": dial tcp 127.0.0.1:1: connect: connection refused\\n');
+  say();
+  setInterval(say, 100);
+  return;
+}
 const failure = fs.existsSync(__filename + '.fail') ? fs.readFileSync(__filename + '.fail', 'utf8') : '';
 if (failure) { process.stderr.write(failure); process.exit(1); }
-if (args[0] === 'backup') process.stdout.write('{"message_type":"status","percent_done":0}\\n{"message_type":"summary","snapshot_id":"0123abcd"}\\n');
-if (args[0] === 'snapshots') process.stdout.write('[{"id":"0123abcd","time":"2026-11-25T10:00:00.5Z","tags":["mosaic","writer:x"],"paths":["/d"]}]\\n');
+if (args.includes('backup')) process.stdout.write('{"message_type":"status","percent_done":0}\\n{"message_type":"summary","snapshot_id":"0123abcd"}\\n');
+const command = args.find((a) => !a.startsWith('-') && !/^[0-9]+s$/.test(a));
+if (command === 'snapshots') process.stdout.write('[{"id":"0123abcd","time":"2026-11-25T10:00:00.5Z","tags":["mosaic","writer:x"],"paths":["/d"]},' +
+  '{"id":"4567cdef","time":"2026-11-25T11:00:00Z","tags":["mosaic","writer:x"],"paths":["/d"],"summary":{"total_bytes_processed":1234}}]\\n');
 `;
 
 describe('ResticAdapter', () => {
@@ -34,14 +44,17 @@ describe('ResticAdapter', () => {
     chmodSync(binary, 0o755);
   });
 
-  afterEach(() => writeFileSync(`${binary}.fail`, ''));
+  afterEach(() => {
+    writeFileSync(`${binary}.fail`, '');
+    writeFileSync(`${binary}.retry`, '');
+  });
   afterAll(() => root.remove());
 
   it('passes the password and the repository in the environment only, never in argv', async () => {
     await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic')).resolves.toBe('0123abcd');
     const { args, env, cwd } = recorded();
     // The folder itself, from its parent: an empty volume is still a valid snapshot.
-    expect(args).toEqual(['backup', '--json', '--host', 'mosaic', '--tag', 'mosaic', '--tag', 'writer:dev-1', basename(root.path)]);
+    expect(args).toEqual(['--retry-lock', LOCK_WAIT, 'backup', '--json', '--host', 'mosaic', '--tag', 'mosaic', '--tag', 'writer:dev-1', basename(root.path)]);
     expect(cwd).toBe(dirname(root.path));
     expect(JSON.stringify(args)).not.toContain(repo.password);
     expect(env.RESTIC_PASSWORD).toBe(repo.password);
@@ -51,31 +64,35 @@ describe('ResticAdapter', () => {
   it("passes restic's own backend variables through and nothing else of the plugin's environment", async () => {
     await adapter.snapshots(repo);
     const { args, env } = recorded();
-    expect(args).toEqual(['snapshots', '--json']);
+    expect(args).toEqual(['--retry-lock', LOCK_WAIT, 'snapshots', '--json']);
     expect(env.AWS_ACCESS_KEY_ID).toBe('AKIA-TEST');
     expect(env.DEVICE_TOKEN).toBeUndefined();
     expect(env.RESTIC_CACHE_DIR).toBe(join(root.path, 'data', 'restic-cache'));
   });
 
-  it('gives restic 0.14 the flags for RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT, which it does not read itself', async () => {
+  it('leaves RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT to restic, which reads them itself', async () => {
     const tls = new ResticAdapter(
       pluginConfig(root.path, { RESTIC_BINARY: binary, RESTIC_CACERT: '/certs/ca.pem', RESTIC_TLS_CLIENT_CERT: '/certs/client.pem' }),
     );
     await tls.init(repo);
-    expect(recorded().args).toEqual(['--cacert', '/certs/ca.pem', '--tls-client-cert', '/certs/client.pem', 'init', '--quiet']);
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'init', '--quiet']);
     expect(recorded().env.RESTIC_CACERT).toBe('/certs/ca.pem');
+    expect(recorded().env.RESTIC_TLS_CLIENT_CERT).toBe('/certs/client.pem');
   });
 
-  it('parses snapshots', async () => {
-    expect(await adapter.snapshots(repo, ['0123abcd'])).toEqual([
+  it('parses snapshots, with the size from their summary when restic recorded one', async () => {
+    expect(await adapter.snapshots(repo, ['0123abcd', '4567cdef'])).toEqual([
       { id: '0123abcd', time: '2026-11-25T10:00:00.5Z', tags: ['mosaic', 'writer:x'] },
+      { id: '4567cdef', time: '2026-11-25T11:00:00Z', tags: ['mosaic', 'writer:x'], totalBytes: 1234 },
     ]);
-    expect(recorded().args).toEqual(['snapshots', '--json', '0123abcd']);
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'snapshots', '--json', '0123abcd', '4567cdef']);
   });
 
   it('prunes with the retention policy over the whole repository', async () => {
     await adapter.forget(repo, { keepLast: 24, keepDaily: 7, tag: 'mosaic' });
     expect(recorded().args).toEqual([
+      '--retry-lock',
+      LOCK_WAIT,
       'forget',
       '--quiet',
       '--prune',
@@ -100,6 +117,19 @@ describe('ResticAdapter', () => {
     expect(failure).toMatchObject({ kind: 'missing-repository' });
     expect((failure as Error).message).toMatch(/^restic snapshots: Fatal: unable to open config file/);
     expect((failure as Error).message).not.toContain('hunter2');
+  });
+
+  it('ends a run that keeps retrying an unreachable store after REPLICA_RETRY_WINDOW_S, and says why', async () => {
+    const impatient = new ResticAdapter(pluginConfig(root.path, { RESTIC_BINARY: binary, REPLICA_RETRY_WINDOW_S: '1' }));
+    writeFileSync(`${binary}.retry`, 'yes');
+    const started = Date.now();
+    const failure = await impatient.snapshots(repo).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ResticError);
+    expect(failure).toMatchObject({ kind: 'unreachable' });
+    expect((failure as Error).message).toMatch(/did not answer for 1 s: .*connection refused/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // The child is gone, not left retrying in the background.
+    expect(() => process.kill(Number(readFileSync(`${binary}.pid`, 'utf8')), 0)).toThrow(/ESRCH/);
   });
 
   it('says so when restic cannot be started', async () => {

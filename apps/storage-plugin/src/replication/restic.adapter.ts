@@ -11,7 +11,7 @@ export interface Repository {
   password: string;
 }
 
-export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'other';
+export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'unreachable' | 'other';
 
 /** A failed restic run; the message is restic's own last words, without passwords or URL credentials. */
 export class ResticError extends Error {
@@ -25,6 +25,12 @@ export class ResticError extends Error {
 }
 
 const STDOUT_CAP = 32 * 1024 * 1024;
+/** How long restic waits for a lock another process holds before it fails with `locked`. */
+export const LOCK_WAIT = '30s';
+/** restic ≥ 0.17 retries a failed backend request for up to 15 minutes, saying so on stderr. */
+const BACKEND_RETRY = /returned error, retrying after [0-9.]+[a-zµ]+: (.*)$/;
+/** How long restic gets to clean up (its lock) after SIGTERM. */
+const TERM_GRACE_MS = 10_000;
 const STDERR_TAIL = 8 * 1024;
 
 export function classifyResticError(stderr: string): ResticFailure {
@@ -65,8 +71,17 @@ export class ResticAdapter {
   /** The repository's snapshots, or only those named. */
   async snapshots(repo: Repository, ids: string[] = []): Promise<SnapshotInfo[]> {
     const { stdout } = await this.run(repo, ['snapshots', '--json', ...ids]);
-    const parsed = JSON.parse(stdout.trim() || '[]') as Array<{ id: string; time: string; tags?: string[] }>;
-    return parsed.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
+    const parsed = JSON.parse(stdout.trim() || '[]') as Array<{
+      id: string;
+      time: string;
+      tags?: string[];
+      summary?: { total_bytes_processed?: unknown };
+    }>;
+    return parsed.map((s) => {
+      // restic 0.17+ records a summary with each snapshot; older snapshots have none.
+      const bytes = s.summary?.total_bytes_processed;
+      return { id: s.id, time: s.time, tags: s.tags ?? [], ...(typeof bytes === 'number' && bytes >= 0 ? { totalBytes: bytes } : {}) };
+    });
   }
 
   async init(repo: Repository): Promise<void> {
@@ -75,8 +90,8 @@ export class ResticAdapter {
 
   /**
    * Backs up `dir` itself, named by its last path element, and returns the new snapshot's id. The
-   * folder (not only its contents) is in the snapshot, so an empty volume is a valid snapshot too:
-   * restic 0.14 refuses a snapshot with nothing in it. A restore gives `<target>/<basename>`.
+   * folder (not only its contents) is in the snapshot, so an empty volume is a valid snapshot too,
+   * and a restore gives `<target>/<basename>`.
    */
   async backup(repo: Repository, dir: string, tags: string[], host: string): Promise<string> {
     const args = ['backup', '--json', '--host', host];
@@ -91,7 +106,7 @@ export class ResticAdapter {
     throw new ResticError('other', 'restic backup reported no snapshot');
   }
 
-  /** Bytes a restore of the snapshot writes (file contents). */
+  /** Bytes a restore of the snapshot writes (file contents), for snapshots without a summary. */
   async restoreSize(repo: Repository, snapshotId: string): Promise<number> {
     const { stdout } = await this.run(repo, ['stats', '--json', '--mode', 'restore-size', snapshotId]);
     return Number((JSON.parse(stdout) as { total_size?: number }).total_size ?? 0);
@@ -118,39 +133,55 @@ export class ResticAdapter {
     await this.run(repo, ['unlock', '--quiet']);
   }
 
-  /**
-   * restic reads RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT itself only from 0.16 on; 0.14 (Debian
-   * bookworm's) needs the flags. Paths, not secrets, so argv is fine.
-   */
-  private tlsFlags(): string[] {
-    const flags: string[] = [];
-    if (this.config.resticEnv.RESTIC_CACERT) flags.push('--cacert', this.config.resticEnv.RESTIC_CACERT);
-    if (this.config.resticEnv.RESTIC_TLS_CLIENT_CERT) flags.push('--tls-client-cert', this.config.resticEnv.RESTIC_TLS_CLIENT_CERT);
-    return flags;
-  }
-
   private run(repo: Repository, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
     const env = { ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
     const started = Date.now();
-    const argv = [...this.tlsFlags(), ...args];
+    // restic waits for a lock held by another process (another device's prune) instead of failing.
+    const argv = ['--retry-lock', LOCK_WAIT, ...args];
     return new Promise((resolve, reject) => {
       const child = spawn(this.config.resticBinary, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       let outBytes = 0;
       let stderr = '';
+      let partialLine = '';
+      // The store does not answer: restic would retry for 15 minutes; the plugin has its own back-off.
+      let unreachable: { since: number; reason: string; timer?: NodeJS.Timeout } | undefined;
+      const giveUp = () => {
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), TERM_GRACE_MS).unref();
+      };
       child.stdout.on('data', (chunk: Buffer) => {
         outBytes += chunk.length;
         if (outBytes <= STDOUT_CAP) out.push(chunk);
       });
       child.stderr.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+        const text = chunk.toString('utf8');
+        stderr = (stderr + text).slice(-STDERR_TAIL);
+        const lines = (partialLine + text).split('\n');
+        partialLine = lines.pop()!.slice(-STDERR_TAIL);
+        for (const line of lines) {
+          const retry = BACKEND_RETRY.exec(line);
+          if (!retry) continue;
+          if (!unreachable) {
+            unreachable = { since: Date.now(), reason: retry[1] };
+            unreachable.timer = setTimeout(giveUp, this.config.storeRetryS * 1000);
+          } else {
+            unreachable.reason = retry[1];
+          }
+        }
       });
       child.on('error', (err) => reject(new ResticError('other', `cannot run ${this.config.resticBinary}: ${err.message}`)));
       child.on('close', (code, signal) => {
+        clearTimeout(unreachable?.timer);
         this.logger.debug(`restic ${args[0]} ${code === 0 ? 'done' : `failed (${code ?? signal})`} in ${Date.now() - started} ms`);
         if (code === 0) {
           if (outBytes > STDOUT_CAP) reject(new ResticError('other', `restic ${args[0]} printed more than ${STDOUT_CAP} bytes`));
           else resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr });
+          return;
+        }
+        if (unreachable && Date.now() - unreachable.since >= this.config.storeRetryS * 1000) {
+          const why = redactUrl(unreachable.reason).slice(0, 1000);
+          reject(new ResticError('unreachable', `restic ${args[0]}: the replica store did not answer for ${this.config.storeRetryS} s: ${why}`));
           return;
         }
         reject(new ResticError(classifyResticError(stderr), `restic ${args[0]}: ${summarize(stderr, code, signal)}`));

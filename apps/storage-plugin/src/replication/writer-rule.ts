@@ -8,6 +8,8 @@ export interface SnapshotInfo {
   /** ISO time restic recorded. */
   time: string;
   tags: string[];
+  /** Bytes of file contents in the snapshot, from restic's summary (snapshots made by restic ≥ 0.17). */
+  totalBytes?: number;
 }
 
 export type WriterDecision = { allowed: true; writer: string | null } | { allowed: false; writer: string };
