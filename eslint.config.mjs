@@ -8,7 +8,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // No shell, ever: child processes start from an argv array (DESIGN.md).
+      // No shell, ever: child processes start from an argv array (docs/architecture.md).
       'no-restricted-syntax': [
         'error',
         { selector: "Property[key.name='shell'][value.value=true]", message: 'No shell: never spawn with shell: true.' },

@@ -1,4 +1,4 @@
-// Three tiers (DESIGN.md "Test tiers"): unit specs beside the code, integration and e2e under test/.
+// Three tiers (docs/architecture.md "Test tiers"): unit specs beside the code, integration and e2e under test/.
 const ESM_ONLY_PACKAGES = [
   '@nestjs',
   'file-type',

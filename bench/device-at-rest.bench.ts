@@ -1,5 +1,5 @@
 /**
- * Device at rest (DESIGN.md budget: resident memory ≤ 120 MB, CPU < 1 %, flat over hours): a
+ * Device at rest (budget in docs/architecture.md; this bench compares with RSS ≤ 120 MB, CPU < 1 %, flat over hours): a
  * Device process connected to a Hive, with its storage plugin and two running apps on an engine
  * of its own, left alone with the production report intervals. Its RSS and CPU time are read
  * from /proc every BENCH_SAMPLE_S (default 10) for BENCH_SECONDS (default 300) after a warm-up,

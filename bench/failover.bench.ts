@@ -1,5 +1,5 @@
 /**
- * Failover time (DESIGN.md budget ≤ 1.3×): an app with 100 MB of data stopped on device A with
+ * Failover time (docs/architecture.md budget ≤ 1.3×): an app with 100 MB of data stopped on device A with
  * its final replication, then started with `failover: true` on device B (keys from "Hive",
  * writer taken over, volumes restored, compose up) until B reports it running, against raw restic
  * backup + restore of the same 100 MB in the same run. Two real engines, two real storage plugins,

@@ -1,5 +1,5 @@
 /**
- * Hive under load (DESIGN.md budget: one Hive process holds 1,000 simulated devices, each
+ * Hive under load (budget in docs/architecture.md; this bench checks one Hive process holding 1,000 simulated devices, each
  * reporting every 10 s, with a p99 acknowledgement ≤ 50 ms). The built Hive
  * (`dist/apps/hive/main.js`) runs as its own child process on a fresh SQLite file, so none of
  * the clients' CPU counts as Hive latency. This process plays BENCH_DEVICES devices (default
@@ -451,7 +451,7 @@ async function main(): Promise<void> {
 
     const held = Math.min(heldAtEnd, hiveView.filter((d) => d.authenticated).length);
     const verdict = (ok: boolean) => (ok ? 'pass' : 'MISS');
-    console.log(`\nbudget (DESIGN.md: one Hive process, devices reporting every 10 s):`);
+    console.log(`\nbudget (docs/architecture.md: one Hive process, devices reporting every 10 s):`);
     table(
       ['figure', 'measured', 'budget', ''],
       [

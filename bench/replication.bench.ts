@@ -1,5 +1,5 @@
 /**
- * Replication (DESIGN.md budget: incremental replication after changing 1 % of a 200 MB volume,
+ * Replication (docs/architecture.md budget: incremental replication after changing 1 % of a 200 MB volume,
  * bytes stored ≤ 1.5× the changed bytes), next to its floor, raw restic, in the same run:
  *
  * 1. Incremental bytes stored. A plugin volume is filled with 200 MiB of random data, in two

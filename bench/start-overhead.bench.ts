@@ -1,5 +1,5 @@
 /**
- * Start overhead (DESIGN.md budget ≤ 300 ms): from the moment the device receives
+ * Start overhead (budget in docs/architecture.md; this bench compares with 300 ms): from the moment the device receives
  * SchedulerAction.start to its report.apps saying "running", minus a raw `docker compose up -d`
  * of the same project on the same engine, in the same run. Median of BENCH_RUNS runs (default 5).
  *

@@ -2,7 +2,7 @@
 # Installs and starts the real components the tests need, on Debian bookworm as root.
 # Idempotent: every step checks first, so running it again is cheap.
 #   - Docker engine (docker.io), started in the background, waited for
-#   - Compose v2: the static plugin from Debian trixie's docker-compose package (DESIGN.md)
+#   - Compose v2: the static plugin from Debian trixie's docker-compose package (docs/architecture.md)
 #   - restic 0.18 (from trixie), rclone, Debian's static busybox
 #   - the local test image mosaic-test/busybox, built FROM scratch
 set -euo pipefail

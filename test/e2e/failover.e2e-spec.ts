@@ -21,7 +21,7 @@ interface Machine {
 }
 
 /**
- * Failover between two real devices (PROTOCOL.md §2.1, DESIGN.md "Failover"): two Docker engines,
+ * Failover between two real devices (docs/protocol.md §2.1, docs/architecture.md "Move / failover"): two Docker engines,
  * two storage plugins, two Device processes, one Hive, one replica store (a restic REST server).
  * Device A reaches the store through a proxy the test can cut.
  */

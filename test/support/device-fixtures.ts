@@ -8,7 +8,7 @@ import { strictFake } from './strict-fake';
 
 /**
  * A valid DeviceConfig for unit tests: what loadDeviceConfig makes of the required variables (so
- * every default of PROTOCOL.md §5, and any setting added later, is there), then the overrides.
+ * every default of docs/protocol.md §5, and any setting added later, is there), then the overrides.
  */
 export function deviceConfig(overrides: Partial<DeviceConfig> = {}): DeviceConfig {
   const loaded = loadDeviceConfig({

@@ -35,7 +35,7 @@ function ping(socketPath: string): Promise<boolean> {
  * /run/docker/plugins, and an engine that has used a legacy driver keeps it until it restarts:
  * every later lookup of an unknown volume then waits ~30 s for that driver's vanished socket. So a
  * test plugin is never shown to the machine's engine; this one sees it and dies with the test.
- * Its own bridge (DESIGN.md: never `--bridge none`), no iptables, containers with `--network none`.
+ * Its own bridge (docs/architecture.md: never `--bridge none`), no iptables, containers with `--network none`.
  */
 export class IsolatedEngine {
   readonly pluginDir: string;

@@ -3,7 +3,7 @@ import { tempRoot, testDeviceConfig } from '../../../test/support/device-harness
 import { DeviceModule } from './device.module';
 import { importCycles, moduleImports } from './monitor/module-graph';
 
-/** DESIGN.md: the module graph has no cycles; Nest's own snapshot (what DEVTOOLS serves) is the witness. */
+/** docs/architecture.md: the module graph has no cycles; Nest's own snapshot (what DEVTOOLS serves) is the witness. */
 describe('DeviceModule graph', () => {
   let imports: Map<string, Set<string>>;
   const root = tempRoot('graph');
@@ -25,7 +25,7 @@ describe('DeviceModule graph', () => {
     expect(importCycles(imports)).toEqual([]);
   });
 
-  it('is the graph DESIGN.md draws (the snapshot is not empty)', () => {
+  it('is the graph docs/architecture.md draws (the snapshot is not empty)', () => {
     const edges = (from: string) => [...(imports.get(from) ?? [])].sort();
     expect(edges('DeviceModule')).toEqual(expect.arrayContaining(['CommandsModule', 'TelemetryModule', 'MonitorModule']));
     expect(edges('CommandsModule')).toEqual(expect.arrayContaining(['HiveModule', 'AppsModule', 'SystemModule', 'UpgradeModule']));

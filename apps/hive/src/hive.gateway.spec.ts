@@ -4,7 +4,7 @@ import { FakeDevice } from './testing/fake-device';
 import { appsReport, infoResult, instanceKeys, randomVerifier, volumesReport } from './testing/fixtures';
 import { TestHive, startTestHive } from './testing/test-hive';
 
-/** The Hive in-process on a free port, and fake devices speaking PROTOCOL.md over a raw socket.io client. */
+/** The Hive in-process on a free port, and fake devices speaking docs/protocol.md over a raw socket.io client. */
 describe('Hive (in-process, fake devices over socket.io)', () => {
   let hive: TestHive;
   const devices: FakeDevice[] = [];

@@ -16,7 +16,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 
-/** The six types of PROTOCOL.md §2, "The whole set of command types", spelled out by hand. */
+/** The six types of docs/protocol.md §2, "The whole set of command types", spelled out by hand. */
 const PROTOCOL_TYPES = [
   'SchedulerAction.start',
   'SchedulerAction.stop',
@@ -74,7 +74,7 @@ const EXAMPLES: Record<string, { params: object; result: object }> = {
 };
 
 describe('the command table (§2)', () => {
-  it('COMMAND_TYPES holds exactly the six types of PROTOCOL.md', () => {
+  it('COMMAND_TYPES holds exactly the six types of docs/protocol.md', () => {
     expect([...COMMAND_TYPES].sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 

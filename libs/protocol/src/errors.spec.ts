@@ -7,7 +7,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 
-/** Every error code PROTOCOL.md names, collected by hand from §1–§3. */
+/** Every error code the pre-release protocol text named (§1–§3), collected by hand; docs/protocol.md §10 lists v1's additions. */
 const PROTOCOL_CODES = [
   'UNAUTHORIZED',
   'PROTOCOL_UNSUPPORTED',
@@ -39,7 +39,7 @@ describe('ErrorCode', () => {
     expect((ErrorCode as Record<string, string>)[code]).toBe(code);
   });
 
-  it('adds only INTERNAL to the codes of PROTOCOL.md', () => {
+  it('adds only INTERNAL to the pre-release codes', () => {
     const extra = Object.values(ErrorCode).filter((code) => !PROTOCOL_CODES.includes(code));
     expect(extra).toEqual(['INTERNAL']);
   });

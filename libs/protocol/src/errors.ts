@@ -1,4 +1,4 @@
-/** Every error code PROTOCOL.md names. An error is `{ code, message, details? }`. */
+/** Every error code docs/protocol.md names. An error is `{ code, message, details? }`. */
 export const ErrorCode = {
   // handshake (§1)
   UNAUTHORIZED: 'UNAUTHORIZED',
@@ -27,7 +27,7 @@ export const ErrorCode = {
   UNKNOWN_APP_COMMAND: 'UNKNOWN_APP_COMMAND',
   // keys (§3)
   KEYS_EXIST: 'KEYS_EXIST',
-  /** Not named by the protocol: a failure no other code describes. */
+  /** docs/protocol.md §7: a failure no other code describes (added in v1 as shipped). */
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,12 +1,12 @@
 import { DEVICE_NAMESPACE, Events, FATAL_EXIT_CODE, PROTOCOL_VERSION, REPORT_EVENTS } from '@mosaic/protocol';
 
-describe('events (PROTOCOL.md)', () => {
+describe('events (docs/protocol.md)', () => {
   it('speaks protocol 1 on the /device namespace (§1)', () => {
     expect(PROTOCOL_VERSION).toBe(1);
     expect(DEVICE_NAMESPACE).toBe('/device');
   });
 
-  it('names every event exactly as PROTOCOL.md does', () => {
+  it('names every event exactly as docs/protocol.md does', () => {
     expect(Events).toEqual({
       hello: 'hello',
       passphraseProve: 'passphrase.prove',

@@ -1,8 +1,8 @@
-/** PROTOCOL.md §1: the version this code speaks and where it is spoken. */
+/** docs/protocol.md §1: the version this code speaks and where it is spoken. */
 export const PROTOCOL_VERSION = 1;
 export const DEVICE_NAMESPACE = '/device';
 
-/** Every socket.io event name of PROTOCOL.md, in one place. */
+/** Every socket.io event name of docs/protocol.md, in one place. */
 export const Events = {
   hello: 'hello',
   passphraseProve: 'passphrase.prove',

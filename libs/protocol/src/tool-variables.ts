@@ -1,5 +1,5 @@
 /**
- * A device hands an app's variables to Compose as its process environment (PROTOCOL.md §2.1:
+ * A device hands an app's variables to Compose as its process environment (docs/protocol.md §2.1:
  * values reach Compose as variables), so names that steer Compose, the Docker CLI or the Go
  * runtime (DOCKER_HOST, COMPOSE_FILE, HTTPS_PROXY, …) would let whoever sets variables redirect
  * the device's own tools. A device refuses them on top of the reserved names; a Hive should not

@@ -20,7 +20,7 @@ const VECTORS = [
 jest.setTimeout(30_000);
 
 describe('derivePassphraseVerifier (§1)', () => {
-  it('uses exactly the parameters fixed by PROTOCOL.md', () => {
+  it('uses exactly the parameters fixed by docs/protocol.md', () => {
     expect(VERIFIER_SCRYPT).toEqual({ N: 131072, r: 8, p: 1, keylen: 32 });
   });
 

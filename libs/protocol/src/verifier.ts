@@ -1,6 +1,6 @@
 import { scrypt } from 'node:crypto';
 
-/** PROTOCOL.md §1: fixed scrypt parameters; a Hive cannot ask for weaker ones. */
+/** docs/protocol.md §1: fixed scrypt parameters; a Hive cannot ask for weaker ones. */
 export const VERIFIER_SCRYPT = { N: 131072, r: 8, p: 1, keylen: 32 } as const;
 /** scrypt needs 128·N·r bytes; Node's default cap is 32 MiB. */
 const MAX_MEMORY = 256 * 1024 * 1024;

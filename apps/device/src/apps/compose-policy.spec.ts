@@ -72,7 +72,7 @@ function project(app: Json = {}, top: Json = {}): Json {
 
 const rules = (violations: PolicyViolation[]) => violations.map((v) => (v.service ? `${v.service}:${v.rule}` : v.rule));
 
-describe('checkComposePolicy (PROTOCOL.md §2.2)', () => {
+describe('checkComposePolicy (docs/protocol.md §2.2)', () => {
   it('finds nothing to refuse in a clean project', () => {
     expect(checkComposePolicy(project(), context())).toEqual([]);
   });

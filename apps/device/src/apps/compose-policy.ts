@@ -43,7 +43,7 @@ function isInside(dir: string, path: string): boolean {
 
 /**
  * Checks a project as `docker compose config` normalised it (absolute paths, interpolated
- * values) against the policy of PROTOCOL.md §2.2, plus what else would reach the host.
+ * values) against the policy of docs/protocol.md §2.2, plus what else would reach the host.
  */
 export function checkComposePolicy(project: Json, context: PolicyContext): PolicyViolation[] {
   const violations: PolicyViolation[] = [];

@@ -2,7 +2,7 @@ import { Secret } from './secret';
 
 export type StoragePluginMode = 'external' | 'container';
 
-/** Every setting of the Device (PROTOCOL.md §5 and the rest), validated once at boot. */
+/** Every setting of the Device (docs/protocol.md §5 and the rest), validated once at boot. */
 export interface DeviceConfig {
   hiveUrl: string;
   deviceToken: Secret;

@@ -59,7 +59,7 @@ describe('loadDeviceConfig', () => {
     });
   });
 
-  describe('defaults (PROTOCOL.md §5)', () => {
+  describe('defaults (docs/protocol.md §5)', () => {
     it('fills every optional setting with its documented default', () => {
       const config = load(REQUIRED);
       expect(config).toMatchObject({

@@ -27,7 +27,7 @@ function hello(overrides: Record<string, unknown> = {}): Record<string, unknown>
   };
 }
 
-/** PROTOCOL.md §1, computed here independently: scrypt(passphrase, salt, N=131072, r=8, p=1, keylen=32). */
+/** docs/protocol.md §1, computed here independently: scrypt(passphrase, salt, N=131072, r=8, p=1, keylen=32). */
 function expectedVerifier(passphrase: string, saltBase64: string): Promise<string> {
   return new Promise((resolve, reject) =>
     scrypt(passphrase, Buffer.from(saltBase64, 'base64'), 32, { N: 131072, r: 8, p: 1, maxmem: 256 * 1024 * 1024 }, (err, key) =>

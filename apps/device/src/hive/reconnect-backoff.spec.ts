@@ -4,7 +4,7 @@ function delays(backoff: ReconnectBackoff, count: number): number[] {
   return Array.from({ length: count }, () => backoff.next());
 }
 
-describe('ReconnectBackoff (PROTOCOL.md §1: 1 s doubling to at most 60 s, ±50 %)', () => {
+describe('ReconnectBackoff (docs/protocol.md §1: 1 s doubling to at most 60 s, ±50 %)', () => {
   it('doubles from 1 s and stays at 60 s when the jitter is neutral', () => {
     const backoff = new ReconnectBackoff(() => 0.5);
     expect(delays(backoff, 10)).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);

@@ -1,4 +1,4 @@
-/** PROTOCOL.md §1: 1 s doubling to at most 60 s, each delay ±50 % at random. */
+/** docs/protocol.md §1: 1 s doubling to at most 60 s, each delay ±50 % at random. */
 export class ReconnectBackoff {
   static readonly BASE_MS = 1000;
   static readonly MAX_MS = 60_000;

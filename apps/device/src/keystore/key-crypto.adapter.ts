@@ -21,7 +21,7 @@ export class WrongPassphraseError extends Error {}
 
 /**
  * Runs in a worker thread that exits afterwards: Argon2's WASM keeps ~85 MB for good in the
- * thread that ran it (DESIGN.md). A string, so the bundler leaves its `require`s alone.
+ * thread that ran it (docs/architecture.md). A string, so the bundler leaves its `require`s alone.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

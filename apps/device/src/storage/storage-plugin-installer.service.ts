@@ -11,7 +11,7 @@ import { StorageService } from './storage.service';
 
 /** Where dockerd looks for the sockets of legacy plugins (a fixed path of the engine). */
 export const ENGINE_PLUGIN_DIR = '/run/docker/plugins';
-/** The plugin's default REPLICA_URL (PROTOCOL.md §6). */
+/** The plugin's default REPLICA_URL (docs/protocol.md §6). */
 const DEFAULT_REPLICA_URL = '/var/lib/mosaic/replicas';
 /** How long a plugin container found running may take to answer before it is restarted. */
 const REVIVE_AFTER_S = 10;
@@ -33,7 +33,7 @@ export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';
 export type InstallOutcome = 'running' | 'started' | 'created' | 'replaced';
 
 /**
- * STORAGE_PLUGIN_MODE=container (DESIGN.md, boot): before the device connects to Hive, it makes
+ * STORAGE_PLUGIN_MODE=container (docs/architecture.md, "Device boot"): before the device connects to Hive, it makes
  * sure the storage plugin runs as a container beside it, created from STORAGE_PLUGIN_IMAGE with
  * the device's plugin settings, and waits for it to answer.
  */

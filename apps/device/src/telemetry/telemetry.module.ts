@@ -5,7 +5,7 @@ import { StorageModule } from '../storage/storage.module';
 import { DockerModule } from '../docker/docker.module';
 import { TelemetryService } from './telemetry.service';
 
-/** The reporters of PROTOCOL.md §4. */
+/** The reporters of docs/protocol.md §4. */
 @Module({
   imports: [HiveModule, AppsModule, StorageModule, DockerModule],
   providers: [TelemetryService],

@@ -6,7 +6,7 @@ import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { AccountRecord, AccountRepository } from './account.repository';
 import { hashVerifier, verifierMatches } from './verifier-hash';
 
-/** PROTOCOL.md §1 asks for at least 16 bytes of salt. */
+/** docs/protocol.md §1 asks for at least 16 bytes of salt. */
 const PASSPHRASE_SALT_BYTES = 16;
 
 export interface AccountView {
@@ -55,7 +55,7 @@ export class AccountService implements OnModuleInit {
 
   /**
    * Checks a device's proof. While no verifier is set, the first one proved becomes the
-   * account's (PROTOCOL.md §1); better-sqlite3 is synchronous, so two devices cannot both adopt.
+   * account's (docs/protocol.md §1); better-sqlite3 is synchronous, so two devices cannot both adopt.
    */
   prove(verifier: string): ProofOutcome {
     return this.db.transaction(() => {

@@ -9,7 +9,7 @@ export interface VerifierHash {
 const HASH_SALT_BYTES = 32;
 
 /**
- * The verifier is already a scrypt output (PROTOCOL.md §1), so a fast keyed hash suffices:
+ * The verifier is already a scrypt output (docs/protocol.md §1), so a fast keyed hash suffices:
  * it keeps a stolen database from being replayed as a proof.
  */
 export function hashVerifier(verifierBase64: string, salt: Buffer = randomBytes(HASH_SALT_BYTES)): VerifierHash {

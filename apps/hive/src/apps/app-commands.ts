@@ -1,7 +1,7 @@
 import { FieldProblem, Patterns } from '@mosaic/protocol';
 import { posix } from 'node:path';
 
-/** An app command as declared in a compose template's `x-mosaic.commands` (PROTOCOL.md §2.3). */
+/** An app command as declared in a compose template's `x-mosaic.commands` (docs/protocol.md §2.3). */
 export interface AppCommandSpec {
   service: string;
   argv: string[];

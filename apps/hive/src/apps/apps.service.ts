@@ -284,7 +284,7 @@ export class AppsService {
   }
 }
 
-/** PROTOCOL.md §2.1, from the stored record; `failover` is true only when the app moves. */
+/** docs/protocol.md §2.1, from the stored record; `failover` is true only when the app moves. */
 export function startParams(record: AppRecord, failover: boolean) {
   return {
     instance: record.instance,

@@ -14,7 +14,7 @@ import { DevicesService } from '../devices/devices.service';
 
 export type Admission = { ok: true; device: DeviceRecord; auth: HandshakeAuthDto } | { ok: false; error: ProtocolError };
 
-/** Decides whether a connecting device may in (PROTOCOL.md §1): protocol version, then auth shape, then token. */
+/** Decides whether a connecting device may in (docs/protocol.md §1): protocol version, then auth shape, then token. */
 @Injectable()
 export class DeviceHandshake {
   constructor(private readonly devices: DevicesService) {}

@@ -71,7 +71,7 @@ const refuse = (code: string, message: string, details?: unknown): Ack => ({
 });
 
 /**
- * The device side of PROTOCOL.md on namespace /device. Each handler validates its payload,
+ * The device side of docs/protocol.md on namespace /device. Each handler validates its payload,
  * hands it to the service that owns it, and always answers the acknowledgement: a bad payload
  * or a failure becomes an error in the ack, never an exception.
  */

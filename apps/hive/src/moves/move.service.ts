@@ -63,7 +63,7 @@ export function toMoveView(move: MoveRecord): MoveView {
 const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
 
 /**
- * Moves an app from its device A to device B (DESIGN.md "Flows: Failover") as a persisted
+ * Moves an app from its device A to device B (docs/architecture.md, "Move / failover") as a persisted
  * state machine:
  *
  *   stopping ──A's stop succeeded──▶ replicated ──start issued on B──▶ restoring ──B's start succeeded──▶ running

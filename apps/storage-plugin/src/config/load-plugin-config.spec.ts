@@ -14,7 +14,7 @@ function errors(env: Env): string[] {
 }
 
 describe('loadPluginConfig', () => {
-  it('has a default for every setting (PROTOCOL.md §6 and the rest)', () => {
+  it('has a default for every setting (docs/protocol.md §6 and the rest)', () => {
     const config = load({});
     expect(config).toEqual({
       driver: 'mosaic',

@@ -1,6 +1,6 @@
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 
-/** Every setting of the storage plugin (PROTOCOL.md §6 and the rest), validated once at boot. */
+/** Every setting of the storage plugin (docs/protocol.md §6 and the rest), validated once at boot. */
 export interface PluginConfig {
   /** STORAGE_DRIVER: the plugin serves `<pluginDir>/<driver>.sock`. */
   driver: string;

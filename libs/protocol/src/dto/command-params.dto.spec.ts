@@ -25,7 +25,7 @@ const problemText = (dto: Dto, input: unknown) =>
 const INSTANCE = '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f';
 const KIB = 1024;
 
-/** The example of PROTOCOL.md §2.1, with a real compose template. */
+/** The example of docs/protocol.md §2.1, with a real compose template. */
 function start(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     instance: INSTANCE,
@@ -58,7 +58,7 @@ function hostOfLength(total: number): string {
 }
 
 describe('SchedulerStartParamsDto (§2.1)', () => {
-  it('accepts the example of PROTOCOL.md and returns typed DTO instances', () => {
+  it('accepts the example of docs/protocol.md and returns typed DTO instances', () => {
     const result = validatePayload(SchedulerStartParamsDto, start());
     expect(result.ok).toBe(true);
     if (!result.ok) return;

@@ -2,7 +2,7 @@ import { ClassConstructor } from 'class-transformer';
 import { ValidateIf, ValidationArguments, ValidationOptions, registerDecorator } from 'class-validator';
 import { validatePayload } from '../validation';
 
-/** The shapes PROTOCOL.md fixes, as patterns. */
+/** The shapes docs/protocol.md fixes, as patterns. */
 export const Patterns = {
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
   isoUtc: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/,
