@@ -17,7 +17,7 @@ import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { KeystoreService } from '../keystore/keystore.service';
 import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
-import { bindAppCommand, parseAppCommands } from './app-commands';
+import { bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
 import { AppEventsService } from './app-events.service';
 import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
 import { AppInventoryService, projectName } from './app-inventory.service';
@@ -136,7 +136,7 @@ export class AppLifecycleService {
   /** §2.3: a declared command, its arguments bound as whole argv elements, run without a shell. */
   async runCommand(params: AppCommandRunParamsDto): Promise<AppCommandResultDto> {
     const metadata = await this.known(params.instance);
-    const spec = metadata.commands[params.command];
+    const spec = declaredCommand(metadata.commands, params.command);
     if (!spec) {
       const names = Object.keys(metadata.commands);
       throw new ProtocolException(ErrorCode.UNKNOWN_APP_COMMAND, `The app declares no command "${params.command}"${names.length ? ` (it has: ${names.join(', ')})` : ''}.`);
