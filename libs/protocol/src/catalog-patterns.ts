@@ -77,8 +77,10 @@ export function catalogPattern(source: string): CatalogPattern | string {
  */
 export function appArgumentProblem(pattern: CatalogPattern, value: string): string | undefined {
   // length first: charLength never exceeds it, and counts code points as the protocol's limit does.
-  if (value.length > LIMITS.appCommandArgChars && charLength(value) > LIMITS.appCommandArgChars) return `must be at most ${LIMITS.appCommandArgChars} characters`;
-  if (value.startsWith('-') && !pattern.allowsLeadingDash) return `may not start with "-" (an option): its pattern ${pattern.source} does not begin with one`;
+  if (value.length > LIMITS.appCommandArgChars && charLength(value) > LIMITS.appCommandArgChars)
+    return `must be at most ${LIMITS.appCommandArgChars} characters`;
+  if (value.startsWith('-') && !pattern.allowsLeadingDash)
+    return `may not start with "-" (an option): its pattern ${pattern.source} does not begin with one`;
   if (!pattern.matches(value)) return `must match ${pattern.source}`;
   return undefined;
 }

@@ -13,7 +13,7 @@ import {
 import { Clock } from '../common/clock';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ComposeCliAdapter, ComposeError, ComposeProject } from '../docker/compose-cli.adapter';
-import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { ContainerExecService } from '../docker/container-exec.service';
 import { KeystoreService } from '../keystore/keystore.service';
 import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
@@ -40,7 +40,7 @@ export class AppLifecycleService {
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly files: AppFilesAdapter,
     private readonly compose: ComposeCliAdapter,
-    private readonly engine: DockerEngineAdapter,
+    private readonly execs: ContainerExecService,
     private readonly inventory: AppInventoryService,
     private readonly keystore: KeystoreService,
     private readonly storage: StorageService,
@@ -147,8 +147,9 @@ export class AppLifecycleService {
     const container = app?.containers.find((c) => c.service === spec.service && c.state === 'running');
     if (!container) throw new ProtocolException(ErrorCode.NOT_RUNNING, `Service ${spec.service} of ${params.instance} is not running.`);
     try {
-      const outcome = await this.engine.exec(container.containerId, bound.argv, spec.timeoutSeconds * 1000, APP_OUTPUT_LIMIT);
-      const stderr = outcome.timedOut ? `${outcome.stderr}\n[mosaic] timed out after ${spec.timeoutSeconds} s` : outcome.stderr;
+      const outcome = await this.execs.run(container.containerId, bound.argv, spec.timeoutSeconds * 1000, APP_OUTPUT_LIMIT);
+      const ending = outcome.reaped && !outcome.reaped.killed ? `; it could not be killed and may still run (${outcome.reaped.reason})` : '; killed';
+      const stderr = outcome.timedOut ? `${outcome.stderr}\n[mosaic] timed out after ${spec.timeoutSeconds} s${ending}` : outcome.stderr;
       return { exitCode: outcome.exitCode, stdout: outcome.stdout, stderr, truncated: outcome.truncated };
     } catch (err) {
       throw this.dockerError(`Cannot run "${params.command}"`, err);
