@@ -49,6 +49,11 @@ describe('parseAppCommands (§2.3 declarations)', () => {
     expect(parseAppCommands({}, SERVICES)).toEqual({ commands: {}, violations: [] });
   });
 
+  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
+    const { commands } = parse({ service: 'app', argv: ['echo', '{{constructor}}'], args: {} });
+    expect(Object.entries(commands.cmd.args)).toEqual([['constructor', DEFAULT_ARG_PATTERN]]);
+  });
+
   it('refuses commands that are not a map', () => {
     expect(parseAppCommands({ commands: [{ service: 'app', argv: ['ls'] }] }, SERVICES).violations).toEqual([
       { rule: 'x-mosaic', message: expect.stringContaining('must be a map') },

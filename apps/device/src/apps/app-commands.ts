@@ -73,7 +73,8 @@ export function parseAppCommands(
     // No prototype: a placeholder named like one of Object's members must stay an argument of its own.
     const args: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const placeholder of placeholders) {
-      const pattern = (declaredArgs[placeholder] as Json | undefined)?.pattern ?? DEFAULT_ARG_PATTERN;
+      const declaration = Object.hasOwn(declaredArgs, placeholder) ? (declaredArgs[placeholder] as Json) : undefined;
+      const pattern = declaration?.pattern ?? DEFAULT_ARG_PATTERN;
       if (typeof pattern !== 'string') {
         bad(`the pattern of "${placeholder}" must be a string`);
         continue;

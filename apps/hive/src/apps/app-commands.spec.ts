@@ -25,6 +25,14 @@ describe('parseAppCommands', () => {
     });
   });
 
+  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
+    const parsed = parseAppCommands({ commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'] } } }, ['web']);
+    expect(parsed).toEqual({
+      problems: [],
+      commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'], args: { constructor: DEFAULT_ARG_PATTERN }, timeoutSeconds: 60 } },
+    });
+  });
+
   it('has no commands when there is no x-mosaic', () => {
     expect(parseAppCommands(undefined, ['web'])).toEqual({ commands: {}, problems: [] });
   });

@@ -98,7 +98,7 @@ export function parseAppCommands(extension: unknown, services: string[]): { comm
     }
     const args: Record<string, string> = {};
     for (const placeholder of placeholders) {
-      const spec = declaredArgs[placeholder];
+      const spec = Object.hasOwn(declaredArgs, placeholder) ? declaredArgs[placeholder] : undefined;
       if (spec !== undefined && (!isMap(spec) || Object.keys(spec).some((key) => key !== 'pattern'))) {
         bad(`args.${placeholder} may only have a pattern`);
         continue;
