@@ -41,6 +41,8 @@ function writeSettings(extra = {}) {
     MOSAIC_VERSION: version,
     HIVE_ADMIN_TOKEN: adminToken.value,
     HIVE_PORT: String(hivePort),
+    // The device reaches this Hive at http://hive:8080, on the compose project's network on this machine.
+    HIVE_ALLOW_INSECURE: 'true',
     DEVICE_PASSPHRASE_FILE: passphrase.file,
     DEVICE_TOKEN_FILE: path.join(home, 'device-token'),
     DEVICE_NAME: (os.hostname() || 'local').slice(0, 64),

@@ -37,6 +37,8 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
       MOSAIC_VERSION: version,
       HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
       HIVE_PORT: '0',
+      // The Device reaches the Hive at compose.yaml's http://hive:8080, on the project's own network.
+      HIVE_ALLOW_INSECURE: 'true',
       DOCKER_SOCKET: engine.socket,
       DEVICE_PASSPHRASE_FILE: join(root, 'passphrase'),
       DEVICE_TOKEN_FILE: join(root, 'device-token'),

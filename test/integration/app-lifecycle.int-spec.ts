@@ -88,9 +88,24 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
     const unknown = await device.command('AppCommand.run', { instance, command: 'rm-rf' });
     expect(unknown.result.error.code).toBe(ErrorCode.UNKNOWN_APP_COMMAND);
 
-    const slow = await device.command('AppCommand.run', { instance, command: 'slow', args: { seconds: '5' } });
+  });
+
+  it('kills a timed-out app command inside its container: the engine would let it run on', async () => {
+    const instance = newInstance();
+    const { result } = await device.command('SchedulerAction.start', startParams(instance, staticSiteTemplate()));
+    expect(result.ok).toBe(true);
+    const containerId: string = result.result.containers[0].containerId;
+    const sleeping = async () => ((await engine().getContainer(containerId).top()).Processes ?? []).filter((p: string[]) => p.join(' ').includes('sleep 97'));
+
+    const slow = await device.command('AppCommand.run', { instance, command: 'slow', args: { seconds: '97' } });
     expect(slow.result.result).toMatchObject({ exitCode: 124 });
-    expect(slow.result.result.stderr).toContain('timed out after 1 s');
+    // The result comes after the kill and the engine's word that the exec ended: nothing to wait for.
+    expect(await sleeping()).toEqual([]);
+    expect(slow.result.result.stderr).toContain('timed out after 1 s; killed');
+    // The engine agrees: the container lists no exec of it any more (it lists the running ones).
+    const execs = (await engine().getContainer(containerId).inspect()).ExecIDs ?? [];
+    const states = await Promise.all(execs.map((id) => engine().getExec(id).inspect()));
+    expect(states.filter((e) => e.ProcessConfig.arguments.includes('97'))).toEqual([]);
   });
 
   it('stops, starts again with the same data, and removes', async () => {

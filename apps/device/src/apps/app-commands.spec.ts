@@ -1,4 +1,4 @@
-import { AppCommandSpec, DEFAULT_ARG_PATTERN, bindAppCommand, parseAppCommands } from './app-commands';
+import { AppCommandSpec, DEFAULT_ARG_PATTERN, bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
 
 const SERVICES = ['app', 'db'];
 
@@ -47,6 +47,11 @@ describe('parseAppCommands (§2.3 declarations)', () => {
   it('declares nothing when there is no x-mosaic or no commands', () => {
     expect(parseAppCommands(undefined, SERVICES)).toEqual({ commands: {}, violations: [] });
     expect(parseAppCommands({}, SERVICES)).toEqual({ commands: {}, violations: [] });
+  });
+
+  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
+    const { commands } = parse({ service: 'app', argv: ['echo', '{{constructor}}'], args: {} });
+    expect(Object.entries(commands.cmd.args)).toEqual([['constructor', DEFAULT_ARG_PATTERN]]);
   });
 
   it('refuses commands that are not a map', () => {
@@ -111,10 +116,20 @@ describe('parseAppCommands (§2.3 declarations)', () => {
   });
 
   it.each([
-    ['an invalid regular expression', '([a-z]+', 'not a valid regular expression'],
+    ['an invalid regular expression', '([a-z]+', 'not a regular expression RE2 accepts'],
     ['a pattern that is not a string', 42, 'must be a string'],
-    ['a pattern longer than 512 characters', 'a'.repeat(513), 'must be a string of at most 512 characters'],
+    ['an empty pattern', '', 'must be 1 to 512 characters'],
+    ['a pattern longer than 512 characters', 'a'.repeat(513), 'must be 1 to 512 characters'],
   ])('refuses %s', (_label, pattern, message) => {
+    expect(refusal({ service: 'app', argv: ['occ', '{{user}}'], args: { user: { pattern } } })).toEqual([expect.stringContaining(message)]);
+  });
+
+  it.each([
+    ['a backreference', '^(\\w+)-\\1$', 'not a regular expression RE2 accepts'],
+    ['a lookahead', '^(?=[a-z])[a-z0-9]+$', 'not a regular expression RE2 accepts'],
+    ['a lookbehind', '^[a-z]+(?<!x)$', 'not a regular expression RE2 accepts'],
+    ['a pattern too costly to match', '^.{0,1000}.{0,1000}.{0,1000}$', 'too costly to match'],
+  ])('refuses %s, which needs backtracking or too much work', (_label, pattern, message) => {
     expect(refusal({ service: 'app', argv: ['occ', '{{user}}'], args: { user: { pattern } } })).toEqual([expect.stringContaining(message)]);
   });
 
@@ -253,9 +268,63 @@ describe('bindAppCommand (§2.3 runs)', () => {
     });
   });
 
+  it.each(['-rf', '--help', '-', '--output=/etc/passwd'])('refuses the option-like value %p with the default pattern, which allows "-" inside', (value) => {
+    expect(bindAppCommand(byDefault, { user: value })).toEqual({
+      problems: [{ field: 'params.args.user', problems: [expect.stringContaining('may not start with "-"')] }],
+    });
+  });
+
+  it.each([
+    ['^[a-z-]+$', '-x'],
+    ['[-a-z]+', '-x'],
+    ['(-x|y)', '-x'],
+  ])('refuses a leading "-" when the pattern %p has one only further in (value %p)', (pattern, value) => {
+    expect(bindAppCommand(spec(['echo', '{{v}}'], { v: pattern }), { v: value })).toEqual({
+      problems: [{ field: 'params.args.v', problems: [expect.stringContaining('may not start with "-"')] }],
+    });
+  });
+
+  it.each([
+    ['^-?[0-9]+$', '-5'],
+    ['-[a-z]$', '-x'],
+    ['^\\-\\-[a-z]+$', '--all'],
+  ])('accepts a leading "-" when the pattern %p begins with one: %p', (pattern, value) => {
+    expect(bindAppCommand(spec(['echo', '{{v}}'], { v: pattern }), { v: value })).toEqual({ argv: ['echo', value] });
+  });
+
+  it('refuses a value longer than 4096 characters, whatever its pattern allows', () => {
+    const free = spec(['echo', '{{v}}'], { v: '^[^\\n]*$' });
+    expect(bindAppCommand(free, { v: 'x'.repeat(4096) })).toEqual({ argv: ['echo', 'x'.repeat(4096)] });
+    expect(bindAppCommand(free, { v: 'x'.repeat(4097) })).toEqual({
+      problems: [{ field: 'params.args.v', problems: ['must be at most 4096 characters'] }],
+    });
+  });
+
+  it('matches a pattern that would backtrack catastrophically in linear time', () => {
+    const nested = spec(['echo', '{{v}}'], { v: '(a+)+$' });
+    const started = process.hrtime.bigint();
+    expect(bindAppCommand(nested, { v: `${'a'.repeat(28)}!` })).toEqual({ problems: [{ field: 'params.args.v', problems: ['must match (a+)+$'] }] });
+    expect(bindAppCommand(nested, { v: 'a'.repeat(4096) })).toEqual({ argv: ['echo', 'a'.repeat(4096)] });
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  });
+
   it('binds what parseAppCommands declared', () => {
     const { commands } = parseAppCommands(extension({ service: 'app', argv: ['occ', '{{user}}'], args: { user: { pattern: '[a-z]+' } } }), SERVICES);
     expect(bindAppCommand(commands.cmd, { user: 'bob' })).toEqual({ argv: ['occ', 'bob'] });
     expect(bindAppCommand(commands.cmd, { user: 'bob;id' })).toHaveProperty('problems');
+  });
+});
+
+describe('declaredCommand', () => {
+  const commands = parseAppCommands(extension({ service: 'app', argv: ['ls'] }), SERVICES).commands;
+
+  it('finds a declared command', () => {
+    expect(declaredCommand(commands, 'cmd')).toEqual({ service: 'app', argv: ['ls'], args: {}, timeoutSeconds: 60 });
+  });
+
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'])('finds no command named like a member of Object.prototype: %s', (name) => {
+    expect(declaredCommand(commands, name)).toBeUndefined();
+    // As the device reads them back from the instance's metadata file: a plain object again.
+    expect(declaredCommand(JSON.parse(JSON.stringify(commands)) as typeof commands, name)).toBeUndefined();
   });
 });

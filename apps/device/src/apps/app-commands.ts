@@ -1,3 +1,4 @@
+import { appArgumentProblem, catalogPattern } from '@mosaic/protocol';
 import { posix } from 'node:path';
 import { PolicyViolation } from './compose-policy';
 
@@ -72,15 +73,16 @@ export function parseAppCommands(
     // No prototype: a placeholder named like one of Object's members must stay an argument of its own.
     const args: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const placeholder of placeholders) {
-      const pattern = (declaredArgs[placeholder] as Json | undefined)?.pattern ?? DEFAULT_ARG_PATTERN;
-      if (typeof pattern !== 'string' || pattern.length > 512) {
-        bad(`the pattern of "${placeholder}" must be a string of at most 512 characters`);
+      const declaration = Object.hasOwn(declaredArgs, placeholder) ? (declaredArgs[placeholder] as Json) : undefined;
+      const pattern = declaration?.pattern ?? DEFAULT_ARG_PATTERN;
+      if (typeof pattern !== 'string') {
+        bad(`the pattern of "${placeholder}" must be a string`);
         continue;
       }
-      try {
-        new RegExp(pattern);
-      } catch {
-        bad(`the pattern of "${placeholder}" is not a valid regular expression`);
+      // Compiled here, when the app starts, and kept for its runs (catalogPattern caches it).
+      const compiled = catalogPattern(pattern);
+      if (typeof compiled === 'string') {
+        bad(`the pattern of "${placeholder}" ${compiled}`);
         continue;
       }
       args[placeholder] = pattern;
@@ -96,6 +98,11 @@ export function parseAppCommands(
   return { commands: violations.length ? {} : commands, violations };
 }
 
+/** The command declared under `name`: own entries only, so `constructor` is no command. */
+export function declaredCommand(commands: Record<string, AppCommandSpec>, name: string): AppCommandSpec | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
+
 /**
  * The argv of a run: every placeholder replaced by its value as one whole element. Returns the
  * per-argument problems instead when an argument is missing, extra, or does not match.
@@ -109,11 +116,14 @@ export function bindAppCommand(
   const has = (record: object, name: string) => Object.prototype.hasOwnProperty.call(record, name);
   for (const name of Object.keys(spec.args)) {
     const value = has(given, name) ? given[name] : undefined;
-    if (value === undefined) problems.push({ field: `params.args.${name}`, problems: ['is required'] });
-    // The declared pattern must match the whole value, whether or not its author anchored it.
-    else if (!new RegExp(`^(?:${spec.args[name]})$`).test(value)) {
-      problems.push({ field: `params.args.${name}`, problems: [`must match ${spec.args[name]}`] });
+    if (value === undefined) {
+      problems.push({ field: `params.args.${name}`, problems: ['is required'] });
+      continue;
     }
+    // The metadata of an app started by an older device may hold a pattern this one refuses.
+    const pattern = catalogPattern(spec.args[name]);
+    const problem = typeof pattern === 'string' ? `cannot be checked: the app's pattern ${pattern}` : appArgumentProblem(pattern, value);
+    if (problem) problems.push({ field: `params.args.${name}`, problems: [problem] });
   }
   for (const name of Object.keys(given)) {
     if (!has(spec.args, name)) problems.push({ field: `params.args.${name}`, problems: ['is not an argument of this command'] });

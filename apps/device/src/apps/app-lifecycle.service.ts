@@ -13,11 +13,11 @@ import {
 import { Clock } from '../common/clock';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ComposeCliAdapter, ComposeError, ComposeProject } from '../docker/compose-cli.adapter';
-import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { ContainerExecService } from '../docker/container-exec.service';
 import { KeystoreService } from '../keystore/keystore.service';
 import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
-import { bindAppCommand, parseAppCommands } from './app-commands';
+import { bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
 import { AppEventsService } from './app-events.service';
 import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
 import { AppInventoryService, projectName } from './app-inventory.service';
@@ -40,7 +40,7 @@ export class AppLifecycleService {
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly files: AppFilesAdapter,
     private readonly compose: ComposeCliAdapter,
-    private readonly engine: DockerEngineAdapter,
+    private readonly execs: ContainerExecService,
     private readonly inventory: AppInventoryService,
     private readonly keystore: KeystoreService,
     private readonly storage: StorageService,
@@ -136,7 +136,7 @@ export class AppLifecycleService {
   /** §2.3: a declared command, its arguments bound as whole argv elements, run without a shell. */
   async runCommand(params: AppCommandRunParamsDto): Promise<AppCommandResultDto> {
     const metadata = await this.known(params.instance);
-    const spec = metadata.commands[params.command];
+    const spec = declaredCommand(metadata.commands, params.command);
     if (!spec) {
       const names = Object.keys(metadata.commands);
       throw new ProtocolException(ErrorCode.UNKNOWN_APP_COMMAND, `The app declares no command "${params.command}"${names.length ? ` (it has: ${names.join(', ')})` : ''}.`);
@@ -147,8 +147,9 @@ export class AppLifecycleService {
     const container = app?.containers.find((c) => c.service === spec.service && c.state === 'running');
     if (!container) throw new ProtocolException(ErrorCode.NOT_RUNNING, `Service ${spec.service} of ${params.instance} is not running.`);
     try {
-      const outcome = await this.engine.exec(container.containerId, bound.argv, spec.timeoutSeconds * 1000, APP_OUTPUT_LIMIT);
-      const stderr = outcome.timedOut ? `${outcome.stderr}\n[mosaic] timed out after ${spec.timeoutSeconds} s` : outcome.stderr;
+      const outcome = await this.execs.run(container.containerId, bound.argv, spec.timeoutSeconds * 1000, APP_OUTPUT_LIMIT);
+      const ending = outcome.reaped && !outcome.reaped.killed ? `; it could not be killed and may still run (${outcome.reaped.reason})` : '; killed';
+      const stderr = outcome.timedOut ? `${outcome.stderr}\n[mosaic] timed out after ${spec.timeoutSeconds} s${ending}` : outcome.stderr;
       return { exitCode: outcome.exitCode, stdout: outcome.stdout, stderr, truncated: outcome.truncated };
     } catch (err) {
       throw this.dockerError(`Cannot run "${params.command}"`, err);

@@ -5,6 +5,8 @@ export type StoragePluginMode = 'external' | 'container';
 /** Every setting of the Device (docs/protocol.md §5 and the rest), validated once at boot. */
 export interface DeviceConfig {
   hiveUrl: string;
+  /** HIVE_ALLOW_INSECURE: plain http to a Hive that is not on loopback is allowed (else a config error). */
+  hiveAllowInsecure: boolean;
   deviceToken: Secret;
   passphrase: Secret;
   deviceName: string;

@@ -144,7 +144,7 @@ describe('loadDeviceConfig', () => {
     });
 
     it('drops trailing slashes from HIVE_URL', () => {
-      expect(load({ ...REQUIRED, HIVE_URL: 'http://hive.local:3000/' }).hiveUrl).toBe('http://hive.local:3000');
+      expect(load({ ...REQUIRED, HIVE_URL: 'https://hive.local:3000/' }).hiveUrl).toBe('https://hive.local:3000');
     });
 
     it.each([
@@ -157,6 +157,35 @@ describe('loadDeviceConfig', () => {
       ['no', false],
     ])('reads AUTO_UPDATE=%s as %s', (value, expected) => {
       expect(load({ ...REQUIRED, AUTO_UPDATE: value }).autoUpdate).toBe(expected);
+    });
+  });
+
+  describe('plain http to the Hive', () => {
+    it.each(['http://hive.example.net', 'http://hive:8080', 'http://10.0.0.5:8080', 'http://192.168.1.2', 'http://[fe80::1]:8080', 'http://localhost.example.net', 'http://127.0.0.1.example.net', 'http://[::ffff:127.0.0.1]'])(
+      'refuses %s without HIVE_ALLOW_INSECURE=true: the token and the proof would cross the network in the clear',
+      (url) => {
+        const lines = errors({ ...REQUIRED, HIVE_URL: url });
+        expect(lines).toEqual([expect.stringMatching(/^HIVE_URL .*plain http to a Hive that is not on this machine.*https.*HIVE_ALLOW_INSECURE=true/)]);
+      },
+    );
+
+    it.each(['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://127.1:8080', 'http://localhost:8080', 'http://LOCALHOST', 'http://[::1]:8080'])('accepts plain http to loopback: %s', (url) => {
+      expect(load({ ...REQUIRED, HIVE_URL: url }).hiveUrl).toBe(url);
+    });
+
+    it('accepts plain http to another host when HIVE_ALLOW_INSECURE=true, and says so in the config', () => {
+      const config = load({ ...REQUIRED, HIVE_URL: 'http://hive:8080', HIVE_ALLOW_INSECURE: 'true' });
+      expect(config.hiveUrl).toBe('http://hive:8080');
+      expect(config.hiveAllowInsecure).toBe(true);
+    });
+
+    it('accepts https anywhere, and defaults HIVE_ALLOW_INSECURE to false', () => {
+      expect(load(REQUIRED).hiveAllowInsecure).toBe(false);
+      expect(load({ ...REQUIRED, HIVE_URL: 'https://10.0.0.5:8443' }).hiveUrl).toBe('https://10.0.0.5:8443');
+    });
+
+    it('refuses a HIVE_ALLOW_INSECURE that is not a boolean', () => {
+      expect(errors({ ...REQUIRED, HIVE_ALLOW_INSECURE: 'sometimes' })).toEqual([expect.stringMatching(/^HIVE_ALLOW_INSECURE must be true or false/)]);
     });
   });
 

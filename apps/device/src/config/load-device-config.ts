@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
@@ -35,6 +36,19 @@ const parse = {
       throw new BadSetting(`must be an http(s) URL, got "${value}"`);
     }
     return value.replace(/\/+$/, '');
+  },
+  /** An http(s) URL; plain http only to this machine's loopback unless `allowInsecure`. */
+  hiveUrl(allowInsecure: boolean) {
+    return (value: string): string => {
+      const url = parse.url(value);
+      const { protocol, hostname } = new URL(url);
+      if (protocol === 'http:' && !allowInsecure && !isLoopback(hostname)) {
+        throw new BadSetting(
+          `is plain http to a Hive that is not on this machine ("${value}"): the device token and the passphrase proof would cross the network unencrypted; use https, or set HIVE_ALLOW_INSECURE=true`,
+        );
+      }
+      return url;
+    };
   },
   absolutePath(value: string): string {
     if (!isAbsolute(value)) throw new BadSetting(`must be an absolute path, got "${value}"`);
@@ -112,6 +126,11 @@ const parse = {
   },
 };
 
+/** A URL's host (as `URL` normalises it: lower case, IPv4 in dotted form, IPv6 in brackets) that is this machine's loopback. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || (isIPv4(hostname) && hostname.startsWith('127.'));
+}
+
 /**
  * A secret given directly (NAME) or in a file (NAME_FILE, one trailing newline dropped): a file
  * keeps it out of the process environment and `docker inspect`. `check` validates the value.
@@ -174,8 +193,10 @@ export function loadDeviceConfig(env: Env): ConfigResult {
   const deviceToken = secret('DEVICE_TOKEN', parse.printable(512));
 
   const seconds = parse.seconds;
+  const hiveAllowInsecure = setting('HIVE_ALLOW_INSECURE', 'false', parse.boolean);
   const config: DeviceConfig = {
-    hiveUrl: setting('HIVE_URL', undefined, parse.url),
+    hiveUrl: setting('HIVE_URL', undefined, parse.hiveUrl(hiveAllowInsecure === true)),
+    hiveAllowInsecure,
     deviceToken,
     passphrase,
     deviceName: setting('DEVICE_NAME', hostname(), parse.printable(128)),

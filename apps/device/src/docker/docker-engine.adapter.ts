@@ -42,12 +42,28 @@ export interface ContainerSpec {
 }
 
 export interface ExecOutcome {
+  execId: string;
   exitCode: number;
   stdout: string;
   stderr: string;
   truncated: boolean;
   timedOut: boolean;
+  /** After a timeout, the exec's process on the engine's host when it still ran (the engine does not end it). */
+  pid?: number;
 }
+
+/** A short-lived container of the device's own: no network, no capabilities but those named. */
+export interface HelperSpec {
+  name: string;
+  image: string;
+  cmd: string[];
+  labels: Record<string, string>;
+  /** `host`: it sees the processes of the engine's host. */
+  pidMode?: 'host';
+  capabilities: string[];
+}
+
+const HELPER_OUTPUT_LIMIT = 64 * 1024;
 
 /** An engine event about a container, reduced to what the device uses. */
 export interface EngineEvent {
@@ -266,11 +282,65 @@ export class DockerEngineAdapter {
     });
     const inspected = await exec.inspect();
     return {
+      execId: exec.id,
       exitCode: timedOut ? 124 : (inspected.ExitCode ?? -1),
       stdout: stdout.text(),
       stderr: stderr.text(),
       truncated: stdout.truncated || stderr.truncated,
       timedOut,
+      ...(timedOut && inspected.Running && inspected.Pid > 0 ? { pid: inspected.Pid } : {}),
     };
+  }
+
+  /** Whether an exec's process still runs (ExecInspect). */
+  async execRunning(execId: string): Promise<boolean> {
+    return (await this.docker.getExec(execId).inspect()).Running;
+  }
+
+  /**
+   * Runs a helper container to its end, then removes it: its exit code and output (a TTY's, so
+   * one stream, cut at 64 KiB). Removed, and an error, when it has not ended within `timeoutMs`.
+   */
+  async runHelper(spec: HelperSpec, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Cmd: spec.cmd,
+      Labels: spec.labels,
+      Tty: true,
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        ...(spec.pidMode ? { PidMode: spec.pidMode } : {}),
+        CapDrop: ['ALL'],
+        CapAdd: spec.capabilities,
+        SecurityOpt: ['no-new-privileges'],
+        ReadonlyRootfs: true,
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Attached before the start, so nothing it prints is missed; the stream ends when it does.
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      const output = new CappedBuffer(HELPER_OUTPUT_LIMIT);
+      const printed = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', () => resolve());
+      });
+      stream.pipe(output);
+      await container.start();
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`helper container ${spec.name} did not end within ${timeoutMs} ms`)), timeoutMs);
+      });
+      const ended = Promise.all([container.wait() as Promise<{ StatusCode: number }>, printed]);
+      ended.catch(() => undefined); // after a deadline, the removal below makes the wait fail: nobody listens then
+      const [{ StatusCode }] = await Promise.race([ended, deadline]);
+      return { exitCode: StatusCode, output: output.text() };
+    } finally {
+      clearTimeout(timer);
+      // A failed removal leaves one stopped container of a unique name behind: nothing trips over it.
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 }

@@ -237,6 +237,41 @@ describe('HiveConnectionService', () => {
     });
   });
 
+  describe('a Hive that cycles salts', () => {
+    const salt = (i: number) => Buffer.alloc(16, i).toString('base64');
+
+    /** Hello with `salt(i)` on the current socket; the proof (if one comes) is refused, so the device reconnects. */
+    async function helloWith(i: number): Promise<{ proved: boolean; socket: FakeSocket }> {
+      const socket = factory.last;
+      const closed = new Promise<'closed'>((resolve) => (socket.close = () => resolve('closed')));
+      const prove = socket.nextEmit();
+      socket.handlers.event(Events.hello, hello({ passphrase: { salt: salt(i), set: true } }));
+      const outcome = await Promise.race([prove, closed]);
+      if (outcome !== 'closed') outcome.resolve({ ok: false, error: { code: 'INTERNAL', message: 'try again' } });
+      await jest.advanceTimersByTimeAsync(60_000);
+      return { proved: outcome !== 'closed', socket };
+    }
+
+    it('derives at most 3 new verifiers in 10 minutes: a fourth salt gets no proof and a reconnect, no scrypt run', async () => {
+      service.onApplicationBootstrap();
+      for (const i of [1, 2, 3]) expect((await helloWith(i)).proved).toBe(true);
+      const opened = factory.opened.length;
+      expect((await helloWith(4)).proved).toBe(false);
+      expect(factory.opened).toHaveLength(opened + 1);
+      // A salt it knows still costs nothing.
+      expect((await helloWith(2)).proved).toBe(true);
+      expect(exit).not.toHaveBeenCalled();
+    });
+
+    it('derives new ones again once the window has moved on', async () => {
+      service.onApplicationBootstrap();
+      for (const i of [1, 2, 3]) await helloWith(i);
+      expect((await helloWith(4)).proved).toBe(false);
+      await jest.advanceTimersByTimeAsync(10 * 60_000);
+      expect((await helloWith(4)).proved).toBe(true);
+    });
+  });
+
   describe('fatal refusals: one line naming the cause, exit status 78', () => {
     it.each([
       [ErrorCode.UNAUTHORIZED, /UNAUTHORIZED.*DEVICE_TOKEN/],

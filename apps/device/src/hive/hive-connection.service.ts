@@ -17,6 +17,7 @@ import { DEVICE_VERSION } from '../device-version';
 import { HiveSocket, HiveSocketFactory } from './hive-socket.adapter';
 import { ProcessExitAdapter } from './process-exit.adapter';
 import { ReconnectBackoff } from './reconnect-backoff';
+import { VerifierCache } from './verifier-cache';
 
 export class HiveUnavailableError extends Error {
   constructor(message = 'Hive is not connected') {
@@ -46,7 +47,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
   private closed = false;
   private connectedNow = false;
   private authenticatedNow = false;
-  private readonly verifierBySalt = new Map<string, Promise<string>>();
+  private readonly verifiers: VerifierCache;
   private readonly authenticatedListeners: Array<() => void> = [];
   private commandListener?: CommandListener;
   private readonly identityPath: string;
@@ -60,6 +61,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     private readonly files: StateFileAdapter,
   ) {
     this.backoff = new ReconnectBackoff();
+    this.verifiers = new VerifierCache((salt) => derivePassphraseVerifier(config.passphrase.reveal(), salt), () => Date.now());
     this.identityPath = join(config.stateDir, 'identity.json');
     this.deviceId = this.files.read<{ deviceId?: string }>(this.identityPath)?.deviceId;
   }
@@ -180,7 +182,8 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     }
     let verifier: string;
     try {
-      verifier = await this.verifierFor(hello.value.passphrase.salt);
+      // scrypt costs ~0.3 s and 128 MiB; the cache bounds how often a Hive can make the device pay it.
+      verifier = await this.verifiers.get(hello.value.passphrase.salt);
     } catch (err) {
       this.logger.error(`cannot derive the passphrase verifier: ${(err as Error).message}`);
       return this.retry(socket);
@@ -205,16 +208,5 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     if (code === ErrorCode.PASSPHRASE_MISMATCH) return this.fatal(FATAL_CODES[code]);
     this.logger.error(`Hive refused the passphrase proof: ${JSON.stringify(ack.ok ? ack.value.error : ack.details)}`);
     this.retry(socket);
-  }
-
-  /** scrypt with the protocol's parameters costs ~0.3 s; a reconnect reuses the result. */
-  private verifierFor(salt: string): Promise<string> {
-    let verifier = this.verifierBySalt.get(salt);
-    if (!verifier) {
-      verifier = derivePassphraseVerifier(this.config.passphrase.reveal(), salt);
-      verifier.catch(() => this.verifierBySalt.delete(salt));
-      this.verifierBySalt.set(salt, verifier);
-    }
-    return verifier;
   }
 }

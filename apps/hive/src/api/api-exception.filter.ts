@@ -18,6 +18,7 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   [HiveErrorCode.MOVE_IN_PROGRESS]: HttpStatus.CONFLICT,
   // A move is refused before anything stops when the Hive holds no keys a failover start could fetch.
   [HiveErrorCode.KEYS_MISSING]: HttpStatus.CONFLICT,
+  [HiveErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 /** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */
@@ -45,7 +46,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const { status, body } = this.describe(exception);
-    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), body, status);
+    const response = host.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>();
+    const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    this.adapterHost.httpAdapter.reply(response, body, status);
   }
 
   private describe(exception: unknown): { status: number; body: ProtocolError } {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AppsModule } from '../apps/apps.module';
+import { AuthThrottleModule } from '../auth/auth-throttle.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { MovesModule } from '../moves/moves.module';
@@ -20,7 +21,7 @@ import { HealthController } from './health.controller';
 import { MovesController } from './moves.controller';
 
 @Module({
-  imports: [AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
+  imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
   controllers: [
     HealthController,
     DevicesController,

@@ -1,4 +1,4 @@
-import { DEFAULT_ARG_PATTERN, appCommandArgProblems, parseAppCommands } from './app-commands';
+import { DEFAULT_ARG_PATTERN, appCommandArgProblems, declaredCommand, parseAppCommands } from './app-commands';
 
 describe('parseAppCommands', () => {
   it('reads commands, their patterns (with Compose $$ read as $) and the default pattern and timeout', () => {
@@ -25,6 +25,14 @@ describe('parseAppCommands', () => {
     });
   });
 
+  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
+    const parsed = parseAppCommands({ commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'] } } }, ['web']);
+    expect(parsed).toEqual({
+      problems: [],
+      commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'], args: { constructor: DEFAULT_ARG_PATTERN }, timeoutSeconds: 60 } },
+    });
+  });
+
   it('has no commands when there is no x-mosaic', () => {
     expect(parseAppCommands(undefined, ['web'])).toEqual({ commands: {}, problems: [] });
   });
@@ -38,7 +46,22 @@ describe('parseAppCommands', () => {
     [
       'a bad pattern',
       { service: 'web', argv: ['echo', '{{x}}'], args: { x: { pattern: '(' } } },
-      /args\.x\.pattern is not a valid regular expression/,
+      /args\.x\.pattern is not a regular expression RE2 accepts/,
+    ],
+    [
+      'a pattern with a backreference',
+      { service: 'web', argv: ['echo', '{{x}}'], args: { x: { pattern: '^(a+)\\1$' } } },
+      /args\.x\.pattern is not a regular expression RE2 accepts/,
+    ],
+    [
+      'a pattern with a lookahead',
+      { service: 'web', argv: ['echo', '{{x}}'], args: { x: { pattern: '^(?!-)[a-z-]+$' } } },
+      /args\.x\.pattern is not a regular expression RE2 accepts/,
+    ],
+    [
+      'a pattern too costly to match',
+      { service: 'web', argv: ['echo', '{{x}}'], args: { x: { pattern: '^.{0,1000}.{0,1000}.{0,1000}$' } } },
+      /args\.x\.pattern is too costly to match/,
     ],
   ])('refuses %s, and then keeps no command at all', (_label, spec, expected) => {
     const parsed = parseAppCommands({ commands: { ok: { service: 'web', argv: ['true'] }, bad: spec } }, ['web']);
@@ -66,5 +89,33 @@ describe('appCommandArgProblems', () => {
       { field: 'args.tag', problems: ['is required'] },
       { field: 'args.extra', problems: ['is not an argument of this command'] },
     ]);
+  });
+
+  it('refuses a value that starts with "-" unless the pattern begins with one', () => {
+    const byDefault = { ...spec, argv: ['occ', '{{user}}', '{{offset}}'], args: { user: DEFAULT_ARG_PATTERN, offset: '^-?[0-9]+$' } };
+    expect(appCommandArgProblems(byDefault, { user: '-rf', offset: '-5' })).toEqual([
+      { field: 'args.user', problems: [expect.stringContaining('may not start with "-"')] },
+    ]);
+  });
+
+  it('refuses a value longer than 4096 characters', () => {
+    const free = { ...spec, argv: ['echo', '{{v}}'], args: { v: '^[^\\n]*$' } };
+    expect(appCommandArgProblems(free, { v: 'x'.repeat(4097) })).toEqual([{ field: 'args.v', problems: ['must be at most 4096 characters'] }]);
+  });
+
+  it('takes no names of Object.prototype for arguments', () => {
+    const none = { ...spec, argv: ['ls'], args: {} };
+    expect(appCommandArgProblems(none, { constructor: 'x' } as Record<string, string>)).toEqual([
+      { field: 'args.constructor', problems: ['is not an argument of this command'] },
+    ]);
+  });
+});
+
+describe('declaredCommand', () => {
+  const { commands } = parseAppCommands({ commands: { greet: { service: 'web', argv: ['echo', 'hi'] } } }, ['web']);
+
+  it('finds a declared command, and none named like a member of Object.prototype', () => {
+    expect(declaredCommand(commands, 'greet')).toEqual({ service: 'web', argv: ['echo', 'hi'], args: {}, timeoutSeconds: 60 });
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expect(declaredCommand(commands, name)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { FieldProblem, Patterns } from '@mosaic/protocol';
+import { FieldProblem, Patterns, appArgumentProblem, catalogPattern } from '@mosaic/protocol';
 import { posix } from 'node:path';
 
 /** An app command as declared in a compose template's `x-mosaic.commands` (docs/protocol.md §2.3). */
@@ -98,19 +98,20 @@ export function parseAppCommands(extension: unknown, services: string[]): { comm
     }
     const args: Record<string, string> = {};
     for (const placeholder of placeholders) {
-      const spec = declaredArgs[placeholder];
+      const spec = Object.hasOwn(declaredArgs, placeholder) ? declaredArgs[placeholder] : undefined;
       if (spec !== undefined && (!isMap(spec) || Object.keys(spec).some((key) => key !== 'pattern'))) {
         bad(`args.${placeholder} may only have a pattern`);
         continue;
       }
       const pattern = spec?.pattern === undefined ? DEFAULT_ARG_PATTERN : spec.pattern;
-      if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 512) {
-        bad(`args.${placeholder}.pattern must be a string of 1 to 512 characters`);
+      if (typeof pattern !== 'string') {
+        bad(`args.${placeholder}.pattern must be a string`);
         continue;
       }
       const unescaped = unescape(pattern);
-      if (!compiles(unescaped)) {
-        bad(`args.${placeholder}.pattern is not a valid regular expression`);
+      const refusal = patternRefusal(unescaped);
+      if (refusal) {
+        bad(`args.${placeholder}.pattern ${refusal}`);
         continue;
       }
       args[placeholder] = unescaped;
@@ -132,27 +133,35 @@ export function parseAppCommands(extension: unknown, services: string[]): { comm
  */
 export function appCommandArgProblems(spec: AppCommandSpec, given: Record<string, string>): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  for (const [name, pattern] of Object.entries(spec.args)) {
-    const value = given[name];
-    if (value === undefined) problems.push({ field: `args.${name}`, problems: ['is required'] });
-    else if (!wholeMatch(pattern, value)) problems.push({ field: `args.${name}`, problems: [`must match ${pattern}`] });
+  for (const [name, source] of Object.entries(spec.args)) {
+    const value = Object.hasOwn(given, name) ? given[name] : undefined;
+    if (value === undefined) {
+      problems.push({ field: `args.${name}`, problems: ['is required'] });
+      continue;
+    }
+    const pattern = catalogPattern(source);
+    const problem = typeof pattern === 'string' ? `cannot be checked: the app's pattern ${pattern}` : appArgumentProblem(pattern, value);
+    if (problem) problems.push({ field: `args.${name}`, problems: [problem] });
   }
   for (const name of Object.keys(given)) {
-    if (!(name in spec.args)) problems.push({ field: `args.${name}`, problems: ['is not an argument of this command'] });
+    if (!Object.hasOwn(spec.args, name)) problems.push({ field: `args.${name}`, problems: ['is not an argument of this command'] });
   }
   return problems;
 }
 
-export function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
+/** The command declared under `name`: own entries only, so `constructor` is no command. */
+export function declaredCommand(commands: Record<string, AppCommandSpec>, name: string): AppCommandSpec | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
 }
 
-/** A declared pattern must match the whole value, whether or not its author anchored it. */
+/** Why a catalog pattern is refused (the device's rule: RE2, bounded cost), or undefined; compiled once and kept. */
+export function patternRefusal(pattern: string): string | undefined {
+  const compiled = catalogPattern(pattern);
+  return typeof compiled === 'string' ? compiled : undefined;
+}
+
+/** A declared pattern must match the whole value, whether or not its author anchored it; false for a refused pattern. */
 export function wholeMatch(pattern: string, value: string): boolean {
-  return new RegExp(`^(?:${pattern})$`).test(value);
+  const compiled = catalogPattern(pattern);
+  return typeof compiled !== 'string' && compiled.matches(value);
 }

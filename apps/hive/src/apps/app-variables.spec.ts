@@ -37,6 +37,23 @@ describe('resolveAppVariables', () => {
     });
   });
 
+  it('matches a pattern that would backtrack catastrophically in linear time', () => {
+    const nested: Record<string, VariableSpec> = { NAME: { description: 'name', pattern: '^(a+)+$' } };
+    const started = process.hrtime.bigint();
+    expect(resolveAppVariables(nested, { NAME: `${'a'.repeat(28)}!` })).toEqual({
+      ok: false,
+      details: [{ field: 'variables.NAME', problems: ['must match ^(a+)+$'] }],
+    });
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  });
+
+  it('takes no names of Object.prototype for variables', () => {
+    expect(resolveAppVariables(DECLARED, { ADMIN_EMAIL: 'a@b', constructor: 'x' })).toEqual({
+      ok: false,
+      details: [{ field: 'variables.constructor', problems: [expect.stringContaining('is not a variable of this app')] }],
+    });
+  });
+
   it('refuses unknown and reserved names, saying which', () => {
     const result = resolveAppVariables(DECLARED, { ADMIN_EMAIL: 'a@b', COLOUR: 'red', APP_INSTANCE: 'x', LINK_TOKEN_DEFAULT: 'y' });
     expect(result.ok).toBe(false);

@@ -14,7 +14,7 @@ export function resolveAppVariables(
   const details: FieldProblem[] = [];
   const bad = (name: string, problem: string) => details.push({ field: `variables.${name}`, problems: [problem] });
   for (const [name, value] of Object.entries(given)) {
-    const spec = declared[name];
+    const spec = Object.hasOwn(declared, name) ? declared[name] : undefined;
     if (isReservedVariable(name)) bad(name, 'is reserved: the device sets it');
     else if (!spec)
       bad(name, `is not a variable of this app${Object.keys(declared).length ? ` (it has: ${Object.keys(declared).join(', ')})` : ''}`);

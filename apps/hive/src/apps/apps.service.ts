@@ -15,7 +15,7 @@ import { CommandView, CommandsService, SendOutcome } from '../commands/commands.
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { DevicesService } from '../devices/devices.service';
 import { LatestReports, ReportsService } from '../reports/reports.service';
-import { appCommandArgProblems, parseAppCommands } from './app-commands';
+import { appCommandArgProblems, declaredCommand, parseAppCommands } from './app-commands';
 import { AppRecord, AppRepository, DesiredState, StoredApplication } from './app.repository';
 import { publicVariables, resolveAppVariables } from './app-variables';
 import { CATALOG_APPSTORE, CatalogService } from './catalog.service';
@@ -211,7 +211,7 @@ export class AppsService {
     if (typeof template !== 'string') {
       const services = Object.keys((template.services ?? {}) as object);
       const { commands } = parseAppCommands(template['x-mosaic'], services);
-      const spec = commands[request.command];
+      const spec = declaredCommand(commands, request.command);
       if (!spec) {
         const names = Object.keys(commands);
         throw invalid([

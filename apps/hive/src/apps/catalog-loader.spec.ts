@@ -129,7 +129,12 @@ describe('loadCatalog', () => {
     [
       'a pattern that does not compile',
       { variables: { GREETING: { description: 'x', pattern: '([a-z' } } },
-      /GREETING\.pattern is not a valid regular expression/,
+      /GREETING\.pattern is not a regular expression RE2 accepts/,
+    ],
+    [
+      'a pattern that needs backtracking',
+      { variables: { GREETING: { description: 'x', pattern: '^(?=h)[a-z]+$' } } },
+      /GREETING\.pattern is not a regular expression RE2 accepts/,
     ],
     [
       'a default its pattern refuses',

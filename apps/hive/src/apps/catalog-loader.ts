@@ -1,7 +1,7 @@
 import { Patterns, describeProblems, isReservedVariable, validatePayload } from '@mosaic/protocol';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppCommandSpec, compiles, wholeMatch } from './app-commands';
+import { AppCommandSpec, patternRefusal, wholeMatch } from './app-commands';
 import { AppManifest, AppManifestDto } from './catalog-manifest.dto';
 import { isToolVariable } from '@mosaic/protocol';
 import { inspectTemplate, parseTemplate } from './catalog-template';
@@ -100,7 +100,8 @@ function readManifest(path: string, folder: string, bad: (why: string) => void):
   for (const [variable, spec] of Object.entries(manifest.variables)) {
     if (isReservedVariable(variable)) problem(`variables.${variable} is reserved: the device sets it`);
     else if (isToolVariable(variable)) problem(`variables.${variable} would steer the device's Docker tools; the device refuses it`);
-    if (spec.pattern !== undefined && !compiles(spec.pattern)) problem(`variables.${variable}.pattern is not a valid regular expression`);
+    const refusal = spec.pattern === undefined ? undefined : patternRefusal(spec.pattern);
+    if (refusal) problem(`variables.${variable}.pattern ${refusal}`);
     else if (spec.pattern !== undefined && spec.default !== undefined && !wholeMatch(spec.pattern, spec.default)) {
       problem(`variables.${variable}.default does not match its pattern`);
     }

@@ -47,6 +47,15 @@ interface CommandRow {
   finished_at: string | null;
 }
 
+/**
+ * Removes `links.*.token` from the stored params of a SchedulerAction.start: the link tokens the
+ * Hive issued stay in the apps table alone. (Migration 4 did the same to the rows stored before.)
+ */
+const PRUNE_LINK_TOKENS = `
+  UPDATE commands
+  SET params = json_set(params, '$.links', (SELECT json_group_object(key, json_remove(value, '$.token')) FROM json_each(commands.params, '$.links')))
+  WHERE id = ? AND type = 'SchedulerAction.start' AND json_type(params, '$.links') = 'object'`;
+
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 const parsed = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -108,16 +117,22 @@ export class CommandRepository {
     return rows.map(toRecord);
   }
 
-  /** Stores the acknowledgement; the status moves only while no result has arrived (results may overtake acks). */
+  /**
+   * Stores the acknowledgement; the status moves only while no result has arrived (results may
+   * overtake acks). A refused command is over: its link tokens go (it is never sent again).
+   */
   recordAck(id: string, ack: CommandAck, status: 'accepted' | 'refused', error: ProtocolError | null): void {
-    this.db
-      .prepare(
-        `UPDATE commands SET ack = ?,
-           status = CASE WHEN finished_at IS NULL THEN ? ELSE status END,
-           error = CASE WHEN finished_at IS NULL THEN ? ELSE error END
-         WHERE id = ?`,
-      )
-      .run(json(ack), status, json(error), id);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE commands SET ack = ?,
+             status = CASE WHEN finished_at IS NULL THEN ? ELSE status END,
+             error = CASE WHEN finished_at IS NULL THEN ? ELSE error END
+           WHERE id = ?`,
+        )
+        .run(json(ack), status, json(error), id);
+      if (status === 'refused') this.pruneLinkTokens(id);
+    });
   }
 
   /** No acknowledgement came in time; a later result still ends the command. */
@@ -125,16 +140,26 @@ export class CommandRepository {
     this.db.prepare(`UPDATE commands SET status = 'timeout' WHERE id = ? AND status = 'sent'`).run(id);
   }
 
-  /** Returns false when the command had ended already: a re-sent result changes nothing. */
+  /**
+   * Returns false when the command had ended already: a re-sent result changes nothing. An ended
+   * command is never sent again, so its link tokens go.
+   */
   recordResult(
     id: string,
     outcome: { status: 'succeeded' | 'failed'; result: Record<string, unknown> | null; error: ProtocolError | null; finishedAt: string },
   ): boolean {
-    return (
-      this.db
-        .prepare('UPDATE commands SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL')
-        .run(outcome.status, json(outcome.result), json(outcome.error), outcome.finishedAt, id).changes > 0
-    );
+    return this.db.transaction(() => {
+      const ended =
+        this.db
+          .prepare('UPDATE commands SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL')
+          .run(outcome.status, json(outcome.result), json(outcome.error), outcome.finishedAt, id).changes > 0;
+      if (ended) this.pruneLinkTokens(id);
+      return ended;
+    });
+  }
+
+  private pruneLinkTokens(id: string): void {
+    this.db.prepare(PRUNE_LINK_TOKENS).run(id);
   }
 
   recordProgress(id: string, progress: CommandProgress): void {

@@ -223,6 +223,60 @@ describe('CommandsService', () => {
     });
   });
 
+  describe('link tokens in stored params', () => {
+    const TOKEN = 'secret-link-token-'.padEnd(43, 'x');
+
+    function startParams() {
+      const instance = randomUUID();
+      return {
+        instance,
+        application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' },
+        compose: 'services:\n  web:\n    image: mosaic-test/busybox\n',
+        variables: { NOTES_TITLE: 'Ours' },
+        links: { default: { domain: 'notes.mosaic.test', token: TOKEN }, admin: { domain: 'admin.mosaic.test', token: `${TOKEN}2` } },
+        failover: false,
+      };
+    }
+
+    /** The params column as stored, read back from the table itself. */
+    const storedParams = (id: string) => JSON.parse((db.prepare('SELECT params FROM commands WHERE id = ?').get(id) as { params: string }).params);
+    const startResult = (envelope: any) => ({ instance: envelope.params.instance, state: 'running', containers: [] });
+
+    it.each([
+      ['succeeded', (envelope: any) => resultFor(envelope, { result: startResult(envelope) })],
+      ['failed', (envelope: any) => ({ id: envelope.id, type: envelope.type, ok: false, error: { code: 'POLICY_VIOLATION', message: 'no' }, finishedAt: new Date().toISOString() })],
+    ])('drops them once a start has %s, keeping every other param', async (_status, result) => {
+      const connection = connect(accept);
+      const params = startParams();
+      const { command } = await commands.send(deviceId, CommandType.SchedulerStart, params, { wait: false });
+      expect(storedParams(command.id).links.default.token).toBe(TOKEN);
+      expect(commands.recordResult(deviceId, result(connection.emitted[0].payload) as never)).toBe('recorded');
+      const { links, ...rest } = params;
+      expect(storedParams(command.id)).toEqual({ ...rest, links: { default: { domain: links.default.domain }, admin: { domain: links.admin.domain } } });
+      expect(JSON.stringify(db.prepare('SELECT * FROM commands').all())).not.toContain(TOKEN);
+    });
+
+    it('drops them once a device refused the start', async () => {
+      connect((envelope) => Promise.resolve({ id: envelope.id, accepted: false, error: { code: 'BUSY', message: 'busy' } }));
+      const { command } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false });
+      expect(command.status).toBe('refused');
+      expect(storedParams(command.id).links).toEqual({ default: { domain: 'notes.mosaic.test' }, admin: { domain: 'admin.mosaic.test' } });
+    });
+
+    it('keeps them while the start may still be sent again: unacknowledged, or accepted without a result', async () => {
+      connect(() => Promise.reject(new Error('operation has timed out')));
+      const { command: timedOut } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false, timeoutMs: 1000 });
+      expect(timedOut.status).toBe('timeout');
+      expect(storedParams(timedOut.id).links.default.token).toBe(TOKEN);
+
+      sessions.remove(sessions.authenticatedConnection(deviceId)!);
+      connect(accept);
+      const { command: accepted } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false });
+      expect(accepted.status).toBe('accepted');
+      expect(storedParams(accepted.id).links.default.token).toBe(TOKEN);
+    });
+  });
+
   it('lists newest first, up to the limit', async () => {
     connect(accept);
     const ids: string[] = [];

@@ -19,6 +19,8 @@ export const HiveErrorCode = {
   MOVE_IN_PROGRESS: 'MOVE_IN_PROGRESS',
   /** A device did not acknowledge a command in time (a move's stop, for one). */
   NO_ANSWER: 'NO_ANSWER',
+  /** Too many failed authentications from this caller: `details.retryAfterSeconds` says how long to wait. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
 

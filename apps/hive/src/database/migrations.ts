@@ -110,4 +110,11 @@ export const MIGRATIONS: readonly string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- Link tokens stay in the apps table alone: a start that ended (or was refused) is never sent
+  -- again, so its stored params lose links.*.token (CommandRepository does so from now on).
+  UPDATE commands
+  SET params = json_set(params, '$.links', (SELECT json_group_object(key, json_remove(value, '$.token')) FROM json_each(commands.params, '$.links')))
+  WHERE type = 'SchedulerAction.start' AND json_type(params, '$.links') = 'object' AND (finished_at IS NOT NULL OR status = 'refused');
+  `,
 ];

@@ -28,6 +28,7 @@ import {
 import type { ClassConstructor } from 'class-transformer';
 import type { Namespace, Socket } from 'socket.io';
 import { AccountService } from '../accounts/account.service';
+import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.service';
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_VERSION } from '../common/hive-version';
@@ -88,6 +89,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly reports: ReportsService,
     private readonly keys: KeysService,
     private readonly upgrades: DeviceUpgradeService,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
@@ -139,9 +141,16 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   async prove(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.guard(Events.passphraseProve, async () => {
       const connection = this.connectionOf(socket);
+      // Wrong proofs are counted per device and per address; past a limit even a right one waits.
+      const keys: ThrottleKey[] = [
+        { rule: 'provePerDevice', id: connection.deviceId },
+        { rule: 'provePerAddress', id: addressKey(socket.handshake.address) },
+      ];
+      this.throttle.check(keys, 'passphrase proofs');
       const proof = this.validate(Events.passphraseProve, PassphraseProveDto, body);
       const outcome = this.accounts.prove(proof.verifier);
       if (outcome === 'mismatched') {
+        await this.throttle.failed(keys);
         this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
+import { AuthThrottleModule } from '../auth/auth-throttle.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { KeysModule } from '../keys/keys.module';
@@ -10,7 +11,7 @@ import { DeviceGateway } from './device.gateway';
 import { DeviceHandshake } from './device-handshake';
 
 @Module({
-  imports: [AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule, UpgradesModule],
+  imports: [AuthThrottleModule, AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule, UpgradesModule],
   providers: [DeviceHandshake, DeviceGateway],
 })
 export class GatewayModule {}

@@ -1,0 +1,87 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MIGRATIONS } from './migrations';
+import { SqliteDatabase } from './sqlite-database';
+
+describe('migrations', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hive-migrations-'));
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A database file as a Hive of schema `version` left it, with `rows` in its commands table. */
+  function databaseAt(
+    version: number,
+    rows: Array<{ id: string; type: string; params: unknown; status: string; finishedAt: string | null }>,
+  ): string {
+    const path = join(dir, 'hive.db');
+    const db = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+    db.pragma(`user_version = ${version}`);
+    db.prepare(`INSERT INTO devices (id, name, token_hash, created_at) VALUES ('d1', 'attic', 'hash', '2026-01-01T00:00:00.000Z')`).run();
+    for (const row of rows) {
+      db.prepare(
+        `INSERT INTO commands (id, device_id, type, params, issued_at, status, finished_at) VALUES (?, 'd1', ?, ?, '2026-01-01T00:00:00.000Z', ?, ?)`,
+      ).run(row.id, row.type, JSON.stringify(row.params), row.status, row.finishedAt);
+    }
+    db.close();
+    return path;
+  }
+
+  it('drops the link tokens of every start stored before that has ended or was refused, and keeps those that may be sent again', () => {
+    const start = (token: string) => ({
+      instance: 'i',
+      compose: 'services: {}',
+      variables: { A: '1' },
+      links: { default: { domain: 'a.mosaic.test', token }, other: { domain: 'b.mosaic.test', token: `${token}-2` } },
+      failover: false,
+    });
+    const pruned = {
+      instance: 'i',
+      compose: 'services: {}',
+      variables: { A: '1' },
+      links: { default: { domain: 'a.mosaic.test' }, other: { domain: 'b.mosaic.test' } },
+      failover: false,
+    };
+    const path = databaseAt(3, [
+      {
+        id: 'succeeded',
+        type: 'SchedulerAction.start',
+        params: start('T-succeeded'),
+        status: 'succeeded',
+        finishedAt: '2026-01-01T00:01:00.000Z',
+      },
+      { id: 'failed', type: 'SchedulerAction.start', params: start('T-failed'), status: 'failed', finishedAt: '2026-01-01T00:01:00.000Z' },
+      { id: 'refused', type: 'SchedulerAction.start', params: start('T-refused'), status: 'refused', finishedAt: null },
+      { id: 'accepted', type: 'SchedulerAction.start', params: start('T-accepted'), status: 'accepted', finishedAt: null },
+      { id: 'timeout', type: 'SchedulerAction.start', params: start('T-timeout'), status: 'timeout', finishedAt: null },
+      { id: 'info', type: 'SystemCommand.info', params: {}, status: 'succeeded', finishedAt: '2026-01-01T00:01:00.000Z' },
+    ]);
+
+    const db = new SqliteDatabase(path);
+    try {
+      const params = Object.fromEntries(
+        (db.prepare('SELECT id, params FROM commands').all() as Array<{ id: string; params: string }>).map((r) => [
+          r.id,
+          JSON.parse(r.params),
+        ]),
+      );
+      expect(params).toEqual({
+        succeeded: pruned,
+        failed: pruned,
+        refused: pruned,
+        accepted: start('T-accepted'),
+        timeout: start('T-timeout'),
+        info: {},
+      });
+      expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: MIGRATIONS.length });
+    } finally {
+      db.close();
+    }
+  });
+});
