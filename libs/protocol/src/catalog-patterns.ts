@@ -13,7 +13,7 @@ export const MAX_PATTERN_PROGRAM_SIZE = 5000;
 const CACHE_SIZE = 512;
 
 /**
- * A pattern a catalog app declares for a command argument or a variable (PROTOCOL.md §2.3),
+ * A pattern a catalog app declares for a command argument or a variable (docs/protocol.md §2.3),
  * compiled with RE2 (re2js): matching takes time linear in the value, whatever the pattern, so no
  * pattern can backtrack catastrophically. What RE2 cannot run without backtracking
  * (backreferences, lookaround) does not compile, and the pattern is refused.
