@@ -2,12 +2,13 @@
 #   docker build -t mosaic/device .                                  (the default target)
 #   docker build --target storage-plugin -t mosaic/storage-plugin .
 #   docker build --target hive -t mosaic/hive .
-#   add --build-arg BASE_IMAGE=mosaic/node-base:20-bookworm where no registry can be reached
+#   add --build-arg BASE_IMAGE=mosaic/node-base:24-trixie where no registry can be reached
 # scripts/build-images.sh builds all three. Works with the legacy builder (DOCKER_BUILDKIT=0):
 # no heredocs, no RUN --mount. The three share the dependency, tool and runtime stages, so
-# building them together costs one npm ci and one download of the tools.
+# building them together costs one npm ci and one download of the tools. BASE_IMAGE must be
+# Node.js 24 on Debian 13 (trixie): the tools come from trixie's packages.
 
-ARG BASE_IMAGE=node:20-bookworm-slim
+ARG BASE_IMAGE=node:24-trixie-slim
 
 # ---- deps: every node module, the native addon (better-sqlite3) compiled by node-gyp ----
 FROM ${BASE_IMAGE} AS deps
@@ -41,21 +42,15 @@ RUN set -eux; \
     node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"; \
     rm -rf /root/.npm
 
-# ---- tools: the Docker CLI, Compose v2 and restic, taken as binaries out of Debian packages ----
-# docker.io and restic from bookworm; docker-compose (Compose v2) from trixie through private apt
-# lists, so nothing else of trixie is ever installed (as scripts/setup-test-env.sh does).
+# ---- tools: the Docker CLI, Compose v2 and restic, taken as binaries out of Debian trixie's
+# packages (docker-cli 26.1, docker-compose 2.26, restic 0.18), so no other package comes along ----
 FROM ${BASE_IMAGE} AS tools
 WORKDIR /tools
 RUN set -eux; \
     chown _apt /tools; \
+    . /etc/os-release; [ "$VERSION_CODENAME" = trixie ] || { echo "BASE_IMAGE must be Debian trixie, not $VERSION_CODENAME" >&2; exit 1; }; \
     apt-get update; \
-    apt-get download docker.io restic; \
-    mkdir -p trixie/lists/partial; \
-    chown -R _apt trixie; \
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > trixie/sources.list; \
-    trixie="-o Dir::Etc::SourceList=/tools/trixie/sources.list -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=/tools/trixie/lists"; \
-    apt-get $trixie update; \
-    apt-get $trixie download docker-compose; \
+    apt-get download docker-cli docker-compose restic; \
     for deb in ./*.deb; do dpkg-deb -x "$deb" unpacked; done; \
     mkdir -p /out; \
     install -m 0755 unpacked/usr/bin/docker /out/docker; \
@@ -82,11 +77,26 @@ FROM source AS build-device
 COPY apps/device ./apps/device
 RUN npx nest build device
 
+# ---- modules: each app's own production dependencies, out of prod-deps (scripts/runtime-modules.js) ----
+FROM prod-deps AS modules-hive
+COPY scripts/runtime-modules.js ./scripts/
+COPY --from=build-hive /build/dist/apps/hive ./dist/apps/hive
+RUN node scripts/runtime-modules.js hive /out/node_modules
+
+FROM prod-deps AS modules-storage-plugin
+COPY scripts/runtime-modules.js ./scripts/
+COPY --from=build-storage-plugin /build/dist/apps/storage-plugin ./dist/apps/storage-plugin
+RUN node scripts/runtime-modules.js storage-plugin /out/node_modules
+
+FROM prod-deps AS modules-device
+COPY scripts/runtime-modules.js ./scripts/
+COPY --from=build-device /build/dist/apps/device ./dist/apps/device
+RUN node scripts/runtime-modules.js device /out/node_modules
+
 # ---- runtime: what every image carries ----
 FROM ${BASE_IMAGE} AS runtime
 WORKDIR /code
 COPY package.json ./
-COPY --from=prod-deps /build/node_modules ./node_modules
 ENV NODE_ENV=production
 ARG VERSION=0.0.0
 ARG SOURCE_URL=""
@@ -107,6 +117,7 @@ RUN set -eux; \
     mkdir -p /var/lib/mosaic-hive; \
     chown node:node /var/lib/mosaic-hive; \
     chmod 0700 /var/lib/mosaic-hive
+COPY --from=modules-hive /out/node_modules ./node_modules
 COPY --from=build-hive /build/dist/apps/hive ./dist/apps/hive
 COPY catalog ./catalog
 ENV HIVE_HOST=0.0.0.0 \
@@ -138,6 +149,7 @@ RUN set -eux; \
       rm -rf /var/lib/apt/lists/*; \
     fi
 COPY --from=tools /out/restic /usr/bin/restic
+COPY --from=modules-storage-plugin /out/node_modules ./node_modules
 COPY --from=build-storage-plugin /build/dist/apps/storage-plugin ./dist/apps/storage-plugin
 # /run/docker/plugins: where dockerd finds the plugin socket; /tmp/mosaic: the control socket the
 # Device talks to; volumes and local replicas under /var/lib/mosaic (bind-mounted from the host).
@@ -158,6 +170,7 @@ CMD ["node", "dist/apps/storage-plugin/main.js"]
 FROM runtime AS device
 COPY --from=tools /out/docker /usr/bin/docker
 COPY --from=tools /out/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose
+COPY --from=modules-device /out/node_modules ./node_modules
 COPY --from=build-device /build/dist/apps/device ./dist/apps/device
 COPY apps/device/healthcheck.js ./dist/apps/device/healthcheck.js
 # /tmp/mosaic holds the storage plugin's control socket (mount it: the plugin container shares it).

@@ -5,9 +5,9 @@
 #   scripts/build-images.sh [--only device|hive|storage-plugin] [--no-cache] [--verbose]
 #
 # Environment:
-#   BASE_IMAGE     the Node 20 bookworm image to build on, used as given (e.g. node:20-bookworm-slim).
-#                  Unset: scripts/make-base-image.sh builds (once) the registry-free local
-#                  mosaic/node-base:20-bookworm, and that is used.
+#   BASE_IMAGE     the Node.js 24 Debian trixie image to build on, used as given (e.g.
+#                  node:24-trixie-slim). Unset: scripts/make-base-image.sh builds (once) the
+#                  registry-free local mosaic/node-base:24-trixie, and that is used.
 #   IMAGE_PREFIX   repository prefix of the tags (default mosaic)
 #   BUILD_CA_FILE  PEM file of extra CAs npm needs behind a TLS-inspecting proxy (build stages
 #                  only). Unset: the host's locally added CAs in /usr/local/share/ca-certificates.
@@ -52,7 +52,7 @@ prefix=${IMAGE_PREFIX:-mosaic}
 
 # Nothing can be pulled on a machine without registry access, so the default base is built here.
 if [ -z "${BASE_IMAGE:-}" ]; then
-  BASE_IMAGE=${NODE_BASE_IMAGE:-mosaic/node-base:20-bookworm}
+  BASE_IMAGE=${NODE_BASE_IMAGE:-mosaic/node-base:24-trixie}
   bash scripts/make-base-image.sh "$BASE_IMAGE"
 fi
 

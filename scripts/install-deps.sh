@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the node modules from the lock file when they are missing or stale.
+# Installs the node modules from the lock file when they are missing or stale, with the Node.js
+# line Mosaic runs on (scripts/lib/node.sh installs it when the machine's is another one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node -e 'const [maj, min] = process.versions.node.split(".").map(Number); if (maj < 20 || (maj === 20 && min < 19)) { console.error(`Mosaic needs Node.js 20.19 or newer; this is ${process.version}`); process.exit(1); }'
+. scripts/lib/node.sh
+mosaic_use_node
+# The stamp is the lock file and Node's ABI: a new Node needs the native addon built again.
 stamp=node_modules/.mosaic-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "[setup] npm ci"
+want=$(cat package-lock.json; echo "node-abi $(node -p process.versions.modules)")
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "[setup] npm ci (Node $(node -v))"
   npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json "$stamp"
+  printf '%s\n' "$want" > "$stamp"
 fi

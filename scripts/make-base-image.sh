@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the local base image mosaic/node-base:20-bookworm without any container registry:
-# a debootstrap'd Debian bookworm (minbase) + this host's Node.js 20 and npm + ca-certificates,
-# laid out like the official node:20-bookworm-slim (node and npm in /usr/local, apt working).
+# Builds the local base image mosaic/node-base:24-trixie without any container registry:
+# a debootstrap'd Debian 13 trixie (minbase) + the Node.js 24 and npm that scripts/lib/node.sh
+# puts on PATH + ca-certificates, laid out like the official node:24-trixie-slim (node and npm in
+# /usr/local, apt working).
 #
 #   scripts/make-base-image.sh [--force] [IMAGE]      (or NODE_BASE_IMAGE=IMAGE, FORCE=1)
 #
@@ -14,7 +15,7 @@ log() { printf '[base-image] %s\n' "$*"; }
 die() { printf 'make-base-image: %s\n' "$*" >&2; exit 1; }
 
 force=${FORCE:-0}
-image=${NODE_BASE_IMAGE:-mosaic/node-base:20-bookworm}
+image=${NODE_BASE_IMAGE:-mosaic/node-base:24-trixie}
 while [ $# -gt 0 ]; do
   case "$1" in
     --force | -f) force=1 ;;
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-SUITE=bookworm
+SUITE=trixie
 CACHE=/var/cache/mosaic-node-base
 
 # Reruns must be cheap: the image is the only product, so its presence is the stamp.
@@ -38,12 +39,11 @@ fi
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap needs it)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/setup-test-env.sh starts one)"
 
-# The host's Node is what goes in: it must be new enough for Nest 12 (require(esm) needs 20.19).
-node_bin=$(readlink -f "$(command -v node)") || die "node is not on PATH"
+# The Node.js line Mosaic runs on goes in (installed first when the machine's is another one).
+. "$(dirname "$0")/lib/node.sh"
+mosaic_use_node || die "no Node.js $MOSAIC_NODE_VERSION to put in the image"
+node_bin=$(readlink -f "$(command -v node)")
 node_version=$("$node_bin" -p 'process.versions.node')
-"$node_bin" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
-  die "Node $node_version is too old: Mosaic needs 20.19 or newer"
-case "$node_version" in 20.*) ;; *) log "warning: host Node is $node_version, not 20.x, yet the image is named $image" ;; esac
 # npm's real files: /usr/bin/npm is a symlink into its package folder (…/npm/bin/npm-cli.js).
 npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 [ -f "$npm_dir/bin/npm-cli.js" ] || die "cannot find npm's package folder (looked at $npm_dir)"

@@ -4,6 +4,9 @@
 # container), installs the demo app and says where to open it. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node.js 24 first on PATH for everything below (installed under /opt/mosaic when missing).
+. scripts/lib/node.sh
+mosaic_use_node
 
 bash scripts/setup-test-env.sh
 bash scripts/build-images.sh

@@ -3,6 +3,9 @@
 # node modules, a build, the three container images), then runs every tier. Extra arguments go to Jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node.js 24 first on PATH for everything below (installed under /opt/mosaic when missing).
+. scripts/lib/node.sh
+mosaic_use_node
 
 bash scripts/setup-test-env.sh
 bash scripts/install-deps.sh

@@ -1,6 +1,6 @@
 // Lets `node -r ./bench/support/register.js bench/x.bench.ts` run the benchmarks straight from
 // TypeScript: TypeScript's own transpiler (with decorator metadata, which Nest needs) and the
-// `@mosaic/protocol` path alias. Node 20.19+ loads the ES-module-only Nest 12 packages by itself.
+// `@mosaic/protocol` path alias. Node 24 loads the ES-module-only Nest 12 packages by itself (require(esm)).
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');

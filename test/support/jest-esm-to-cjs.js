@@ -1,4 +1,4 @@
-// Jest (in its CommonJS mode, Node 20) cannot require ES modules, and Nest 12 ships only ES modules.
+// Jest (in its CommonJS mode) cannot require ES modules, and Nest 12 ships only ES modules.
 // This transform turns the few ESM packages the tests load into CommonJS with TypeScript's own
 // transpiler; `import.meta.url`, which CommonJS lacks, becomes the file's URL.
 const ts = require('typescript');

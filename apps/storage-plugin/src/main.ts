@@ -6,6 +6,7 @@ import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { pluginLogger } from './common/plugin-logger';
 import { PLUGIN_VERSION } from './common/plugin-version';
 import { loadPluginConfig } from './config/load-plugin-config';
+import { UnsupportedToolError } from './replication/replication.service';
 import { StoragePluginModule } from './storage-plugin.module';
 
 async function bootstrap(): Promise<void> {
@@ -27,5 +28,6 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((err: Error) => {
   process.stderr.write(`storage plugin: cannot start: ${err.message}\n`);
-  process.exit(1);
+  // A tool too old to use is fixed by the operator, not by a restart.
+  process.exit(err instanceof UnsupportedToolError ? FATAL_EXIT_CODE : 1);
 });

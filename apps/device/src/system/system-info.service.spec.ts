@@ -38,6 +38,20 @@ describe('SystemInfoService', () => {
     );
   }
 
+  describe('checkVersions()', () => {
+    it('finds nothing wrong with a supported engine and Compose', async () => {
+      await expect(service(deviceConfig({}), new HostSystemAdapter()).checkVersions()).resolves.toEqual([]);
+    });
+
+    it('names an engine and a Compose older than supported, and still answers when one cannot be asked', async () => {
+      engineVersion.mockResolvedValue({ version: '19.03.15', apiVersion: '1.40' });
+      composeVersion.mockRejectedValue(new ComposeUnavailableError('no compose'));
+      await expect(service(deviceConfig({}), new HostSystemAdapter()).checkVersions()).resolves.toEqual([
+        expect.stringMatching(/^Docker Engine 19\.03\.15 \(API 1\.40\) is older than Mosaic supports/),
+      ]);
+    });
+  });
+
   describe('diskSpace()', () => {
     it('reports the real statfs of APPS_DIR and the volumes’ folder when both exist', async () => {
       const appsDir = dirs.make();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiskPathDto, ErrorCode, InfoResultDto, ProtocolException } from '@mosaic/protocol';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DEVICE_VERSION } from '../device-version';
@@ -6,10 +6,11 @@ import { ComposeCliAdapter } from '../docker/compose-cli.adapter';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { StorageService } from '../storage/storage.service';
 import { HostSystemAdapter } from './host-system.adapter';
+import { unsupportedVersions } from './supported-versions';
 
 /** The answers to SystemCommand.diskSpace and SystemCommand.info. */
 @Injectable()
-export class SystemInfoService {
+export class SystemInfoService implements OnApplicationBootstrap {
   private readonly logger = new Logger('System');
 
   constructor(
@@ -19,6 +20,21 @@ export class SystemInfoService {
     private readonly compose: ComposeCliAdapter,
     private readonly storage: StorageService,
   ) {}
+
+  /** Says at boot, in one line each, when the engine or Compose is older than Mosaic supports. */
+  onApplicationBootstrap(): void {
+    void this.checkVersions();
+  }
+
+  async checkVersions(): Promise<string[]> {
+    const [engine, compose] = await Promise.all([
+      this.engine.version().catch(() => undefined),
+      this.compose.version().catch(() => undefined),
+    ]);
+    const problems = unsupportedVersions({ engineApi: engine?.apiVersion, engineVersion: engine?.version, compose });
+    for (const problem of problems) this.logger.error(`${problem}; apps may fail to start or stop`);
+    return problems;
+  }
 
   /** APPS_DIR and the volumes' folder; a folder that does not exist yet is left out. */
   async diskSpace(): Promise<DiskPathDto[]> {

@@ -9,7 +9,7 @@ import { FilesAdapter } from '../common/files.adapter';
 import { PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { replicaPassword } from './replica-password';
-import { ReplicaTarget, ReplicationService } from './replication.service';
+import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { SnapshotInfo } from './writer-rule';
 
@@ -110,6 +110,10 @@ class FakeRestic {
   }
   unlock(repo: Repository): Promise<void> {
     return this.op(repo, 'unlock', () => undefined);
+  }
+  resticVersion = '0.18.0';
+  version(): Promise<string> {
+    return Promise.resolve(this.resticVersion);
   }
 
   private find(repo: Repository, id: string): FakeSnapshot {
@@ -374,6 +378,13 @@ describe('ReplicationService', () => {
     await shutdown;
     await expect(snapshot).resolves.toEqual({ at: '2026-11-25T12:00:00.000Z' });
     expect(restic.calls).not.toContain('forget');
+  });
+
+  it('starts only with restic 0.17 or newer, and says which restic is too old', async () => {
+    const replication = service();
+    await expect(replication.onModuleInit()).resolves.toBeUndefined();
+    restic.resticVersion = '0.14.0';
+    await expect(replication.onModuleInit()).rejects.toThrow(new UnsupportedToolError('restic 0.14.0 (restic) is too old: the storage plugin needs restic 0.17 or newer'));
   });
 
   it('removes stale locks and tries again when the repository is locked', async () => {

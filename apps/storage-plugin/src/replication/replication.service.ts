@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, ProtocolException } from '@mosaic/protocol';
@@ -36,6 +36,16 @@ export interface PrepareResult {
   snapshotAt: string | null;
 }
 
+const MIN_RESTIC_MINOR = 17;
+
+/** A tool the plugin runs is missing or too old: the plugin does not start (exit 78). */
+export class UnsupportedToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedToolError';
+  }
+}
+
 /** The `--host` of every snapshot: one name for every device, so the writer tag alone tells who wrote. */
 const SNAPSHOT_HOST = 'mosaic';
 const PROGRESS_POLL_MS = 250;
@@ -45,7 +55,7 @@ const PROGRESS_POLL_MS = 250;
  * repository, restoring, claiming the writer role, snapshots under the writer rule, pruning.
  */
 @Injectable()
-export class ReplicationService implements BeforeApplicationShutdown {
+export class ReplicationService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Replication');
   private readonly queue = new KeyedSerialQueue();
   /** A snapshot request not yet started: later requests join it instead of queueing another. */
@@ -61,6 +71,16 @@ export class ReplicationService implements BeforeApplicationShutdown {
     private readonly files: FilesAdapter,
     private readonly clock: Clock,
   ) {}
+
+  /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
+  async onModuleInit(): Promise<void> {
+    const version = await this.restic.version();
+    const [major, minor] = version.split('.').map((n) => Number.parseInt(n, 10));
+    if (!(major > 0 || minor >= MIN_RESTIC_MINOR)) {
+      throw new UnsupportedToolError(`restic ${version} (${this.config.resticBinary}) is too old: the storage plugin needs restic 0.${MIN_RESTIC_MINOR} or newer`);
+    }
+    this.logger.log(`restic ${version}`);
+  }
 
   /** `<REPLICA_URL>/<name>`: path.join for a local path, `/<name>` appended to a URL prefix. */
   repositoryUrl(name: string): string {

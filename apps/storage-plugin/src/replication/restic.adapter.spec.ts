@@ -11,6 +11,7 @@ const FAKE_RESTIC = `#!/usr/bin/env node
 const fs = require('node:fs');
 const args = process.argv.slice(2);
 fs.writeFileSync(__filename + '.out', JSON.stringify({ args, env: process.env, cwd: process.cwd() }));
+if (args[0] === 'version') { process.stdout.write('restic 0.18.0 compiled with go1.24.4 on linux/amd64\\n'); return; }
 if (fs.existsSync(__filename + '.retry') && fs.readFileSync(__filename + '.retry', 'utf8')) {
   // An unreachable store: restic ≥ 0.17 retries for minutes and says so on stderr.
   fs.writeFileSync(__filename + '.pid', String(process.pid));
@@ -132,9 +133,14 @@ describe('ResticAdapter', () => {
     expect(() => process.kill(Number(readFileSync(`${binary}.pid`, 'utf8')), 0)).toThrow(/ESRCH/);
   });
 
+  it("reads restic's version", async () => {
+    await expect(adapter.version()).resolves.toBe('0.18.0');
+  });
+
   it('says so when restic cannot be started', async () => {
     const missing = new ResticAdapter(pluginConfig(root.path, { RESTIC_BINARY: join(root.path, 'nope') }));
     await expect(missing.init(repo)).rejects.toThrow(/cannot run .*nope/);
+    await expect(missing.version()).rejects.toThrow(/cannot run .*nope version/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { redactUrl } from '../common/redact';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { SnapshotInfo } from './writer-rule';
@@ -67,6 +67,17 @@ export class ResticAdapter {
   private readonly logger = new Logger('Restic');
 
   constructor(@Inject(PLUGIN_CONFIG) private readonly config: PluginConfig) {}
+
+  /** restic's own version (`restic version`: "restic 0.18.0 compiled with …"). */
+  version(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.config.resticBinary, ['version'], { timeout: 15_000, env: this.config.resticEnv }, (err, stdout) => {
+        const version = /^restic (\S+)/.exec(stdout)?.[1];
+        if (err || !version) reject(new ResticError('other', `cannot run ${this.config.resticBinary} version: ${err?.message ?? stdout.trim()}`));
+        else resolve(version);
+      });
+    });
+  }
 
   /** The repository's snapshots, or only those named. */
   async snapshots(repo: Repository, ids: string[] = []): Promise<SnapshotInfo[]> {
