@@ -10,6 +10,10 @@ stamp=node_modules/.mosaic-lock
 want=$(cat package-lock.json; echo "node-abi $(node -p process.versions.modules)")
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] npm ci (Node $(node -v))"
+  # node-gyp builds the native addon (better-sqlite3) offline against the running Node's own
+  # headers, whatever an npmrc says (a machine's nodedir may name another Node's).
+  prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+  if [ -f "$prefix/include/node/node.h" ]; then export npm_config_nodedir=$prefix; fi
   npm ci --no-audit --no-fund --loglevel=error
   printf '%s\n' "$want" > "$stamp"
 fi

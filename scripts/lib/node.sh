@@ -76,7 +76,5 @@ mosaic_use_node() {
     mosaic_install_node "$prefix" || return 1
   fi
   export PATH="$prefix/bin:$PATH"
-  # node-gyp builds native addons (better-sqlite3) against these headers, offline.
-  export npm_config_nodedir="$prefix"
   mosaic_node_fits || { echo "node: $prefix/bin/node is not Node.js $MOSAIC_NODE_VERSION" >&2; return 1; }
 }
