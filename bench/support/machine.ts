@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { cpus, release, totalmem } from 'node:os';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+/** A version query that hangs (an engine that does not answer) must not hold the table up. */
+const VERSION_TIMEOUT_MS = 10_000;
+
+async function versionOf(file: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, { timeout: VERSION_TIMEOUT_MS });
+    return stdout.trim().split('\n')[0];
+  } catch (err) {
+    return `unknown (${(err as Error).message.split('\n')[0]})`;
+  }
+}
+
+/** What figures depend on: the machine and the versions of the outside programs the benches drive. */
+export async function machineFacts(): Promise<Array<[string, string]>> {
+  const [docker, compose, restic] = await Promise.all([
+    versionOf('docker', ['version', '--format', '{{.Server.Version}}']),
+    versionOf('docker', ['compose', 'version', '--short']),
+    versionOf('restic', ['version']),
+  ]);
+  return [
+    ['cores', `${cpus().length} (${cpus()[0]?.model.trim() ?? 'unknown model'})`],
+    ['RAM', `${(totalmem() / 1024 ** 3).toFixed(1)} GiB`],
+    ['kernel', release()],
+    ['Node', process.version],
+    ['docker engine', docker],
+    ['docker compose', compose],
+    ['restic', restic.replace(/^restic /, '')],
+  ];
+}
