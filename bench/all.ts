@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listBenches, runBenchChild } from './support/benches';
-import { machineFacts } from './support/machine';
+import { factsOfRun, machineFacts } from './support/machine';
 import { BenchOutcome, resultsTable } from './support/results';
 
 /** Each bench ends itself by its own deadlines; this backstop only catches one that does not. */
@@ -24,6 +24,7 @@ async function main(): Promise<number> {
   const benches = wanted.length ? all.filter((b) => wanted.includes(b.name)) : all;
   const quick = process.env.BENCH_QUICK === '1';
   const startedAt = new Date();
+  const factsBefore = await machineFacts();
 
   const outcomes: BenchOutcome[] = [];
   for (const bench of benches) {
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
     outcomes.push(outcome);
   }
 
-  const facts = await machineFacts();
+  const facts = factsOfRun(factsBefore, await machineFacts());
   const report = [
     `## Benchmarks, ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC${quick ? ' (quick mode: tiny data, one run, budgets not judged)' : ''}`,
     '',

@@ -86,7 +86,7 @@ runBench('device-at-rest', {
       LOG_LEVEL: 'log',
     });
     bench.cleanup('stopping the Device process', () => device.stop());
-    await bench.step('the Device to log "authenticated as device"', 60, () => device.waitForLine(/authenticated as device/));
+    await bench.step('the Device to log that it is authenticated', 60, () => device.waitForLine(/authenticated as device/));
     for (const title of ['first', 'second']) {
       await bench.step(`the ${title} static-site running with both volumes reported`, 180, () =>
         installCatalogApp(hive.api, created.body.id, 'static-site', { SITE_TITLE: `At rest ${title}` }),

@@ -102,7 +102,7 @@ runBench('failover', {
       const instance = randomUUID();
       const volume = `mosaic-${instance}-app`;
       const compose = template(dataMb, randomInt(0, Math.floor((dataMb * 1024 * 1024) / CHANGE_BLOCK) - dataMb + 1));
-      await bench.step(`report.apps "running" from A (${label})`, perRunS, () =>
+      await bench.step(`report.apps saying running, from A (${label})`, perRunS, () =>
         startUntilRunning(a.device, startParams(instance, compose, false)),
       );
       const filled = await command(
@@ -149,7 +149,7 @@ runBench('failover', {
       raw.push(floor.ms);
 
       for (const [id, keys] of hiveA.keys) hiveB.keys.set(id, keys); // what Hive holds
-      const moved = await bench.step(`stop on A, then report.apps "running" from B with failover (${label})`, perRunS, async () => {
+      const moved = await bench.step(`stop on A, then report.apps saying running, from B with failover (${label})`, perRunS, async () => {
         const stoppedFrom = performance.now();
         await command(
           bench,
@@ -190,7 +190,7 @@ runBench('failover', {
           unit: 'ms',
           floor: { what: 'raw restic incremental backup + full restore', value: median(raw) },
           budget: budget
-            ? { line: `≤ ${budget}× at ${dataMb === 1024 ? '1 GB' : `${dataMb} MB`}`, judged: `${ratio.toFixed(2)}×` }
+            ? { line: `≤ ${budget.toFixed(1)}× at ${dataMb === 1024 ? '1 GB' : `${dataMb} MB`}`, judged: `${ratio.toFixed(2)}×` }
             : undefined,
           met: budget ? ratio <= budget : null,
         },

@@ -65,7 +65,7 @@ async function setUp(bench: Bench): Promise<Setup> {
   const plugin = new PluginProcess(env);
   // Stopped however far its start got (it may never say ready).
   bench.cleanup('stopping the storage plugin process', () => plugin.stop());
-  await bench.step('the storage plugin process to say "ready"', 60, () => plugin.start());
+  await bench.step('the storage plugin process to say it is ready', 60, () => plugin.start());
   // Containers go before the plugin stops: their unmounts need it.
   bench.cleanup("removing the containers on the bench's engine", async () => {
     const ids = (await engine.docker('ps', '-aq')).split('\n').filter(Boolean);
@@ -157,7 +157,7 @@ async function deviceStarts(bench: Bench, s: Setup, label: string): Promise<{ fr
   const instance = randomUUID();
   const { device } = s;
   const start = (what: string) =>
-    bench.step(`report.apps "running" after SchedulerAction.start of a ${what} (${label})`, PER_RUN_S / 2, async () => {
+    bench.step(`report.apps saying running after SchedulerAction.start of a ${what} (${label})`, PER_RUN_S / 2, async () => {
       const times = await startUntilRunning(device, startParams(instance, staticSiteTemplate()));
       console.log(`  ${label}, Device, ${what}: ${describeStart(times, ms)}`);
       return times.runningAt - times.receivedAt;

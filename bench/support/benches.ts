@@ -6,6 +6,8 @@ import { BenchOutcome, BenchResult, parseFailure, parseResult } from './results'
 const ROOT = join(__dirname, '../..');
 /** After SIGTERM a bench runs its cleanups (each bounded); this is how long they get in all. */
 const KILL_GRACE_MS = 120_000;
+/** How long after its exit a bench's output may still arrive; a process it left holding the pipe does not hold the runner. */
+const OUTPUT_GRACE_MS = 5_000;
 
 export interface BenchEntry {
   /** The file's name without `.bench.ts`, as in its result line. */
@@ -66,7 +68,12 @@ export function runBenchChild(
   }, options.limitS * 1000);
   const kill = setTimeout(() => child.kill('SIGKILL'), options.limitS * 1000 + KILL_GRACE_MS);
   return new Promise((resolve) => {
+    let settled = false;
+    let outputGrace: NodeJS.Timeout | undefined;
     const finish = (code: number | null, spawnError?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(outputGrace);
       clearTimeout(term);
       clearTimeout(kill);
       let result: BenchResult | undefined;
@@ -94,6 +101,7 @@ export function runBenchChild(
       });
     };
     child.once('error', (err) => finish(null, err));
+    child.once('exit', (code) => (outputGrace = setTimeout(() => finish(code), OUTPUT_GRACE_MS)));
     child.once('close', (code) => finish(code));
   });
 }

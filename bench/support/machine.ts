@@ -29,6 +29,14 @@ export async function machineFacts(): Promise<Array<[string, string]>> {
     ['Node', process.version],
     ['docker engine', docker],
     ['docker compose', compose],
-    ['restic', restic.replace(/^restic /, '')],
+    ['restic', /^restic (\S+)/.exec(restic)?.[1] ?? restic],
   ];
+}
+
+/** The facts of the run: as they were at its start, with any that changed by its end marked so. */
+export function factsOfRun(before: Array<[string, string]>, after: Array<[string, string]>): Array<[string, string]> {
+  return before.map(([what, value], i) => [
+    what,
+    after[i][1] === value ? value : `${value} at the start, ${after[i][1]} at the end (changed during the run)`,
+  ]);
 }

@@ -59,7 +59,7 @@ export function figureProblems(figure: Figure): string[] {
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
-  if (abs >= 100) return Math.round(value).toLocaleString('en-US');
+  if (abs >= 100 || Number.isInteger(value)) return Math.round(value).toLocaleString('en-US');
   if (abs >= 10) return value.toFixed(1);
   return value.toFixed(2);
 }
