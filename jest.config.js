@@ -1,4 +1,5 @@
-// Three tiers (docs/architecture.md "Test tiers"): unit specs beside the code, integration and e2e under test/.
+// Three tiers (docs/architecture.md "Test tiers"): unit specs beside the code, integration and e2e under test/;
+// and the benches, once each in quick mode.
 const ESM_ONLY_PACKAGES = [
   '@nestjs',
   'file-type',
@@ -28,5 +29,7 @@ module.exports = {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // Every bench once in quick mode, so a bench broken by a change fails the suite (bench/quick.bench-spec.ts).
+    { ...base, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.bench-spec.ts'] },
   ],
 };

@@ -15,11 +15,6 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; va
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
 
-export function runsFromEnv(fallback: number): number {
-  const runs = Number(process.env.BENCH_RUNS ?? fallback);
-  return Number.isInteger(runs) && runs > 0 ? runs : fallback;
-}
-
 /** Nearest-rank percentile (p in 0–100) of values sorted ascending; NaN when there are none. */
 export function percentileOfSorted(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

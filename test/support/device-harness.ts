@@ -40,6 +40,8 @@ export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> 
 interface Emitted {
   event: string;
   payload: any;
+  /** When it was emitted (performance.now()), for the benches' breakdowns. */
+  at: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export class RecordingHive {
   }
 
   async request(event: string, payload: any): Promise<unknown> {
-    const entry = { event, payload };
+    const entry = { event, payload, at: performance.now() };
     this.emitted.push(entry);
     for (const waiter of [...this.waiters]) {
       if (waiter.test(entry)) {
