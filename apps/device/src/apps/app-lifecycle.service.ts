@@ -51,7 +51,8 @@ export class AppLifecycleService {
 
   /**
    * §2.1: keys → volumes → compose up, after the template has passed `compose config` and the
-   * policy (checked first: pure, and a refusal then leaves nothing behind).
+   * policy in a folder of its own (checked first: a refusal leaves no keys or volumes behind, and a
+   * known instance's files as they were).
    */
   async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
     const { instance } = params;

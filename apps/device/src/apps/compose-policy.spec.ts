@@ -231,6 +231,14 @@ describe('checkComposePolicy: the allow-list (PROTOCOL.md §2.2)', () => {
       expect(violations[0].message).toMatch(new RegExp(`^${path.replace(/[.[\]]/g, '\\$&')}: .*allow-list`));
     });
 
+    it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('refuses a key named like an Object property: %s', (key) => {
+      const p = project();
+      // As JSON.parse makes it: an own key, even for __proto__.
+      const service = JSON.parse(JSON.stringify((p.services as Json).app).replace(/^\{/, `{"${key}": {"privileged": true},`)) as Json;
+      (p.services as Json).app = service;
+      expect(found(checkComposePolicy(p, context()))).toEqual([`app:not_allowed@services.app.${key}`]);
+    });
+
     it('names the service of a refused service key', () => {
       expect(checkComposePolicy(project({ annotations: { a: 'b' } }), context())).toEqual([
         { service: 'app', rule: 'not_allowed', path: 'services.app.annotations', message: expect.any(String) },

@@ -22,7 +22,7 @@ function asObject(value: unknown): Json {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 }
 
-/** `services.web.labels["io.mosaic.x"].volumes[0]`: a plain name after a dot, anything else quoted. */
+/** `services.web.volumes[0]`, `services.web.labels["io.mosaic.x"]`: a plain name after a dot, anything else quoted. */
 export function formatPath(segments: Segment[]): string {
   return segments
     .map((s, i) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i ? '.' : ''}${s}` : `[${JSON.stringify(s)}]`))
@@ -71,7 +71,8 @@ export function checkComposePolicy(project: Json, context: PolicyContext): Polic
             const refusal = allowed.key?.(item, scope, name);
             if (refusal) add([...at, name], refusal.rule, refusal.message);
             else walk(item, allowed.entries, [...at, name]);
-          } else if (name in allowed.keys) {
+            // hasOwn, not `in`: `constructor` or `__proto__` must not pass for keys on the list.
+          } else if (Object.hasOwn(allowed.keys, name)) {
             walk(item, allowed.keys[name], [...at, name]);
           } else if (!(allowed.extensions && name.startsWith('x-'))) {
             add([...at, name], 'not_allowed', 'is not on the device’s allow-list of what an app may ask for');
