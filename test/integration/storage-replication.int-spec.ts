@@ -1,9 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { ErrorCode } from '@mosaic/protocol';
+import { OpenPgpKeyAdapter } from '../../apps/storage-plugin/src/keys/openpgp-key.adapter';
+import { replicaPassword } from '../../apps/storage-plugin/src/replication/replica-password';
+import { SNAPSHOT_TAG, writerTag } from '../../apps/storage-plugin/src/replication/writer-rule';
 import {
   RunningPlugin,
   TestKey,
@@ -247,6 +250,46 @@ describe('storage plugin: replication to a local replica', () => {
       expect(answer.status).toBe(500);
       expect(answer.body).toMatchObject({ code: ErrorCode.RESTORE_FAILED, message: expect.stringMatching(/needs \d+ bytes/) });
       expect(readdirSync(tmpfs)).toEqual([]);
+    });
+  });
+
+  describe('a hostile replica: whoever holds the key wrote a snapshot whose volume root is not a folder', () => {
+    /** A snapshot made with restic itself, as the plugin makes them (`data` from its parent, Mosaic's tags), of what `makeRoot` puts there. */
+    async function hostileSnapshot(name: string, makeRoot: (data: string) => void): Promise<void> {
+      const scratch = join(root.path, `hostile-${randomBytes(4).toString('hex')}`);
+      mkdirSync(scratch);
+      makeRoot(join(scratch, 'data'));
+      const { secretPacket } = await new OpenPgpKeyAdapter().read(key.privateKey);
+      execFileSync('restic', ['backup', '--quiet', '--host', 'mosaic', '--tag', SNAPSHOT_TAG, '--tag', writerTag(deviceA), 'data'], {
+        cwd: scratch,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', RESTIC_REPOSITORY: join(replicas, name), RESTIC_PASSWORD: replicaPassword(secretPacket, name) },
+      });
+    }
+
+    const outside = join(root.path, 'host-folder');
+
+    it.each([
+      ['a symlink to a host folder', (data: string) => symlinkSync(outside, data)],
+      ['a dangling symlink', (data: string) => symlinkSync(join(root.path, 'not-yet'), data)],
+      ['a file', (data: string) => writeFileSync(data, 'not a folder')],
+    ])('refuses a root that is %s with RESTORE_FAILED, and nothing can be mounted', async (_label, make) => {
+      mkdirSync(outside, { recursive: true });
+      await a.control.registerKey(key);
+      const name = randomName();
+      const request = volumeRequest(name);
+      expect((await a.control.createVolume(request)).status).toBe(200);
+      expect((await a.control.request('DELETE', `/volumes/${name}`)).status).toBe(200);
+      await hostileSnapshot(name, make);
+
+      const answer = await a.control.createVolume(request);
+      expect(answer.body).toEqual({ error: { code: ErrorCode.RESTORE_FAILED, message: expect.stringMatching(/not a folder/) } });
+      expect((await a.control.request('GET', '/volumes')).body.filter((v: any) => v.name === name)).toEqual([]);
+      const mountpoint = join(a.config.dataDir, 'volumes', name, 'data');
+      expect(() => lstatSync(mountpoint)).toThrow(/ENOENT/);
+      const mounted = await dockerCall(a.pluginSocket, 'VolumeDriver.Mount', { Name: name, ID: 'c1' });
+      expect(mounted.body.Err).not.toBe('');
+      expect(mounted.body.Mountpoint).toBeUndefined();
+      expect(readdirSync(outside)).toEqual([]);
     });
   });
 });

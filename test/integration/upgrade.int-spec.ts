@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ErrorCode } from '@mosaic/protocol';
+import { DeviceConfig } from '../../apps/device/src/config/device-config';
 import { RunningDevice, startDevice, tempRoot, testDeviceConfig } from '../support/device-harness';
 import { TEST_IMAGE, engine } from '../support/engine';
 
@@ -21,13 +22,13 @@ async function buildStandIn(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-async function sleeper(name: string, labels: Record<string, string>): Promise<string> {
+async function sleeper(name: string, labels: Record<string, string>, binds = ['/var/run/docker.sock:/var/run/docker.sock']): Promise<string> {
   const container = await engine.createContainer({
     name,
     Image: TEST_IMAGE,
     Cmd: ['sleep', '600'],
     Labels: labels,
-    HostConfig: { Binds: ['/var/run/docker.sock:/var/run/docker.sock'], AutoRemove: true },
+    HostConfig: { Binds: binds, AutoRemove: true },
   });
   await container.start();
   return container.id;
@@ -42,11 +43,19 @@ describe('UpgradeCommand.run on the real engine', () => {
   const DRIVER = `mosaic-test-${suffix}`;
   let device: RunningDevice | undefined;
 
+  /** A device "in" the sleeper container deviceName that installs its plugin container (the stand-in image) at boot. */
+  function installingDevice(changes: Partial<DeviceConfig> = {}): Promise<RunningDevice> {
+    const env = { STORAGE_PLUGIN_MODE: 'container', STORAGE_PLUGIN_IMAGE: STAND_IN, STORAGE_PLUGIN_CONTAINER: pluginName, STORAGE_PLUGIN_WAIT_S: '1', REPLICA_URL: join(root.path, 'replicas') };
+    const config = testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER, ...changes }, env);
+    return startDevice(config);
+  }
+
   beforeAll(async () => {
     await buildStandIn();
-    cleanup.push(await sleeper(deviceName, { 'io.mosaic.component': 'device' }));
-    cleanup.push(await sleeper(pluginName, { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': DRIVER }));
-    // Another device's plugin on the same engine is not this device's to update.
+    // The device's container holds the folders it shares with its plugin (the socket folder) at the same path.
+    cleanup.push(await sleeper(deviceName, { 'io.mosaic.component': 'device' }, ['/var/run/docker.sock:/var/run/docker.sock', `${root.path}:${root.path}`]));
+    // Containers that only look like this device's plugin (an app could label its own so): never an upgrade target.
+    cleanup.push(await sleeper(`${pluginName}-decoy`, { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': DRIVER }));
     cleanup.push(await sleeper(`${pluginName}-other`, { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': `${DRIVER}-other` }));
   });
 
@@ -57,15 +66,16 @@ describe('UpgradeCommand.run on the real engine', () => {
 
   afterAll(async () => {
     const updaters = await engine.listContainers({ all: true, filters: { label: ['io.mosaic.component=updater'] } });
-    for (const id of [...cleanup, ...updaters.filter((u) => u.Image === STAND_IN).map((u) => u.Id)]) {
+    for (const id of [...cleanup, pluginName, ...updaters.filter((u) => u.Image === STAND_IN).map((u) => u.Id)]) {
       await engine.getContainer(id).remove({ force: true }).catch(() => undefined);
     }
     await engine.getImage(STAND_IN).remove({ force: true }).catch(() => undefined);
     root.remove();
   });
 
-  it('starts the configured updater once, for the device and the storage plugin, with the engine socket', async () => {
-    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER }));
+  it('starts the configured updater once, for the device and the plugin container it installed, with the engine socket', async () => {
+    device = await installingDevice();
+    const installed = await engine.getContainer(pluginName).inspect();
     const { ack, result } = await device.command('UpgradeCommand.run', {});
     expect(ack.accepted).toBe(true);
     expect(result.ok).toBe(true);
@@ -79,6 +89,14 @@ describe('UpgradeCommand.run on the real engine', () => {
     expect(updater.Config.Labels).toMatchObject({ 'io.mosaic.component': 'updater', 'io.mosaic.targets': `${deviceName},${pluginName}` });
     expect(updater.Config.Env).toEqual(expect.arrayContaining([expect.stringMatching(/^DOCKER_API_VERSION=\d+\.\d+$/)]));
     expect(updater.State.Running).toBe(true);
+    expect((await engine.getContainer(pluginName).inspect()).Id).toBe(installed.Id);
+  });
+
+  it('targets no container by its labels: without a plugin container it installed, only the device', async () => {
+    await engine.getContainer(pluginName).remove({ force: true });
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER }));
+    const { result } = await device.command('UpgradeCommand.run', {});
+    expect(result.result.targets).toEqual([deviceName]);
   });
 
   it('is NOT_ALLOWED without AUTO_UPDATE=true', async () => {

@@ -14,8 +14,11 @@ import { HiveConnectionService } from '../../apps/device/src/hive/hive-connectio
 /** Small Argon2 parameters, allowed only because a test builds this config itself. */
 export const TEST_ARGON2 = { passes: 1, parallelism: 1, memoryExponent: 10 };
 
-/** A Device config for the folders under `root`, built the way the device builds its own. */
-export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> = {}): DeviceConfig {
+/**
+ * A Device config for the folders under `root`, built the way the device builds its own; `env`
+ * adds settings as the environment gives them, `overrides` replaces fields of the result.
+ */
+export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> = {}, env: Record<string, string> = {}): DeviceConfig {
   const loaded = loadDeviceConfig({
     HIVE_URL: 'http://127.0.0.1:9',
     DEVICE_TOKEN: 'test-token',
@@ -32,6 +35,7 @@ export function testDeviceConfig(root: string, overrides: Partial<DeviceConfig> 
     HIVE_ACK_TIMEOUT_S: '5',
     LOG_LEVEL: 'warn',
     MONITOR_ADDRESS: '127.0.0.1:0',
+    ...env,
   });
   if (!loaded.ok) throw new Error(`the test config does not load:\n${loaded.errors.join('\n')}`);
   return { ...loaded.config, argon2: TEST_ARGON2, ...overrides };

@@ -15,8 +15,8 @@ export interface DeviceStack {
   plugin: RunningPlugin;
   device: RunningDevice;
   driver: string;
-  /** A new Device over the same folders, engine and plugin (the old one is closed first). */
-  restartDevice(hive?: RecordingHive): Promise<RunningDevice>;
+  /** A new Device over the same folders, engine and plugin (the old one is closed first), its settings changed by `changes`. */
+  restartDevice(hive?: RecordingHive, changes?: Partial<DeviceConfig>): Promise<RunningDevice>;
   close(): Promise<void>;
 }
 
@@ -41,12 +41,12 @@ export async function startDeviceStack(
     plugin,
     driver,
     device: await startDevice(config, options.hive),
-    async restartDevice(hive = new RecordingHive()) {
+    async restartDevice(hive = new RecordingHive(), changes = {}) {
       await stack.device.close();
       hive.deviceId = stack.device.hive.deviceId;
       hive.keys.clear();
       for (const [instance, keys] of stack.device.hive.keys) hive.keys.set(instance, keys);
-      stack.device = await startDevice(config, hive);
+      stack.device = await startDevice({ ...config, ...changes }, hive);
       return stack.device;
     },
     async close() {

@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
-import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
+import { AppFilesAdapter, AppMetadata, LayoutError } from './app-files.adapter';
 
 const A = '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f';
 const B = 'c232ab00-9414-11ec-b3c8-9f6bdeced846';
@@ -32,9 +32,14 @@ describe('AppFilesAdapter (real folders)', () => {
   });
   afterEach(() => dirs.cleanup());
 
-  describe('write', () => {
+  /** What a start does once the policy accepted the files: stage, then commit. */
+  async function write(instance: string, app: { compose: string; variables: Record<string, string>; metadata: AppMetadata }): Promise<void> {
+    await files.commit(await files.stage(instance, app), app.metadata);
+  }
+
+  describe('stage and commit', () => {
     it('creates APPS_DIR/<instance> with compose.yaml, variables.json and mosaic.json', async () => {
-      await files.write(A, { compose: COMPOSE, variables: { ADMIN_EMAIL: 'me@example.net', LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { ADMIN_EMAIL: 'me@example.net', LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
       const dir = join(appsDir, A);
       expect(readdirSync(dir).sort()).toEqual(['compose.yaml', 'mosaic.json', 'variables.json']);
       expect(readFileSync(join(dir, 'compose.yaml'), 'utf8')).toBe(COMPOSE);
@@ -44,7 +49,7 @@ describe('AppFilesAdapter (real folders)', () => {
     });
 
     it('keeps the variables, link tokens included, owner-only (0600)', async () => {
-      await files.write(A, { compose: COMPOSE, variables: { LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
       expect(mode(join(appsDir, A, 'variables.json'))).toBe(0o600);
       expect(mode(join(appsDir, A, 'compose.yaml'))).toBe(0o640);
       expect(mode(join(appsDir, A, 'mosaic.json'))).toBe(0o640);
@@ -54,7 +59,7 @@ describe('AppFilesAdapter (real folders)', () => {
     it('sets the modes exactly, whatever the umask', async () => {
       const previous = process.umask(0o077);
       try {
-        await files.write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+        await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
       } finally {
         process.umask(previous);
       }
@@ -64,17 +69,17 @@ describe('AppFilesAdapter (real folders)', () => {
     });
 
     it('makes an existing variables file owner-only again when it rewrites it', async () => {
-      await files.write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
       const path = join(appsDir, A, 'variables.json');
       chmodSync(path, 0o644);
-      await files.write(A, { compose: COMPOSE, variables: { A: '2' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { A: '2' }, metadata: metadata() });
       expect(mode(path)).toBe(0o600);
       expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ A: '2' });
     });
 
     it('replaces the files whole and leaves no temporary file behind', async () => {
-      await files.write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
-      await files.write(A, { compose: 'services: {}\n', variables: {}, metadata: metadata({ desired: 'stopped' }) });
+      await write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
+      await write(A, { compose: 'services: {}\n', variables: {}, metadata: metadata({ desired: 'stopped' }) });
       expect(readdirSync(join(appsDir, A)).sort()).toEqual(['compose.yaml', 'mosaic.json', 'variables.json']);
       expect(readFileSync(join(appsDir, A, 'compose.yaml'), 'utf8')).toBe('services: {}\n');
       await expect(files.readMetadata(A)).resolves.toMatchObject({ desired: 'stopped' });
@@ -85,16 +90,15 @@ describe('AppFilesAdapter (real folders)', () => {
       writeFileSync(victim, 'untouched', { mode: 0o644 });
       mkdirSync(join(appsDir, A), { recursive: true });
       for (const name of ['compose.yaml', 'variables.json', 'mosaic.json']) symlinkSync(victim, join(appsDir, A, `${name}.${process.pid}.tmp`));
-      await files.write(A, { compose: COMPOSE, variables: { LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { LINK_TOKEN_DEFAULT: 'secret' }, metadata: metadata() });
       expect(readFileSync(victim, 'utf8')).toBe('untouched');
       expect(mode(victim)).toBe(0o644);
-      expect(lstatSync(join(appsDir, A, 'compose.yaml')).isFile()).toBe(true);
+      for (const name of ['compose.yaml', 'variables.json', 'mosaic.json']) expect(lstatSync(join(appsDir, A, name)).isFile()).toBe(true);
       expect(readFileSync(join(appsDir, A, 'compose.yaml'), 'utf8')).toBe(COMPOSE);
-      expect(readdirSync(join(appsDir, A)).sort()).toEqual(['compose.yaml', 'mosaic.json', 'variables.json']);
     });
 
     it('writes nothing for an id that is not an instance', async () => {
-      await expect(files.write('../escape', { compose: COMPOSE, variables: {}, metadata: metadata() })).rejects.toThrow('not an instance id: ../escape');
+      await expect(write('../escape', { compose: COMPOSE, variables: {}, metadata: metadata() })).rejects.toThrow('not an instance id: ../escape');
       expect(existsSync(appsDir)).toBe(false);
     });
   });
@@ -106,7 +110,7 @@ describe('AppFilesAdapter (real folders)', () => {
     }
 
     it('reads back what write wrote', async () => {
-      await files.write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
       await expect(files.readMetadata(A)).resolves.toEqual(metadata());
       await expect(files.exists(A)).resolves.toBe(true);
     });
@@ -144,7 +148,7 @@ describe('AppFilesAdapter (real folders)', () => {
   describe('readVariables', () => {
     it('reads back the variables, and answers {} when there are none', async () => {
       await expect(files.readVariables(A)).resolves.toEqual({});
-      await files.write(A, { compose: COMPOSE, variables: { ADMIN_EMAIL: 'me@example.net' }, metadata: metadata() });
+      await write(A, { compose: COMPOSE, variables: { ADMIN_EMAIL: 'me@example.net' }, metadata: metadata() });
       await expect(files.readVariables(A)).resolves.toEqual({ ADMIN_EMAIL: 'me@example.net' });
     });
   });
@@ -188,8 +192,8 @@ describe('AppFilesAdapter (real folders)', () => {
     });
 
     it('removes an instance’s folder and nothing else', async () => {
-      await files.write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
-      await files.write(B, { compose: COMPOSE, variables: {}, metadata: metadata({ instance: B }) });
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      await write(B, { compose: COMPOSE, variables: {}, metadata: metadata({ instance: B }) });
       await files.remove(A);
       expect(readdirSync(appsDir)).toEqual([B]);
       await files.remove(A);
@@ -197,39 +201,96 @@ describe('AppFilesAdapter (real folders)', () => {
     });
   });
 
-  describe('realPath', () => {
-    let root: string;
-    let outside: string;
+  describe('staging', () => {
+    it('renders a start aside, leaving a known instance as it was until commit', async () => {
+      await write(A, { compose: COMPOSE, variables: { A: '1' }, metadata: metadata() });
+      const before = readdirSync(join(appsDir, A)).map((name) => readFileSync(join(appsDir, A, name), 'utf8'));
+      const staged = await files.stage(A, { compose: 'services: {}\n', variables: { A: '2' } });
+      expect(staged.dir.startsWith(join(appsDir, '.staged-'))).toBe(true);
+      expect(readFileSync(staged.composeFile, 'utf8')).toBe('services: {}\n');
+      expect(mode(join(staged.dir, 'variables.json'))).toBe(0o600);
+      await expect(files.instances()).resolves.toEqual([A]);
 
-    beforeEach(() => {
-      root = realpathSync(dirs.make());
-      outside = realpathSync(dirs.make());
-      mkdirSync(join(root, 'data', 'sub'), { recursive: true });
-      symlinkSync(outside, join(root, 'data', 'link'));
-      symlinkSync('/var/run', join(root, 'data', 'run'));
+      await files.discard(staged);
+      expect(readdirSync(join(appsDir, A)).map((name) => readFileSync(join(appsDir, A, name), 'utf8'))).toEqual(before);
+      expect(readdirSync(appsDir)).toEqual([A]);
     });
 
-    it('resolves a symlinked parent of a path that does not exist yet', async () => {
-      await expect(files.realPath(join(root, 'data', 'link', 'new', 'file'))).resolves.toBe(join(outside, 'new', 'file'));
+    it('keeps what else the instance folder holds when it commits', async () => {
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      mkdirSync(join(appsDir, A, 'data'));
+      writeFileSync(join(appsDir, A, 'data', 'kept'), 'x');
+      await write(A, { compose: 'services: {}\n', variables: {}, metadata: metadata() });
+      expect(readFileSync(join(appsDir, A, 'data', 'kept'), 'utf8')).toBe('x');
+      expect(readdirSync(appsDir)).toEqual([A]);
     });
 
-    it('resolves a symlink itself', async () => {
-      await expect(files.realPath(join(root, 'data', 'link'))).resolves.toBe(outside);
-      await expect(files.realPath(join(root, 'data', 'run', 'docker.sock'))).resolves.toMatch(/^\/(var\/)?run\/docker\.sock$/);
+    it('refuses to commit into an instance folder that is a symlink, and writes nothing there', async () => {
+      const elsewhere = dirs.make();
+      mkdirSync(appsDir, { recursive: true });
+      symlinkSync(elsewhere, join(appsDir, A));
+      const staged = await files.stage(A, { compose: COMPOSE, variables: {} });
+      await expect(files.commit(staged, metadata())).rejects.toThrow(LayoutError);
+      expect(readdirSync(elsewhere)).toEqual([]);
     });
 
-    it('resolves `..` after a symlink as the kernel does', async () => {
-      // A raw string: path.join would fold `link/..` away before the kernel sees it.
-      await expect(files.realPath(`${root}/data/link/../x`)).resolves.toBe(join(outside, '..', 'x'));
+    it('removes what stops cut short at boot, and nothing else', async () => {
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      await files.stage(B, { compose: COMPOSE, variables: {} });
+      mkdirSync(join(appsDir, 'lost+found'));
+      await files.onModuleInit();
+      expect(readdirSync(appsDir).sort()).toEqual([A, 'lost+found'].sort());
+    });
+  });
+
+  describe('layoutProblems (lstat, right before Compose runs)', () => {
+    beforeEach(async () => {
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
     });
 
-    it('leaves a path without symlinks as it is', async () => {
-      await expect(files.realPath(join(root, 'data', 'sub'))).resolves.toBe(join(root, 'data', 'sub'));
-      await expect(files.realPath(join(root, 'data', 'sub', 'missing'))).resolves.toBe(join(root, 'data', 'sub', 'missing'));
+    it('finds nothing wrong with what the device wrote', async () => {
+      await expect(files.layoutProblems(A)).resolves.toEqual([]);
+      await expect(files.layoutProblems(B)).resolves.toEqual([]);
     });
 
-    it('answers the path itself when nothing of it exists', async () => {
-      await expect(files.realPath('/nonexistent-mosaic-root/a/b')).resolves.toBe('/nonexistent-mosaic-root/a/b');
+    it.each(['compose.yaml', 'variables.json', 'mosaic.json'])('finds %s replaced by a symlink', async (name) => {
+      const copy = join(dirs.make(), name);
+      writeFileSync(copy, readFileSync(join(appsDir, A, name)));
+      rmSync(join(appsDir, A, name));
+      symlinkSync(copy, join(appsDir, A, name));
+      await expect(files.layoutProblems(A)).resolves.toEqual([{ path: join(appsDir, A, name), message: expect.stringContaining('is a symlink') }]);
+    });
+
+    it('finds the compose file replaced by a folder', async () => {
+      rmSync(join(appsDir, A, 'compose.yaml'));
+      mkdirSync(join(appsDir, A, 'compose.yaml'));
+      await expect(files.layoutProblems(A)).resolves.toEqual([{ path: join(appsDir, A, 'compose.yaml'), message: expect.stringContaining('is a folder') }]);
+    });
+
+    it('finds the instance folder replaced by a symlink', async () => {
+      const moved = join(dirs.make(), 'moved');
+      renameSync(join(appsDir, A), moved);
+      symlinkSync(moved, join(appsDir, A));
+      await expect(files.layoutProblems(A)).resolves.toEqual([{ path: join(appsDir, A), message: expect.stringContaining('is a symlink') }]);
+    });
+
+    it('finds a .env that Compose would read', async () => {
+      writeFileSync(join(appsDir, A, '.env'), 'COMPOSE_PROJECT_NAME=other\n');
+      await expect(files.layoutProblems(A)).resolves.toEqual([{ path: join(appsDir, A, '.env'), message: expect.stringContaining('Compose would read it') }]);
+    });
+
+    it('accepts APPS_DIR itself behind a symlink (the operator’s choice)', async () => {
+      const link = join(dirs.make(), 'apps-link');
+      symlinkSync(appsDir, link);
+      const throughLink = new AppFilesAdapter(deviceConfig({ appsDir: link }));
+      await expect(throughLink.layoutProblems(A)).resolves.toEqual([]);
+    });
+  });
+
+  describe('readCompose', () => {
+    it('reads back the template as it was sent', async () => {
+      await write(A, { compose: COMPOSE, variables: {}, metadata: metadata() });
+      await expect(files.readCompose(A)).resolves.toBe(COMPOSE);
     });
   });
 });

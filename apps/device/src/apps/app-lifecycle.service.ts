@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import {
   AppCommandResultDto,
@@ -19,7 +20,7 @@ import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
 import { bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
 import { AppEventsService } from './app-events.service';
-import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
+import { AppFilesAdapter, AppMetadata, LayoutError, LayoutProblem } from './app-files.adapter';
 import { AppInventoryService, projectName } from './app-inventory.service';
 import { PolicyViolation, checkComposePolicy, checkTemplateInputs } from './compose-policy';
 import { toolVariableProblems } from './variable-rules';
@@ -50,7 +51,8 @@ export class AppLifecycleService {
 
   /**
    * §2.1: keys → volumes → compose up, after the template has passed `compose config` and the
-   * policy (checked first: pure, and a refusal then leaves nothing behind).
+   * policy in a folder of its own (checked first: a refusal leaves no keys or volumes behind, and a
+   * known instance's files as they were).
    */
   async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
     const { instance } = params;
@@ -63,8 +65,6 @@ export class AppLifecycleService {
     const template = this.parseTemplate(params.compose);
     this.refuseIf(checkTemplateInputs(template));
 
-    // The policy is checked before anything is created, so a refused app leaves no keys or volumes.
-    const wasKnown = await this.files.exists(instance);
     const variables = this.variablesOf(params);
     const metadata: AppMetadata = {
       instance,
@@ -74,15 +74,19 @@ export class AppLifecycleService {
       links: Object.fromEntries(Object.entries(params.links).map(([name, link]) => [name, { domain: link.domain }])),
       updatedAt: this.clock.now().toISOString(),
     };
-    await this.files.write(instance, { compose: params.compose, variables, metadata });
-    const project = this.project(instance, variables);
+    // Rendered and checked aside: a refusal leaves a known instance exactly as it was.
+    const staged = await this.files.stage(instance, { compose: params.compose, variables });
     try {
       progress('policy', 10);
-      metadata.commands = await this.checkProject(project, instance, params.application.name);
+      const checked = { ...this.project(instance, variables), directory: staged.dir, file: staged.composeFile };
+      metadata.commands = await this.checkProject(checked, instance, params.application.name, params.compose);
+      await this.files.commit(staged, metadata);
     } catch (err) {
-      if (!wasKnown) await this.files.remove(instance);
-      throw err;
+      throw err instanceof LayoutError ? this.layoutRefusal(err.problems) : err;
+    } finally {
+      await this.files.discard(staged);
     }
+    const project = this.project(instance, variables);
 
     progress('keys', 30);
     const keys = await this.keystore.keysFor(instance, { failover: params.failover });
@@ -94,7 +98,7 @@ export class AppLifecycleService {
 
     progress('starting', 75);
     try {
-      await this.compose.up(project, UP_TIMEOUT_MS);
+      await this.up(instance, project);
     } catch (err) {
       throw this.dockerError(`Compose could not start ${instance}`, err);
     } finally {
@@ -166,9 +170,9 @@ export class AppLifecycleService {
       if (app?.state === 'running') continue;
       try {
         const project = this.project(instance, await this.files.readVariables(instance));
-        // Checked again: what is on disk (a symlink inside a bind mount, say) may have changed since.
-        await this.checkProject(project, instance, metadata.application.name);
-        await this.compose.up(project, UP_TIMEOUT_MS);
+        // Checked again: the device's settings (ALLOWED_CAPS, exemptions) may have changed since.
+        await this.checkProject(project, instance, metadata.application.name, await this.files.readCompose(instance));
+        await this.up(instance, project);
         restarted.push(instance);
         this.logger.log(`brought ${metadata.application.name} ${instance} back up`);
       } catch (err) {
@@ -181,14 +185,38 @@ export class AppLifecycleService {
   }
 
   /** `compose config` and the policy; returns the app's declared commands or throws the refusal. */
-  private async checkProject(project: ComposeProject, instance: string, application: string): Promise<AppMetadata['commands']> {
+  private async checkProject(project: ComposeProject, instance: string, application: string, template: string): Promise<AppMetadata['commands']> {
     const normalised = await this.normalise(project);
-    const exempt = this.config.allowPrivilegedApps.includes(application);
-    if (exempt) this.logger.warn(`${application} is exempt from the policy (ALLOW_PRIVILEGED_APPS)`);
-    const violations = exempt ? [] : await this.policyViolations(instance, normalised, [appVolumeName(instance), linkVolumeName(instance)]);
+    const exempt = this.exemption(application, template);
+    const violations = exempt
+      ? []
+      : checkComposePolicy(normalised, { allowedCaps: this.config.allowedCaps, deviceVolumes: [appVolumeName(instance), linkVolumeName(instance)] });
     const declared = parseAppCommands(normalised['x-mosaic'], Object.keys((normalised.services ?? {}) as object));
     this.refuseIf([...violations, ...declared.violations]);
     return declared.commands;
+  }
+
+  /** ALLOW_PRIVILEGED_APPS: the operator approved this app's name with exactly this template. */
+  private exemption(application: string, template: string): boolean {
+    const digest = createHash('sha256').update(template).digest('hex');
+    const exempt = this.config.allowPrivilegedApps.some((e) => e.name === application && e.sha256 === digest);
+    if (exempt) this.logger.warn(`${application} (template sha256:${digest}) is exempt from the policy (ALLOW_PRIVILEGED_APPS)`);
+    return exempt;
+  }
+
+  /** Compose is handed the instance's folder only as the device left it (checked with lstat right before). */
+  private async up(instance: string, project: ComposeProject): Promise<void> {
+    const problems = await this.files.layoutProblems(instance);
+    if (problems.length) throw this.layoutRefusal(problems);
+    await this.compose.up(project, UP_TIMEOUT_MS);
+  }
+
+  private layoutRefusal(problems: LayoutProblem[]): ProtocolException {
+    return new ProtocolException(
+      ErrorCode.POLICY_VIOLATION,
+      `The instance’s folder holds what the device did not put there: ${problems.map((p) => p.message).join('; ')}.`,
+      problems.map((p) => ({ rule: 'host_path', path: p.path, message: p.message })),
+    );
   }
 
   private async known(instance: string): Promise<AppMetadata> {
@@ -217,19 +245,6 @@ export class AppLifecycleService {
       const detail = err instanceof ComposeError ? err.stderr.trim().split('\n').slice(-3).join(' ') : (err as Error).message;
       throw new ProtocolException(ErrorCode.COMPOSE_INVALID, `Compose refused the template: ${detail}`);
     }
-  }
-
-  private async policyViolations(instance: string, normalised: Record<string, unknown>, volumes: string[]): Promise<PolicyViolation[]> {
-    const dir = this.files.dir(instance);
-    const hostPaths = new Map<string, string>();
-    // The policy is a pure function; symlinks on disk are resolved for it beforehand.
-    for (const path of collectHostPaths(normalised)) hostPaths.set(path, await this.files.realPath(path));
-    return checkComposePolicy(normalised, {
-      instanceDir: await this.files.realPath(dir),
-      allowedCaps: this.config.allowedCaps,
-      deviceVolumes: volumes,
-      realPath: (path) => hostPaths.get(path) ?? path,
-    });
   }
 
   private refuseIf(violations: PolicyViolation[]): void {
@@ -261,27 +276,4 @@ export class AppLifecycleService {
     const detail = err instanceof ComposeError ? err.message : (err as Error).message;
     return new ProtocolException(ErrorCode.DOCKER_ERROR, `${what}: ${detail}`);
   }
-}
-
-/** Every host path a normalised project names: bind sources, volume devices, config/secret files. */
-function collectHostPaths(project: Record<string, unknown>): string[] {
-  const paths: string[] = [];
-  const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-  for (const service of Object.values(obj(project.services))) {
-    for (const mount of Array.isArray(obj(service).volumes) ? (obj(service).volumes as unknown[]) : []) {
-      const m = obj(mount);
-      if (m.type === 'bind' && typeof m.source === 'string') paths.push(m.source);
-    }
-  }
-  for (const volume of Object.values(obj(project.volumes))) {
-    const device = obj(obj(volume).driver_opts).device;
-    if (typeof device === 'string' && device.startsWith('/')) paths.push(device);
-  }
-  for (const section of ['configs', 'secrets']) {
-    for (const item of Object.values(obj(project[section]))) {
-      const file = obj(item).file;
-      if (typeof file === 'string') paths.push(file);
-    }
-  }
-  return paths;
 }

@@ -1,142 +1,88 @@
-import { posix } from 'node:path';
-import { COMPOSE_FILE, METADATA_FILE, VARIABLES_FILE } from './app-files.adapter';
+import { Allowed, PROJECT, PolicyScope } from './compose-allow-list';
 
 /** One thing a project asks that the device will not give (§2.2); all are listed at once. */
 export interface PolicyViolation {
   service?: string;
   rule: string;
+  /** Where in the normalised project, e.g. `services.web.volumes[1]` or `services.web.labels["io.mosaic.x"]`. */
+  path?: string;
   message: string;
 }
 
 export interface PolicyContext {
-  /** APPS_DIR/<instance>, absolute, with its symlinks resolved (host paths are compared by where they really lead). */
-  instanceDir: string;
   allowedCaps: string[];
   /** The two volumes the device created for the instance. */
   deviceVolumes: string[];
-  /** Where a host path really leads (symlinks resolved); identity when nothing is on disk. */
-  realPath: (path: string) => string;
 }
 
 type Json = Record<string, unknown>;
-
-const NAMESPACE_KEYS = ['network_mode', 'pid', 'ipc', 'uts', 'userns_mode', 'cgroup'] as const;
-/** Places of the engine itself: its socket in any form, and its state. */
-const ENGINE_PATHS = [/docker\.sock/, /^\/(var\/)?run\/docker(\/|$)/, /^\/var\/lib\/docker(\/|$)/, /containerd\.sock/];
-/** A mount of a folder that holds one of these (/run, /var, /) reaches the engine too. */
-const ENGINE_PLACES = ['/var/run/docker.sock', '/run/docker.sock', '/var/lib/docker', '/run/containerd/containerd.sock'];
-/** The device's own files in the instance folder (and the .env Compose reads there): never the app's to write. */
-const DEVICE_FILES = [COMPOSE_FILE, METADATA_FILE, VARIABLES_FILE, '.env'];
+type Segment = string | number;
 
 function asObject(value: unknown): Json {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 }
 
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function isInside(dir: string, path: string): boolean {
-  const rel = posix.relative(dir, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith('../') && !posix.isAbsolute(rel));
+/** `services.web.volumes[0]`, `services.web.labels["io.mosaic.x"]`: a plain name after a dot, anything else quoted. */
+export function formatPath(segments: Segment[]): string {
+  return segments
+    .map((s, i) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i ? '.' : ''}${s}` : `[${JSON.stringify(s)}]`))
+    .join('');
 }
 
 /**
  * Checks a project as `docker compose config` normalised it (absolute paths, interpolated
- * values) against the policy of docs/protocol.md §2.2, plus what else would reach the host.
+ * values) against the allow-list (compose-allow-list.ts), which holds the rules of docs/protocol.md §2.2.
  */
 export function checkComposePolicy(project: Json, context: PolicyContext): PolicyViolation[] {
+  const scope: PolicyScope = {
+    project: typeof project.name === 'string' ? project.name : '',
+    services: Object.keys(asObject(project.services)),
+    volumes: Object.keys(asObject(project.volumes)),
+    allowedCaps: context.allowedCaps,
+    deviceVolumes: context.deviceVolumes,
+  };
   const violations: PolicyViolation[] = [];
-  const add = (rule: string, message: string, service?: string) => violations.push({ ...(service ? { service } : {}), rule, message });
+  const add = (at: Segment[], rule: string, message: string) => {
+    const service = at[0] === 'services' && typeof at[1] === 'string' ? at[1] : undefined;
+    const path = formatPath(at);
+    violations.push({ ...(service ? { service } : {}), rule, path, message: `${path}: ${message}` });
+  };
 
-  const hostPath = (path: string, what: string, service?: string) => {
-    const real = context.realPath(path);
-    const really = real !== path ? ` (really ${real})` : '';
-    const holdsEngine = (p: string) => ENGINE_PLACES.some((place) => isInside(p, place));
-    if (ENGINE_PATHS.some((re) => re.test(path) || re.test(real)) || holdsEngine(path) || holdsEngine(real)) {
-      add('docker_socket', `${what} ${path}${really} reaches the Docker engine`, service);
-    } else if (!isInside(context.instanceDir, real)) {
-      // Only where the path really leads counts: Compose prints APPS_DIR as configured, symlinks and all.
-      add('host_path', `${what} ${path}${really} is outside ${context.instanceDir}`, service);
-    } else {
-      const rel = posix.relative(context.instanceDir, real);
-      if (rel === '' || DEVICE_FILES.includes(rel.split('/')[0])) {
-        add('host_path', `${what} ${path}${really} would let the app rewrite the device's own files in ${context.instanceDir}; mount a folder below it`, service);
+  const walk = (value: unknown, allowed: Allowed, at: Segment[]): void => {
+    // null is how Compose prints "not set" (`command: null`, `networks: { default: null }`).
+    if (value === null || value === undefined || allowed.kind === 'any') return;
+    const key = String(at[at.length - 1] ?? '');
+    switch (allowed.kind) {
+      case 'refused':
+        return add(at, allowed.rule, allowed.why);
+      case 'checked': {
+        const refusal = allowed.rule(value, scope, key);
+        if (refusal) return add(at, refusal.rule, refusal.message);
+        return walk(value, allowed.inner, at);
+      }
+      case 'list':
+        if (!Array.isArray(value)) return add(at, 'not_allowed', 'is not a list as Compose prints it');
+        return value.forEach((item, i) => walk(item, allowed.items, [...at, i]));
+      case 'map':
+      case 'keys': {
+        if (typeof value !== 'object' || Array.isArray(value)) return add(at, 'not_allowed', 'is not a mapping as Compose prints it');
+        for (const [name, item] of Object.entries(value)) {
+          if (allowed.kind === 'map') {
+            const refusal = allowed.key?.(item, scope, name);
+            if (refusal) add([...at, name], refusal.rule, refusal.message);
+            else walk(item, allowed.entries, [...at, name]);
+            // hasOwn, not `in`: `constructor` or `__proto__` must not pass for keys on the list.
+          } else if (Object.hasOwn(allowed.keys, name)) {
+            walk(item, allowed.keys[name], [...at, name]);
+          } else if (!(allowed.extensions && name.startsWith('x-'))) {
+            add([...at, name], 'not_allowed', 'is not on the device’s allow-list of what an app may ask for');
+          }
+        }
+        return;
       }
     }
   };
-
-  for (const [key, raw] of Object.entries(asObject(project.networks))) {
-    // `networks: { default: { name: host } }` puts every service on the host's network, like network_mode: host.
-    if (asObject(raw).name === 'host') add('network_mode', `network "${key}" is the host's own network`);
-  }
-
-  const topVolumes = asObject(project.volumes);
-  for (const [key, raw] of Object.entries(topVolumes)) {
-    const volume = asObject(raw);
-    const name = typeof volume.name === 'string' ? volume.name : key;
-    if (volume.external === true && !context.deviceVolumes.includes(name)) {
-      add('external_volume', `external volume "${name}" is not one of the app's own volumes (${context.deviceVolumes.join(', ')})`);
-    } else if (typeof project.name === 'string' && !context.deviceVolumes.includes(name) && !name.startsWith(`${project.name}_`)) {
-      // Compose only warns, then mounts an existing volume of that name: as good as external.
-      add('external_volume', `volume "${key}" is named "${name}", outside the project's own volumes (${project.name}_*)`);
-    }
-    const opts = asObject(volume.driver_opts);
-    if (typeof opts.device === 'string' || /\bbind\b/.test(String(opts.o ?? ''))) {
-      const device = typeof opts.device === 'string' ? opts.device : '(bind)';
-      if (device.startsWith('/')) hostPath(device, `volume "${key}" binds host path`);
-      else add('host_path', `volume "${key}" binds a host device ${device}`);
-    }
-  }
-  for (const section of ['configs', 'secrets'] as const) {
-    for (const [key, raw] of Object.entries(asObject(project[section]))) {
-      const file = asObject(raw).file;
-      if (typeof file === 'string') hostPath(file, `${section.slice(0, -1)} "${key}" reads host file`);
-    }
-  }
-
-  for (const [service, raw] of Object.entries(asObject(project.services))) {
-    const s = asObject(raw);
-    if (s.privileged === true) add('privileged', 'asks to run privileged', service);
-    for (const hook of ['post_start', 'pre_stop']) {
-      if (asArray(s[hook]).some((h) => asObject(h).privileged === true)) add('privileged', `asks for a privileged ${hook} hook`, service);
-    }
-    if (s.provider !== undefined) add('provider', 'asks Compose to run a provider program on the host', service);
-    for (const key of NAMESPACE_KEYS) {
-      const value = s[key];
-      if (value === 'host') add(key, `asks for ${key}: host`, service);
-      else if (typeof value === 'string' && value.startsWith('container:')) {
-        add(key, `asks to join another container's namespace (${key}: ${value})`, service);
-      }
-    }
-    if (asArray(s.devices).length) add('devices', 'asks for host devices', service);
-    if (asArray(s.device_cgroup_rules).length) add('devices', 'asks for device cgroup rules', service);
-    if (typeof s.cgroup_parent === 'string' && s.cgroup_parent) add('cgroup_parent', 'asks for a cgroup parent', service);
-    for (const cap of asArray(s.cap_add)) {
-      const name = String(cap).toUpperCase().replace(/^CAP_/, '');
-      if (!context.allowedCaps.includes(name)) {
-        add('cap_add', `asks for capability ${name}; allowed: ${context.allowedCaps.join(', ') || 'none'}`, service);
-      }
-    }
-    for (const opt of asArray(s.security_opt)) {
-      const value = String(opt);
-      // unconfined (§2.2), SELinux labels off, or a seccomp profile read from a host file.
-      if (/unconfined/i.test(value) || /^label[=:]disable$/i.test(value) || /^seccomp[=:](?!default$|builtin$)/i.test(value)) {
-        add('security_opt', `asks for security_opt ${value}`, service);
-      }
-    }
-    if (asArray(s.volumes_from).length) add('volumes_from', 'asks for volumes_from', service);
-    if (s.build !== undefined) add('build', 'asks to build an image; apps run published images only', service);
-    for (const rawMount of asArray(s.volumes)) {
-      const mount = asObject(rawMount);
-      const source = typeof mount.source === 'string' ? mount.source : '';
-      if (mount.type === 'bind') hostPath(source, 'bind mount of', service);
-      else if (mount.type === 'npipe') add('host_path', `named pipe ${source}`, service);
-      else if (mount.type === 'volume' && source && !(source in topVolumes)) {
-        add('volume', `volume "${source}" is not declared`, service);
-      }
-    }
-  }
+  walk(project, PROJECT, []);
   return violations;
 }
 

@@ -2,6 +2,12 @@ import { Secret } from './secret';
 
 export type StoragePluginMode = 'external' | 'container';
 
+/** An app the policy does not check: its name and the digest of the one compose template approved for it. */
+export interface PolicyExemption {
+  name: string;
+  sha256: string;
+}
+
 /** Every setting of the Device (docs/protocol.md §5 and the rest), validated once at boot. */
 export interface DeviceConfig {
   hiveUrl: string;
@@ -52,8 +58,8 @@ export interface DeviceConfig {
    * environment; smaller ones only when a test builds the config itself.
    */
   argon2: { passes: number; parallelism: number; memoryExponent: number };
-  /** Applications exempt from the policy (ALLOW_PRIVILEGED_APPS). */
-  allowPrivilegedApps: string[];
+  /** Applications exempt from the policy, each with the SHA-256 (hex) of the template the operator approved (ALLOW_PRIVILEGED_APPS). */
+  allowPrivilegedApps: PolicyExemption[];
   /** Capabilities an app may add (ALLOWED_CAPS). */
   allowedCaps: string[];
 }

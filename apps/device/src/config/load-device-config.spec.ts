@@ -252,6 +252,36 @@ describe('loadDeviceConfig', () => {
     });
   });
 
+  describe('ALLOW_PRIVILEGED_APPS: an app and the template the operator approved', () => {
+    const A = 'a'.repeat(64);
+    const B = '0123456789abcdef'.repeat(4);
+
+    it('is empty by default', () => {
+      expect(load(REQUIRED).allowPrivilegedApps).toEqual([]);
+    });
+
+    it('reads name@sha256:<digest> entries', () => {
+      expect(load({ ...REQUIRED, ALLOW_PRIVILEGED_APPS: `portainer@sha256:${A}, netdata@sha256:${B}` }).allowPrivilegedApps).toEqual([
+        { name: 'portainer', sha256: A },
+        { name: 'netdata', sha256: B },
+      ]);
+    });
+
+    it('refuses an old name-only entry at boot, saying what to write instead', () => {
+      const lines = errors({ ...REQUIRED, ALLOW_PRIVILEGED_APPS: `portainer, netdata@sha256:${B}` });
+      expect(lines).toEqual([expect.stringMatching(/^ALLOW_PRIVILEGED_APPS names an app without the template approved for it \(portainer\); write name@sha256:/)]);
+    });
+
+    it.each([
+      ['an upper-case digest', `portainer@sha256:${A.toUpperCase()}`],
+      ['a short digest', 'portainer@sha256:abc123'],
+      ['another algorithm', `portainer@sha512:${A}`],
+      ['a bad name', `Portainer@sha256:${A}`],
+    ])('refuses %s', (_label, value) => {
+      expect(errors({ ...REQUIRED, ALLOW_PRIVILEGED_APPS: value })).toEqual([expect.stringMatching(/^ALLOW_PRIVILEGED_APPS must be a comma-separated list of name@sha256:<64 hex digits>; bad: /)]);
+    });
+  });
+
   describe('DEVICE_PASSPHRASE_FILE', () => {
     function passphraseFile(content: string): string {
       const path = join(dirs.make(), 'passphrase');

@@ -4,13 +4,15 @@ import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
 import { DEVICE_VERSION } from '../device-version';
-import { DeviceConfig } from './device-config';
+import { DeviceConfig, PolicyExemption } from './device-config';
 import { Secret } from './secret';
 
 export type Env = Record<string, string | undefined>;
 export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; errors: string[] };
 
 class BadSetting extends Error {}
+
+const EXEMPTION = /^([a-z0-9][a-z0-9-]{0,62})@sha256:([0-9a-f]{64})$/;
 /** A problem of NAME_FILE rather than of NAME. */
 class SecretFileError extends BadSetting {}
 
@@ -115,6 +117,25 @@ const parse = {
       if (bad.length) throw new BadSetting(`must be a comma-separated list of ${what}; bad: ${bad.join(', ')}`);
       return items;
     };
+  },
+  /**
+   * `name@sha256:<hex>` entries: the application and the SHA-256 of the compose template the
+   * operator approved. A name alone would trust whatever template the Hive sends under it.
+   */
+  exemptions(value: string): PolicyExemption[] {
+    const items = value.split(',').map((v) => v.trim()).filter(Boolean);
+    const named = items.filter((v) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(v));
+    if (named.length) {
+      throw new BadSetting(
+        `names an app without the template approved for it (${named.join(', ')}); write name@sha256:<SHA-256 of the compose template, as sha256sum prints it>`,
+      );
+    }
+    const bad = items.filter((v) => !EXEMPTION.test(v));
+    if (bad.length) throw new BadSetting(`must be a comma-separated list of name@sha256:<64 hex digits>; bad: ${bad.join(', ')}`);
+    return items.map((v) => {
+      const [, name, sha256] = EXEMPTION.exec(v) as RegExpExecArray;
+      return { name, sha256 };
+    });
   },
   printable(max: number) {
     return (value: string): string => {
@@ -228,7 +249,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     monitor: setting('MONITOR_ADDRESS', '127.0.0.1:9410', parse.listenAddress),
     devtools: setting('DEVTOOLS', 'false', parse.boolean),
     argon2: { passes: 3, parallelism: 4, memoryExponent: 16 },
-    allowPrivilegedApps: setting('ALLOW_PRIVILEGED_APPS', ',', parse.list(/^[a-z0-9][a-z0-9-]{0,62}$/, 'application names')),
+    allowPrivilegedApps: setting('ALLOW_PRIVILEGED_APPS', ',', parse.exemptions),
     allowedCaps: setting('ALLOWED_CAPS', 'NET_ADMIN,NET_BIND_SERVICE', parse.list(/^[A-Z][A-Z0-9_]{1,31}$/, 'capability names such as NET_ADMIN')),
   };
   return errors.length ? { ok: false, errors } : { ok: true, config };

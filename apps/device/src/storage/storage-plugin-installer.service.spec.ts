@@ -42,7 +42,7 @@ describe('StoragePluginInstaller', () => {
   function installer(): StoragePluginInstaller {
     const engine = strictFake<DockerEngineAdapter>(
       {
-        inspectContainer: async (name: string) => (existing && name === existing.name ? existing : undefined),
+        inspectContainer: async (ref: string) => (existing && (ref === existing.name || ref === existing.id) ? existing : undefined),
         hasImage: async (image: string) => images.has(image),
         pullImage: async (image: string) => {
           calls.push(`pull ${image}`);
@@ -195,6 +195,36 @@ describe('StoragePluginInstaller', () => {
     existing = { id: 'x', name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels: { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': 'mosaic-b', [CONFIG_DIGEST_LABEL]: 'old' }, mounts: [] };
     await expect(installer().install()).rejects.toThrow(/storage plugin of driver mosaic-b .*STORAGE_PLUGIN_CONTAINER/);
     expect(calls).toEqual([]);
+  });
+
+  describe('installedContainer: what an upgrade recreates', () => {
+    const plugin = (id: string, labels: Record<string, string>): ContainerDetails => ({ id, name: 'mosaic-storage-plugin', image: IMAGE, running: true, labels, mounts: [] });
+
+    it('is the container it created, found by the id it recorded', async () => {
+      await installer().install();
+      existing = plugin('new-id', ran[0].labels);
+      expect(await installer().installedContainer()).toBe('mosaic-storage-plugin');
+    });
+
+    it('is the container it found and kept', async () => {
+      existing = plugin('kept-id', { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() });
+      expect(await installer().install()).toBe('running');
+      expect(await installer().installedContainer()).toBe('mosaic-storage-plugin');
+    });
+
+    it('is none once that container is gone, whatever now carries the plugin’s name and labels', async () => {
+      await installer().install();
+      existing = plugin('someone-elses', { 'io.mosaic.component': 'storage-plugin', 'io.mosaic.storage-driver': 'mosaic' });
+      await expect(installer().installedContainer()).resolves.toBeUndefined();
+    });
+
+    it('is none before any install, and in external mode', async () => {
+      await expect(installer().installedContainer()).resolves.toBeUndefined();
+      await installer().install();
+      existing = plugin('new-id', ran[0].labels);
+      config = { ...config, storagePluginMode: 'external' };
+      await expect(installer().installedContainer()).resolves.toBeUndefined();
+    });
   });
 
   it('keys its settings digest with a secret of its own, so the label says nothing of the credentials', async () => {

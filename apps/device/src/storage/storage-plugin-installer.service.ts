@@ -72,11 +72,16 @@ export class StoragePluginInstaller implements OnModuleInit {
     );
   }
 
-  /** Leaves a running container of the same settings alone; starts, creates or replaces it otherwise. */
+  /**
+   * Leaves a running container of the same settings alone; starts, creates or replaces it
+   * otherwise. Records the id of the container it keeps (the upgrade's target).
+   */
   async install(): Promise<InstallOutcome> {
     const spec = await this.containerSpec();
     const existing = await this.engine.inspectContainer(spec.name);
+    // The digest is keyed with a secret of STATE_DIR: a container that carries it is one this device made.
     if (existing && existing.labels[CONFIG_DIGEST_LABEL] === spec.labels[CONFIG_DIGEST_LABEL]) {
+      this.record(existing.id);
       if (existing.running) return 'running';
       await this.engine.startContainer(spec.name);
       return 'started';
@@ -97,8 +102,26 @@ export class StoragePluginInstaller implements OnModuleInit {
       });
     }
     if (existing) await this.engine.removeContainer(spec.name, PLUGIN_STOP_GRACE_S);
-    await this.engine.runContainer(spec);
+    this.record(await this.engine.runContainer(spec));
     return existing ? 'replaced' : 'created';
+  }
+
+  /**
+   * The name of the plugin container this device installed, found by the id it recorded; never a
+   * container that merely carries the plugin's labels. Undefined when there is none (any more).
+   */
+  async installedContainer(): Promise<string | undefined> {
+    if (this.config.storagePluginMode !== 'container') return undefined;
+    const id = this.files.read<{ id?: string }>(this.recordPath())?.id;
+    return id ? (await this.engine.inspectContainer(id))?.name : undefined;
+  }
+
+  private record(id: string): void {
+    this.files.write(this.recordPath(), { id });
+  }
+
+  private recordPath(): string {
+    return join(this.config.stateDir, 'plugin-container.json');
   }
 
   /** A random key kept in STATE_DIR (mode 0600), made once, for the settings digest. */

@@ -11,6 +11,6 @@ import { StorageService } from './storage.service';
 @Module({
   imports: [DockerModule, HiveModule, KeystoreModule, MetricsModule],
   providers: [StorageControlClient, StorageService, StoragePluginInstaller],
-  exports: [StorageService],
+  exports: [StorageService, StoragePluginInstaller],
 })
 export class StorageModule {}

@@ -1,17 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ProtocolException, UpgradeResultDto } from '@mosaic/protocol';
-import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
+import { COMPONENT_LABEL } from '../common/labels';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HostSystemAdapter } from '../system/host-system.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
+import { StoragePluginInstaller } from '../storage/storage-plugin-installer.service';
 
 /** Where the updater finds the engine inside its own container. */
 const UPDATER_SOCKET = '/var/run/docker.sock';
 
 /**
  * UpgradeCommand.run: starts the updater container (Watchtower-style, run once) that pulls new
- * images for the device's own container and the storage plugin's, and recreates them.
+ * images for the device's own container and the storage plugin container it installed, and
+ * recreates them.
  */
 @Injectable()
 export class UpgradeService {
@@ -21,6 +23,7 @@ export class UpgradeService {
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly engine: DockerEngineAdapter,
     private readonly ownContainer: OwnContainerService,
+    private readonly pluginInstaller: StoragePluginInstaller,
     private readonly host: HostSystemAdapter,
   ) {}
 
@@ -29,9 +32,9 @@ export class UpgradeService {
     if (!own) {
       throw new ProtocolException(ErrorCode.NOT_IN_CONTAINER, 'The device does not run in a container, so it cannot update itself; update it the way it was installed.');
     }
-    // Only the plugin of this device's driver: another device on the same engine has its own.
-    const plugins = await this.engine.listContainers([`${COMPONENT_LABEL}=storage-plugin`, `${STORAGE_DRIVER_LABEL}=${this.config.storageDriver}`]);
-    const targets = [own.name, ...plugins.map((p) => p.name)];
+    // The plugin container this device installed, by the id it recorded: labels are anyone's to set.
+    const plugin = await this.pluginInstaller.installedContainer();
+    const targets = plugin ? [own.name, plugin] : [own.name];
 
     const disk = await this.host.diskUsage(this.config.appsDir);
     const needed = this.config.upgradeMinFreeMb * 1024 * 1024;

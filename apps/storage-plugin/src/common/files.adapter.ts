@@ -1,18 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { constants } from 'node:fs';
-import { access, lstat, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The filesystem operations the plugin's logic needs, in one place (tests use real temp dirs). */
 @Injectable()
 export class FilesAdapter {
+  /** Whether anything is at `path` itself: a symlink counts as there, whether or not it leads anywhere. */
   async exists(path: string): Promise<boolean> {
-    try {
-      await access(path, constants.F_OK);
-      return true;
-    } catch {
-      return false;
-    }
+    return lstat(path).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** A real folder at `path`: not a symlink to one (lstat), which Docker would follow when it mounts. */
+  async isFolder(path: string): Promise<boolean> {
+    return lstat(path).then(
+      (stat) => stat.isDirectory(),
+      () => false,
+    );
   }
 
   async makeDir(path: string, mode = 0o755): Promise<void> {

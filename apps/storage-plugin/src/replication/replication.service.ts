@@ -290,6 +290,13 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
           `Snapshot ${snapshot.id.slice(0, 8)} of ${target.name} holds no ${basename(dataDir)} folder.`,
         );
       }
+      if (!(await this.files.isFolder(restored))) {
+        // A symlink renamed into place would be the mount point: Docker would mount wherever it leads.
+        throw new ProtocolException(
+          ErrorCode.RESTORE_FAILED,
+          `Snapshot ${snapshot.id.slice(0, 8)} of ${target.name} holds a ${basename(dataDir)} that is not a folder (a symlink or a file); it is not restored.`,
+        );
+      }
       if (await this.files.exists(dataDir)) {
         const old = join(parent, `.replaced-${randomBytes(6).toString('hex')}`);
         await this.files.rename(dataDir, old);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, ProtocolException } from '@mosaic/protocol';
 import { strictFake } from '../../../../test/support/strict-fake';
@@ -162,6 +163,23 @@ describe('VolumesService', () => {
       await volumes.create(request('v1'));
       await new FilesAdapter().removeTree(volumes.mountpoint('v1'));
       await expect(volumes.mount('v1', 'c1')).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE });
+    });
+
+    it.each([
+      ['its data directory', (v: VolumesService) => v.mountpoint('v1')],
+      ['its volume folder', (v: VolumesService) => v.volumeDir('v1')],
+    ])('refuses to mount a volume when %s became a symlink (Docker would mount where it leads)', async (_label, path) => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      const elsewhere = mkdtempSync(join(tmpdir(), 'mosaic-elsewhere-'));
+      try {
+        renameSync(path(volumes), join(elsewhere, 'moved'));
+        symlinkSync(join(elsewhere, 'moved'), path(volumes));
+        await expect(volumes.mount('v1', 'c1')).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, message: expect.stringContaining('not a folder') });
+        expect(volumes.record('v1').mounts).toEqual({});
+      } finally {
+        rmSync(elsewhere, { recursive: true, force: true });
+      }
     });
   });
 

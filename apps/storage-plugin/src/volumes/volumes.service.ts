@@ -190,6 +190,12 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
     if (!(await this.files.exists(this.mountpoint(name)))) {
       throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `The data directory of ${name} is missing.`);
     }
+    // Checked with lstat right before Docker mounts it: a symlink on the way would be followed to the host.
+    for (const path of [this.volumeDir(name), this.mountpoint(name)]) {
+      if (!(await this.files.isFolder(path))) {
+        throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE, `${path} of ${name} is not a folder the plugin made (a symlink or a file); it is not mounted.`);
+      }
+    }
     record.mounts[mountId] = (record.mounts[mountId] ?? 0) + 1;
     this.mountEpoch.set(name, (this.mountEpoch.get(name) ?? 0) + 1);
     this.save();
