@@ -14,3 +14,4 @@ export * from './dto/keys.dto';
 export * from './dto/reports.dto';
 export * from './tool-variables';
 export * from './storage-plugin-env';
+export * from './process-guard';

@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { TempDirs, deviceConfig, stateStore } from '../../../../test/support/device-fixtures';
+
 import { strictFake } from '../../../../test/support/strict-fake';
 import { DeviceConfig } from '../config/device-config';
 import { ContainerDetails, ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
 import { CONFIG_DIGEST_LABEL, StoragePluginInstaller } from './storage-plugin-installer.service';
 import { StorageService } from './storage.service';
+import { StateStore } from '../common/state-store';
 
 const IMAGE = 'mosaic/storage-plugin:0.1.0';
 
@@ -20,6 +21,7 @@ describe('StoragePluginInstaller', () => {
   let ran: ContainerSpec[];
   let ready: jest.Mock<Promise<void>, [number?]>;
   let own: ContainerDetails | undefined;
+  let store: StateStore;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -71,11 +73,14 @@ describe('StoragePluginInstaller', () => {
       },
       'OwnContainerService',
     );
-    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'), new StateFileAdapter());
+    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'), (store = stateStore(config)));
   }
 
+  /** The digest a new installer makes (its key written to STATE_DIR before the next one reads it). */
   async function currentDigest(): Promise<string> {
-    return (await installer().containerSpec()).labels[CONFIG_DIGEST_LABEL];
+    const digest = (await installer().containerSpec()).labels[CONFIG_DIGEST_LABEL];
+    await store.flush();
+    return digest;
   }
 
   it('does nothing in external mode', async () => {
