@@ -29,6 +29,7 @@ describe('loadPluginConfig', () => {
       retryBaseS: 5,
       retryMaxS: 600,
       resticBinary: 'restic',
+      resticStallTimeoutS: 300,
       resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache' },
       logLevel: 'log',
       logFormat: 'text',
@@ -49,6 +50,7 @@ describe('loadPluginConfig', () => {
       REPLICATION_RETRY_BASE_S: '2',
       REPLICATION_RETRY_MAX_S: '30',
       RESTIC_BINARY: '/usr/local/bin/restic',
+      RESTIC_STALL_TIMEOUT_S: '45',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'json',
     });
@@ -65,6 +67,7 @@ describe('loadPluginConfig', () => {
       retryBaseS: 2,
       retryMaxS: 30,
       resticBinary: '/usr/local/bin/restic',
+      resticStallTimeoutS: 45,
       logLevel: 'debug',
       logFormat: 'json',
     });

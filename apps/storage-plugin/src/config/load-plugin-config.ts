@@ -104,6 +104,7 @@ export function loadPluginConfig(env: Env): ConfigResult {
     retryBaseS: setting('REPLICATION_RETRY_BASE_S', '5', seconds(1, 3600)),
     retryMaxS: setting('REPLICATION_RETRY_MAX_S', '600', seconds(1, 86400)),
     resticBinary: setting('RESTIC_BINARY', 'restic', parse.program),
+    resticStallTimeoutS: setting('RESTIC_STALL_TIMEOUT_S', '300', seconds(1, 86400)),
     resticEnv,
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),

@@ -20,6 +20,8 @@ export interface PluginConfig {
   retryBaseS: number;
   retryMaxS: number;
   resticBinary: string;
+  /** A restic run that makes no progress (no output, no bytes read or written) for this long is stopped. */
+  resticStallTimeoutS: number;
   /**
    * The environment every restic child gets: restic's own backend variables (credentials,
    * certificates, proxies) passed through from the plugin's environment. Never logged.
