@@ -391,6 +391,25 @@ describe('HiveConnectionService', () => {
       });
     });
 
+    it('answers INTERNAL, and goes on, when the listener fails (a thrown error or a rejected promise)', async () => {
+      const listener = jest
+        .fn()
+        .mockImplementationOnce(() => {
+          throw new Error('ENOSPC: no space left on device');
+        })
+        .mockRejectedValueOnce(new Error('rejected'))
+        .mockReturnValue({ id: COMMAND_ID, accepted: true });
+      service.setCommandListener(listener);
+      const done = authenticatedSignal();
+      service.onApplicationBootstrap();
+      await handshake(() => factory.last);
+      await done;
+      const refused = { id: COMMAND_ID, accepted: false, error: { code: 'INTERNAL', message: 'The device could not take the command.' } };
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual(refused);
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual(refused);
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual({ id: COMMAND_ID, accepted: true });
+    });
+
     it('answers NOT_AUTHENTICATED again once the connection dropped', async () => {
       const listener = jest.fn();
       service.setCommandListener(listener);
