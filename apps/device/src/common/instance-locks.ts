@@ -19,8 +19,4 @@ export class InstanceLocks {
       this.held.delete(instance);
     };
   }
-
-  isHeld(instance: string): boolean {
-    return this.held.has(instance);
-  }
 }
