@@ -36,7 +36,8 @@ describe('moving an app between two real devices', () => {
   async function machine(name: string, replicaUrl: string): Promise<Machine> {
     const dir = join(root.path, name);
     const engine = await IsolatedEngine.start();
-    const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: replicaUrl }));
+    // restic retries a store that refuses connections for up to 15 minutes; the plugin stops it sooner.
+    const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: replicaUrl, RESTIC_STALL_TIMEOUT_S: '20' }));
     const created = await hive.api.post('/api/devices', { name });
     const device = new DeviceProcess({
       HIVE_URL: hive.url,

@@ -5,7 +5,7 @@ import { Events } from '@mosaic/protocol';
 import type { Socket } from 'socket.io';
 import { DeviceSessionRegistry } from '../../apps/hive/src/sessions/device-session-registry';
 import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { e2eDeviceSettings, registerDevice, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
@@ -30,25 +30,10 @@ describe('a Device process and the reference Hive over the protocol', () => {
   let hive: TestHive;
   const devices: DeviceProcess[] = [];
 
-  async function addDevice(name: string): Promise<{ id: string; token: string }> {
-    const created = await hive.api.post('/api/devices', { name });
-    expect(created.status).toBe(201);
-    return created.body;
-  }
+  const addDevice = (name: string) => registerDevice(hive, name);
 
   function startDevice(token: string, extra: Record<string, string> = {}): DeviceProcess {
-    const dir = join(root.path, randomUUID());
-    const device = new DeviceProcess({
-      HIVE_URL: hive.url,
-      DEVICE_TOKEN: token,
-      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
-      DEVICE_NAME: 'e2e-device',
-      APPS_DIR: join(dir, 'apps'),
-      STATE_DIR: join(dir, 'state'),
-      VOLUMES_DIR: root.path,
-      REPORT_APPS_INTERVAL_S: '1',
-      ...extra,
-    });
+    const device = new DeviceProcess({ ...e2eDeviceSettings(hive, token, root.path, 'e2e-device'), REPORT_APPS_INTERVAL_S: '1', ...extra });
     devices.push(device);
     return device;
   }

@@ -41,6 +41,8 @@ describe('health and metrics over HTTP, on a real engine with the real storage p
       status: 'ok',
       hive: { connected: true, authenticated: true },
       storagePlugin: { reachable: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) },
+      engine: { reachable: true, version: expect.stringMatching(/^\d+\.\d+/) },
+      stateDir: { writable: true },
     });
   });
 

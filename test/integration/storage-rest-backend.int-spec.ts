@@ -34,6 +34,8 @@ describe('storage plugin: a rest: replica (rclone serve restic)', () => {
         REPLICA_URL: `rest:http://127.0.0.1:${server.port}/`,
         REPLICATION_RETRY_BASE_S: '1',
         REPLICATION_RETRY_MAX_S: '2',
+        // restic retries a refused connection for up to 15 minutes; the watchdog ends that sooner.
+        RESTIC_STALL_TIMEOUT_S: '5',
       }),
     );
     key = await generateKey();

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../apps/device/src/common/clock';
+import { StateFileAdapter } from '../../apps/device/src/common/state-file.adapter';
+import { StateStore } from '../../apps/device/src/common/state-store';
 import type { DeviceConfig } from '../../apps/device/src/config/device-config';
 import { loadDeviceConfig } from '../../apps/device/src/config/load-device-config';
 import { strictFake } from './strict-fake';
@@ -59,4 +61,9 @@ export class FakeClock {
   asClock(): Clock {
     return strictFake<Clock>(this, 'Clock');
   }
+}
+
+/** The device's STATE_DIR store over `config.stateDir`, as the common module builds it. */
+export function stateStore(config: DeviceConfig, clock: Clock = new FakeClock().asClock()): StateStore {
+  return new StateStore(config, new StateFileAdapter(), clock);
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { derivePassphraseVerifier } from '@mosaic/protocol';
 import type { HiveApiClient } from '../../apps/hive/src/testing/hive-api-client';
 import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
@@ -16,6 +18,27 @@ export async function startE2eHive(dbPath: string, port?: number, host?: string)
     await hive.api.put('/api/account/passphrase', { verifier: await derivePassphraseVerifier(E2E_PASSPHRASE, body.passphrase.salt) });
   }
   return hive;
+}
+
+/** A device added through the Hive's REST API: its id and its token. */
+export async function registerDevice(hive: TestHive, name: string): Promise<{ id: string; token: string }> {
+  const created = await hive.api.post('/api/devices', { name });
+  if (created.status !== 201) throw new Error(`adding device ${name} failed: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body;
+}
+
+/** The settings of a Device process for `hive`, its apps and state in a new folder under `root`. */
+export function e2eDeviceSettings(hive: TestHive, token: string, root: string, name: string): Record<string, string> {
+  const dir = join(root, randomUUID());
+  return {
+    HIVE_URL: hive.url,
+    DEVICE_TOKEN: token,
+    DEVICE_PASSPHRASE: E2E_PASSPHRASE,
+    DEVICE_NAME: name,
+    APPS_DIR: join(dir, 'apps'),
+    STATE_DIR: join(dir, 'state'),
+    VOLUMES_DIR: root,
+  };
 }
 
 /** Installs a catalog app through Hive's REST API and waits until Hive shows it running with both volumes. */

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory, SerializedGraph } from '@nestjs/core';
+import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
-import { FATAL_EXIT_CODE } from '@mosaic/protocol';
+import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
 import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
@@ -19,7 +20,32 @@ function logModuleGraph(graph: SerializedGraph, logger: Logger): void {
   else logger.log(`module graph: ${imports.size} modules with imports, ${edges} imports, no cycles; snapshot at /devtools/graph`);
 }
 
+/**
+ * Binds /health and /metrics before anything starts: an address another process holds (a second
+ * Device on this host with the default port) is a setting to fix, not something to run without,
+ * since the image's HEALTHCHECK would then probe the other process. One line, status 78.
+ */
+async function listenOrExit(server: Server, monitor: { host: string; port: number }): Promise<AddressInfo> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(monitor.port, monitor.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const address = `${monitor.host}:${monitor.port}`;
+    const why = code === 'EADDRINUSE' ? `${address} is in use by another process (another Device on this host?)` : `${address} cannot be listened on (${code ?? message})`;
+    process.stderr.write(`monitor: MONITOR_ADDRESS ${why}: set MONITOR_ADDRESS to a free host:port, or off\n`);
+    process.exit(FATAL_EXIT_CODE);
+  }
+  return server.address() as AddressInfo;
+}
+
 async function bootstrap(): Promise<void> {
+  containUnhandledRejections(new Logger('Process'));
   const loaded = loadDeviceConfig(process.env);
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`config: ${line}\n`);
@@ -27,22 +53,27 @@ async function bootstrap(): Promise<void> {
     process.exit(FATAL_EXIT_CODE);
   }
   const config = loaded.config;
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    // Not fatal: the device keeps its state in memory and says so until STATE_DIR can be written.
+    process.stderr.write(`STATE_DIR ${config.stateDir} cannot be made: ${(err as Error).message}\n`);
+  }
   const app = await NestFactory.create(DeviceModule.forRoot(config), {
     logger: deviceLogger(config.logLevel, config.logFormat),
     snapshot: config.devtools,
   });
   app.enableShutdownHooks();
   const logger = new Logger('Device');
-  if (config.monitor) {
-    await app.listen(config.monitor.port, config.monitor.host);
-    const address = app.getHttpServer().address() as AddressInfo;
-    logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
-  } else {
-    await app.init();
-  }
+  // Bound before init(), which connects to Hive and brings apps up; its routes answer once init() is done.
+  const address = config.monitor ? await listenOrExit(app.getHttpServer() as Server, config.monitor) : undefined;
+  await app.init();
+  if (config.monitor && address) logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
   if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
   logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 
-void bootstrap();
+bootstrap().catch((err: Error) => {
+  process.stderr.write(`the device did not start: ${err?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

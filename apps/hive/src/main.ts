@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { FATAL_EXIT_CODE } from '@mosaic/protocol';
+import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
 import { CatalogError } from './apps/catalog-loader';
 import { loadHiveConfig } from './config/load-hive-config';
 import { startHive } from './hive-application';
 
 async function bootstrap(): Promise<void> {
+  containUnhandledRejections(new Logger('Process'));
   const loaded = loadHiveConfig(process.env);
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`config: ${line}\n`);

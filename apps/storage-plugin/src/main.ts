@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { mkdirSync } from 'node:fs';
-import { FATAL_EXIT_CODE } from '@mosaic/protocol';
+import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
 import { pluginLogger } from './common/plugin-logger';
 import { PLUGIN_VERSION } from './common/plugin-version';
 import { loadPluginConfig } from './config/load-plugin-config';
@@ -10,6 +10,7 @@ import { UnsupportedToolError } from './replication/replication.service';
 import { StoragePluginModule } from './storage-plugin.module';
 
 async function bootstrap(): Promise<void> {
+  containUnhandledRejections(new Logger('Process'));
   const loaded = loadPluginConfig(process.env);
   if (!loaded.ok) {
     for (const line of loaded.errors) process.stderr.write(`config: ${line}\n`);

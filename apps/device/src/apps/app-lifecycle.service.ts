@@ -12,6 +12,7 @@ import {
   StopResultDto,
 } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
+import { InstanceLocks } from '../common/instance-locks';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ComposeCliAdapter, ComposeError, ComposeProject } from '../docker/compose-cli.adapter';
 import { ContainerExecService } from '../docker/container-exec.service';
@@ -47,6 +48,7 @@ export class AppLifecycleService {
     private readonly storage: StorageService,
     private readonly events: AppEventsService,
     private readonly clock: Clock,
+    private readonly locks: InstanceLocks,
   ) {}
 
   /**
@@ -160,25 +162,34 @@ export class AppLifecycleService {
     }
   }
 
-  /** Boot: every app that should run and does not is brought up again. */
+  /**
+   * Boot: every app that should run and does not is brought up again. Each instance is held as a
+   * command holds it: a command for it meanwhile is refused BUSY; one a command holds is left be.
+   */
   async reconcile(): Promise<string[]> {
     const restarted: string[] = [];
     for (const instance of await this.files.instances()) {
-      const metadata = await this.files.readMetadata(instance);
-      if (metadata?.desired !== 'running') continue;
-      const app = await this.inventory.app(instance);
-      if (app?.state === 'running') continue;
+      const release = this.locks.tryAcquire(instance);
+      if (!release) continue;
       try {
-        const project = this.project(instance, await this.files.readVariables(instance));
-        // Checked again: the device's settings (ALLOWED_CAPS, exemptions) may have changed since.
-        await this.checkProject(project, instance, metadata.application.name, await this.files.readCompose(instance));
-        await this.up(instance, project);
-        restarted.push(instance);
-        this.logger.log(`brought ${metadata.application.name} ${instance} back up`);
+        const metadata = await this.files.readMetadata(instance);
+        if (metadata?.desired !== 'running') continue;
+        const app = await this.inventory.app(instance);
+        if (app?.state === 'running') continue;
+        try {
+          const project = this.project(instance, await this.files.readVariables(instance));
+          // Checked again: the device's settings (ALLOWED_CAPS, exemptions) may have changed since.
+          await this.checkProject(project, instance, metadata.application.name, await this.files.readCompose(instance));
+          await this.up(instance, project);
+          restarted.push(instance);
+          this.logger.log(`brought ${metadata.application.name} ${instance} back up`);
+        } finally {
+          this.events.changed(instance, true);
+        }
       } catch (err) {
         this.logger.error(`cannot bring ${instance} back up: ${(err as Error).message}`);
       } finally {
-        this.events.changed(instance, true);
+        release();
       }
     }
     return restarted;

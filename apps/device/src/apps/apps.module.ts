@@ -1,4 +1,4 @@
-import { Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { DockerModule } from '../docker/docker.module';
 import { KeystoreModule } from '../keystore/keystore.module';
 import { StorageModule } from '../storage/storage.module';
@@ -18,6 +18,6 @@ export class AppsModule implements OnApplicationBootstrap {
 
   /** Boot: apps that should run are brought up again, whether or not Hive is reachable. */
   onApplicationBootstrap(): void {
-    void this.lifecycle.reconcile();
+    void this.lifecycle.reconcile().catch((err: Error) => new Logger('Apps').error(`the apps could not be brought back up at boot: ${err.message}`));
   }
 }

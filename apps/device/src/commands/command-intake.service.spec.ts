@@ -7,10 +7,10 @@ import {
   SchedulerStopParamsDto,
   protocolError,
 } from '@mosaic/protocol';
-import { FakeClock, TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
+import { FakeClock, TempDirs, deviceConfig, stateStore } from '../../../../test/support/device-fixtures';
 import { metricValue } from '../../../../test/support/metric-value';
 import { strictFake } from '../../../../test/support/strict-fake';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { InstanceLocks } from '../common/instance-locks';
 import { DeviceConfig } from '../config/device-config';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
@@ -74,6 +74,7 @@ describe('CommandIntakeService', () => {
   let request: jest.Mock<Promise<unknown>, [string, unknown]>;
   let setCommandListener: jest.Mock;
   let metrics: DeviceMetrics;
+  let locks: InstanceLocks;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -83,12 +84,13 @@ describe('CommandIntakeService', () => {
     request = jest.fn().mockResolvedValue({ ok: true });
     setCommandListener = jest.fn();
     metrics = new DeviceMetrics();
+    locks = new InstanceLocks();
   });
   afterEach(() => dirs.cleanup());
 
   /** The intake and its journal as the module would build them, over `config.stateDir`. */
   function start(handlers: CommandHandler[]): { intake: CommandIntakeService; journal: CommandJournalService } {
-    const journal = new CommandJournalService(config, new StateFileAdapter(), clock.asClock());
+    const journal = new CommandJournalService(stateStore(config, clock.asClock()), clock.asClock());
     journal.onModuleInit();
     const intake = new CommandIntakeService(
       config,
@@ -98,6 +100,7 @@ describe('CommandIntakeService', () => {
       strictFake<HiveConnectionService>({ setCommandListener, request }, 'HiveConnectionService'),
       clock.asClock(),
       metrics,
+      locks,
     );
     intake.onModuleInit();
     return { intake, journal };
@@ -459,6 +462,7 @@ describe('CommandIntakeService', () => {
       await before.intake.idle();
       const stored = sendResult.mock.calls[0][2];
       sendResult.mockClear();
+      await before.journal.flushed();
 
       const infoAfter = immediate(CommandType.Info, async () => ({ hostname: 'other' }));
       const after = start([infoAfter]);
@@ -473,6 +477,7 @@ describe('CommandIntakeService', () => {
       const before = start([handler]);
       before.intake.receive(envelope());
       expect(handler.runs).toHaveLength(1);
+      await before.journal.flushed();
 
       clock.advance(30_000);
       const infoAfter = immediate(CommandType.Info, async () => ({}));
@@ -492,6 +497,7 @@ describe('CommandIntakeService', () => {
       expect(sendResult).toHaveBeenLastCalledWith('command.result', ID_1, interrupted);
 
       sendResult.mockClear();
+      await after.journal.flushed();
       start([infoAfter]); // a second restart does not report it as cut off again
       expect(sendResult).not.toHaveBeenCalled();
     });

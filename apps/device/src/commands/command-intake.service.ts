@@ -11,6 +11,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
+import { InstanceLocks } from '../common/instance-locks';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
@@ -33,7 +34,6 @@ const MAX_FUTURE_SKEW_MS = 60_000;
 @Injectable()
 export class CommandIntakeService implements OnModuleInit {
   private readonly logger = new Logger('Commands');
-  private readonly busy = new Set<string>();
   private readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -44,6 +44,7 @@ export class CommandIntakeService implements OnModuleInit {
     private readonly hive: HiveConnectionService,
     private readonly clock: Clock,
     private readonly metrics: DeviceMetrics,
+    private readonly locks: InstanceLocks,
   ) {}
 
   onModuleInit(): void {
@@ -88,13 +89,15 @@ export class CommandIntakeService implements OnModuleInit {
     if (refusal) return this.refuse(id, handler.type, refusal);
 
     const lock = handler.lockKey?.(checked.value);
-    if (lock !== undefined && this.busy.has(lock)) {
-      return this.refuse(id, handler.type, protocolError(ErrorCode.BUSY, 'Another command for the same app instance is still running.'));
+    const release = lock === undefined ? () => undefined : this.locks.tryAcquire(lock);
+    if (!release) {
+      return this.refuse(id, handler.type, protocolError(ErrorCode.BUSY, 'Another command for the same app instance, or the device bringing it back up, is still running.'));
     }
 
     this.journal.begin(id, type);
-    if (lock !== undefined) this.busy.add(lock);
-    const run = this.run(handler, id, checked.value, lock).finally(() => this.running.delete(run));
+    const run = this.run(handler, id, checked.value, release)
+      .catch((err: Error) => this.logger.error(`${handler.type} ${id}: its result could not be recorded: ${err.message}`, err.stack))
+      .finally(() => this.running.delete(run));
     this.running.add(run);
     this.logger.log(`accepted ${type} ${id}`);
     return { id, accepted: true };
@@ -118,7 +121,7 @@ export class CommandIntakeService implements OnModuleInit {
     return undefined;
   }
 
-  private async run(handler: CommandHandler, id: string, params: object, lock: string | undefined): Promise<void> {
+  private async run(handler: CommandHandler, id: string, params: object, release: () => void): Promise<void> {
     const context: CommandContext = {
       id,
       progress: (stage, percent, message) =>
@@ -141,7 +144,7 @@ export class CommandIntakeService implements OnModuleInit {
       stored = { id, type: handler.type, ok: false, error, finishedAt: this.clock.now().toISOString() };
     } finally {
       // The instance is free as soon as the work is done, before Hive hears of it.
-      if (lock !== undefined) this.busy.delete(lock);
+      release();
     }
     this.metrics.commandFinished(handler.type, outcome, Number(process.hrtime.bigint() - started) / 1e9);
     this.journal.finish(stored);

@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ErrorCode } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
-import { StateFileAdapter } from '../common/state-file.adapter';
-import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { StateDocument, StateStore } from '../common/state-store';
+import { boundResult } from './bounded-result';
 
 /** The `command.result` payload as sent, kept so a repeated id gets the same answer. */
 export interface StoredResult {
@@ -20,32 +19,51 @@ interface JournalEntry {
   type: string;
   receivedAt: string;
   result?: StoredResult;
+  /** The result was cut to JOURNAL_RESULT_MAX_BYTES (what Hive was sent first was whole). */
+  cut?: true;
 }
 
 /** §2 idempotency: at least the last 1,000 ids or 24 hours, across restarts. */
 export const JOURNAL_KEEP_COUNT = 1000;
 export const JOURNAL_KEEP_MS = 24 * 3600 * 1000;
-/** A bound on the file even when more than this arrive within a day. */
+/** A bound on the entries even when more than this arrive within a day. */
 export const JOURNAL_MAX = 20_000;
+/** A result kept for a repeated id is cut to this (an app command's output can be 128 KiB). */
+export const JOURNAL_RESULT_MAX_BYTES = 8 * 1024;
+/** A bound on the file; JOURNAL_KEEP_COUNT entries of the largest kind fit in it with room to spare. */
+export const JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
+/** A file larger than this (left by an older device) is set aside at boot rather than read. */
+const JOURNAL_READ_MAX_BYTES = 4 * JOURNAL_MAX_BYTES;
+const JOURNAL_FILE = 'commands.json';
+
+/** An entry and its JSON, made once: a write joins these instead of serializing every entry again. */
+interface Kept {
+  entry: JournalEntry;
+  json: string;
+  bytes: number;
+}
 
 @Injectable()
 export class CommandJournalService implements OnModuleInit {
   private readonly logger = new Logger('CommandJournal');
-  private readonly path: string;
-  private readonly entries = new Map<string, JournalEntry>();
+  /** In the order received: the oldest first. */
+  private readonly entries = new Map<string, Kept>();
+  /** The bytes of the entries' JSON, without the brackets and commas around them. */
+  private entryBytes = 0;
+  private readonly file: StateDocument;
   /** Results of commands that a restart cut off; the intake reports them once Hive is there. */
   readonly interrupted: StoredResult[] = [];
 
   constructor(
-    @Inject(DEVICE_CONFIG) config: DeviceConfig,
-    private readonly files: StateFileAdapter,
+    private readonly state: StateStore,
     private readonly clock: Clock,
   ) {
-    this.path = join(config.stateDir, 'commands.json');
+    this.file = state.document(JOURNAL_FILE, () => `[${[...this.entries.values()].map((k) => k.json).join(',')}]`);
   }
 
   onModuleInit(): void {
-    const stored = this.files.read<JournalEntry[]>(this.path) ?? [];
+    const stored = this.state.read<JournalEntry[]>(JOURNAL_FILE, JOURNAL_READ_MAX_BYTES) ?? [];
+    let changed = false;
     for (const entry of Array.isArray(stored) ? stored : []) {
       if (!entry || typeof entry.id !== 'string') continue;
       if (!entry.result) {
@@ -58,48 +76,80 @@ export class CommandJournalService implements OnModuleInit {
         };
         this.interrupted.push(entry.result);
       }
-      this.entries.set(entry.id, entry);
+      changed = this.keep(entry, entry.result) || changed;
     }
-    if (this.interrupted.length) {
-      this.logger.warn(`${this.interrupted.length} command(s) were cut off by a restart`);
-      this.persist();
-    }
+    const size = this.entries.size;
+    this.prune();
+    if (this.interrupted.length) this.logger.warn(`${this.interrupted.length} command(s) were cut off by a restart`);
+    if (this.interrupted.length || changed || this.entries.size < size) this.file.save();
   }
 
   find(id: string): JournalEntry | undefined {
-    return this.entries.get(id);
+    return this.entries.get(id)?.entry;
   }
 
   begin(id: string, type: string): void {
-    this.entries.set(id, { id, type, receivedAt: this.clock.now().toISOString() });
+    this.keep({ id, type, receivedAt: this.clock.now().toISOString() });
     this.prune();
-    this.persist();
+    this.file.save();
   }
 
   finish(result: StoredResult): void {
-    const entry = this.entries.get(result.id);
-    if (!entry) return;
-    entry.result = result;
-    this.persist();
+    const kept = this.entries.get(result.id);
+    if (!kept) return;
+    this.keep(kept.entry, result);
+    this.prune();
+    this.file.save();
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  private prune(): void {
-    const cutoff = this.clock.now().getTime() - JOURNAL_KEEP_MS;
-    const all = [...this.entries.values()];
-    all.forEach((entry, index) => {
-      const fromNewest = all.length - 1 - index;
-      const old = Date.parse(entry.receivedAt) < cutoff;
-      if (entry.result && ((old && fromNewest >= JOURNAL_KEEP_COUNT) || fromNewest >= JOURNAL_MAX)) {
-        this.entries.delete(entry.id);
-      }
-    });
+  /** The bytes the journal's file takes. */
+  get sizeBytes(): number {
+    return this.entryBytes + 2 + Math.max(0, this.entries.size - 1);
   }
 
-  private persist(): void {
-    this.files.write(this.path, [...this.entries.values()]);
+  /** Resolves once the journal as it is now is on disk (or its write failed). */
+  flushed(): Promise<void> {
+    return this.file.flushed();
+  }
+
+  /** Adds or replaces an entry, its result cut to JOURNAL_RESULT_MAX_BYTES; true when this cut it. */
+  private keep(entry: JournalEntry, result?: StoredResult): boolean {
+    const kept: JournalEntry = { id: entry.id, type: entry.type, receivedAt: entry.receivedAt };
+    const bounded = result && boundResult(result, JOURNAL_RESULT_MAX_BYTES);
+    if (bounded) {
+      kept.result = bounded.result;
+      if (bounded.cut || entry.cut) kept.cut = true;
+      if (bounded.cut) this.logger.debug(`the result of ${entry.id} is kept cut to ${JOURNAL_RESULT_MAX_BYTES} bytes`);
+    }
+    const json = JSON.stringify(kept);
+    const bytes = Buffer.byteLength(json);
+    const old = this.entries.get(entry.id);
+    if (old) this.entryBytes -= old.bytes;
+    this.entries.set(entry.id, { entry: kept, json, bytes });
+    this.entryBytes += bytes;
+    return bounded?.cut ?? false;
+  }
+
+  /**
+   * Forgets finished commands beyond §2's floor (older than 24 h and not among the newest 1,000),
+   * and the oldest finished ones beyond JOURNAL_MAX entries or JOURNAL_MAX_BYTES. Running ones stay.
+   * Oldest first, stopping at the first to keep: the rest are newer, so each call costs little.
+   */
+  private prune(): void {
+    const cutoff = this.clock.now().getTime() - JOURNAL_KEEP_MS;
+    let fromNewest = this.entries.size;
+    for (const [id, kept] of this.entries) {
+      fromNewest--;
+      if (!kept.entry.result) continue;
+      const forgettable = fromNewest >= JOURNAL_KEEP_COUNT && Date.parse(kept.entry.receivedAt) < cutoff;
+      const overBounds = this.entries.size > JOURNAL_MAX || this.sizeBytes > JOURNAL_MAX_BYTES;
+      if (!forgettable && !overBounds) break;
+      this.entries.delete(id);
+      this.entryBytes -= kept.bytes;
+    }
   }
 }

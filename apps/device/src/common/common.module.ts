@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { Clock } from './clock';
+import { InstanceLocks } from './instance-locks';
 import { StateFileAdapter } from './state-file.adapter';
+import { StateStore } from './state-store';
 
-/** The clock and the state files, one of each for the whole device. */
+/** The clock, the state files and the per-instance locks, one of each for the whole device. */
 @Global()
-@Module({ providers: [Clock, StateFileAdapter], exports: [Clock, StateFileAdapter] })
+@Module({ providers: [Clock, StateFileAdapter, StateStore, InstanceLocks], exports: [Clock, StateStore, InstanceLocks] })
 export class CommonModule {}

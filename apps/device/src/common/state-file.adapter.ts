@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * A JSON document in STATE_DIR, replaced atomically (write to a temp file, then rename) so a crash
@@ -8,9 +10,14 @@ import { dirname, join } from 'node:path';
  */
 @Injectable()
 export class StateFileAdapter {
-  read<T>(path: string): T | undefined {
+  /** Read once at boot, so synchronously; a file larger than `maxBytes` is set aside unread. */
+  read<T>(path: string, maxBytes = Infinity): T | undefined {
     let text: string;
     try {
+      if (statSync(path).size > maxBytes) {
+        renameSync(path, `${path}.too-large-${Date.now()}`);
+        return undefined;
+      }
       text = readFileSync(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -25,10 +32,23 @@ export class StateFileAdapter {
     }
   }
 
-  write(path: string, value: unknown): void {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-    writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
-    renameSync(temp, path);
+  /** Writes `text` without blocking the event loop; a failed write leaves the old file and no temp file. */
+  async write(path: string, text: string): Promise<void> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      const file = await open(temp, 'w', 0o600);
+      try {
+        await file.writeFile(text);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      // A temp file left on a full disk would keep it full.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 }

@@ -21,6 +21,8 @@ export interface DeviceConfig {
   volumesDir: string;
   dockerHost: string;
   dockerCli: string;
+  /** How long an engine API call may take (ENGINE_TIMEOUT_S); a container stop adds its grace period. */
+  engineTimeoutS: number;
   storageDriver: string;
   storagePluginSocket: string;
   storagePluginMode: StoragePluginMode;

@@ -226,6 +226,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     volumesDir: setting('VOLUMES_DIR', '/var/lib/mosaic/volumes', parse.absolutePath),
     dockerHost: setting('DOCKER_HOST', 'unix:///var/run/docker.sock', parse.dockerHost),
     dockerCli: setting('DOCKER_CLI', 'docker', (v) => v),
+    engineTimeoutS: setting('ENGINE_TIMEOUT_S', '30', seconds(1, 600)),
     storageDriver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),
     storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
     storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),

@@ -98,6 +98,12 @@ class CappedBuffer extends Writable {
   }
 }
 
+/** The engine did not answer in time: a hung dockerd, or a socket that accepts and says nothing. */
+export class EngineTimeoutError extends Error {}
+
+/** A pull is stopped once no progress has come for this long (a registry that stalls). */
+export const PULL_STALL_MS = 5 * 60_000;
+
 function healthFromStatus(status: string | undefined): string | undefined {
   const match = /\((healthy|unhealthy|health: starting)\)/.exec(status ?? '');
   if (!match) return undefined;
@@ -108,19 +114,23 @@ function healthFromStatus(status: string | undefined): string | undefined {
 @Injectable()
 export class DockerEngineAdapter {
   private readonly docker: Dockerode;
+  private readonly timeoutMs: number;
 
-  constructor(@Inject(DEVICE_CONFIG) config: DeviceConfig) {
+  constructor(@Inject(DEVICE_CONFIG) private readonly config: DeviceConfig) {
     this.docker = new Dockerode(dockerConnection(config.dockerHost));
+    this.timeoutMs = config.engineTimeoutS * 1000;
   }
 
-  async version(): Promise<{ version: string; apiVersion: string }> {
-    const v = await this.docker.version();
+  async version(timeoutMs = this.timeoutMs): Promise<{ version: string; apiVersion: string }> {
+    // dockerode reads `abortSignal` here as on every call; only its types leave it out.
+    const version = this.docker.version as unknown as (this: Dockerode, options: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>;
+    const v = await this.call('the version request', (abortSignal) => version.call(this.docker, { abortSignal }), timeoutMs);
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
   /** All containers (running or not) that carry every given label (`key` or `key=value`). */
   async listContainers(labels: string[]): Promise<EngineContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: labels } });
+    const list = await this.call('a container list', (abortSignal) => this.docker.listContainers({ all: true, filters: { label: labels }, abortSignal }));
     return list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -133,7 +143,7 @@ export class DockerEngineAdapter {
   /** A container's name, image and mounts, or undefined when the engine has none by that id or name. */
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
     try {
-      const c = await this.docker.getContainer(idOrName).inspect();
+      const c = await this.call(`the inspection of ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).inspect({ abortSignal }));
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
@@ -150,7 +160,7 @@ export class DockerEngineAdapter {
 
   async hasImage(image: string): Promise<boolean> {
     try {
-      await this.docker.getImage(image).inspect();
+      await this.call(`the inspection of image ${image}`, (abortSignal) => this.docker.getImage(image).inspect({ abortSignal } as Dockerode.ImageInspectOptions));
       return true;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return false;
@@ -158,35 +168,52 @@ export class DockerEngineAdapter {
     }
   }
 
+  /** Pulls an image; stopped when no progress has come for PULL_STALL_MS, however long it takes in all. */
   async pullImage(image: string): Promise<void> {
-    const stream = await this.docker.pull(image);
-    await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())));
+    const stalled = new AbortController();
+    let timer = setTimeout(() => stalled.abort(), PULL_STALL_MS);
+    const progressed = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stalled.abort(), PULL_STALL_MS);
+    };
+    try {
+      const stream = await this.docker.pull(image, { abortSignal: stalled.signal });
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), progressed));
+    } catch (err) {
+      if (stalled.signal.aborted) throw new EngineTimeoutError(`pulling ${image} made no progress for ${PULL_STALL_MS / 1000} s`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Creates and starts a container; returns its id. */
   async runContainer(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker.createContainer({
-      name: spec.name,
+    const container = await this.call(`the creation of container ${spec.name}`, (abortSignal) =>
+      this.docker.createContainer({
+        abortSignal,
+        name: spec.name,
       Image: spec.image,
       ...(spec.cmd ? { Cmd: spec.cmd } : {}),
       Env: spec.env,
       Labels: spec.labels,
       HostConfig: {
         Binds: spec.binds,
-        ...(spec.lifetime === 'once' ? { AutoRemove: true } : { RestartPolicy: { Name: 'unless-stopped' } }),
-      },
-    });
-    await container.start();
+          ...(spec.lifetime === 'once' ? { AutoRemove: true } : { RestartPolicy: { Name: 'unless-stopped' } }),
+        },
+      }),
+    );
+    await this.call(`the start of container ${spec.name}`, (abortSignal) => container.start({ abortSignal }));
     return container.id;
   }
 
   async startContainer(idOrName: string): Promise<void> {
-    await this.docker.getContainer(idOrName).start();
+    await this.call(`the start of container ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).start({ abortSignal }));
   }
 
   /** Restarts a container, giving it `graceS` to stop on its own (SIGTERM first). */
   async restartContainer(idOrName: string, graceS: number): Promise<void> {
-    await this.docker.getContainer(idOrName).restart({ t: graceS });
+    await this.call(`the restart of container ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).restart({ t: graceS, abortSignal }), graceS * 1000 + this.timeoutMs);
   }
 
   /**
@@ -196,10 +223,12 @@ export class DockerEngineAdapter {
   async removeContainer(idOrName: string, graceS = 10): Promise<void> {
     const container = this.docker.getContainer(idOrName);
     try {
-      await container.stop({ t: graceS }).catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 304) throw err; // 304: not running
-      });
-      await container.remove({ force: true, v: true });
+      await this.call(`the stop of container ${idOrName}`, (abortSignal) => container.stop({ t: graceS, abortSignal }), graceS * 1000 + this.timeoutMs).catch(
+        (err: { statusCode?: number }) => {
+          if (err.statusCode !== 304) throw err; // 304: not running
+        },
+      );
+      await this.call(`the removal of container ${idOrName}`, (abortSignal) => container.remove({ force: true, v: true, abortSignal }));
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
@@ -208,18 +237,19 @@ export class DockerEngineAdapter {
   /** Creates a volume unless one of that name exists; returns its driver. */
   async ensureVolume(name: string, driver: string, labels: Record<string, string>): Promise<string> {
     try {
-      const existing = await this.docker.getVolume(name).inspect();
+      const existing = await this.call(`the inspection of volume ${name}`, (abortSignal) => this.docker.getVolume(name).inspect({ abortSignal }));
       return existing.Driver;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
-    const created = await this.docker.createVolume({ Name: name, Driver: driver, Labels: labels });
+    // The driver creates it (the storage plugin prepared it already): the engine's deadline is enough.
+    const created = await this.call(`the creation of volume ${name}`, (abortSignal) => this.docker.createVolume({ Name: name, Driver: driver, Labels: labels, abortSignal }));
     return (created as unknown as { Driver?: string }).Driver ?? driver;
   }
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove();
+      await this.call(`the removal of volume ${name}`, (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }));
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
@@ -230,7 +260,10 @@ export class DockerEngineAdapter {
    * that stops following; `ended` is called when the stream ends or fails.
    */
   async watchContainers(label: string, onEvent: (event: EngineEvent) => void, ended: (err?: Error) => void): Promise<() => void> {
-    const stream = (await this.docker.getEvents({ filters: { type: ['container'], label: [label] } })) as NodeJS.ReadableStream & { destroy(): void };
+    // The deadline covers the answer's start only; the stream itself may be quiet for hours.
+    const stream = (await this.call('the events request', (abortSignal) =>
+      this.docker.getEvents({ filters: { type: ['container'], label: [label] }, abortSignal }),
+    )) as NodeJS.ReadableStream & { destroy(): void };
     let rest = '';
     stream.on('data', (chunk: Buffer) => {
       rest += chunk.toString('utf8');
@@ -258,6 +291,24 @@ export class DockerEngineAdapter {
       done = true;
       stream.destroy();
     };
+  }
+
+  /**
+   * One engine request with a deadline (ENGINE_TIMEOUT_S unless told): an engine that accepts and
+   * never answers must not hold a command, a report or the boot for ever.
+   */
+  private call<T>(what: string, request: (abortSignal: AbortSignal) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    const deadline = new AbortController();
+    return new Promise<T>((resolve, reject) => {
+      // Raced as well as aborted: not every dockerode call hands the signal on (image inspection does not).
+      const timer = setTimeout(() => {
+        deadline.abort();
+        reject(new EngineTimeoutError(`the Docker engine at ${this.config.dockerHost} did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      request(deadline.signal)
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
+    });
   }
 
   /** Runs argv in a container without a shell; output is cut at `maxBytes` per stream. */

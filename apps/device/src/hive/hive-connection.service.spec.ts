@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { scrypt } from 'node:crypto';
 import { ErrorCode, Events, HandshakeAuthDto, validatePayload } from '@mosaic/protocol';
-import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
+import { TempDirs, deviceConfig, stateStore } from '../../../../test/support/device-fixtures';
 import { strictFake } from '../../../../test/support/strict-fake';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { StateStore } from '../common/state-store';
 import { Secret } from '../config/secret';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
@@ -103,6 +103,7 @@ describe('HiveConnectionService', () => {
   let verifier: string;
   const dirs = new TempDirs();
   let stateDir: string;
+  let store: StateStore;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
@@ -120,7 +121,7 @@ describe('HiveConnectionService', () => {
       deviceConfig({ hiveUrl: 'https://hive.example.net', deviceToken: new Secret(TOKEN), passphrase: new Secret(PASSPHRASE), deviceName: 'nas', hiveAckTimeoutS: 7, stateDir }),
       strictFake<HiveSocketFactory>(factory, 'HiveSocketFactory'),
       strictFake<ProcessExitAdapter>({ exit }, 'ProcessExitAdapter'),
-      new StateFileAdapter(),
+      (store = stateStore(deviceConfig({ stateDir }))),
     );
   });
 
@@ -195,7 +196,9 @@ describe('HiveConnectionService', () => {
       service.onApplicationBootstrap();
       await handshake(() => factory.last);
       await done;
-      const restarted = new HiveConnectionService(deviceConfig({ stateDir }), strictFake<HiveSocketFactory>({}, 'HiveSocketFactory'), strictFake<ProcessExitAdapter>({}, 'ProcessExitAdapter'), new StateFileAdapter());
+      await store.flush();
+      const config = deviceConfig({ stateDir });
+      const restarted = new HiveConnectionService(config, strictFake<HiveSocketFactory>({}, 'HiveSocketFactory'), strictFake<ProcessExitAdapter>({}, 'ProcessExitAdapter'), stateStore(config));
       expect(restarted.deviceId).toBe(DEVICE_ID);
     });
 
@@ -421,6 +424,25 @@ describe('HiveConnectionService', () => {
         accepted: false,
         error: { code: 'BUSY', message: 'busy' },
       });
+    });
+
+    it('answers INTERNAL, and goes on, when the listener fails (a thrown error or a rejected promise)', async () => {
+      const listener = jest
+        .fn()
+        .mockImplementationOnce(() => {
+          throw new Error('ENOSPC: no space left on device');
+        })
+        .mockRejectedValueOnce(new Error('rejected'))
+        .mockReturnValue({ id: COMMAND_ID, accepted: true });
+      service.setCommandListener(listener);
+      const done = authenticatedSignal();
+      service.onApplicationBootstrap();
+      await handshake(() => factory.last);
+      await done;
+      const refused = { id: COMMAND_ID, accepted: false, error: { code: 'INTERNAL', message: 'The device could not take the command.' } };
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual(refused);
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual(refused);
+      await expect(factory.last.hiveEmits(Events.command, command)).resolves.toEqual({ id: COMMAND_ID, accepted: true });
     });
 
     it('answers NOT_AUTHENTICATED again once the connection dropped', async () => {

@@ -10,8 +10,7 @@ import {
   derivePassphraseVerifier,
   validatePayload,
 } from '@mosaic/protocol';
-import { join } from 'node:path';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { StateDocument, StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveSocket, HiveSocketFactory } from './hive-socket.adapter';
@@ -26,6 +25,8 @@ export class HiveUnavailableError extends Error {
 }
 
 export type CommandListener = (payload: unknown) => unknown;
+
+const IDENTITY_FILE = 'identity.json';
 
 /** The handshake refusals after which retrying cannot help (§1). */
 const FATAL_CODES: Record<string, string> = {
@@ -50,7 +51,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
   private readonly verifiers: VerifierCache;
   private readonly authenticatedListeners: Array<() => void> = [];
   private commandListener?: CommandListener;
-  private readonly identityPath: string;
+  private readonly identity: StateDocument;
   /** The id Hive gave this device; kept in STATE_DIR so it is known before Hive answers again. */
   deviceId?: string;
 
@@ -58,12 +59,12 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly sockets: HiveSocketFactory,
     private readonly processExit: ProcessExitAdapter,
-    private readonly files: StateFileAdapter,
+    state: StateStore,
   ) {
     this.backoff = new ReconnectBackoff();
     this.verifiers = new VerifierCache((salt) => derivePassphraseVerifier(config.passphrase.reveal(), salt), () => Date.now());
-    this.identityPath = join(config.stateDir, 'identity.json');
-    this.deviceId = this.files.read<{ deviceId?: string }>(this.identityPath)?.deviceId;
+    this.identity = state.document(IDENTITY_FILE, () => JSON.stringify({ deviceId: this.deviceId }));
+    this.deviceId = state.read<{ deviceId?: string }>(IDENTITY_FILE)?.deviceId;
   }
 
   /** The socket.io link is up (the handshake may still be running). */
@@ -164,7 +165,15 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
         ack({ id: (payload as { id?: unknown })?.id ?? '', accepted: false, error: { code: ErrorCode.NOT_AUTHENTICATED, message: 'The device has not finished its handshake.' } });
         return;
       }
-      ack(await this.commandListener(payload));
+      let answer: unknown;
+      try {
+        answer = await this.commandListener(payload);
+      } catch (err) {
+        // Hive gets an answer whatever went wrong in here, and the device goes on.
+        this.logger.error(`the command intake failed: ${(err as Error).message}`, (err as Error).stack);
+        answer = { id: (payload as { id?: unknown })?.id ?? '', accepted: false, error: { code: ErrorCode.INTERNAL, message: 'The device could not take the command.' } };
+      }
+      ack(answer);
       return;
     }
     this.logger.debug(`ignored event ${name}`);
@@ -178,7 +187,7 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     }
     if (this.deviceId !== hello.value.deviceId) {
       this.deviceId = hello.value.deviceId;
-      this.files.write(this.identityPath, { deviceId: this.deviceId });
+      this.identity.save();
     }
     let verifier: string;
     try {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
+import { TempDirs, deviceConfig, stateStore } from '../../../../test/support/device-fixtures';
+import { StateStore } from '../common/state-store';
 import { strictFake } from '../../../../test/support/strict-fake';
-import { StateFileAdapter } from '../common/state-file.adapter';
 import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
 import { OutboxService } from './outbox.service';
 
@@ -61,6 +61,7 @@ describe('OutboxService', () => {
   const dirs = new TempDirs();
   let stateDir: string;
   let hive: FakeHive;
+  let store: StateStore;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -70,9 +71,9 @@ describe('OutboxService', () => {
   afterEach(() => dirs.cleanup());
 
   function outbox(over: FakeHive = hive): OutboxService {
+    store = stateStore(deviceConfig({ stateDir }));
     const service = new OutboxService(
-      deviceConfig({ stateDir }),
-      new StateFileAdapter(),
+      store,
       strictFake<HiveConnectionService>(over, 'HiveConnectionService'),
     );
     service.onModuleInit();
@@ -80,7 +81,8 @@ describe('OutboxService', () => {
   }
 
   /** What is on disk, as [event, payload] pairs in order. */
-  function onDisk(): Array<[string, unknown]> {
+  async function onDisk(): Promise<Array<[string, unknown]>> {
+    await store.flush();
     const path = join(stateDir, 'outbox.json');
     if (!existsSync(path)) return [];
     return (JSON.parse(readFileSync(path, 'utf8')) as Array<{ event: string; payload: unknown }>).map((e) => [e.event, e.payload]);
@@ -93,7 +95,7 @@ describe('OutboxService', () => {
       await box.sendResult('command.result', RESULT_A, result(RESULT_A));
       expect(hive.sent).toEqual([]);
       expect(box.depth).toBe(2);
-      expect(onDisk()).toEqual([
+      expect(await onDisk()).toEqual([
         ['report.apps', apps(1)],
         ['command.result', result(RESULT_A)],
       ]);
@@ -103,6 +105,7 @@ describe('OutboxService', () => {
       const before = outbox();
       await before.sendReport('report.volumes', { at: 'x', volumes: [] });
       await before.sendResult('command.result', RESULT_A, result(RESULT_A));
+      await store.flush();
 
       const afterHive = new FakeHive();
       const after = outbox(afterHive);
@@ -119,7 +122,7 @@ describe('OutboxService', () => {
       await box.sendReport('report.volumes', { at: 'v', volumes: [] });
       await box.sendReport('report.apps', apps(2));
       expect(box.depth).toBe(2);
-      expect(onDisk()).toEqual([
+      expect(await onDisk()).toEqual([
         ['report.volumes', { at: 'v', volumes: [] }],
         ['report.apps', apps(2)],
       ]);
@@ -129,7 +132,7 @@ describe('OutboxService', () => {
       const box = outbox();
       await box.sendResult('command.result', RESULT_A, result(RESULT_A));
       await box.sendResult('command.result', RESULT_B, result(RESULT_B));
-      expect(onDisk().map(([, p]) => (p as { id: string }).id)).toEqual([RESULT_A, RESULT_B]);
+      expect((await onDisk()).map(([, p]) => (p as { id: string }).id)).toEqual([RESULT_A, RESULT_B]);
     });
 
     it('starts empty when there is no outbox file yet', () => {
@@ -149,23 +152,23 @@ describe('OutboxService', () => {
       const one = await first;
       expect(one.event).toBe('report.apps');
       expect(hive.sent).toHaveLength(1); // one at a time
-      expect(onDisk()).toHaveLength(3); // not removed before the acknowledgement
+      expect(await onDisk()).toHaveLength(3); // not removed before the acknowledgement
 
       const second = hive.nextRequest();
       one.resolve(OK);
       const two = await second;
       expect(two.event).toBe('report.volumes');
-      expect(onDisk().map(([event]) => event)).toEqual(['report.volumes', 'command.result']);
+      expect((await onDisk()).map(([event]) => event)).toEqual(['report.volumes', 'command.result']);
 
       const third = hive.nextRequest();
       two.resolve(OK);
       const three = await third;
       expect([three.event, three.payload]).toEqual(['command.result', result(RESULT_A)]);
-      expect(onDisk()).toHaveLength(1);
+      expect(await onDisk()).toHaveLength(1);
 
       three.resolve(OK);
       await settle();
-      expect(onDisk()).toEqual([]);
+      expect(await onDisk()).toEqual([]);
       expect(box.depth).toBe(0);
     });
 
@@ -208,7 +211,7 @@ describe('OutboxService', () => {
       await settle();
       expect(hive.sent).toHaveLength(1); // the report behind it waits too
       expect(box.depth).toBe(2);
-      expect(onDisk().map(([event]) => event)).toEqual(['command.result', 'report.apps']);
+      expect((await onDisk()).map(([event]) => event)).toEqual(['command.result', 'report.apps']);
     });
 
     it('sends a kept result again after the next handshake, and only then forgets it', async () => {
@@ -227,7 +230,7 @@ describe('OutboxService', () => {
       expect([again.event, again.payload]).toEqual(['command.result', result(RESULT_A)]);
       again.resolve(OK);
       await settle();
-      expect(onDisk()).toEqual([]);
+      expect(await onDisk()).toEqual([]);
     });
 
     it('keeps the message when Hive answers NOT_AUTHENTICATED', async () => {
@@ -239,7 +242,7 @@ describe('OutboxService', () => {
       await settle();
       expect(hive.sent).toHaveLength(1);
       expect(box.depth).toBe(1);
-      expect(onDisk()).toHaveLength(1);
+      expect(await onDisk()).toHaveLength(1);
     });
 
     it('drops a message Hive refused (INVALID_PARAMS) and goes on with the next', async () => {
@@ -253,7 +256,7 @@ describe('OutboxService', () => {
       refused.resolve({ ok: false, error: { code: 'INVALID_PARAMS', message: 'bad report', details: [] } });
       const next = await second;
       expect(next.event).toBe('command.result');
-      expect(onDisk().map(([event]) => event)).toEqual(['command.result']);
+      expect((await onDisk()).map(([event]) => event)).toEqual(['command.result']);
       next.resolve(OK);
       await settle();
       expect(box.depth).toBe(0);
@@ -270,7 +273,7 @@ describe('OutboxService', () => {
       one.resolve(OK);
       await settle();
       expect(hive.sent).toHaveLength(1);
-      expect(onDisk().map(([event]) => event)).toEqual(['report.volumes']);
+      expect((await onDisk()).map(([event]) => event)).toEqual(['report.volumes']);
     });
   });
 });

@@ -1,8 +1,6 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ErrorCode, OkAckDto, ReportEvent, validatePayload } from '@mosaic/protocol';
-import { StateFileAdapter } from '../common/state-file.adapter';
-import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { StateDocument, StateStore } from '../common/state-store';
 import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
 
 export interface OutboxEntry {
@@ -12,6 +10,8 @@ export interface OutboxEntry {
   payload: unknown;
 }
 
+const OUTBOX_FILE = 'outbox.json';
+
 /**
  * §4: reports and results wait here until Hive acknowledges them. The outbox is a file in
  * STATE_DIR, so nothing is lost to a restart; it is re-sent after every accepted handshake.
@@ -19,21 +19,20 @@ export interface OutboxEntry {
 @Injectable()
 export class OutboxService implements OnModuleInit {
   private readonly logger = new Logger('Outbox');
-  private readonly path: string;
+  private readonly file: StateDocument;
   private entries: OutboxEntry[] = [];
   /** Deliveries run one after another; each call's promise settles once its turn is done. */
   private delivering: Promise<void> = Promise.resolve();
 
   constructor(
-    @Inject(DEVICE_CONFIG) config: DeviceConfig,
-    private readonly files: StateFileAdapter,
+    private readonly state: StateStore,
     private readonly hive: HiveConnectionService,
   ) {
-    this.path = join(config.stateDir, 'outbox.json');
+    this.file = state.document(OUTBOX_FILE, () => JSON.stringify(this.entries));
   }
 
   onModuleInit(): void {
-    const stored = this.files.read<OutboxEntry[]>(this.path);
+    const stored = this.state.read<OutboxEntry[]>(OUTBOX_FILE);
     this.entries = Array.isArray(stored) ? stored.filter((e) => e && typeof e.key === 'string') : [];
     if (this.entries.length) this.logger.log(`${this.entries.length} message(s) waiting from before the restart`);
     this.hive.onAuthenticated(() => void this.flush());
@@ -99,6 +98,6 @@ export class OutboxService implements OnModuleInit {
   }
 
   private persist(): void {
-    this.files.write(this.path, this.entries);
+    this.file.save();
   }
 }

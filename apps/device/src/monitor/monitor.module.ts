@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DockerModule } from '../docker/docker.module';
 import { HiveModule } from '../hive/hive.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { StorageModule } from '../storage/storage.module';
@@ -8,7 +9,7 @@ import { StateGauges } from './state-gauges';
 
 /** Health, Prometheus metrics and the devtools graph over HTTP on MONITOR_ADDRESS. */
 @Module({
-  imports: [HiveModule, StorageModule, MetricsModule],
+  imports: [HiveModule, StorageModule, MetricsModule, DockerModule],
   controllers: [MonitorController],
   providers: [DeviceHealthService, StateGauges],
 })

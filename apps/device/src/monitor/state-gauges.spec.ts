@@ -5,6 +5,8 @@ import { OutboxService } from '../hive/outbox.service';
 import { DeviceMetrics } from '../metrics/device-metrics';
 import { PluginVolume } from '../storage/storage-control.client';
 import { StorageService, StorageStatus } from '../storage/storage.service';
+import { StateDirStatus, StateStore } from '../common/state-store';
+import { DeviceHealthService, EngineStatus } from './device-health.service';
 import { StateGauges } from './state-gauges';
 
 const NOW = '2026-11-25T10:00:00.000Z';
@@ -31,12 +33,16 @@ describe('StateGauges', () => {
   let asked: number;
   let metrics: DeviceMetrics;
   let hive: { connected: boolean; authenticated: boolean };
+  let engine: EngineStatus;
+  let stateDir: StateDirStatus;
 
   beforeEach(() => {
     answers = [];
     asked = 0;
     metrics = new DeviceMetrics();
     hive = { connected: true, authenticated: false };
+    engine = { reachable: true, version: '20.10.24' };
+    stateDir = { writable: true };
     const status = async () => {
       asked++;
       return answers.shift()!;
@@ -48,6 +54,8 @@ describe('StateGauges', () => {
       strictFake<OutboxService>({ depthByKind: () => ({ report: 2, result: 1 }) }, 'OutboxService'),
       strictFake<StorageService>({ status }, 'StorageService'),
       new FakeClock(NOW).asClock(),
+      strictFake<StateStore>({ status: () => stateDir }, 'StateStore'),
+      strictFake<DeviceHealthService>({ engineStatus: async () => engine }, 'DeviceHealthService'),
     ).onModuleInit();
   });
 
@@ -78,5 +86,17 @@ describe('StateGauges', () => {
     expect(text).toContain('mosaic_device_outbox_depth{kind="report"} 2');
     expect(text).toContain('mosaic_device_outbox_depth{kind="result"} 1');
     expect(text).toMatch(/mosaic_device_info\{version="\d+\.\d+\.\d+",name="nas"\} 1/);
+  });
+
+  it('says whether the engine answers and whether STATE_DIR takes writes', async () => {
+    answers.push({ reachable: true, version: '0.1.0', volumes: [] }, { reachable: true, version: '0.1.0', volumes: [] });
+    const healthy = await metrics.registry.metrics();
+    expect(healthy).toContain('mosaic_device_engine_up 1');
+    expect(healthy).toContain('mosaic_device_state_dir_writable 1');
+    engine = { reachable: false, error: 'did not answer' };
+    stateDir = { writable: false, error: 'ENOSPC: no space left on device, write', since: NOW };
+    const failing = await metrics.registry.metrics();
+    expect(failing).toContain('mosaic_device_engine_up 0');
+    expect(failing).toContain('mosaic_device_state_dir_writable 0');
   });
 });

@@ -1,13 +1,14 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { Clock } from '../common/clock';
+import { StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
 import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, StorageStatus } from '../storage/storage.service';
-
+import { DeviceHealthService } from './device-health.service';
 
 /**
  * The gauges read from the device's state when Prometheus scrapes: the link to Hive, the outbox,
@@ -22,6 +23,8 @@ export class StateGauges implements OnModuleInit {
     private readonly outbox: OutboxService,
     private readonly storage: StorageService,
     private readonly clock: Clock,
+    private readonly state: StateStore,
+    private readonly health: DeviceHealthService,
   ) {}
 
   /**
@@ -44,7 +47,7 @@ export class StateGauges implements OnModuleInit {
 
   onModuleInit(): void {
     const registers = [this.metrics.registry];
-    const { hive, outbox, clock } = this;
+    const { hive, outbox, clock, state, health } = this;
     new Gauge({
       name: 'mosaic_device_info',
       help: 'Always 1; the labels name the device and its version.',
@@ -76,6 +79,22 @@ export class StateGauges implements OnModuleInit {
         const depth = outbox.depthByKind();
         this.set({ kind: 'report' }, depth.report);
         this.set({ kind: 'result' }, depth.result);
+      },
+    });
+    new Gauge({
+      name: 'mosaic_device_engine_up',
+      help: '1 when the Docker engine answers within 2 s.',
+      registers,
+      async collect() {
+        this.set((await health.engineStatus()).reachable ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mosaic_device_state_dir_writable',
+      help: '0 while the last write of a file in STATE_DIR failed (a full or read-only disk), else 1.',
+      registers,
+      collect() {
+        this.set(state.status().writable ? 1 : 0);
       },
     });
     // The three storage gauges are collected side by side; one plugin call per scrape feeds them all.

@@ -45,7 +45,14 @@ export class StorageControlError extends Error {
   }
 }
 
-const TIMEOUT_MS = 30 * 60_000;
+/**
+ * Deadlines of control calls, as the longest silence allowed on the socket. Quick ones (keys, the
+ * volume list, which sums the volumes' sizes) get a minute. Creating, restoring, replicating or
+ * removing a volume runs restic, which the plugin itself stops when it makes no progress
+ * (RESTIC_STALL_TIMEOUT_S); a restore's progress lines keep its call alive.
+ */
+export const QUICK_CALL_TIMEOUT_MS = 60_000;
+export const VOLUME_CALL_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * Thin adapter around the storage plugin's control API: HTTP+JSON on STORAGE_PLUGIN_SOCKET.
@@ -60,28 +67,28 @@ export class StorageControlClient {
   }
 
   keys(): Promise<string[]> {
-    return this.json('GET', '/keys');
+    return this.json('GET', '/keys', undefined, QUICK_CALL_TIMEOUT_MS);
   }
 
   async registerKey(fingerprint: string, privateKey: string): Promise<void> {
-    await this.json('PUT', `/keys/${fingerprint}`, { privateKey });
+    await this.json('PUT', `/keys/${fingerprint}`, { privateKey }, QUICK_CALL_TIMEOUT_MS);
   }
 
   volumes(): Promise<PluginVolume[]> {
-    return this.json('GET', '/volumes');
+    return this.json('GET', '/volumes', undefined, QUICK_CALL_TIMEOUT_MS);
   }
 
   replicate(name: string): Promise<{ name: string; lastReplicatedAt: string }> {
-    return this.json('POST', `/volumes/${encodeURIComponent(name)}/replicate`);
+    return this.json('POST', `/volumes/${encodeURIComponent(name)}/replicate`, undefined, VOLUME_CALL_TIMEOUT_MS);
   }
 
   async removeVolume(name: string, replica: boolean): Promise<void> {
-    await this.json('DELETE', `/volumes/${encodeURIComponent(name)}?replica=${replica}`);
+    await this.json('DELETE', `/volumes/${encodeURIComponent(name)}?replica=${replica}`, undefined, VOLUME_CALL_TIMEOUT_MS);
   }
 
   /** Creates (and restores) a volume; the plugin streams NDJSON progress lines, then the volume. */
   async createVolume(body: CreateVolumeRequest, onProgress: (percent: number) => void): Promise<PluginVolume> {
-    const res = await this.send('POST', '/volumes', body, TIMEOUT_MS);
+    const res = await this.send('POST', '/volumes', body, VOLUME_CALL_TIMEOUT_MS);
     if (res.statusCode !== 200) throw this.failure(res.statusCode ?? 0, await this.collect(res));
     return new Promise((resolve, reject) => {
       let rest = '';
@@ -112,7 +119,7 @@ export class StorageControlClient {
     });
   }
 
-  private async json<T>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<T> {
+  private async json<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
     const res = await this.send(method, path, body, timeoutMs);
     const text = await this.collect(res);
     if ((res.statusCode ?? 0) >= 300) throw this.failure(res.statusCode ?? 0, text);

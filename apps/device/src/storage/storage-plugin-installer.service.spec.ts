@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { TempDirs, deviceConfig } from '../../../../test/support/device-fixtures';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { TempDirs, deviceConfig, stateStore } from '../../../../test/support/device-fixtures';
+
 import { strictFake } from '../../../../test/support/strict-fake';
 import { DeviceConfig } from '../config/device-config';
 import { ContainerDetails, ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
 import { CONFIG_DIGEST_LABEL, StoragePluginInstaller } from './storage-plugin-installer.service';
 import { StorageService } from './storage.service';
+import { StateStore } from '../common/state-store';
 
 const IMAGE = 'mosaic/storage-plugin:0.1.0';
 
@@ -20,6 +21,7 @@ describe('StoragePluginInstaller', () => {
   let ran: ContainerSpec[];
   let ready: jest.Mock<Promise<void>, [number?]>;
   let own: ContainerDetails | undefined;
+  let store: StateStore;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -71,11 +73,14 @@ describe('StoragePluginInstaller', () => {
       },
       'OwnContainerService',
     );
-    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'), new StateFileAdapter());
+    return new StoragePluginInstaller(config, engine, ownContainer, strictFake<StorageService>({ ready }, 'StorageService'), (store = stateStore(config)));
   }
 
+  /** The digest a new installer makes (its key written to STATE_DIR before the next one reads it). */
   async function currentDigest(): Promise<string> {
-    return (await installer().containerSpec()).labels[CONFIG_DIGEST_LABEL];
+    const digest = (await installer().containerSpec()).labels[CONFIG_DIGEST_LABEL];
+    await store.flush();
+    return digest;
   }
 
   it('does nothing in external mode', async () => {
@@ -202,6 +207,7 @@ describe('StoragePluginInstaller', () => {
 
     it('is the container it created, found by the id it recorded', async () => {
       await installer().install();
+      await store.flush(); // the record is on disk before the next run reads it
       existing = plugin('new-id', ran[0].labels);
       expect(await installer().installedContainer()).toBe('mosaic-storage-plugin');
     });
@@ -209,6 +215,7 @@ describe('StoragePluginInstaller', () => {
     it('is the container it found and kept', async () => {
       existing = plugin('kept-id', { 'io.mosaic.component': 'storage-plugin', [CONFIG_DIGEST_LABEL]: await currentDigest() });
       expect(await installer().install()).toBe('running');
+      await store.flush();
       expect(await installer().installedContainer()).toBe('mosaic-storage-plugin');
     });
 

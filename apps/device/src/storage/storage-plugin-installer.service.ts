@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createHmac, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { dirname, isAbsolute } from 'node:path';
 import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
-import { StateFileAdapter } from '../common/state-file.adapter';
+import { StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { OwnContainerService } from '../docker/own-container.service';
@@ -17,6 +16,9 @@ const DEFAULT_REPLICA_URL = '/var/lib/mosaic/replicas';
 const REVIVE_AFTER_S = 10;
 /** The plugin finishes a running snapshot and the last unmounts' replications when stopped: give it time. */
 const PLUGIN_STOP_GRACE_S = 120;
+/** The id of the plugin container this device created or kept: what an upgrade may recreate. */
+const RECORD_FILE = 'plugin-container.json';
+
 /** Handed-on variables that name files or folders: the plugin container gets them at the same path. */
 const PATH_VARIABLES: Record<string, 'ro' | 'rw'> = {
   RESTIC_CACERT: 'ro',
@@ -30,6 +32,8 @@ const PATH_VARIABLES: Record<string, 'ro' | 'rw'> = {
 /** A digest of the container's image, environment and mounts: a changed setting means a new container. */
 export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';
 
+const DIGEST_KEY_FILE = 'plugin-digest.key';
+
 export type InstallOutcome = 'running' | 'started' | 'created' | 'replaced';
 
 /**
@@ -39,14 +43,17 @@ export type InstallOutcome = 'running' | 'started' | 'created' | 'replaced';
  */
 @Injectable()
 export class StoragePluginInstaller implements OnModuleInit {
+  /** The container recorded in this run (the store writes it in the background). */
+  private recordedId?: string;
   private readonly logger = new Logger('StoragePlugin');
+  private key?: Buffer;
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
     private readonly engine: DockerEngineAdapter,
     private readonly ownContainer: OwnContainerService,
     private readonly storage: StorageService,
-    private readonly files: StateFileAdapter,
+    private readonly state: StateStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -112,25 +119,24 @@ export class StoragePluginInstaller implements OnModuleInit {
    */
   async installedContainer(): Promise<string | undefined> {
     if (this.config.storagePluginMode !== 'container') return undefined;
-    const id = this.files.read<{ id?: string }>(this.recordPath())?.id;
+    const id = this.recordedId ?? this.state.read<{ id?: string }>(RECORD_FILE)?.id;
     return id ? (await this.engine.inspectContainer(id))?.name : undefined;
   }
 
   private record(id: string): void {
-    this.files.write(this.recordPath(), { id });
-  }
-
-  private recordPath(): string {
-    return join(this.config.stateDir, 'plugin-container.json');
+    this.recordedId = id;
+    // Not waited for, like the digest key: a STATE_DIR that cannot be written is reported by the store.
+    this.state.document(RECORD_FILE, () => JSON.stringify({ id })).save();
   }
 
   /** A random key kept in STATE_DIR (mode 0600), made once, for the settings digest. */
   private digestKey(): Buffer {
-    const path = join(this.config.stateDir, 'plugin-digest.key');
-    const stored = this.files.read<{ key?: string }>(path)?.key;
-    if (stored) return Buffer.from(stored, 'base64');
-    const key = randomBytes(32);
-    this.files.write(path, { key: key.toString('base64') });
+    if (this.key) return this.key;
+    const stored = this.state.read<{ key?: string }>(DIGEST_KEY_FILE)?.key;
+    if (stored) return (this.key = Buffer.from(stored, 'base64'));
+    const key = (this.key = randomBytes(32));
+    // Not waited for: a STATE_DIR that cannot be written is reported by the store, and this boot goes on.
+    this.state.document(DIGEST_KEY_FILE, () => JSON.stringify({ key: key.toString('base64') })).save();
     return key;
   }
 

@@ -30,6 +30,7 @@ describe('loadPluginConfig', () => {
       retryMaxS: 600,
       resticBinary: 'restic',
       storeRetryS: 30,
+      resticStallTimeoutS: 300,
       resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache' },
       logLevel: 'log',
       logFormat: 'text',
@@ -50,6 +51,7 @@ describe('loadPluginConfig', () => {
       REPLICATION_RETRY_BASE_S: '2',
       REPLICATION_RETRY_MAX_S: '30',
       RESTIC_BINARY: '/usr/local/bin/restic',
+      RESTIC_STALL_TIMEOUT_S: '45',
       LOG_LEVEL: 'debug',
       LOG_FORMAT: 'json',
     });
@@ -66,6 +68,7 @@ describe('loadPluginConfig', () => {
       retryBaseS: 2,
       retryMaxS: 30,
       resticBinary: '/usr/local/bin/restic',
+      resticStallTimeoutS: 45,
       logLevel: 'debug',
       logFormat: 'json',
     });

@@ -105,6 +105,7 @@ export function loadPluginConfig(env: Env): ConfigResult {
     retryMaxS: setting('REPLICATION_RETRY_MAX_S', '600', seconds(1, 86400)),
     resticBinary: setting('RESTIC_BINARY', 'restic', parse.program),
     storeRetryS: setting('REPLICA_RETRY_WINDOW_S', '30', seconds(1, 3600)),
+    resticStallTimeoutS: setting('RESTIC_STALL_TIMEOUT_S', '300', seconds(1, 86400)),
     resticEnv,
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),

@@ -22,6 +22,8 @@ export interface PluginConfig {
   resticBinary: string;
   /** How long restic may keep retrying an unreachable replica store before the run is ended. */
   storeRetryS: number;
+  /** A restic run that makes no progress (no output, no bytes read or written) for this long is stopped. */
+  resticStallTimeoutS: number;
   /**
    * The environment every restic child gets: restic's own backend variables (credentials,
    * certificates, proxies) passed through from the plugin's environment. Never logged.

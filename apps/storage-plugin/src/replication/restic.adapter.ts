@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile, spawn } from 'node:child_process';
 import { redactUrl } from '../common/redact';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
+import { ResticProgress, StallWatchdog, processIoBytes } from './stall-watchdog';
 import { SnapshotInfo } from './writer-rule';
 
 /** Where a restic repository is and how to open it. The password goes to the child's environment only. */
@@ -11,7 +12,7 @@ export interface Repository {
   password: string;
 }
 
-export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'unreachable' | 'other';
+export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'unreachable' | 'stalled' | 'other';
 
 /** A failed restic run; the message is restic's own last words, without passwords or URL credentials. */
 export class ResticError extends Error {
@@ -29,9 +30,9 @@ const STDOUT_CAP = 32 * 1024 * 1024;
 export const LOCK_WAIT = '30s';
 /** restic ≥ 0.17 retries a failed backend request for up to 15 minutes, saying so on stderr. */
 const BACKEND_RETRY = /returned error, retrying after [0-9.]+[a-zµ]+: (.*)$/;
-/** How long restic gets to clean up (its lock) after SIGTERM. */
-const TERM_GRACE_MS = 10_000;
 const STDERR_TAIL = 8 * 1024;
+/** After SIGTERM restic tries to remove its lock, which waits on the silent backend too: then SIGKILL. */
+const KILL_GRACE_MS = 5000;
 
 export function classifyResticError(stderr: string): ResticFailure {
   if (/no space left on device/i.test(stderr)) return 'no-space';
@@ -145,27 +146,59 @@ export class ResticAdapter {
   }
 
   private run(repo: Repository, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
-    const env = { ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
+    // With --json restic prints 60 status lines a second unless told; one a second shows progress as well.
+    const env = { RESTIC_PROGRESS_FPS: '1', ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
     const started = Date.now();
     // restic waits for a lock held by another process (another device's prune) instead of failing.
     const argv = ['--retry-lock', LOCK_WAIT, ...args];
+    const stallS = this.config.resticStallTimeoutS;
     return new Promise((resolve, reject) => {
-      const child = spawn(this.config.resticBinary, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A group of its own: stopping it stops the ssh or rclone it runs for sftp: and rclone: too.
+      const child = spawn(this.config.resticBinary, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const signalGroup = (name: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, name);
+        } catch {
+          child.kill(name); // the group is gone already
+        }
+      };
       const out: Buffer[] = [];
       let outBytes = 0;
       let stderr = '';
       let partialLine = '';
       // The store does not answer: restic would retry for 15 minutes; the plugin has its own back-off.
       let unreachable: { since: number; reason: string; timer?: NodeJS.Timeout } | undefined;
-      const giveUp = () => {
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), TERM_GRACE_MS).unref();
+      let stalled = false;
+      /** What restic wrote to its pipes: its own status lines are not I/O progress. */
+      let printed = 0;
+      let killTimer: NodeJS.Timeout | undefined;
+      const stop = () => {
+        signalGroup('SIGTERM');
+        killTimer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
       };
+      // A stalled backend makes restic wait for ever (it has no deadline of its own): stop it.
+      const watchdog = new StallWatchdog(
+        stallS * 1000,
+        () => {
+          const io = child.pid === undefined ? undefined : processIoBytes(child.pid);
+          return io === undefined ? undefined : io - printed;
+        },
+        () => {
+          stalled = true;
+          this.logger.warn(`restic ${args[0]} on ${redactUrl(repo.url)} made no progress for ${stallS} s; stopping it`);
+          stop();
+        },
+      );
+      const progress = new ResticProgress();
+      watchdog.start();
       child.stdout.on('data', (chunk: Buffer) => {
         outBytes += chunk.length;
+        printed += chunk.length;
         if (outBytes <= STDOUT_CAP) out.push(chunk);
+        if (progress.feed(chunk.toString('utf8'))) watchdog.progressed();
       });
       child.stderr.on('data', (chunk: Buffer) => {
+        printed += chunk.length;
         const text = chunk.toString('utf8');
         stderr = (stderr + text).slice(-STDERR_TAIL);
         const lines = (partialLine + text).split('\n');
@@ -175,15 +208,27 @@ export class ResticAdapter {
           if (!retry) continue;
           if (!unreachable) {
             unreachable = { since: Date.now(), reason: retry[1] };
-            unreachable.timer = setTimeout(giveUp, this.config.storeRetryS * 1000);
+            unreachable.timer = setTimeout(stop, this.config.storeRetryS * 1000);
           } else {
             unreachable.reason = retry[1];
           }
         }
       });
-      child.on('error', (err) => reject(new ResticError('other', `cannot run ${this.config.resticBinary}: ${err.message}`)));
+      child.on('error', (err) => {
+        watchdog.stop();
+        reject(new ResticError('other', `cannot run ${this.config.resticBinary}: ${err.message}`));
+      });
+      // Settled when restic itself has ended: a helper it ran may hold the pipes open a little longer.
+      child.on('exit', () => {
+        watchdog.stop();
+        clearTimeout(killTimer);
+        if (!stalled) return;
+        const message = `restic ${args[0]} made no progress for ${stallS} s (the replica store at ${redactUrl(repo.url)} does not answer); it was stopped`;
+        reject(new ResticError('stalled', message));
+      });
       child.on('close', (code, signal) => {
         clearTimeout(unreachable?.timer);
+        if (stalled) return;
         this.logger.debug(`restic ${args[0]} ${code === 0 ? 'done' : `failed (${code ?? signal})`} in ${Date.now() - started} ms`);
         if (code === 0) {
           if (outBytes > STDOUT_CAP) reject(new ResticError('other', `restic ${args[0]} printed more than ${STDOUT_CAP} bytes`));
