@@ -30,7 +30,7 @@ describe('loadPluginConfig', () => {
       retryMaxS: 600,
       resticBinary: 'restic',
       storeRetryS: 30,
-      resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache' },
+      resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache', TZ: 'UTC' },
       logLevel: 'log',
       logFormat: 'text',
     });
@@ -132,6 +132,7 @@ describe('loadPluginConfig', () => {
       RESTIC_CACERT: '/certs/ca.pem',
       HOME: '/root',
       RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache',
+      TZ: 'UTC',
     });
   });
 

@@ -30,7 +30,7 @@ class FakeRestic {
   readonly repos = new Map<string, { password: string; snapshots: FakeSnapshot[] }>();
   readonly calls: string[] = [];
   private readonly running = new Set<string>();
-  private clock = Date.parse('2026-11-25T10:00:00.000Z');
+  private made = 0;
   /** Set by a test to fail or hold the next call of a command. */
   readonly hooks: Record<string, (() => Promise<void>) | undefined> = {};
   failRestoreAfter: number | undefined = undefined;
@@ -68,15 +68,14 @@ class FakeRestic {
   init(repo: Repository): Promise<void> {
     return this.op(repo, 'init', () => void this.repos.set(repo.url, { password: repo.password, snapshots: [] }));
   }
-  backup(repo: Repository, dir: string, tags: string[]): Promise<string> {
+  backup(repo: Repository, dir: string, tags: string[], _host: string, time: Date): Promise<string> {
     return this.op(repo, `backup ${tags.join(',')}`, () => {
       // Like restic here: the folder itself is the snapshot's one top-level entry, even when empty.
       const files: Record<string, string> = { [basename(dir)]: '/' };
       for (const name of readdirSync(dir)) files[join(basename(dir), name)] = readFileSync(join(dir, name), 'utf8');
-      const id = `snap${this.repos.get(repo.url)!.snapshots.length + 1}`;
-      this.clock += 1000;
+      const id = `snap${++this.made}`;
       const size = Object.values(files).filter((c) => c !== '/').reduce((n, c) => n + c.length, 0);
-      this.open(repo).snapshots.push({ id, time: new Date(this.clock).toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
+      this.open(repo).snapshots.push({ id, time: time.toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
       return id;
     });
   }
@@ -206,7 +205,7 @@ describe('ReplicationService', () => {
     const progress: number[] = [];
     const dir = dataDir('b');
     const result = await replication.prepare(target(B), dir, { failover: false, onProgress: (p) => progress.push(p) });
-    expect(result).toEqual({ isWriter: false, replicaWriter: A, restoredFrom: 'snap1', snapshotAt: '2026-11-25T10:00:01.000Z' });
+    expect(result).toEqual({ isWriter: false, replicaWriter: A, restoredFrom: 'snap1', snapshotAt: '2026-11-25T12:00:00.000Z' });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(progress[0]).toBe(0);
     expect(progress[progress.length - 1]).toBe(100);

@@ -160,16 +160,16 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
           { writer: decision.writer },
         );
       }
-      // Taken before the backup starts: everything written until then is in the snapshot.
-      const at = this.clock.now().toISOString();
+      // Taken before the backup starts, whole seconds as restic records it: everything written until then is in the snapshot.
+      const at = this.secondsNow();
       await this.withStaleLockRetry(repo, () =>
-        this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST),
+        this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST, at),
       ).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
-      return { at };
+      return { at: at.toISOString() };
     });
     this.waitingSnapshots.set(target.name, run);
     return run;
@@ -317,7 +317,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     try {
       await this.files.makeDir(scratch, 0o700);
       await this.files.writeFile(join(scratch, 'CLAIM'), `writer ${target.writer}\n`);
-      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
+      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST, this.secondsNow()));
       this.logger.log(`writer of ${target.name} is now ${target.writer}`);
     } catch (err) {
       throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot take over the replica of ${target.name}`, err);
@@ -361,6 +361,11 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       await this.restic.unlock(repo).catch(() => undefined);
       return operation();
     }
+  }
+
+  /** The plugin's clock to the second: the time restic records for a snapshot (`backup --time`). */
+  private secondsNow(): Date {
+    return new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
   }
 
   private failure(code: ErrorCode, what: string, err: unknown): ProtocolException {

@@ -52,10 +52,26 @@ describe('ResticAdapter', () => {
   afterAll(() => root.remove());
 
   it('passes the password and the repository in the environment only, never in argv', async () => {
-    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic')).resolves.toBe('0123abcd');
+    const time = new Date('2026-11-25T10:00:00.750Z');
+    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic', time)).resolves.toBe('0123abcd');
     const { args, env, cwd } = recorded();
-    // The folder itself, from its parent: an empty volume is still a valid snapshot.
-    expect(args).toEqual(['--retry-lock', LOCK_WAIT, 'backup', '--json', '--host', 'mosaic', '--tag', 'mosaic', '--tag', 'writer:dev-1', basename(root.path)]);
+    // The folder itself, from its parent: an empty volume is still a valid snapshot. The time is the plugin's, in UTC.
+    expect(args).toEqual([
+      '--retry-lock',
+      LOCK_WAIT,
+      'backup',
+      '--json',
+      '--host',
+      'mosaic',
+      '--time',
+      '2026-11-25 10:00:00',
+      '--tag',
+      'mosaic',
+      '--tag',
+      'writer:dev-1',
+      basename(root.path),
+    ]);
+    expect(env.TZ).toBe('UTC');
     expect(cwd).toBe(dirname(root.path));
     expect(JSON.stringify(args)).not.toContain(repo.password);
     expect(env.RESTIC_PASSWORD).toBe(repo.password);

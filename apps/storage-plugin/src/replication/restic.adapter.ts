@@ -46,6 +46,11 @@ export function classifyResticError(stderr: string): ResticFailure {
   return 'other';
 }
 
+/** `--time` as restic reads it: local time, which is UTC for every restic the plugin starts (TZ=UTC). */
+export function resticTime(time: Date): string {
+  return time.toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** The lines of restic's stderr that say what went wrong, in one line. */
 function summarize(stderr: string, code: number | null, signal: NodeJS.Signals | null): string {
   const lines = stderr
@@ -102,10 +107,11 @@ export class ResticAdapter {
   /**
    * Backs up `dir` itself, named by its last path element, and returns the new snapshot's id. The
    * folder (not only its contents) is in the snapshot, so an empty volume is a valid snapshot too,
-   * and a restore gives `<target>/<basename>`.
+   * and a restore gives `<target>/<basename>`. The snapshot's time is `time` (to the second): the
+   * plugin's clock, not restic's.
    */
-  async backup(repo: Repository, dir: string, tags: string[], host: string): Promise<string> {
-    const args = ['backup', '--json', '--host', host];
+  async backup(repo: Repository, dir: string, tags: string[], host: string, time: Date): Promise<string> {
+    const args = ['backup', '--json', '--host', host, '--time', resticTime(time)];
     for (const tag of tags) args.push('--tag', tag);
     args.push(basename(dir));
     const { stdout } = await this.run(repo, args, dirname(dir));
