@@ -105,23 +105,11 @@ describe('ResticAdapter', () => {
     expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'snapshots', '--json', '0123abcd', '4567cdef']);
   });
 
-  it('prunes with the retention policy over the whole repository', async () => {
-    await adapter.forget(repo, { keepLast: 24, keepDaily: 7, tag: 'mosaic' });
-    expect(recorded().args).toEqual([
-      '--retry-lock',
-      LOCK_WAIT,
-      'forget',
-      '--quiet',
-      '--prune',
-      '--tag',
-      'mosaic',
-      '--group-by',
-      '',
-      '--keep-last',
-      '24',
-      '--keep-daily',
-      '7',
-    ]);
+  it('forgets the snapshots named, pruning their data only when asked', async () => {
+    await adapter.forgetSnapshots(repo, ['0123abcd', '4567cdef'], { prune: true });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'forget', '--quiet', '--prune', '0123abcd', '4567cdef']);
+    await adapter.forgetSnapshots(repo, ['0123abcd'], { prune: false });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'forget', '--quiet', '0123abcd']);
   });
 
   it("turns a failure into a ResticError of a kind, with restic's words and without URL credentials", async () => {

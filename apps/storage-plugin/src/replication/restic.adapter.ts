@@ -133,16 +133,9 @@ export class ResticAdapter {
     await this.run(repo, ['restore', '--quiet', '--target', target, snapshotId]);
   }
 
-  /** `forget --prune` of the snapshots carrying `tag`, over the whole repository (not per host or path). */
-  async forget(repo: Repository, policy: { keepLast: number; keepDaily: number; tag: string }): Promise<void> {
-    const args = ['forget', '--quiet', '--prune', '--tag', policy.tag, '--group-by', '', '--keep-last', String(policy.keepLast)];
-    if (policy.keepDaily > 0) args.push('--keep-daily', String(policy.keepDaily));
-    await this.run(repo, args);
-  }
-
-  /** Forgets the given snapshots and prunes the data only they used. */
-  async forgetSnapshots(repo: Repository, ids: string[]): Promise<void> {
-    await this.run(repo, ['forget', '--quiet', '--prune', ...ids]);
+  /** Forgets the given snapshots and, with `prune`, removes the data only they used. */
+  async forgetSnapshots(repo: Repository, ids: string[], options: { prune: boolean }): Promise<void> {
+    await this.run(repo, ['forget', '--quiet', ...(options.prune ? ['--prune'] : []), ...ids]);
   }
 
   /** Removes stale locks only (restic's own rule: a dead process on this host, or older than 30 min). */
