@@ -31,7 +31,7 @@ describe('loadPluginConfig', () => {
       resticBinary: 'restic',
       storeRetryS: 30,
       resticStallTimeoutS: 300,
-      resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache' },
+      resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache', TZ: 'UTC' },
       logLevel: 'log',
       logFormat: 'text',
     });
@@ -135,6 +135,7 @@ describe('loadPluginConfig', () => {
       RESTIC_CACERT: '/certs/ca.pem',
       HOME: '/root',
       RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache',
+      TZ: 'UTC',
     });
   });
 

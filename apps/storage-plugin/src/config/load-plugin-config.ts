@@ -90,6 +90,8 @@ export function loadPluginConfig(env: Env): ConfigResult {
     if (value !== undefined && [...RESTIC_BACKEND_VARIABLES, ...RESTIC_PROCESS_VARIABLES].some((pattern) => pattern.test(name))) resticEnv[name] = value;
   }
   if (dataDir && !resticEnv.RESTIC_CACHE_DIR) resticEnv.RESTIC_CACHE_DIR = join(dataDir, 'restic-cache');
+  // restic reads `backup --time` in its local time zone; the plugin gives it UTC.
+  resticEnv.TZ = 'UTC';
 
   const config: PluginConfig = {
     driver: setting('STORAGE_DRIVER', 'mosaic', parse.driverName),

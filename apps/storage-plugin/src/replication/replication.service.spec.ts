@@ -22,28 +22,44 @@ interface FakeSnapshot extends SnapshotInfo {
   files: Record<string, string>;
 }
 
+/** restic's ids are 64 hex digits; the fake's end in a counter, and its calls name them `#<n>`. */
+const sid = (n: number) => n.toString(16).padStart(64, '0');
+const short = (id: string) => `#${Number.parseInt(id, 16)}`;
+
+/** The replica store: what every device's restic sees. */
+class FakeStore {
+  readonly repos = new Map<string, { password: string; snapshots: FakeSnapshot[] }>();
+  made = 0;
+}
+
 /**
- * restic as an in-memory repository per URL, over real directories. It fails the test if two
- * operations ever overlap on one repository, and records every call.
+ * One device's restic as an in-memory repository per URL, over real directories. It fails the test
+ * if two of this device's operations ever overlap on one repository, and records every call. A
+ * second device shares the store: `new FakeRestic(restic.store)`.
  */
 class FakeRestic {
-  readonly repos = new Map<string, { password: string; snapshots: FakeSnapshot[] }>();
   readonly calls: string[] = [];
   private readonly running = new Set<string>();
-  private clock = Date.parse('2026-11-25T10:00:00.000Z');
-  /** Set by a test to fail or hold the next call of a command. */
+  /** Set by a test to fail or hold the next call of a command: by its full name, or by its first word. */
   readonly hooks: Record<string, (() => Promise<void>) | undefined> = {};
   failRestoreAfter: number | undefined = undefined;
   /** restic ≥ 0.17 records a summary (with the snapshot's size) in every snapshot it makes. */
   summaries = true;
+
+  constructor(readonly store = new FakeStore()) {}
+
+  get repos() {
+    return this.store.repos;
+  }
 
   private async op<T>(repo: Repository, name: string, body: () => T | Promise<T>): Promise<T> {
     if (this.running.has(repo.url)) throw new Error(`two restic operations at once on ${repo.url}`);
     this.running.add(repo.url);
     this.calls.push(name);
     try {
-      const hook = this.hooks[name];
-      this.hooks[name] = undefined;
+      const key = this.hooks[name] ? name : name.split(' ')[0];
+      const hook = this.hooks[key];
+      this.hooks[key] = undefined;
       if (hook) await hook();
       return await body();
     } finally {
@@ -68,15 +84,14 @@ class FakeRestic {
   init(repo: Repository): Promise<void> {
     return this.op(repo, 'init', () => void this.repos.set(repo.url, { password: repo.password, snapshots: [] }));
   }
-  backup(repo: Repository, dir: string, tags: string[]): Promise<string> {
+  backup(repo: Repository, dir: string, tags: string[], _host: string, time: Date): Promise<string> {
     return this.op(repo, `backup ${tags.join(',')}`, () => {
       // Like restic here: the folder itself is the snapshot's one top-level entry, even when empty.
       const files: Record<string, string> = { [basename(dir)]: '/' };
       for (const name of readdirSync(dir)) files[join(basename(dir), name)] = readFileSync(join(dir, name), 'utf8');
-      const id = `snap${this.repos.get(repo.url)!.snapshots.length + 1}`;
-      this.clock += 1000;
+      const id = sid(++this.store.made);
       const size = Object.values(files).filter((c) => c !== '/').reduce((n, c) => n + c.length, 0);
-      this.open(repo).snapshots.push({ id, time: new Date(this.clock).toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
+      this.open(repo).snapshots.push({ id, time: time.toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
       return id;
     });
   }
@@ -88,7 +103,7 @@ class FakeRestic {
     );
   }
   restore(repo: Repository, id: string, target: string): Promise<void> {
-    return this.op(repo, `restore ${id}`, () => {
+    return this.op(repo, `restore ${short(id)}`, () => {
       let written = 0;
       for (const [name, content] of Object.entries(this.find(repo, id).files)) {
         if (this.failRestoreAfter !== undefined && written++ >= this.failRestoreAfter) {
@@ -102,8 +117,8 @@ class FakeRestic {
   forget(repo: Repository): Promise<void> {
     return this.op(repo, 'forget', () => undefined);
   }
-  forgetSnapshots(repo: Repository, ids: string[]): Promise<void> {
-    return this.op(repo, `forget ${ids.join(',')}`, () => {
+  forgetSnapshots(repo: Repository, ids: string[], options: { prune: boolean } = { prune: true }): Promise<void> {
+    return this.op(repo, `forget${options.prune ? ' --prune' : ''} ${ids.map(short).join(',')}`, () => {
       const stored = this.open(repo);
       stored.snapshots = stored.snapshots.filter((s) => !ids.includes(s.id));
     });
@@ -114,6 +129,11 @@ class FakeRestic {
   resticVersion = '0.18.0';
   version(): Promise<string> {
     return Promise.resolve(this.resticVersion);
+  }
+
+  /** The replica's snapshots as stored, oldest first. */
+  stored(url: string): FakeSnapshot[] {
+    return this.repos.get(url)?.snapshots ?? [];
   }
 
   private find(repo: Repository, id: string): FakeSnapshot {
@@ -134,15 +154,27 @@ describe('ReplicationService', () => {
   let registered: boolean;
   let cases = 0;
 
-  function service(overrides: Record<string, string> = {}): ReplicationService {
+  /**
+   * A device's ReplicationService. Another device passes its own FakeRestic over the same store,
+   * its own clock, and what its pauses between claim attempts do (by default they end at once).
+   */
+  function service(
+    overrides: Record<string, string> = {},
+    device: { restic?: FakeRestic; now?: string; wait?: (ms: number) => Promise<void> } = {},
+  ): ReplicationService {
     config = pluginConfig(join(root.path, `case-${cases}`), overrides);
+    const now = device.now ?? '2026-11-25T12:00:00.000Z';
     return new ReplicationService(
       config,
-      strictFake<ResticAdapter>(restic as unknown as ResticAdapter, 'ResticAdapter'),
+      strictFake<ResticAdapter>((device.restic ?? restic) as unknown as ResticAdapter, 'ResticAdapter'),
       strictFake<KeyRegistry>({ secretFor: () => (registered ? SECRET : undefined), has: () => registered }, 'KeyRegistry'),
       new FilesAdapter(),
-      strictFake<Clock>({ now: () => new Date('2026-11-25T12:00:00.000Z') }, 'Clock'),
+      strictFake<Clock>({ now: () => new Date(now), wait: device.wait ?? (() => Promise.resolve()) }, 'Clock'),
     );
+  }
+
+  function replicaUrl(): string {
+    return join(config.replicaUrl, 'vol1');
   }
 
   function target(writer = A, name = 'vol1'): ReplicaTarget {
@@ -206,12 +238,12 @@ describe('ReplicationService', () => {
     const progress: number[] = [];
     const dir = dataDir('b');
     const result = await replication.prepare(target(B), dir, { failover: false, onProgress: (p) => progress.push(p) });
-    expect(result).toEqual({ isWriter: false, replicaWriter: A, restoredFrom: 'snap1', snapshotAt: '2026-11-25T10:00:01.000Z' });
+    expect(result).toEqual({ isWriter: false, replicaWriter: A, restoredFrom: sid(2), snapshotAt: '2026-11-25T12:00:00.000Z' });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(progress[0]).toBe(0);
     expect(progress[progress.length - 1]).toBe(100);
     // The snapshot's size comes from its summary: no separate `restic stats`.
-    expect(restic.calls).toEqual(['snapshots', 'restore snap1']);
+    expect(restic.calls).toEqual(['snapshots', 'restore #2']);
     expect(readdirSync(dirname(dir))).toEqual(['data']); // no temp dir left
   });
 
@@ -223,17 +255,17 @@ describe('ReplicationService', () => {
     const dir = dataDir('b');
     await replication.prepare(target(B), dir, { failover: false });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
-    expect(restic.calls).toEqual(['snapshots', 'stats', 'restore snap1']);
+    expect(restic.calls).toEqual(['snapshots', 'stats', 'restore #2']);
   });
 
-  it('on failover claims the writer role first, then restores the newest data snapshot (not the claim)', async () => {
+  it('on failover claims the next generation first, from the current data, then restores that (not the claim)', async () => {
     const replication = service();
     await seed(replication, A, { 'a.txt': 'from A' });
     restic.calls.length = 0;
     const dir = dataDir('b');
     const result = await replication.prepare(target(B), dir, { failover: true });
-    expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${B}`, 'snapshots', 'restore snap1']);
-    expect(result).toMatchObject({ isWriter: true, replicaWriter: B, restoredFrom: 'snap1' });
+    expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${B},gen:2,base:${sid(2)}`, 'snapshots', 'restore #2']);
+    expect(result).toMatchObject({ isWriter: true, replicaWriter: B, restoredFrom: sid(2) });
     expect(readdirSync(dir)).toEqual(['a.txt']);
     expect(readdirSync(dirname(dir))).toEqual(['data']);
 
@@ -271,14 +303,14 @@ describe('ReplicationService', () => {
     const replication = service();
     await seed(replication, A, {});
     const dir = dataDir('b');
-    expect(await replication.prepare(target(A), dir, { failover: false })).toMatchObject({ restoredFrom: 'snap1' });
+    expect(await replication.prepare(target(A), dir, { failover: false })).toMatchObject({ restoredFrom: sid(2) });
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses a snapshot that does not hold the data folder, and keeps nothing', async () => {
     const replication = service();
     await seed(replication, A, { 'a.txt': 'a' });
-    const stored = restic.repos.get(join(config.replicaUrl, 'vol1'))!.snapshots[0];
+    const stored = restic.stored(replicaUrl()).find((s) => s.tags.includes('mosaic'))!;
     stored.files = { 'a.txt': 'a' }; // contents at the root, no folder
     const dir = dataDir('b');
     await expect(replication.prepare(target(A), dir, { failover: false })).rejects.toMatchObject({
@@ -322,35 +354,52 @@ describe('ReplicationService', () => {
     expect(restic.calls).toEqual([]);
   });
 
-  it('tags snapshots mosaic and writer:<device>, checks the writer before each, and prunes after', async () => {
-    const replication = service({ RETENTION_PRUNE_INTERVAL_S: '0' });
+  it('claims a new replica before its first snapshot, tags data with generation and sequence, checks the writer before each, and prunes after', async () => {
+    const replication = service({ RETENTION_KEEP_LAST: '1', RETENTION_KEEP_DAILY: '0', RETENTION_PRUNE_INTERVAL_S: '0' });
     const dir = dataDir('a');
     await replication.prepare(target(), dir, { failover: false });
     restic.calls.length = 0;
     await replication.snapshot(target(), dir);
     await replication.settle('vol1');
-    expect(restic.calls).toEqual(['snapshots', `backup mosaic,writer:${A}`, 'forget']);
+    // The prune lists the snapshots again, right before acting; with one data snapshot it has nothing to forget.
+    expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${A},gen:1`, 'snapshots', `backup mosaic,writer:${A},gen:1,seq:1`, 'snapshots']);
+    restic.calls.length = 0;
     await replication.snapshot(target(), dir);
     await replication.settle('vol1');
-    expect(restic.calls.filter((c) => c === 'forget')).toHaveLength(2);
+    expect(restic.calls).toEqual(['snapshots', `backup mosaic,writer:${A},gen:1,seq:2`, 'snapshots', 'forget --prune #2']);
   });
 
   it('prunes at most once per RETENTION_PRUNE_INTERVAL_S', async () => {
-    const replication = service({ RETENTION_PRUNE_INTERVAL_S: '3600' });
+    const replication = service({ RETENTION_KEEP_LAST: '1', RETENTION_KEEP_DAILY: '0', RETENTION_PRUNE_INTERVAL_S: '3600' });
     const dir = dataDir('a');
     await replication.prepare(target(), dir, { failover: false });
     for (let i = 0; i < 3; i++) await replication.snapshot(target(), dir);
     await replication.settle('vol1');
-    expect(restic.calls.filter((c) => c === 'forget')).toHaveLength(1);
+    // The one prune ran after the first snapshot, when there was nothing beyond keep-last 1 yet.
+    expect(restic.calls.filter((c) => c.startsWith('forget'))).toEqual([]);
+    expect(storedData()).toHaveLength(3);
+  });
+
+  it('does not prune for a device that no longer writes the replica', async () => {
+    const replication = service({ RETENTION_KEEP_LAST: '1', RETENTION_KEEP_DAILY: '0', RETENTION_PRUNE_INTERVAL_S: '0' });
+    const dirA = await seed(replication, A, { 'a.txt': 'v1' });
+    const b = service({}, { restic: new FakeRestic(restic.store) });
+    // B claims between A's snapshot and A's prune.
+    restic.hooks.backup = async () => {
+      restic.hooks.snapshots = async () => void (await b.prepare(target(B), dataDir('b'), { failover: true }));
+    };
+    await replication.snapshot(target(A), dirA);
+    await replication.settle('vol1');
+    expect(restic.calls.filter((c) => c.startsWith('forget'))).toEqual([]);
+    expect(storedData()).toHaveLength(2);
   });
 
   it('joins requests made while a snapshot waits, and never runs two restic operations at once', async () => {
     const replication = service({ RETENTION_PRUNE_INTERVAL_S: '0' });
-    const dir = dataDir('a');
-    await replication.prepare(target(), dir, { failover: false });
+    const dir = await seed(replication, A, {});
     restic.calls.length = 0;
     let release!: () => void;
-    restic.hooks[`backup mosaic,writer:${A}`] = () => new Promise<void>((resolve) => (release = resolve));
+    restic.hooks.backup = () => new Promise<void>((resolve) => (release = resolve));
     const running = replication.snapshot(target(), dir);
     await new Promise((r) => setImmediate(r));
     const second = replication.snapshot(target(), dir);
@@ -364,10 +413,10 @@ describe('ReplicationService', () => {
 
   it('at shutdown waits for the running snapshot and skips the prune it queued', async () => {
     const replication = service({ RETENTION_PRUNE_INTERVAL_S: '0' });
-    const dir = dataDir('a');
-    await replication.prepare(target(), dir, { failover: false });
+    const dir = await seed(replication, A, {});
+    restic.calls.length = 0;
     let release!: () => void;
-    restic.hooks[`backup mosaic,writer:${A}`] = () => new Promise<void>((resolve) => (release = resolve));
+    restic.hooks.backup = () => new Promise<void>((resolve) => (release = resolve));
     const snapshot = replication.snapshot(target(), dir);
     await new Promise((r) => setImmediate(r));
     let stopped = false;
@@ -377,7 +426,8 @@ describe('ReplicationService', () => {
     release();
     await shutdown;
     await expect(snapshot).resolves.toEqual({ at: '2026-11-25T12:00:00.000Z' });
-    expect(restic.calls).not.toContain('forget');
+    // No prune's listing after the backup.
+    expect(restic.calls).toEqual(['snapshots', `backup mosaic,writer:${A},gen:1,seq:2`]);
   });
 
   it('starts only with restic 0.17 or newer, and says which restic is too old', async () => {
@@ -396,7 +446,7 @@ describe('ReplicationService', () => {
       throw new ResticError('locked', 'repository is already locked by PID 4242');
     };
     await replication.snapshot(target(), dir);
-    expect(restic.calls.slice(0, 4)).toEqual(['snapshots', 'unlock', 'snapshots', `backup mosaic,writer:${A}`]);
+    expect(restic.calls.slice(0, 4)).toEqual(['snapshots', 'unlock', 'snapshots', `backup mosaic-claim,writer:${A},gen:1`]);
   });
 
   it('deletes a replica only for its writer', async () => {
@@ -404,7 +454,231 @@ describe('ReplicationService', () => {
     await seed(replication, A, { 'a.txt': 'a' });
     await expect(replication.destroy(target(B))).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
     await replication.destroy(target(A));
-    expect(restic.calls).toContain('forget snap1');
+    expect(restic.calls).toContain('forget --prune #1,#2');
     expect(restic.repos.get('rest:http://127.0.0.1:1/vol1')?.snapshots).toEqual([]);
+  });
+
+  /** A promise the test opens when it decides. */
+  function gate(): { promise: Promise<void>; open: () => void } {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    return { promise, open };
+  }
+
+  function storedData(): Array<{ id: string; content: string | undefined; tags: string[] }> {
+    return restic
+      .stored(replicaUrl())
+      .filter((snapshot) => snapshot.tags.includes('mosaic'))
+      .map((snapshot) => ({ id: snapshot.id, content: snapshot.files['data/a.txt'], tags: snapshot.tags }));
+  }
+
+  describe('two devices whose clocks disagree by hours', () => {
+    const C = 'cccccccc-0000-4000-8000-000000000003';
+    const AHEAD = '2026-11-25T15:00:00.000Z';
+    const BEHIND = '2026-11-25T12:00:00.000Z';
+    const PRUNE_EVERY_TIME = { RETENTION_KEEP_LAST: '1', RETENTION_KEEP_DAILY: '0', RETENTION_PRUNE_INTERVAL_S: '0' };
+
+    it('makes a claimer whose clock is behind the writer: its snapshots are accepted and restored, the old writer is refused', async () => {
+      const a = service({}, { now: AHEAD });
+      const b = service({}, { restic: new FakeRestic(restic.store), now: BEHIND });
+      const dirA = await seed(a, A, { 'a.txt': 'from A' });
+      const dirB = dataDir('b');
+      expect(await b.prepare(target(B), dirB, { failover: true })).toMatchObject({ isWriter: true, replicaWriter: B });
+      expect(readFileSync(join(dirB, 'a.txt'), 'utf8')).toBe('from A');
+
+      writeFileSync(join(dirB, 'a.txt'), 'from B');
+      await expect(b.snapshot(target(B), dirB)).resolves.toEqual({ at: BEHIND });
+      await expect(a.snapshot(target(A), dirA)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER, details: { writer: B } });
+
+      const dirC = dataDir('c');
+      expect(await b.prepare(target(B), dirC, { failover: false })).toMatchObject({ isWriter: true, snapshotAt: BEHIND });
+      expect(readFileSync(join(dirC, 'a.txt'), 'utf8')).toBe('from B');
+    });
+
+    it("never restores the old writer's late snapshot (checked before the claim, stored after it), and prunes it", async () => {
+      const a = service(PRUNE_EVERY_TIME, { now: AHEAD });
+      const b = service(PRUNE_EVERY_TIME, { restic: new FakeRestic(restic.store), now: BEHIND });
+      const dirA = await seed(a, A, { 'a.txt': 'v1' });
+      writeFileSync(join(dirA, 'a.txt'), 'v2, late');
+      const dirB = dataDir('b');
+      let claimed: unknown;
+      // A's writer check passes; B claims before A's backup is stored.
+      restic.hooks.backup = async () => {
+        claimed = await b.prepare(target(B), dirB, { failover: true });
+      };
+      await a.snapshot(target(A), dirA);
+      await a.settle('vol1');
+      expect(claimed).toMatchObject({ isWriter: true, replicaWriter: B });
+      expect(readFileSync(join(dirB, 'a.txt'), 'utf8')).toBe('v1');
+      expect(storedData().map((s) => s.content)).toEqual(['v1', 'v2, late']);
+
+      // Until B has data of its own, a restore takes what B took over from, not the late snapshot.
+      const dirC = dataDir('c');
+      await b.prepare(target(B), dirC, { failover: false });
+      expect(readFileSync(join(dirC, 'a.txt'), 'utf8')).toBe('v1');
+      await expect(a.snapshot(target(A), dirA)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+
+      // B's first snapshot; keep-last 1 keeps it and forgets A's two, though the late one is hours newer by time.
+      writeFileSync(join(dirB, 'a.txt'), 'v3, from B');
+      await b.snapshot(target(B), dirB);
+      await b.settle('vol1');
+      expect(storedData().map((s) => s.content)).toEqual(['v3, from B']);
+      const dirD = dataDir('d');
+      await a.prepare(target(A), dirD, { failover: false });
+      expect(readFileSync(join(dirD, 'a.txt'), 'utf8')).toBe('v3, from B');
+    });
+
+    it('resolves two claims at once that saw each other: both withdraw, one claims again and is the only writer', async () => {
+      const x = service({}, { now: AHEAD });
+      await seed(x, A, { 'a.txt': 'from A' });
+      const resticB = new FakeRestic(restic.store);
+      const resticC = new FakeRestic(restic.store);
+      const bDone = gate();
+      const b = service({}, { restic: resticB, now: BEHIND });
+      const c = service({}, { restic: resticC, now: BEHIND, wait: () => bDone.promise });
+      // B lists, C lists, both claims are stored, then both list again: each sees the other's claim.
+      const cListed = gate();
+      const bClaimed = gate();
+      const cClaimed = gate();
+      resticB.hooks.backup = async () => {
+        await cListed.promise;
+        // B's second listing waits for C's claim.
+        resticB.hooks.snapshots = async () => {
+          bClaimed.open();
+          await cClaimed.promise;
+        };
+      };
+      resticC.hooks.backup = async () => {
+        cListed.open();
+        // C's second listing waits for B's claim.
+        resticC.hooks.snapshots = async () => {
+          cClaimed.open();
+          await bClaimed.promise;
+        };
+      };
+
+      const results = await Promise.allSettled([
+        b.prepare(target(B), dataDir('b'), { failover: true }).finally(() => bDone.open()),
+        c.prepare(target(C), dataDir('c'), { failover: true }),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(won[0]).toMatchObject({ value: { isWriter: true } });
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatchObject({ reason: { code: ErrorCode.STORAGE_UNAVAILABLE } });
+      const winner = results[0].status === 'fulfilled' ? { id: B, service: b, label: 'b' } : { id: C, service: c, label: 'c' };
+      const loser = winner.id === B ? { id: C, service: c, label: 'c' } : { id: B, service: b, label: 'b' };
+      // Both withdrew their first claims: one claim of the top generation is left, the winner's.
+      const claims = restic.stored(replicaUrl()).filter((s) => s.tags.includes('mosaic-claim'));
+      const top = Math.max(...claims.map((s) => Number(s.tags.find((t) => t.startsWith('gen:'))?.slice(4))));
+      expect(claims.filter((s) => s.tags.includes(`gen:${top}`)).map((s) => s.tags.find((t) => t.startsWith('writer:')))).toEqual([
+        `writer:${winner.id}`,
+      ]);
+      await expect(winner.service.snapshot(target(winner.id), dataDir(winner.label))).resolves.toEqual({ at: BEHIND });
+      await expect(loser.service.snapshot(target(loser.id), dataDir(loser.label))).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+      await expect(x.snapshot(target(A), dataDir(`seed-${A}`))).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+    });
+
+    /**
+     * A's replica; B and C fail over at once. B lists, C lists, B claims and lists again (alone:
+     * B writes); C's claim is stored once the test opens `cMayClaim`.
+     */
+    async function rivalsWhereBSawItselfAlone() {
+      await seed(service({}, { now: AHEAD }), A, { 'a.txt': 'from A' });
+      const resticC = new FakeRestic(restic.store);
+      const resticB = new FakeRestic(restic.store);
+      const b = service({}, { restic: resticB, now: BEHIND });
+      const c = service({}, { restic: resticC, now: BEHIND });
+      const cListed = gate();
+      const cMayClaim = gate();
+      resticB.hooks.backup = () => cListed.promise;
+      resticC.hooks.backup = async () => {
+        cListed.open();
+        await cMayClaim.promise;
+      };
+      return { b, c, resticC, dirB: dataDir('b'), dirC: dataDir('c'), cMayClaim };
+    }
+
+    it('keeps the claim that saw itself alone: a rival stored after it sees it, withdraws and gives up', async () => {
+      const { b, c, resticC, dirB, dirC, cMayClaim } = await rivalsWhereBSawItselfAlone();
+      const takenByC = c.prepare(target(C), dirC, { failover: true });
+      expect(await b.prepare(target(B), dirB, { failover: true })).toMatchObject({ isWriter: true, replicaWriter: B });
+      // While C's claim stands beside B's, every other device is refused for a while (retryable), and B may write:
+      // it knows it saw itself alone, and its data settles the contest.
+      resticC.hooks.forget = async () => {
+        const x = service({}, { restic: new FakeRestic(restic.store) });
+        await expect(x.snapshot(target(A), dataDir(`seed-${A}`))).rejects.toMatchObject({ code: ErrorCode.REPLICATION_FAILED });
+        await expect(b.snapshot(target(B), dirB)).resolves.toEqual({ at: BEHIND });
+      };
+      cMayClaim.open();
+      await expect(takenByC).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, message: expect.stringContaining(B) });
+      expect(resticC.calls.filter((call) => call.startsWith('forget'))).toHaveLength(1);
+      expect(restic.stored(replicaUrl()).filter((s) => s.tags.includes(`writer:${C}`))).toEqual([]);
+      await expect(b.snapshot(target(B), dirB)).resolves.toEqual({ at: BEHIND });
+      await expect(c.snapshot(target(C), dirC)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER, details: { writer: B } });
+    });
+
+    it('lets the claim that saw itself alone write even when the rival cannot withdraw its claim', async () => {
+      const { b, c, resticC, dirB, dirC, cMayClaim } = await rivalsWhereBSawItselfAlone();
+      // C's withdrawal fails (the store stops answering, or B's long restore holds its lock).
+      resticC.hooks.forget = async () => {
+        throw new ResticError('unreachable', 'restic forget: the replica store did not answer for 30 s');
+      };
+      const takenByC = c.prepare(target(C), dirC, { failover: true });
+      expect(await b.prepare(target(B), dirB, { failover: true })).toMatchObject({ isWriter: true });
+      cMayClaim.open();
+      await expect(takenByC).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE, message: expect.stringMatching(/withdraw/) });
+      expect(restic.stored(replicaUrl()).filter((s) => s.tags.includes(`writer:${C}`))).toHaveLength(1);
+
+      writeFileSync(join(dirB, 'a.txt'), 'from B');
+      await expect(b.snapshot(target(B), dirB)).resolves.toEqual({ at: BEHIND });
+      // Settled for everyone: B wrote data in the generation, C did not.
+      const d = service({}, { restic: new FakeRestic(restic.store) });
+      const dirD = dataDir('d');
+      expect(await d.prepare(target(A), dirD, { failover: false })).toMatchObject({ isWriter: false, replicaWriter: B });
+      expect(readFileSync(join(dirD, 'a.txt'), 'utf8')).toBe('from B');
+      await expect(c.snapshot(target(C), dirC)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER, details: { writer: B } });
+    });
+  });
+
+  describe('a replica written before generations existed', () => {
+    async function legacyReplica(): Promise<{ legacy: string }> {
+      const repo = { url: replicaUrl(), password: replicaPassword(SECRET, 'vol1') };
+      const dir = dataDir('old-plugin');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a.txt'), 'legacy');
+      await restic.init(repo);
+      const legacy = await restic.backup(repo, dir, ['mosaic', `writer:${A}`], 'mosaic', new Date('2026-11-25T18:00:00.000Z'));
+      restic.calls.length = 0;
+      return { legacy };
+    }
+
+    it('is migrated by its writer at the next snapshot: a claim of generation 1 first, then the data', async () => {
+      const replication = service();
+      const { legacy } = await legacyReplica();
+      const dir = dataDir('a');
+      expect(await replication.prepare(target(A), dir, { failover: false })).toMatchObject({ isWriter: true, replicaWriter: A });
+      writeFileSync(join(dir, 'a.txt'), 'new');
+      await replication.snapshot(target(A), dir);
+      expect(restic.calls).toEqual([
+        'snapshots',
+        'restore #1',
+        'snapshots',
+        `backup mosaic-claim,writer:${A},gen:1,base:${legacy}`,
+        'snapshots',
+        `backup mosaic,writer:${A},gen:1,seq:1`,
+      ]);
+    });
+
+    it('is claimed as generation 1 by a failover, from its newest data, whatever the clocks say', async () => {
+      service();
+      await legacyReplica();
+      const b = service({}, { restic: new FakeRestic(restic.store), now: '2026-11-25T09:00:00.000Z' });
+      const dir = dataDir('b');
+      expect(await b.prepare(target(B), dir, { failover: true })).toMatchObject({ isWriter: true, replicaWriter: B });
+      expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('legacy');
+      await expect(service().snapshot(target(A), dataDir('a'))).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+    });
   });
 });

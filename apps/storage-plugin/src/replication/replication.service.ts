@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, ProtocolException } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
@@ -10,7 +10,8 @@ import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { replicaPassword } from './replica-password';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
-import { CLAIM_TAG, SNAPSHOT_TAG, SnapshotInfo, decideWriter, newestDataSnapshot, writerTag } from './writer-rule';
+import { snapshotsToForget } from './retention';
+import { ReplicaView, SnapshotInfo, claimTags, currentSnapshot, dataTags, decideWriter, replicaView } from './writer-rule';
 
 /** Which replica, opened with which key, written by which device. */
 export interface ReplicaTarget {
@@ -49,6 +50,12 @@ export class UnsupportedToolError extends Error {
 /** The `--host` of every snapshot: one name for every device, so the writer tag alone tells who wrote. */
 const SNAPSHOT_HOST = 'mosaic';
 const PROGRESS_POLL_MS = 250;
+/** Tries of a claim that other devices contend, and the first bound of the random pause between them (doubling). */
+const CLAIM_ATTEMPTS = 5;
+const CLAIM_PAUSE_MS = 2000;
+
+/** How a claim ended: this device holds the top generation (as `snapshots` shows), or another one does, or none yet. */
+type ClaimOutcome = { won: true; snapshots: SnapshotInfo[] } | { won: false; writer: string | null };
 
 /**
  * Everything done to a volume's replica, one restic operation at a time per volume: creating the
@@ -62,6 +69,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private readonly waitingSnapshots = new Map<string, Promise<{ at: string }>>();
   private readonly waitingPrunes = new Set<string>();
   private readonly lastPrunes = new Map<string, number>();
+  /** Per volume, the generation this process's claim saw itself alone in (the writer rule's `claimedAlone`). */
+  private readonly claimedAlone = new Map<string, number>();
   private closing = false;
 
   constructor(
@@ -91,9 +100,9 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   /**
-   * Makes `dataDir` hold the volume: a new repository when there is no replica, else the newest
-   * data snapshot restored into it. With `failover`, the writer role is claimed first, so the old
-   * writer cannot slip in a snapshot that the restore would miss.
+   * Makes `dataDir` hold the volume: a new repository when there is no replica, else the replica's
+   * current data snapshot restored into it. With `failover`, the writer role is claimed first: the
+   * old writer is fenced off, and the restore takes what the claim continued from.
    */
   prepare(target: ReplicaTarget, dataDir: string, options: PrepareOptions): Promise<PrepareResult> {
     return this.queue.run(target.name, async () => {
@@ -107,30 +116,38 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         if (!(await this.files.exists(dataDir))) await this.files.makeDir(dataDir);
         return { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
       }
-      let decision = decideWriter(snapshots, target.writer);
+      let view = replicaView(snapshots);
+      let decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
       const claiming = options.failover && !(decision.allowed && decision.writer === target.writer);
       if (claiming) {
-        await this.claim(repo, target, dirname(dataDir));
-        snapshots = (await this.listSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE)) ?? [];
-        decision = decideWriter(snapshots, target.writer);
+        const outcome = await this.claim(repo, target, dirname(dataDir), snapshots, ErrorCode.STORAGE_UNAVAILABLE);
+        if (!outcome.won) {
+          throw new ProtocolException(
+            ErrorCode.STORAGE_UNAVAILABLE,
+            outcome.writer
+              ? `Cannot take over the replica of ${target.name}: device ${outcome.writer} took it over at the same time.`
+              : `Cannot take over the replica of ${target.name}: other devices kept claiming it at the same time; try again.`,
+          );
+        }
+        snapshots = outcome.snapshots;
+        view = replicaView(snapshots);
+        decision = decideWriter(view, target.writer);
       }
-      const newest = newestDataSnapshot(snapshots);
+      const current = currentSnapshot(view);
       const hasData = await this.files.exists(dataDir);
       // Local data of a replica another device wrote since is stale: a claim replaces it.
-      const restoring = newest !== undefined && (!hasData || claiming);
+      const restoring = current !== undefined && (!hasData || claiming);
       if (restoring) {
-        await this.restoreInto(repo, target, newest, dataDir, options.onProgress);
+        await this.restoreInto(repo, target, current, dataDir, options.onProgress);
       } else if (!hasData) {
         await this.files.makeDir(dataDir);
       }
-      if (!decision.allowed) {
-        this.logger.warn(`replica of ${target.name} is written by device ${decision.writer}; this device may not replicate it`);
-      }
+      if (!decision.allowed) this.logger.warn(`${this.notWriterMessage(view, target)} This device may not replicate it.`);
       return {
         isWriter: decision.allowed,
         replicaWriter: decision.writer,
-        restoredFrom: restoring ? newest.id : null,
-        snapshotAt: newest ? new Date(newest.time).toISOString() : null,
+        restoredFrom: restoring ? current.id : null,
+        snapshotAt: current ? new Date(current.time).toISOString() : null,
       };
     });
   }
@@ -152,24 +169,26 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
           `The replica of ${target.name} is missing at ${this.shownUrl(target.name)}.`,
         );
       }
-      const decision = decideWriter(snapshots, target.writer);
-      if (!decision.allowed) {
-        throw new ProtocolException(
-          ErrorCode.NOT_WRITER,
-          `The replica of ${target.name} is now written by device ${decision.writer}, not by ${target.writer}.`,
-          { writer: decision.writer },
-        );
+      let view = replicaView(snapshots);
+      this.requireWriter(view, target);
+      if (view.generation === 0) {
+        // A replica without generations (new, or from an older plugin) is claimed before its first data snapshot.
+        const outcome = await this.claim(repo, target, dirname(dataDir), snapshots, ErrorCode.REPLICATION_FAILED);
+        if (!outcome.won) {
+          if (outcome.writer) throw this.notWriter(target, outcome.writer);
+          throw new ProtocolException(ErrorCode.REPLICATION_FAILED, `Other devices kept claiming the replica of ${target.name} at once.`);
+        }
+        view = replicaView(outcome.snapshots);
       }
-      // Taken before the backup starts: everything written until then is in the snapshot.
-      const at = this.clock.now().toISOString();
-      await this.withStaleLockRetry(repo, () =>
-        this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST),
-      ).catch((err) => {
+      // Taken before the backup starts, whole seconds as restic records it: everything written until then is in the snapshot.
+      const at = this.secondsNow();
+      const tags = dataTags(view, target.writer);
+      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, dataDir, tags, SNAPSHOT_HOST, at)).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
-      return { at };
+      return { at: at.toISOString() };
     });
     this.waitingSnapshots.set(target.name, run);
     return run;
@@ -185,12 +204,9 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       const repo = this.repository(target);
       const snapshots = await this.listSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) return;
-      const decision = decideWriter(snapshots, target.writer);
-      if (!decision.allowed) {
-        throw new ProtocolException(
-          ErrorCode.NOT_WRITER,
-          `The replica of ${target.name} is written by device ${decision.writer}; it is not this device's to delete.`,
-        );
+      const view = replicaView(snapshots);
+      if (!decideWriter(view, target.writer).allowed) {
+        throw new ProtocolException(ErrorCode.NOT_WRITER, `${this.notWriterMessage(view, target)} It is not this device's to delete.`);
       }
       const url = this.repositoryUrl(target.name);
       if (isAbsolute(url) || url.startsWith('local:')) {
@@ -200,6 +216,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
           this.restic.forgetSnapshots(
             repo,
             snapshots.map((s) => s.id),
+            { prune: true },
           ),
         ).catch((err) => {
           throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot delete the replica of ${target.name}`, err);
@@ -318,25 +335,95 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     }
   }
 
-  /** A tiny snapshot that names this device as the writer from now on. */
-  private async claim(repo: Repository, target: ReplicaTarget, scratchParent: string): Promise<void> {
+  /**
+   * Claims the replica for this device (docs/storage-plugin-api.md §3): a claim of the next
+   * generation, then a second listing. Alone at the top, this device writes. Beside a rival claim of
+   * the same generation it withdraws its own and, after a random pause, tries again, unless by then
+   * another device holds that generation (the one that saw itself alone): then it backs off.
+   */
+  private async claim(
+    repo: Repository,
+    target: ReplicaTarget,
+    scratchParent: string,
+    listed: SnapshotInfo[],
+    code: ErrorCode,
+  ): Promise<ClaimOutcome> {
+    let snapshots = listed;
+    let contended: number | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const before = replicaView(snapshots);
+      if (contended !== undefined && before.generation >= contended && before.writer !== null && before.writer !== target.writer) {
+        return { won: false, writer: before.writer };
+      }
+      const id = await this.writeClaim(repo, target, scratchParent, claimTags(before, target.writer), code);
+      snapshots = (await this.listSnapshots(repo, target, code)) ?? [];
+      const after = replicaView(snapshots);
+      const generation = before.generation + 1;
+      if (after.generation === generation && after.writer === target.writer) {
+        this.logger.log(`writer of ${target.name} is now ${target.writer} (generation ${generation})`);
+        this.claimedAlone.set(target.name, generation);
+        return { won: true, snapshots };
+      }
+      // A claim above ours (another device's, made after ours): ours is superseded.
+      if (after.generation !== generation) return { won: false, writer: after.writer };
+      await this.withStaleLockRetry(repo, () => this.restic.forgetSnapshots(repo, [id], { prune: false })).catch((err) => {
+        throw this.failure(code, `Cannot withdraw the contested claim of ${target.name}`, err);
+      });
+      const rivals = after.contestedBy?.join(', ') ?? after.writer;
+      this.logger.warn(`claim of ${target.name} (generation ${generation}) contended by devices ${rivals}: withdrawn`);
+      // Another device already wrote data in the generation: it holds it.
+      if (after.writer !== null) return { won: false, writer: after.writer };
+      if (attempt === CLAIM_ATTEMPTS) return { won: false, writer: null };
+      contended = generation;
+      await this.clock.wait(randomInt(CLAIM_PAUSE_MS * 2 ** (attempt - 1)));
+      snapshots = (await this.listSnapshots(repo, target, code)) ?? [];
+    }
+  }
+
+  /** A tiny snapshot with the claim's tags (a folder with one file, `CLAIM`); its id. */
+  private async writeClaim(
+    repo: Repository,
+    target: ReplicaTarget,
+    scratchParent: string,
+    tags: string[],
+    code: ErrorCode,
+  ): Promise<string> {
     const scratch = join(scratchParent, `.claim-${randomBytes(6).toString('hex')}`);
     try {
       await this.files.makeDir(scratch, 0o700);
       await this.files.writeFile(join(scratch, 'CLAIM'), `writer ${target.writer}\n`);
-      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, [CLAIM_TAG, writerTag(target.writer)], SNAPSHOT_HOST));
-      this.logger.log(`writer of ${target.name} is now ${target.writer}`);
+      return await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, tags, SNAPSHOT_HOST, this.secondsNow()));
     } catch (err) {
-      throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot take over the replica of ${target.name}`, err);
+      throw this.failure(code, `Cannot take over the replica of ${target.name}`, err);
     } finally {
       await this.files.removeTree(scratch);
     }
   }
 
+  /** Refuses a device that may not write the replica: NOT_WRITER, or REPLICATION_FAILED (retried) while claims contend. */
+  private requireWriter(view: ReplicaView, target: ReplicaTarget): void {
+    const decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
+    if (decision.allowed) return;
+    if (decision.contested) throw new ProtocolException(ErrorCode.REPLICATION_FAILED, this.notWriterMessage(view, target));
+    throw this.notWriter(target, decision.writer!);
+  }
+
+  private notWriter(target: ReplicaTarget, writer: string): ProtocolException {
+    return new ProtocolException(ErrorCode.NOT_WRITER, this.notWriterMessage({ writer, contestedBy: null }, target), { writer });
+  }
+
+  private notWriterMessage(view: Pick<ReplicaView, 'writer' | 'contestedBy'>, target: ReplicaTarget): string {
+    if (view.contestedBy) {
+      return `The replica of ${target.name} is claimed by devices ${view.contestedBy.join(', ')} at once; none writes it until one backs off.`;
+    }
+    return `The replica of ${target.name} is now written by device ${view.writer}, not by ${target.writer}.`;
+  }
+
   /**
-   * forget --prune after a snapshot, in the background and in the volume's queue (at most one
-   * waits), and at most once per RETENTION_PRUNE_INTERVAL_S per volume: a prune reads the whole
-   * index and locks the repository exclusively, too much after every snapshot of a large replica.
+   * Retention after a snapshot, in the background and in the volume's queue (at most one waits),
+   * and at most once per RETENTION_PRUNE_INTERVAL_S per volume: a prune reads the whole index and
+   * locks the repository exclusively, too much after every snapshot of a large replica. Mosaic
+   * picks the snapshots (retention.ts), from a listing made right before, and only while it writes.
    */
   private schedulePrune(target: ReplicaTarget): void {
     if (this.waitingPrunes.has(target.name)) return;
@@ -348,10 +435,14 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         this.waitingPrunes.delete(target.name);
         if (this.closing || !this.keys.has(target.fingerprint)) return;
         const repo = this.repository(target);
-        const policy = { keepLast: this.config.retentionKeepLast, keepDaily: this.config.retentionKeepDaily, tag: SNAPSHOT_TAG };
         this.lastPrunes.set(target.name, this.clock.now().getTime());
-        await this.withStaleLockRetry(repo, () => this.restic.forget(repo, policy));
-        this.logger.debug(`replica of ${target.name} pruned`);
+        const snapshots = await this.listSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
+        if (snapshots === null || !decideWriter(snapshots, target.writer).allowed) return;
+        const policy = { keepLast: this.config.retentionKeepLast, keepDaily: this.config.retentionKeepDaily };
+        const forget = snapshotsToForget(snapshots, policy);
+        if (!forget.length) return;
+        await this.withStaleLockRetry(repo, () => this.restic.forgetSnapshots(repo, forget, { prune: true }));
+        this.logger.debug(`replica of ${target.name} pruned: ${forget.length} snapshot(s) forgotten`);
       })
       .catch((err) => this.logger.warn(`pruning the replica of ${target.name} failed: ${(err as Error).message}`));
   }
@@ -368,6 +459,11 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       await this.restic.unlock(repo).catch(() => undefined);
       return operation();
     }
+  }
+
+  /** The plugin's clock to the second: the time restic records for a snapshot (`backup --time`). */
+  private secondsNow(): Date {
+    return new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000);
   }
 
   private failure(code: ErrorCode, what: string, err: unknown): ProtocolException {

@@ -52,10 +52,26 @@ describe('ResticAdapter', () => {
   afterAll(() => root.remove());
 
   it('passes the password and the repository in the environment only, never in argv', async () => {
-    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic')).resolves.toBe('0123abcd');
+    const time = new Date('2026-11-25T10:00:00.750Z');
+    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic', time)).resolves.toBe('0123abcd');
     const { args, env, cwd } = recorded();
-    // The folder itself, from its parent: an empty volume is still a valid snapshot.
-    expect(args).toEqual(['--retry-lock', LOCK_WAIT, 'backup', '--json', '--host', 'mosaic', '--tag', 'mosaic', '--tag', 'writer:dev-1', basename(root.path)]);
+    // The folder itself, from its parent: an empty volume is still a valid snapshot. The time is the plugin's, in UTC.
+    expect(args).toEqual([
+      '--retry-lock',
+      LOCK_WAIT,
+      'backup',
+      '--json',
+      '--host',
+      'mosaic',
+      '--time',
+      '2026-11-25 10:00:00',
+      '--tag',
+      'mosaic',
+      '--tag',
+      'writer:dev-1',
+      basename(root.path),
+    ]);
+    expect(env.TZ).toBe('UTC');
     expect(cwd).toBe(dirname(root.path));
     expect(JSON.stringify(args)).not.toContain(repo.password);
     expect(env.RESTIC_PASSWORD).toBe(repo.password);
@@ -89,23 +105,11 @@ describe('ResticAdapter', () => {
     expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'snapshots', '--json', '0123abcd', '4567cdef']);
   });
 
-  it('prunes with the retention policy over the whole repository', async () => {
-    await adapter.forget(repo, { keepLast: 24, keepDaily: 7, tag: 'mosaic' });
-    expect(recorded().args).toEqual([
-      '--retry-lock',
-      LOCK_WAIT,
-      'forget',
-      '--quiet',
-      '--prune',
-      '--tag',
-      'mosaic',
-      '--group-by',
-      '',
-      '--keep-last',
-      '24',
-      '--keep-daily',
-      '7',
-    ]);
+  it('forgets the snapshots named, pruning their data only when asked', async () => {
+    await adapter.forgetSnapshots(repo, ['0123abcd', '4567cdef'], { prune: true });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'forget', '--quiet', '--prune', '0123abcd', '4567cdef']);
+    await adapter.forgetSnapshots(repo, ['0123abcd'], { prune: false });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'forget', '--quiet', '0123abcd']);
   });
 
   it("turns a failure into a ResticError of a kind, with restic's words and without URL credentials", async () => {

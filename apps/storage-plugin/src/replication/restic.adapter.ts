@@ -47,6 +47,11 @@ export function classifyResticError(stderr: string): ResticFailure {
   return 'other';
 }
 
+/** `--time` as restic reads it: local time, which is UTC for every restic the plugin starts (TZ=UTC). */
+export function resticTime(time: Date): string {
+  return time.toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** The lines of restic's stderr that say what went wrong, in one line. */
 function summarize(stderr: string, code: number | null, signal: NodeJS.Signals | null): string {
   const lines = stderr
@@ -103,10 +108,11 @@ export class ResticAdapter {
   /**
    * Backs up `dir` itself, named by its last path element, and returns the new snapshot's id. The
    * folder (not only its contents) is in the snapshot, so an empty volume is a valid snapshot too,
-   * and a restore gives `<target>/<basename>`.
+   * and a restore gives `<target>/<basename>`. The snapshot's time is `time` (to the second): the
+   * plugin's clock, not restic's.
    */
-  async backup(repo: Repository, dir: string, tags: string[], host: string): Promise<string> {
-    const args = ['backup', '--json', '--host', host];
+  async backup(repo: Repository, dir: string, tags: string[], host: string, time: Date): Promise<string> {
+    const args = ['backup', '--json', '--host', host, '--time', resticTime(time)];
     for (const tag of tags) args.push('--tag', tag);
     args.push(basename(dir));
     const { stdout } = await this.run(repo, args, dirname(dir));
@@ -128,16 +134,9 @@ export class ResticAdapter {
     await this.run(repo, ['restore', '--quiet', '--target', target, snapshotId]);
   }
 
-  /** `forget --prune` of the snapshots carrying `tag`, over the whole repository (not per host or path). */
-  async forget(repo: Repository, policy: { keepLast: number; keepDaily: number; tag: string }): Promise<void> {
-    const args = ['forget', '--quiet', '--prune', '--tag', policy.tag, '--group-by', '', '--keep-last', String(policy.keepLast)];
-    if (policy.keepDaily > 0) args.push('--keep-daily', String(policy.keepDaily));
-    await this.run(repo, args);
-  }
-
-  /** Forgets the given snapshots and prunes the data only they used. */
-  async forgetSnapshots(repo: Repository, ids: string[]): Promise<void> {
-    await this.run(repo, ['forget', '--quiet', '--prune', ...ids]);
+  /** Forgets the given snapshots and, with `prune`, removes the data only they used. */
+  async forgetSnapshots(repo: Repository, ids: string[], options: { prune: boolean }): Promise<void> {
+    await this.run(repo, ['forget', '--quiet', ...(options.prune ? ['--prune'] : []), ...ids]);
   }
 
   /** Removes stale locks only (restic's own rule: a dead process on this host, or older than 30 min). */

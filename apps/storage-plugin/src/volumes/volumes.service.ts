@@ -167,7 +167,14 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
         lastReplicatedAt: prepared.snapshotAt ?? existing?.lastReplicatedAt ?? null,
         replication: prepared.isWriter
           ? { state: 'idle' }
-          : { state: 'error', code: ErrorCode.NOT_WRITER, error: `The replica is written by device ${prepared.replicaWriter}.` },
+          : {
+              state: 'error',
+              code: ErrorCode.NOT_WRITER,
+              // No writer while devices contend for the replica (docs/storage-plugin-api.md §3).
+              error: prepared.replicaWriter
+                ? `The replica is written by device ${prepared.replicaWriter}.`
+                : 'Several devices claim the replica at once.',
+            },
         isWriter: prepared.isWriter,
       };
       this.records.set(name, record);
