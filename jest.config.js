@@ -7,6 +7,9 @@ const ESM_ONLY_PACKAGES = [
   '@tokenizer',
   'uint8array-extras',
   '@borewit',
+  // @nestjs/devtools-integration's own dependencies (DEVTOOLS=true).
+  '@nyariv',
+  'chalk',
 ];
 const base = {
   preset: 'ts-jest',
@@ -14,6 +17,7 @@ const base = {
   moduleNameMapper: {
     '^@mosaic/protocol$': '<rootDir>/libs/protocol/src',
     '^@mosaic/protocol/(.*)$': '<rootDir>/libs/protocol/src/$1',
+    '^@mosaic/ops$': '<rootDir>/libs/ops/src',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

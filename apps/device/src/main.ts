@@ -3,11 +3,11 @@ import { Logger } from '@nestjs/common';
 import { NestFactory, SerializedGraph } from '@nestjs/core';
 import { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { DEVTOOLS_RUNS_CODE, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
-import { deviceLogger } from './common/device-logger';
 import { importCycles, moduleImports } from './monitor/module-graph';
 
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
@@ -29,7 +29,7 @@ async function bootstrap(): Promise<void> {
   const config = loaded.config;
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const app = await NestFactory.create(DeviceModule.forRoot(config), {
-    logger: deviceLogger(config.logLevel, config.logFormat),
+    logger: consoleLogger(config.logLevel, config.logFormat, 'Mosaic'),
     snapshot: config.devtools,
   });
   app.enableShutdownHooks();
@@ -42,6 +42,8 @@ async function bootstrap(): Promise<void> {
     await app.init();
   }
   if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
+  if (config.devtoolsServer) logger.warn(`DEVTOOLS_ALLOW_CODE=true: Nest's devtools server on http://${config.devtoolsServer.host}:${config.devtoolsServer.port} runs code sent to it`);
+  else if (config.devtools) logger.warn(`DEVTOOLS: Nest's devtools server is not started (${DEVTOOLS_RUNS_CODE}); DEVTOOLS_ALLOW_CODE=true starts it`);
   logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 

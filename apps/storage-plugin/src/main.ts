@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { mkdirSync } from 'node:fs';
+import { consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
-import { pluginLogger } from './common/plugin-logger';
 import { PLUGIN_VERSION } from './common/plugin-version';
 import { loadPluginConfig } from './config/load-plugin-config';
 import { UnsupportedToolError } from './replication/replication.service';
@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
   const config = loaded.config;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const app = await NestFactory.createApplicationContext(StoragePluginModule.forRoot(config), {
-    logger: pluginLogger(config.logLevel, config.logFormat),
+    logger: consoleLogger(config.logLevel, config.logFormat, 'MosaicStorage'),
   });
   // SIGTERM/SIGINT: timers stop, sockets stop accepting, running snapshots finish, sockets close.
   app.enableShutdownHooks();
