@@ -23,8 +23,8 @@ describe("@nestjs/devtools-integration's server, as Mosaic starts it", () => {
       expect(added).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
       const res = await fetch(`http://${added[0]}/inspector/graph/snapshot`, { headers: { origin: DEVTOOLS_ORIGIN } });
       expect(res.status).toBe(200);
-      const graph = await res.json();
-      expect(Object.values(graph.nodes as Record<string, { label: string }>).map((n) => n.label)).toContain('EmptyModule');
+      const graph = (await res.json()) as { nodes: Record<string, { label: string }> };
+      expect(Object.values(graph.nodes).map((n) => n.label)).toContain('EmptyModule');
     } finally {
       await app.close();
     }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { CatalogError } from './apps/catalog-loader';
 import { loadHiveConfig } from './config/load-hive-config';
@@ -13,9 +14,18 @@ async function bootstrap(): Promise<void> {
     process.exit(FATAL_EXIT_CODE);
   }
   // abortOnError: false lets a bad catalog reach the handler below instead of Nest's own exit.
-  const { app, url } = await startHive(loaded.config, { abortOnError: false });
+  const config = loaded.config;
+  const { app, url } = await startHive(config, {
+    abortOnError: false,
+    logger: consoleLogger(config.logLevel, config.logFormat, 'MosaicHive'),
+    snapshot: config.devtools,
+  });
   app.enableShutdownHooks();
-  new Logger('Hive').log(`Hive listening on ${url}`);
+  const logger = new Logger('Hive');
+  if (config.devtoolsServer) {
+    logger.warn(`DEVTOOLS=true: Nest's devtools server on http://${config.devtoolsServer.host}:${config.devtoolsServer.port} runs code sent to it`);
+  }
+  logger.log(`Hive listening on ${url}`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -17,13 +17,11 @@ import { ApiExceptionFilter } from './api-exception.filter';
 import { DeviceCommandsController } from './device-commands.controller';
 import { DeviceReportsController } from './device-reports.controller';
 import { DevicesController } from './devices.controller';
-import { HealthController } from './health.controller';
 import { MovesController } from './moves.controller';
 
 @Module({
   imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
   controllers: [
-    HealthController,
     DevicesController,
     AccountController,
     DeviceCommandsController,
