@@ -8,6 +8,15 @@ export interface Sample {
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
 
+/** A sample's value: a Go float, `+Inf`, `-Inf` or `NaN` (any case, as the format allows); undefined otherwise. */
+function parseValue(text: string): number | undefined {
+  if (/^nan$/i.test(text)) return Number.NaN;
+  if (/^\+?inf$/i.test(text)) return Number.POSITIVE_INFINITY;
+  if (/^-inf$/i.test(text)) return Number.NEGATIVE_INFINITY;
+  const value = Number(text);
+  return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) && !Number.isNaN(value) ? value : undefined;
+}
+
 /**
  * Parses a scrape (text format 0.0.4) strictly: every line is a comment, blank, or a sample with
  * well-formed labels and a number, else it throws naming the line.
@@ -17,8 +26,8 @@ export function parsePrometheusText(text: string): Sample[] {
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
     const match = SAMPLE.exec(line);
-    const value = match && Number(match[3].replace(/^\+?Inf$/, 'Infinity').replace(/^-Inf$/, '-Infinity'));
-    if (!match || value === null || Number.isNaN(value)) throw new Error(`not a Prometheus sample line: ${line}`);
+    const value = match && parseValue(match[3]);
+    if (!match || value === null || value === undefined) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
     const body = match[2] ?? '';
     let consumed = 0;

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory, SerializedGraph } from '@nestjs/core';
 import { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
-import { DEVTOOLS_RUNS_CODE, consoleLogger } from '@mosaic/ops';
+import { announceDevtools, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
@@ -42,8 +42,7 @@ async function bootstrap(): Promise<void> {
     await app.init();
   }
   if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
-  if (config.devtoolsServer) logger.warn(`DEVTOOLS_ALLOW_CODE=true: Nest's devtools server on http://${config.devtoolsServer.host}:${config.devtoolsServer.port} runs code sent to it`);
-  else if (config.devtools) logger.warn(`DEVTOOLS: Nest's devtools server is not started (${DEVTOOLS_RUNS_CODE}); DEVTOOLS_ALLOW_CODE=true starts it`);
+  announceDevtools(logger, config.devtools, config.devtoolsServer);
   logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 

@@ -48,7 +48,7 @@ describe('Hive health (in-process Hive, its database in a file)', () => {
     unlinkSync(dbPath);
     const { status, body } = await health();
     expect(status).toBe(503);
-    expect(body.database).toEqual({ ok: false, error: expect.any(String) });
+    expect((body as { database: unknown }).database).toEqual({ ok: false, error: expect.any(String) });
   });
 });
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { consoleLogger } from '@mosaic/ops';
+import { announceDevtools, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE } from '@mosaic/protocol';
 import { CatalogError } from './apps/catalog-loader';
 import { loadHiveConfig } from './config/load-hive-config';
@@ -22,9 +22,7 @@ async function bootstrap(): Promise<void> {
   });
   app.enableShutdownHooks();
   const logger = new Logger('Hive');
-  if (config.devtoolsServer) {
-    logger.warn(`DEVTOOLS=true: Nest's devtools server on http://${config.devtoolsServer.host}:${config.devtoolsServer.port} runs code sent to it`);
-  }
+  announceDevtools(logger, config.devtools, config.devtoolsServer);
   logger.log(`Hive listening on ${url}`);
 }
 

@@ -23,3 +23,9 @@ export async function devtoolsModule(address: ListenAddress): Promise<DynamicMod
   const listenOn = { host: address.host, port: address.port } as unknown as number;
   return DevtoolsModule.register({ http: true, port: listenOn });
 }
+
+/** Says at boot, once, that a server that runs code is up, or why DEVTOOLS=true did not start it. */
+export function announceDevtools(logger: { warn(message: string): void }, enabled: boolean, server: ListenAddress | undefined): void {
+  if (server) logger.warn(`DEVTOOLS: Nest's devtools server on http://${server.host}:${server.port} runs code sent to it`);
+  else if (enabled) logger.warn(`DEVTOOLS: Nest's devtools server is not started (${DEVTOOLS_RUNS_CODE}); DEVTOOLS_ALLOW_CODE=true starts it`);
+}

@@ -3,3 +3,4 @@ export * from './devtools';
 export * from './listen-address';
 export * from './secret-setting';
 export * from './devtools-settings';
+export * from './share-in-flight';

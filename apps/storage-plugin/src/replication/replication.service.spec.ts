@@ -8,6 +8,8 @@ import { Clock } from '../common/clock';
 import { FilesAdapter } from '../common/files.adapter';
 import { PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
+import { metricValue } from '../../../../test/support/metric-value';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { replicaPassword } from './replica-password';
 import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
@@ -68,7 +70,7 @@ class FakeRestic {
   init(repo: Repository): Promise<void> {
     return this.op(repo, 'init', () => void this.repos.set(repo.url, { password: repo.password, snapshots: [] }));
   }
-  backup(repo: Repository, dir: string, tags: string[]): Promise<string> {
+  backup(repo: Repository, dir: string, tags: string[]): Promise<{ snapshotId: string; dataAdded: number }> {
     return this.op(repo, `backup ${tags.join(',')}`, () => {
       // Like restic here: the folder itself is the snapshot's one top-level entry, even when empty.
       const files: Record<string, string> = { [basename(dir)]: '/' };
@@ -77,7 +79,7 @@ class FakeRestic {
       this.clock += 1000;
       const size = Object.values(files).filter((c) => c !== '/').reduce((n, c) => n + c.length, 0);
       this.open(repo).snapshots.push({ id, time: new Date(this.clock).toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
-      return id;
+      return { snapshotId: id, dataAdded: size };
     });
   }
   restoreSize(repo: Repository, id: string): Promise<number> {
@@ -133,8 +135,10 @@ describe('ReplicationService', () => {
   let restic: FakeRestic;
   let registered: boolean;
   let cases = 0;
+  let metrics: PluginMetrics;
 
   function service(overrides: Record<string, string> = {}): ReplicationService {
+    metrics = new PluginMetrics();
     config = pluginConfig(join(root.path, `case-${cases}`), overrides);
     return new ReplicationService(
       config,
@@ -142,6 +146,7 @@ describe('ReplicationService', () => {
       strictFake<KeyRegistry>({ secretFor: () => (registered ? SECRET : undefined), has: () => registered }, 'KeyRegistry'),
       new FilesAdapter(),
       strictFake<Clock>({ now: () => new Date('2026-11-25T12:00:00.000Z') }, 'Clock'),
+      metrics,
     );
   }
 
@@ -224,6 +229,22 @@ describe('ReplicationService', () => {
     await replication.prepare(target(B), dir, { failover: false });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(restic.calls).toEqual(['snapshots', 'stats', 'restore snap1']);
+  });
+
+  it('counts snapshots by outcome with the bytes they added, and restores with the bytes they wrote', async () => {
+    const replication = service();
+    const dirA = await seed(replication, A, { 'a.txt': 'from A' });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: 'ok' })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replicated_bytes_total')).toBe('from A'.length);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replication_duration_seconds_count')).toBe(1);
+
+    await replication.prepare(target(B), dataDir('b'), { failover: true });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_restores_total', { outcome: 'ok' })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_restored_bytes_total')).toBe('from A'.length);
+
+    await expect(replication.snapshot(target(A), dirA)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: ErrorCode.NOT_WRITER })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: 'ok' })).toBe(1);
   });
 
   it('on failover claims the writer role first, then restores the newest data snapshot (not the claim)', async () => {

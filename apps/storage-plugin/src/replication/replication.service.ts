@@ -9,6 +9,7 @@ import { KeyedSerialQueue } from '../common/keyed-serial-queue';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { replicaPassword } from './replica-password';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { CLAIM_TAG, SNAPSHOT_TAG, SnapshotInfo, decideWriter, newestDataSnapshot, writerTag } from './writer-rule';
 
@@ -70,6 +71,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     private readonly keys: KeyRegistry,
     private readonly files: FilesAdapter,
     private readonly clock: Clock,
+    private readonly metrics: PluginMetrics,
   ) {}
 
   /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
@@ -162,15 +164,22 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       }
       // Taken before the backup starts: everything written until then is in the snapshot.
       const at = this.clock.now().toISOString();
-      await this.withStaleLockRetry(repo, () =>
+      const started = performance.now();
+      const { dataAdded } = await this.withStaleLockRetry(repo, () =>
         this.restic.backup(repo, dataDir, [SNAPSHOT_TAG, writerTag(target.writer)], SNAPSHOT_HOST),
       ).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
+      this.metrics.replicationDuration.observe((performance.now() - started) / 1000);
+      this.metrics.replicatedBytes.inc(dataAdded);
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
       return { at };
     });
+    run.then(
+      () => this.metrics.replications.inc({ outcome: 'ok' }),
+      (err: unknown) => this.metrics.replications.inc({ outcome: err instanceof ProtocolException ? err.code : ErrorCode.REPLICATION_FAILED }),
+    );
     this.waitingSnapshots.set(target.name, run);
     return run;
   }
@@ -300,9 +309,12 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       }
       await this.files.removeTree(temp);
       report(100);
+      this.metrics.restores.inc({ outcome: 'ok' });
+      this.metrics.restoredBytes.inc(total);
       this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}`);
     } catch (err) {
       clearInterval(timer);
+      this.metrics.restores.inc({ outcome: 'failed' });
       await this.files.removeTree(temp);
       if (err instanceof ResticError && err.kind === 'no-space') {
         throw new ProtocolException(ErrorCode.RESTORE_FAILED, `The disk filled up while restoring ${target.name}; nothing was kept.`);
