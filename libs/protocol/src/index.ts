@@ -15,3 +15,4 @@ export * from './dto/reports.dto';
 export * from './tool-variables';
 export * from './storage-plugin-env';
 export * from './catalog-patterns';
+export * from './replica-password';

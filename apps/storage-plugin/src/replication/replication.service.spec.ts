@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ErrorCode } from '@mosaic/protocol';
+import { ErrorCode, replicaPassword } from '@mosaic/protocol';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
 import { Clock } from '../common/clock';
@@ -10,7 +10,6 @@ import { PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { metricValue } from '../../../../test/support/metric-value';
 import { PluginMetrics } from '../metrics/plugin-metrics';
-import { replicaPassword } from './replica-password';
 import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { SnapshotInfo } from './writer-rule';

@@ -1,14 +1,13 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { ErrorCode, ProtocolException } from '@mosaic/protocol';
+import { ErrorCode, ProtocolException, replicaPassword } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
 import { redactUrl } from '../common/redact';
 import { FilesAdapter } from '../common/files.adapter';
 import { KeyedSerialQueue } from '../common/keyed-serial-queue';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
-import { replicaPassword } from './replica-password';
 import { PluginMetrics } from '../metrics/plugin-metrics';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { CLAIM_TAG, SNAPSHOT_TAG, SnapshotInfo, decideWriter, newestDataSnapshot, writerTag } from './writer-rule';
