@@ -156,6 +156,9 @@ COPY --from=build-storage-plugin /build/dist/apps/storage-plugin ./dist/apps/sto
 # No VOLUME: the Device creates this container with bind mounts at the engine host's paths, which
 # may differ from these defaults; a VOLUME would leave an anonymous volume behind at every replace.
 RUN mkdir -p /run/docker/plugins /tmp/mosaic /var/lib/mosaic/volumes /var/lib/mosaic/replicas
+COPY apps/storage-plugin/healthcheck.js ./dist/apps/storage-plugin/healthcheck.js
+# GET /health on the control socket (STORAGE_PLUGIN_SOCKET): the plugin is up and serving the Device.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/apps/storage-plugin/healthcheck.js"]
 ARG REVISION=""
 LABEL org.opencontainers.image.title="mosaic-storage-plugin" \
       org.opencontainers.image.description="Mosaic storage plugin: Docker volumes replicated with restic" \

@@ -8,6 +8,9 @@ const ESM_ONLY_PACKAGES = [
   '@tokenizer',
   'uint8array-extras',
   '@borewit',
+  // @nestjs/devtools-integration's own dependencies (DEVTOOLS=true).
+  '@nyariv',
+  'chalk',
 ];
 const base = {
   preset: 'ts-jest',
@@ -15,6 +18,7 @@ const base = {
   moduleNameMapper: {
     '^@mosaic/protocol$': '<rootDir>/libs/protocol/src',
     '^@mosaic/protocol/(.*)$': '<rootDir>/libs/protocol/src/$1',
+    '^@mosaic/ops$': '<rootDir>/libs/ops/src',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

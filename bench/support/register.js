@@ -1,6 +1,6 @@
 // Lets `node -r ./bench/support/register.js bench/x.bench.ts` run the benchmarks straight from
 // TypeScript: TypeScript's own transpiler (with decorator metadata, which Nest needs) and the
-// `@mosaic/protocol` path alias. Node 24 loads the ES-module-only Nest 12 packages by itself (require(esm)).
+// `@mosaic/protocol` and `@mosaic/ops` path aliases. Node 24 loads the ES-module-only Nest 12 packages by itself (require(esm)).
 const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
@@ -21,5 +21,6 @@ const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   if (request === '@mosaic/protocol') request = path.join(root, 'libs/protocol/src/index.ts');
   else if (request.startsWith('@mosaic/protocol/')) request = path.join(root, 'libs/protocol/src', request.slice('@mosaic/protocol/'.length));
+  else if (request === '@mosaic/ops') request = path.join(root, 'libs/ops/src/index.ts');
   return resolve.call(this, request, ...rest);
 };

@@ -2,18 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { RunningDevice, tempRoot } from '../support/device-harness';
 import { DeviceStack, startDeviceStack } from '../support/device-stack';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text';
 
 jest.setTimeout(120_000);
 
-/** One Prometheus sample line `name{labels} value`, parsed; undefined when absent. */
+/** One sample of a scrape, parsed strictly; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.keys(found).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return undefined;
+  return sampleValue(parsePrometheusText(text), name, labels);
 }
 
 describe('health and metrics over HTTP, on a real engine with the real storage plugin', () => {

@@ -2,12 +2,12 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ErrorCode } from '@mosaic/protocol';
+import { ErrorCode, replicaPassword } from '@mosaic/protocol';
 import { Clock } from '../../apps/storage-plugin/src/common/clock';
 import { FilesAdapter } from '../../apps/storage-plugin/src/common/files.adapter';
 import { KeyRegistry } from '../../apps/storage-plugin/src/keys/key-registry.service';
 import { OpenPgpKeyAdapter } from '../../apps/storage-plugin/src/keys/openpgp-key.adapter';
-import { replicaPassword } from '../../apps/storage-plugin/src/replication/replica-password';
+import { PluginMetrics } from '../../apps/storage-plugin/src/metrics/plugin-metrics';
 import { ReplicaTarget, ReplicationService } from '../../apps/storage-plugin/src/replication/replication.service';
 import { Repository, ResticAdapter } from '../../apps/storage-plugin/src/replication/restic.adapter';
 import { SnapshotInfo } from '../../apps/storage-plugin/src/replication/writer-rule';
@@ -32,7 +32,7 @@ class SkewedClock extends Clock {
 class HeldRestic extends ResticAdapter {
   beforeNextBackup?: () => Promise<void>;
 
-  override async backup(repo: Repository, dir: string, tags: string[], host: string, time: Date): Promise<string> {
+  override async backup(repo: Repository, dir: string, tags: string[], host: string, time: Date): Promise<{ snapshotId: string; dataAdded: number }> {
     const hook = this.beforeNextBackup;
     this.beforeNextBackup = undefined;
     await hook?.();
@@ -77,7 +77,7 @@ describe('writer fencing: devices whose clocks are hours apart, over one real re
     const keys = new KeyRegistry(new OpenPgpKeyAdapter());
     await keys.register(key.fingerprint, key.privateKey);
     const restic = new HeldRestic(config);
-    const replication = new ReplicationService(config, restic, keys, new FilesAdapter(), new SkewedClock(offsetHours * HOUR));
+    const replication = new ReplicationService(config, restic, keys, new FilesAdapter(), new SkewedClock(offsetHours * HOUR), new PluginMetrics());
     const dir = join(config.dataDir, 'volumes', volume, 'data');
     mkdirSync(dirname(dir), { recursive: true });
     return { id: randomUUID(), replication, restic, dir };

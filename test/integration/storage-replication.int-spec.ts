@@ -3,9 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { ErrorCode } from '@mosaic/protocol';
+import { ErrorCode, replicaPassword } from '@mosaic/protocol';
 import { OpenPgpKeyAdapter } from '../../apps/storage-plugin/src/keys/openpgp-key.adapter';
-import { replicaPassword } from '../../apps/storage-plugin/src/replication/replica-password';
 import { SNAPSHOT_TAG, writerTag } from '../../apps/storage-plugin/src/replication/writer-rule';
 import {
   RunningPlugin,

@@ -72,11 +72,14 @@ describe('storage plugin: an s3: replica over HTTPS (s3rver)', () => {
     });
     const { port } = await s3.run();
     url = `s3:https://127.0.0.1:${port}/mosaic/replicas`;
+    // The secret key in a file (AWS_SECRET_ACCESS_KEY_FILE): restic gets it from the plugin, not from a variable of its own.
+    const secretFile = join(root.path, 's3-secret');
+    writeFileSync(secretFile, 'S3RVER\n', { mode: 0o600 });
     plugin = await startPlugin(
       pluginConfig(join(root.path, 'a'), {
         REPLICA_URL: url,
         AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY_FILE: secretFile,
         RESTIC_CACERT: cert,
       }),
     );

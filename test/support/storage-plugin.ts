@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import * as openpgp from 'openpgp';
 import { loadPluginConfig } from '../../apps/storage-plugin/src/config/load-plugin-config';
 import { PluginConfig } from '../../apps/storage-plugin/src/config/plugin-config';
+import { MetricsHttpServer } from '../../apps/storage-plugin/src/control-api/metrics-http.server';
 import { StoragePluginModule } from '../../apps/storage-plugin/src/storage-plugin.module';
 
 /** A temporary root for one plugin's sockets, data and replicas; short, for unix socket paths. */
@@ -41,6 +42,8 @@ export function pluginConfig(root: string, overrides: Record<string, string> = {
 
 export interface RunningPlugin {
   config: PluginConfig;
+  /** http://127.0.0.1:<port> of STORAGE_METRICS_ADDRESS, when it is on. */
+  metricsUrl?: string;
   control: ControlClient;
   pluginSocket: string;
   close(): Promise<void>;
@@ -54,8 +57,10 @@ export async function startPlugin(config: PluginConfig): Promise<RunningPlugin> 
     abortOnError: false,
   });
   await app.init();
+  const metricsPort = app.get(MetricsHttpServer).port;
   return {
     config,
+    ...(metricsPort !== undefined && { metricsUrl: `http://${config.metricsAddress!.host}:${metricsPort}` }),
     control: new ControlClient(config.controlSocket),
     pluginSocket: join(config.pluginDir, `${config.driver}.sock`),
     close: () => app.close(),

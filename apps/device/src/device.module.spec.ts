@@ -34,3 +34,33 @@ describe('DeviceModule graph', () => {
     expect(edges('DockerModule')).not.toContain('AppsModule');
   });
 });
+
+/** README, "Nest devtools": the server that runs code sent to it is part of the Device only when DEVTOOLS_ALLOW_CODE=true said so. */
+describe('DeviceModule and Nest devtools', () => {
+  const root = tempRoot('devtools');
+  afterAll(() => root.remove());
+
+  async function moduleNames(overrides: Parameters<typeof testDeviceConfig>[1]): Promise<string[]> {
+    const app = await NestFactory.createApplicationContext(DeviceModule.forRoot(testDeviceConfig(root.path, overrides)), {
+      snapshot: true,
+      preview: true,
+      logger: false,
+    });
+    const { nodes } = app.get(SerializedGraph).toJSON() as { nodes: Record<string, { label: string; metadata: { type: string } }> };
+    await app.close();
+    return Object.values(nodes)
+      .filter((n) => n.metadata.type === 'module')
+      .map((n) => n.label);
+  }
+
+  it('leaves DevtoolsModule out with DEVTOOLS=true alone', async () => {
+    const names = await moduleNames({ devtools: true, devtoolsServer: undefined });
+    expect(names).toContain('MonitorModule');
+    expect(names).not.toContain('DevtoolsModule');
+  });
+
+  it('imports DevtoolsModule when DEVTOOLS_ALLOW_CODE=true gave it an address', async () => {
+    expect(await moduleNames({ devtools: true, devtoolsServer: { host: '127.0.0.1', port: 0 } })).toContain('DevtoolsModule');
+  });
+});
+

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { devtoolsModule } from '@mosaic/ops';
 import { ScheduleModule } from '@nestjs/schedule';
 import { CommandsModule } from './commands/commands.module';
 import { CommonModule } from './common/common.module';
@@ -13,7 +14,16 @@ export class DeviceModule {
   static forRoot(config: DeviceConfig): DynamicModule {
     return {
       module: DeviceModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, ScheduleModule.forRoot(), CommandsModule, TelemetryModule, MonitorModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        ScheduleModule.forRoot(),
+        CommandsModule,
+        TelemetryModule,
+        MonitorModule,
+        // Only with DEVTOOLS_ALLOW_CODE=true: that server runs code sent to it (README, "Health, metrics and logs").
+        ...(config.devtoolsServer ? [devtoolsModule(config.devtoolsServer)] : []),
+      ],
     };
   }
 }

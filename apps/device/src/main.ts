@@ -4,11 +4,11 @@ import { NestFactory, SerializedGraph } from '@nestjs/core';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { announceDevtools, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
 import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
-import { deviceLogger } from './common/device-logger';
 import { importCycles, moduleImports } from './monitor/module-graph';
 
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
@@ -60,7 +60,7 @@ async function bootstrap(): Promise<void> {
     process.stderr.write(`STATE_DIR ${config.stateDir} cannot be made: ${(err as Error).message}\n`);
   }
   const app = await NestFactory.create(DeviceModule.forRoot(config), {
-    logger: deviceLogger(config.logLevel, config.logFormat),
+    logger: consoleLogger(config.logLevel, config.logFormat, 'Mosaic'),
     snapshot: config.devtools,
   });
   app.enableShutdownHooks();
@@ -70,6 +70,7 @@ async function bootstrap(): Promise<void> {
   await app.init();
   if (config.monitor && address) logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
   if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
+  announceDevtools(logger, config.devtools, config.devtoolsServer);
   logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 

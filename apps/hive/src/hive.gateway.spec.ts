@@ -336,7 +336,7 @@ describe('Hive (in-process, fake devices over socket.io)', () => {
   describe('REST API', () => {
     it('serves /api/health without a token', async () => {
       const health = await hive.api.as(null).get('/api/health');
-      expect(health).toEqual({ status: 200, body: { ok: true, version: expect.any(String) } });
+      expect(health).toEqual({ status: 200, body: { ok: true, version: expect.any(String), database: { ok: true } } });
     });
 
     it('answers 401 without the admin token or with a wrong one', async () => {

@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { devtoolsModule } from '@mosaic/ops';
 import { ApiModule } from './api/api.module';
 import { HiveConfigModule } from './config/config.module';
 import { HiveOptions } from './config/hive-config';
 import { resolveHiveConfig } from './config/load-hive-config';
 import { GatewayModule } from './gateway/gateway.module';
+import { MonitorModule } from './monitor/monitor.module';
 
 /**
  * The whole Hive, built from options rather than the environment, so a test can run one
@@ -12,9 +14,17 @@ import { GatewayModule } from './gateway/gateway.module';
 @Module({})
 export class HiveModule {
   static forRoot(options: HiveOptions): DynamicModule {
+    const config = resolveHiveConfig(options);
     return {
       module: HiveModule,
-      imports: [HiveConfigModule.forRoot(resolveHiveConfig(options)), GatewayModule, ApiModule],
+      imports: [
+        HiveConfigModule.forRoot(config),
+        GatewayModule,
+        ApiModule,
+        MonitorModule,
+        // DEVTOOLS=true: Nest's devtools server on loopback (README, "Nest devtools": it runs code sent to it).
+        ...(config.devtoolsServer ? [devtoolsModule(config.devtoolsServer)] : []),
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { announceDevtools, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
 import { CatalogError } from './apps/catalog-loader';
 import { loadHiveConfig } from './config/load-hive-config';
@@ -14,9 +15,16 @@ async function bootstrap(): Promise<void> {
     process.exit(FATAL_EXIT_CODE);
   }
   // abortOnError: false lets a bad catalog reach the handler below instead of Nest's own exit.
-  const { app, url } = await startHive(loaded.config, { abortOnError: false });
+  const config = loaded.config;
+  const { app, url } = await startHive(config, {
+    abortOnError: false,
+    logger: consoleLogger(config.logLevel, config.logFormat, 'MosaicHive'),
+    snapshot: config.devtools,
+  });
   app.enableShutdownHooks();
-  new Logger('Hive').log(`Hive listening on ${url}`);
+  const logger = new Logger('Hive');
+  announceDevtools(logger, config.devtools, config.devtoolsServer);
+  logger.log(`Hive listening on ${url}`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { mkdirSync } from 'node:fs';
+import { announceDevtools, consoleLogger } from '@mosaic/ops';
 import { FATAL_EXIT_CODE, containUnhandledRejections } from '@mosaic/protocol';
-import { pluginLogger } from './common/plugin-logger';
 import { PLUGIN_VERSION } from './common/plugin-version';
 import { loadPluginConfig } from './config/load-plugin-config';
 import { UnsupportedToolError } from './replication/replication.service';
@@ -20,11 +20,14 @@ async function bootstrap(): Promise<void> {
   const config = loaded.config;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const app = await NestFactory.createApplicationContext(StoragePluginModule.forRoot(config), {
-    logger: pluginLogger(config.logLevel, config.logFormat),
+    logger: consoleLogger(config.logLevel, config.logFormat, 'MosaicStorage'),
+    snapshot: config.devtools,
   });
   // SIGTERM/SIGINT: timers stop, sockets stop accepting, running snapshots finish, sockets close.
   app.enableShutdownHooks();
-  new Logger('StoragePlugin').log(`Mosaic storage plugin ${PLUGIN_VERSION} ready: driver "${config.driver}"`);
+  const logger = new Logger('StoragePlugin');
+  announceDevtools(logger, config.devtools, config.devtoolsServer);
+  logger.log(`Mosaic storage plugin ${PLUGIN_VERSION} ready: driver "${config.driver}"`);
 }
 
 bootstrap().catch((err: Error) => {

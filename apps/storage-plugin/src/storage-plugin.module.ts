@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { devtoolsModule } from '@mosaic/ops';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
 import { PluginConfig } from './config/plugin-config';
@@ -9,6 +10,16 @@ import { PluginApiModule } from './plugin-api/plugin-api.module';
 @Module({})
 export class StoragePluginModule {
   static forRoot(config: PluginConfig): DynamicModule {
-    return { module: StoragePluginModule, imports: [ConfigModule.forRoot(config), CommonModule, PluginApiModule, ControlApiModule] };
+    return {
+      module: StoragePluginModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        PluginApiModule,
+        ControlApiModule,
+        // Only with DEVTOOLS_ALLOW_CODE=true: that server runs code sent to it (README, "Nest devtools").
+        ...(config.devtoolsServer ? [devtoolsModule(config.devtoolsServer)] : []),
+      ],
+    };
   }
 }

@@ -16,3 +16,4 @@ export * from './tool-variables';
 export * from './storage-plugin-env';
 export * from './catalog-patterns';
 export * from './process-guard';
+export * from './replica-password';

@@ -14,6 +14,7 @@ export const STORAGE_PLUGIN_SETTINGS = [
   'REPLICATION_RETRY_MAX_S',
   'REPLICA_RETRY_WINDOW_S',
   'RESTIC_STALL_TIMEOUT_S',
+  'STORAGE_METRICS_ADDRESS',
 ] as const;
 
 /**
@@ -33,9 +34,27 @@ export const RESTIC_BACKEND_VARIABLES: readonly RegExp[] = [
   /^(SSL_CERT_FILE|SSL_CERT_DIR|TZ)$/,
 ];
 
+/**
+ * restic's credentials that it reads only from its environment (for others it takes a file of its
+ * own: GOOGLE_APPLICATION_CREDENTIALS, RCLONE_CONFIG, AWS_SHARED_CREDENTIALS_FILE, …). Each may be
+ * given as NAME_FILE instead: the plugin reads the file and hands restic the value.
+ */
+export const RESTIC_SECRET_VARIABLES: readonly string[] = [
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'B2_ACCOUNT_KEY',
+  'AZURE_ACCOUNT_KEY',
+  'AZURE_ACCOUNT_SAS',
+  'GOOGLE_ACCESS_TOKEN',
+  'OS_PASSWORD',
+  'OS_APPLICATION_CREDENTIAL_SECRET',
+  'ST_KEY',
+];
+
 /** Variables of the process itself that restic also needs; passed to restic, never to another container. */
 export const RESTIC_PROCESS_VARIABLES: readonly RegExp[] = [/^(SSH_AUTH_SOCK|HOME|PATH|TMPDIR)$/];
 
+/** A variable the Device hands on to the plugin container: restic's own, or NAME_FILE of one of restic's credentials. */
 export function isResticBackendVariable(name: string): boolean {
-  return RESTIC_BACKEND_VARIABLES.some((pattern) => pattern.test(name));
+  return RESTIC_BACKEND_VARIABLES.some((pattern) => pattern.test(name)) || RESTIC_SECRET_VARIABLES.some((secret) => name === `${secret}_FILE`);
 }

@@ -56,6 +56,11 @@ export interface DeviceConfig {
   /** DEVTOOLS: Nest builds the module graph snapshot, served read-only at /devtools/graph. */
   devtools: boolean;
   /**
+   * Where Nest's devtools server listens (DEVTOOLS_ADDRESS, loopback): only with DEVTOOLS=true and
+   * DEVTOOLS_ALLOW_CODE=true, since that server runs code sent to it.
+   */
+  devtoolsServer?: { host: string; port: number };
+  /**
    * Argon2 S2K parameters for the private keys. Always RFC 9106's second recommendation from the
    * environment; smaller ones only when a test builds the config itself.
    */
@@ -67,3 +72,9 @@ export interface DeviceConfig {
 }
 
 export const DEVICE_CONFIG = Symbol('DEVICE_CONFIG');
+
+/**
+ * The updater UpgradeCommand.run starts by default: a maintained Watchtower fork, pinned so that
+ * what runs with the engine socket is a release someone chose, not whatever `latest` is that day.
+ */
+export const DEFAULT_UPDATER_IMAGE = 'nickfedor/watchtower:1.12.3';

@@ -78,6 +78,8 @@ describe('loadDeviceConfig', () => {
         reportVersionIntervalS: 3600,
         monitor: { host: '127.0.0.1', port: 9410 },
         devtools: false,
+        devtoolsServer: undefined,
+        updaterImage: 'nickfedor/watchtower:1.12.3',
         pluginContainer: { image: `mosaic/storage-plugin:${DEVICE_VERSION}`, name: 'mosaic-storage-plugin', env: {} },
       });
       expect(config.deviceToken.reveal()).toBe(TOKEN);
@@ -358,6 +360,22 @@ describe('loadDeviceConfig', () => {
       expect(config.deviceToken).toBeInstanceOf(Secret);
       expect(config.deviceToken.reveal()).toBe('tok-LEAKCHECK-1');
       expect(config.passphrase.reveal()).toBe('pass-LEAKCHECK-2');
+    });
+  });
+  describe('Nest devtools (README, "Nest devtools")', () => {
+    it('gives the devtools server an address only when DEVTOOLS_ALLOW_CODE=true joins DEVTOOLS=true', () => {
+      expect(load({ ...REQUIRED, DEVTOOLS: 'true' })).toMatchObject({ devtools: true, devtoolsServer: undefined });
+      expect(load({ ...REQUIRED, DEVTOOLS_ALLOW_CODE: 'true' })).toMatchObject({ devtools: false, devtoolsServer: undefined });
+      expect(load({ ...REQUIRED, DEVTOOLS: 'true', DEVTOOLS_ALLOW_CODE: 'true', DEVTOOLS_ADDRESS: '127.0.0.1:8123' }).devtoolsServer).toEqual({
+        host: '127.0.0.1',
+        port: 8123,
+      });
+    });
+
+    it('refuses a devtools address off loopback', () => {
+      expect(errors({ ...REQUIRED, DEVTOOLS: 'true', DEVTOOLS_ALLOW_CODE: 'true', DEVTOOLS_ADDRESS: '0.0.0.0:8000' })).toEqual([
+        expect.stringMatching(/^DEVTOOLS_ADDRESS must be a loopback address/),
+      ]);
     });
   });
 });

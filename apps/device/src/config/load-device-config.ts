@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { readDevtoolsSettings, parseListenAddress, readSecretSetting } from '@mosaic/ops';
 import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
 import { DEVICE_VERSION } from '../device-version';
-import { DeviceConfig, PolicyExemption } from './device-config';
+import { DEFAULT_UPDATER_IMAGE, DeviceConfig, PolicyExemption } from './device-config';
 import { Secret } from './secret';
 
 export type Env = Record<string, string | undefined>;
@@ -106,9 +106,9 @@ const parse = {
   /** `host:port` (IPv4 or a name; port 0 picks a free one) or `off`. */
   listenAddress(value: string): { host: string; port: number } | undefined {
     if (value === 'off') return undefined;
-    const match = /^([a-zA-Z0-9.-]{1,253}):(\d{1,5})$/.exec(value);
-    if (!match || Number(match[2]) > 65535) throw new BadSetting(`must be host:port such as 127.0.0.1:9410, or off; got "${value}"`);
-    return { host: match[1], port: Number(match[2]) };
+    const address = parseListenAddress(value);
+    if (!address) throw new BadSetting(`must be host:port such as 127.0.0.1:9410, or off; got "${value}"`);
+    return address;
   },
   list(item: RegExp, what: string) {
     return (value: string): string[] => {
@@ -157,19 +157,10 @@ function isLoopback(hostname: string): boolean {
  * keeps it out of the process environment and `docker inspect`. `check` validates the value.
  */
 function readSecret(env: Env, name: string, check: (value: string) => string): Secret {
-  const direct = raw(env, name);
-  const file = raw(env, `${name}_FILE`);
-  if (direct !== undefined && file !== undefined) throw new BadSetting(`give ${name} or ${name}_FILE, not both`);
-  if (direct === undefined && file === undefined) throw new BadSetting(`is required (or ${name}_FILE)`);
-  let value = direct ?? '';
-  if (file !== undefined) {
-    try {
-      value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new SecretFileError(`cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
-    }
-  }
-  return new Secret(check(value));
+  const read = readSecretSetting(env, name);
+  if (!read.ok) throw read.variable === name ? new BadSetting(read.message) : new SecretFileError(read.message);
+  if (read.value === undefined) throw new BadSetting(`is required (or ${name}_FILE)`);
+  return new Secret(check(read.value));
 }
 
 /** What the device hands on to a plugin container it installs: the plugin's settings and restic's variables. */
@@ -213,6 +204,9 @@ export function loadDeviceConfig(env: Env): ConfigResult {
   });
   const deviceToken = secret('DEVICE_TOKEN', parse.printable(512));
 
+  const devtools = readDevtoolsSettings(env, { allowCodeSetting: true });
+  for (const problem of devtools.problems) errors.push(`${problem.variable} ${problem.message}`);
+
   const seconds = parse.seconds;
   const hiveAllowInsecure = setting('HIVE_ALLOW_INSECURE', 'false', parse.boolean);
   const config: DeviceConfig = {
@@ -237,7 +231,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     },
     storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
-    updaterImage: setting('UPDATER_IMAGE', 'nickfedor/watchtower', parse.imageRef),
+    updaterImage: setting('UPDATER_IMAGE', DEFAULT_UPDATER_IMAGE, parse.imageRef),
     upgradeMinFreeMb: setting('UPGRADE_MIN_FREE_MB', '1024', parse.wholeNumber(0, 1_048_576)),
     deviceContainer: raw(env, 'DEVICE_CONTAINER') === undefined ? undefined : setting('DEVICE_CONTAINER', undefined, parse.containerRef),
     commandMaxAgeS: setting('COMMAND_MAX_AGE_S', '300', seconds(1, 86400)),
@@ -248,7 +242,8 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
     monitor: setting('MONITOR_ADDRESS', '127.0.0.1:9410', parse.listenAddress),
-    devtools: setting('DEVTOOLS', 'false', parse.boolean),
+    devtools: devtools.settings.enabled,
+    devtoolsServer: devtools.settings.enabled && devtools.settings.allowCode ? devtools.settings.address : undefined,
     argon2: { passes: 3, parallelism: 4, memoryExponent: 16 },
     allowPrivilegedApps: setting('ALLOW_PRIVILEGED_APPS', ',', parse.exemptions),
     allowedCaps: setting('ALLOWED_CAPS', 'NET_ADMIN,NET_BIND_SERVICE', parse.list(/^[A-Z][A-Z0-9_]{1,31}$/, 'capability names such as NET_ADMIN')),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
+import { shareInFlight } from '@mosaic/ops';
 import { Clock } from '../common/clock';
 import { StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
@@ -7,7 +8,7 @@ import { DEVICE_VERSION } from '../device-version';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { OutboxService } from '../hive/outbox.service';
 import { DeviceMetrics } from '../metrics/device-metrics';
-import { StorageService, StorageStatus } from '../storage/storage.service';
+import { StorageService } from '../storage/storage.service';
 import { DeviceHealthService } from './device-health.service';
 
 /**
@@ -26,24 +27,6 @@ export class StateGauges implements OnModuleInit {
     private readonly state: StateStore,
     private readonly health: DeviceHealthService,
   ) {}
-
-  /**
-   * The plugin's status, asked once for all collectors of one scrape: Prometheus' registry starts
-   * every collector in one go, so they share the call in flight; the next scrape asks again.
-   */
-  private sharedStatus(): () => Promise<StorageStatus> {
-    let inFlight: Promise<StorageStatus> | undefined;
-    return () => {
-      if (!inFlight) {
-        const asked = this.storage.status();
-        inFlight = asked;
-        void asked.finally(() => {
-          if (inFlight === asked) inFlight = undefined;
-        });
-      }
-      return inFlight;
-    };
-  }
 
   onModuleInit(): void {
     const registers = [this.metrics.registry];
@@ -98,7 +81,7 @@ export class StateGauges implements OnModuleInit {
       },
     });
     // The three storage gauges are collected side by side; one plugin call per scrape feeds them all.
-    const status = this.sharedStatus();
+    const status = shareInFlight(() => this.storage.status());
     new Gauge({
       name: 'mosaic_device_storage_plugin_up',
       help: '1 when the storage plugin answers on its control socket.',

@@ -148,6 +148,15 @@ describe('StoragePluginInstaller', () => {
     expect(spec.env).toContain('RESTIC_CACERT=/certs/ca.pem');
   });
 
+  it('hands on a credential file (AWS_SECRET_ACCESS_KEY_FILE) at the same path, read-only, and never its content', async () => {
+    own = { id: 'c'.repeat(64), name: 'd', image: 'i', running: true, labels: {}, mounts: [{ source: '/var/lib/docker/volumes/sock/_data', destination: '/tmp/mosaic' }, { source: '/etc/mosaic/s3-secret', destination: '/run/secrets/s3-secret' }] };
+    config = { ...config, pluginContainer: { ...config.pluginContainer, env: { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY_FILE: '/run/secrets/s3-secret' } } };
+    const spec = await installer().containerSpec();
+    expect(spec.binds).toContain('/etc/mosaic/s3-secret:/run/secrets/s3-secret:ro');
+    expect(spec.env).toContain('AWS_SECRET_ACCESS_KEY_FILE=/run/secrets/s3-secret');
+    expect(spec.env.some((e) => e.startsWith('AWS_SECRET_ACCESS_KEY='))).toBe(false);
+  });
+
   it('refuses a certificate file the plugin container could not be given', async () => {
     own = { id: 'c'.repeat(64), name: 'd', image: 'i', running: true, labels: {}, mounts: [{ source: '/var/lib/docker/volumes/sock/_data', destination: '/tmp/mosaic' }] };
     config = { ...config, pluginContainer: { ...config.pluginContainer, env: { RESTIC_CACERT: '/certs/ca.pem' } } };

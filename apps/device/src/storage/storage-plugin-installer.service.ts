@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createHmac, randomBytes } from 'node:crypto';
 import { dirname, isAbsolute } from 'node:path';
+import { RESTIC_SECRET_VARIABLES } from '@mosaic/protocol';
 import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
 import { StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
@@ -28,6 +29,8 @@ const PATH_VARIABLES: Record<string, 'ro' | 'rw'> = {
   GOOGLE_APPLICATION_CREDENTIALS: 'ro',
   RCLONE_CONFIG: 'ro',
   RESTIC_CACHE_DIR: 'rw',
+  // The files of restic's credentials given as NAME_FILE: the plugin reads them at its start.
+  ...Object.fromEntries(RESTIC_SECRET_VARIABLES.map((name) => [`${name}_FILE`, 'ro' as const])),
 };
 /** A digest of the container's image, environment and mounts: a changed setting means a new container. */
 export const CONFIG_DIGEST_LABEL = 'io.mosaic.config-digest';

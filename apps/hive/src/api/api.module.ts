@@ -5,11 +5,13 @@ import { AppsModule } from '../apps/apps.module';
 import { AuthThrottleModule } from '../auth/auth-throttle.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
+import { KeysModule } from '../keys/keys.module';
 import { MovesModule } from '../moves/moves.module';
 import { ReportsModule } from '../reports/reports.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
 import { AccountController } from './account.controller';
 import { AdminTokenGuard } from './admin-token.guard';
+import { AppKeysController } from './app-keys.controller';
 import { AppsController } from './apps.controller';
 import { CatalogController } from './catalog.controller';
 import { DeviceAppsController } from './device-apps.controller';
@@ -17,13 +19,11 @@ import { ApiExceptionFilter } from './api-exception.filter';
 import { DeviceCommandsController } from './device-commands.controller';
 import { DeviceReportsController } from './device-reports.controller';
 import { DevicesController } from './devices.controller';
-import { HealthController } from './health.controller';
 import { MovesController } from './moves.controller';
 
 @Module({
-  imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
+  imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule, KeysModule],
   controllers: [
-    HealthController,
     DevicesController,
     AccountController,
     DeviceCommandsController,
@@ -31,6 +31,7 @@ import { MovesController } from './moves.controller';
     CatalogController,
     DeviceAppsController,
     AppsController,
+    AppKeysController,
     MovesController,
   ],
   providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],

@@ -10,6 +10,7 @@ import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { infoResult } from '../testing/fixtures';
 import { CommandCompletions } from './command-completions';
 import { CommandRepository } from './command.repository';
+import { HiveMetrics } from '../metrics/hive-metrics';
 import { CommandsService } from './commands.service';
 
 const CONFIG: HiveConfig = {
@@ -20,6 +21,9 @@ const CONFIG: HiveConfig = {
   commandTimeoutS: 30,
   catalogDir: '/nonexistent/catalog',
   deviceVersion: '1.0.0',
+  logLevel: 'log',
+  logFormat: 'text',
+  devtools: false,
 };
 
 /** A device connection whose acknowledgement each test scripts; it records what was emitted. */
@@ -56,7 +60,7 @@ describe('CommandsService', () => {
     completions = new CommandCompletions();
     const devices = new DevicesService(new DeviceRepository(db), sessions);
     deviceId = devices.create('test').id;
-    commands = new CommandsService(CONFIG, new CommandRepository(db), completions, devices, sessions);
+    commands = new CommandsService(CONFIG, new CommandRepository(db), completions, devices, sessions, new HiveMetrics());
   });
 
   afterEach(() => {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
+import { HiveMetrics } from '../metrics/hive-metrics';
 import { DeviceConnection } from '../sessions/device-connection';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { CommandCompletions } from './command-completions';
@@ -86,6 +87,7 @@ export class CommandsService {
     private readonly completions: CommandCompletions,
     private readonly devices: DevicesService,
     private readonly sessions: DeviceSessionRegistry,
+    private readonly metrics: HiveMetrics,
   ) {}
 
   /** Checks, stores and sends a command, then waits for its acknowledgement (and its result when `wait`). */
@@ -148,8 +150,10 @@ export class CommandsService {
     try {
       this.logger.log(`sending ${envelope.type} ${envelope.id} to device ${deviceId}${stored.status === 'sent' ? '' : ` again (was ${stored.status})`}`);
       let ack: unknown;
+      const sentAt = performance.now();
       try {
         ack = await connection.emitWithAck(Events.command, envelope, timeoutMs);
+        this.metrics.ackLatency.observe({ type: envelope.type }, (performance.now() - sentAt) / 1000);
       } catch {
         this.logger.warn(`device ${deviceId} did not acknowledge ${envelope.id} within ${timeoutMs} ms`);
         this.commands.recordAckTimeout(envelope.id);
@@ -278,8 +282,11 @@ export class CommandsService {
 
   /** Tells the listeners when the command's status is a settled one (an accepted command is not). */
   private notifySettled(deviceId: string, commandId: string): void {
-    const status = this.commands.find(deviceId, commandId)?.status;
-    if (status === undefined || !SETTLED.includes(status)) return;
+    const command = this.commands.find(deviceId, commandId);
+    const status = command?.status;
+    if (command === undefined || status === undefined || !SETTLED.includes(status)) return;
+    this.metrics.commands.inc({ type: command.type, outcome: status });
+    if (status === 'succeeded' || status === 'failed') this.metrics.resultLatency.observe({ type: command.type }, Math.max(0, Date.now() - Date.parse(command.issuedAt)) / 1000);
     for (const listener of [...this.settledListeners]) {
       try {
         listener({ deviceId, commandId, status });

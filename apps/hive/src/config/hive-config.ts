@@ -1,3 +1,4 @@
+import type { ListenAddress, LogFormat } from '@mosaic/ops';
 import { REPOSITORY_DEVICE_VERSION } from '../common/hive-version';
 
 /** Every setting of the Hive, validated once at boot (see load-hive-config.ts). */
@@ -19,6 +20,13 @@ export interface HiveConfig {
    * its Device reports.
    */
   deviceVersion: string;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** LOG_FORMAT=json: one JSON object per line. */
+  logFormat: LogFormat;
+  /** DEVTOOLS: Nest records its module graph and starts its devtools server on `devtoolsServer`. */
+  devtools: boolean;
+  /** DEVTOOLS_ADDRESS (loopback only), present when `devtools` is on. */
+  devtoolsServer?: ListenAddress;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
@@ -30,6 +38,9 @@ export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir'>
   dbPath: '/var/lib/mosaic/hive/hive.db',
   commandTimeoutS: 30,
   deviceVersion: REPOSITORY_DEVICE_VERSION,
+  logLevel: 'log',
+  logFormat: 'text',
+  devtools: false,
 };
 
 /** What code that builds a Hive in-process must give; everything else has a default. */

@@ -10,6 +10,38 @@ const TOKEN = '0123456789abcdef0123';
 const REPO_CATALOG = join(__dirname, '../../../../catalog');
 
 describe('loadHiveConfig', () => {
+  describe('HIVE_ADMIN_TOKEN_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mosaic-hive-token-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads the admin token from the file, without its trailing newline', () => {
+      const file = join(dir, 'admin-token');
+      writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+      const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN_FILE: file });
+      expect(loaded.ok && loaded.config.adminToken).toBe(TOKEN);
+    });
+
+    it('refuses the token and its file together, and a file it cannot read, without echoing the token', () => {
+      const both = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_ADMIN_TOKEN_FILE: join(dir, 'admin-token') });
+      expect(both).toEqual({ ok: false, errors: ['HIVE_ADMIN_TOKEN: give HIVE_ADMIN_TOKEN or HIVE_ADMIN_TOKEN_FILE, not both'] });
+      expect(loadHiveConfig({ HIVE_ADMIN_TOKEN_FILE: join(dir, 'missing') })).toEqual({
+        ok: false,
+        errors: ['HIVE_ADMIN_TOKEN_FILE: cannot be read: ENOENT'],
+      });
+    });
+
+    it('checks a token from a file like one from the environment', () => {
+      const file = join(dir, 'short');
+      writeFileSync(file, 'short\n');
+      expect(loadHiveConfig({ HIVE_ADMIN_TOKEN_FILE: file })).toEqual({ ok: false, errors: [expect.stringMatching(/^HIVE_ADMIN_TOKEN: must be at least 16/)] });
+    });
+  });
+
+  it('refuses a bad LOG_FORMAT, LOG_LEVEL or DEVTOOLS_ADDRESS, naming each', () => {
+    const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, LOG_FORMAT: 'xml', LOG_LEVEL: 'loud', DEVTOOLS: 'true', DEVTOOLS_ADDRESS: '0.0.0.0:8000' });
+    expect(loaded.ok ? [] : loaded.errors.map((e) => e.split(':')[0])).toEqual(['LOG_LEVEL', 'LOG_FORMAT', 'DEVTOOLS_ADDRESS']);
+  });
+
   it('applies the defaults when only the admin token is set', () => {
     expect(loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN })).toEqual({
       ok: true,
@@ -21,6 +53,9 @@ describe('loadHiveConfig', () => {
         commandTimeoutS: 30,
         catalogDir: REPO_CATALOG,
         deviceVersion: REPOSITORY_VERSION,
+        logLevel: 'log',
+        logFormat: 'text',
+        devtools: false,
       },
     });
   });
@@ -35,6 +70,10 @@ describe('loadHiveConfig', () => {
         HIVE_COMMAND_TIMEOUT_S: '600',
         HIVE_CATALOG_DIR: '/srv/catalog',
         HIVE_DEVICE_VERSION: '2.1.0-rc.1',
+        LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
+        DEVTOOLS: 'true',
+        DEVTOOLS_ADDRESS: '127.0.0.1:8001',
       }),
     ).toEqual({
       ok: true,
@@ -46,6 +85,10 @@ describe('loadHiveConfig', () => {
         commandTimeoutS: 600,
         catalogDir: '/srv/catalog',
         deviceVersion: '2.1.0-rc.1',
+        logLevel: 'debug',
+        logFormat: 'json',
+        devtools: true,
+        devtoolsServer: { host: '127.0.0.1', port: 8001 },
       },
     });
   });
@@ -94,6 +137,9 @@ describe('resolveHiveConfig', () => {
       commandTimeoutS: 30,
       catalogDir: REPO_CATALOG,
       deviceVersion: REPOSITORY_VERSION,
+      logLevel: 'log',
+      logFormat: 'text',
+      devtools: false,
     });
   });
 

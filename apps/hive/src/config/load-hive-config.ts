@@ -1,3 +1,4 @@
+import { LOG_FORMATS, LOG_LEVELS, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
 import { isSemver } from '../common/semver';
 import { defaultCatalogDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
@@ -6,7 +7,7 @@ export type Env = Record<string, string | undefined>;
 export type HiveConfigResult = { ok: true; config: HiveConfig } | { ok: false; errors: string[] };
 
 /** The environment variable behind each setting: problems are reported under these names. */
-const VARIABLE: Record<keyof HiveConfig, string> = {
+const VARIABLE: Record<Exclude<keyof HiveConfig, 'devtools' | 'devtoolsServer'>, string> = {
   adminToken: 'HIVE_ADMIN_TOKEN',
   port: 'HIVE_PORT',
   host: 'HIVE_HOST',
@@ -14,7 +15,10 @@ const VARIABLE: Record<keyof HiveConfig, string> = {
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
   catalogDir: 'HIVE_CATALOG_DIR',
   deviceVersion: 'HIVE_DEVICE_VERSION',
+  logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
 };
+type Variable = keyof typeof VARIABLE;
 
 /** Unset and empty both mean "use the default". */
 function raw(env: Env, name: string): string | undefined {
@@ -29,10 +33,10 @@ function wholeNumber(value: string | undefined): number | undefined {
 }
 
 /** One line per bad setting, each naming its variable. The admin token is never echoed. */
-export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<keyof HiveConfig, string>> = {}): string[] {
+export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Variable, string>> = {}): string[] {
   const problems: string[] = [];
-  const bad = (key: keyof HiveConfig, why: string) => problems.push(`${VARIABLE[key]}: ${why}`);
-  const got = (key: keyof HiveConfig) => (given[key] !== undefined ? `, got "${given[key]}"` : `, got ${String(config[key])}`);
+  const bad = (key: Variable, why: string) => problems.push(`${VARIABLE[key]}: ${why}`);
+  const got = (key: Variable) => (given[key] !== undefined ? `, got "${given[key]}"` : `, got ${String(config[key])}`);
 
   if (typeof config.adminToken !== 'string' || config.adminToken.length === 0) {
     bad('adminToken', `is required (at least ${ADMIN_TOKEN_MIN_CHARS} characters)`);
@@ -60,19 +64,25 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<key
   if (typeof config.deviceVersion !== 'string' || !isSemver(config.deviceVersion)) {
     bad('deviceVersion', `must be a semantic version such as 1.4.2 or 2.0.0-rc.1${got('deviceVersion')}`);
   }
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) bad('logLevel', `must be one of ${LOG_LEVELS.join(', ')}${got('logLevel')}`);
+  if (!(LOG_FORMATS as readonly string[]).includes(config.logFormat)) bad('logFormat', `must be one of ${LOG_FORMATS.join(', ')}${got('logFormat')}`);
   return problems;
 }
 
 /** The only reader of process.env: turns it into a checked HiveConfig or the list of what is wrong. */
 export function loadHiveConfig(env: Env): HiveConfigResult {
+  const token = readSecretSetting(env, VARIABLE.adminToken);
+  const devtools = readDevtoolsSettings(env, { allowCodeSetting: false });
   const given = {
-    adminToken: raw(env, VARIABLE.adminToken),
+    adminToken: token.ok ? token.value : undefined,
     port: raw(env, VARIABLE.port),
     host: raw(env, VARIABLE.host),
     dbPath: raw(env, VARIABLE.dbPath),
     commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
     catalogDir: raw(env, VARIABLE.catalogDir),
     deviceVersion: raw(env, VARIABLE.deviceVersion),
+    logLevel: raw(env, VARIABLE.logLevel),
+    logFormat: raw(env, VARIABLE.logFormat),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -82,9 +92,18 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
     catalogDir: given.catalogDir ?? defaultCatalogDir(),
     deviceVersion: given.deviceVersion ?? HIVE_CONFIG_DEFAULTS.deviceVersion,
+    logLevel: (given.logLevel ?? HIVE_CONFIG_DEFAULTS.logLevel) as HiveConfig['logLevel'],
+    logFormat: (given.logFormat ?? HIVE_CONFIG_DEFAULTS.logFormat) as HiveConfig['logFormat'],
+    devtools: devtools.settings.enabled,
   };
+  if (devtools.settings.enabled) config.devtoolsServer = devtools.settings.address;
   const { adminToken: _secret, ...echoable } = given;
-  const errors = hiveConfigProblems(config, echoable);
+  const problems = hiveConfigProblems(config, echoable);
+  const errors = [
+    // A token that could not be read is reported as that, not as a missing token.
+    ...(token.ok ? problems : [`${token.variable}: ${token.message}`, ...problems.filter((p) => !p.startsWith(`${VARIABLE.adminToken}:`))]),
+    ...devtools.problems.map((p) => `${p.variable}: ${p.message}`),
+  ];
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }
 

@@ -36,6 +36,27 @@ export class SqliteDatabase implements OnApplicationShutdown {
     return this.db.transaction(work)();
   }
 
+  /**
+   * Can the database be read? Through this connection, and, for a file, through a fresh read-only
+   * one: this connection's page cache would hide a file that was removed, replaced or damaged.
+   */
+  check(): { ok: true } | { ok: false; error: string } {
+    try {
+      this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+      if (this.path !== IN_MEMORY) {
+        const fresh = new Database(this.path, { readonly: true, fileMustExist: true, timeout: 2000 });
+        try {
+          fresh.prepare('SELECT count(*) FROM sqlite_master').get();
+        } finally {
+          fresh.close();
+        }
+      }
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
   get isOpen(): boolean {
     return this.db.open;
   }

@@ -7,6 +7,7 @@ import { AppRecord, AppRepository } from '../apps/app.repository';
 import { startParams } from '../apps/apps.service';
 import { CommandCompletions } from '../commands/command-completions';
 import { CommandRepository } from '../commands/command.repository';
+import { HiveMetrics } from '../metrics/hive-metrics';
 import { CommandsService } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HiveConfig } from '../config/hive-config';
@@ -33,6 +34,9 @@ const CONFIG: HiveConfig = {
   commandTimeoutS: COMMAND_TIMEOUT_S,
   catalogDir: '/nonexistent/catalog',
   deviceVersion: '1.0.0',
+  logLevel: 'log',
+  logFormat: 'text',
+  devtools: false,
 };
 // The Hive's real clock stamps commands' issuedAt; the fake one starts there and only moves forward.
 const T0 = Date.now();
@@ -93,7 +97,7 @@ class ScriptedDevice implements DeviceConnection {
 function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const sessions = new DeviceSessionRegistry();
   const devices = new DevicesService(new DeviceRepository(db), sessions);
-  const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions);
+  const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
   const accounts = new AccountService(new AccountRepository(db), db, sessions);
   accounts.onModuleInit();
   const keys = new KeysService(new KeyRepository(db), accounts, db);

@@ -77,6 +77,11 @@ export class DeviceSessionRegistry {
     return { online: this.openByDevice.has(deviceId), authenticated: this.authenticatedByDevice.has(deviceId) };
   }
 
+  /** The devices with an open connection, and how many of them proved the passphrase (for the metrics). */
+  census(): { online: string[]; authenticated: number } {
+    return { online: [...this.openByDevice.keys()], authenticated: this.authenticatedByDevice.size };
+  }
+
   /** Closes every connection of one device (it was revoked). */
   disconnectDevice(deviceId: string): void {
     for (const connection of [...(this.openByDevice.get(deviceId) ?? [])]) {

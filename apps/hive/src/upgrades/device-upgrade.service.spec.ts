@@ -3,6 +3,7 @@ import { CommandEnvelope, CommandType } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
 import { CommandCompletions } from '../commands/command-completions';
 import { CommandRepository } from '../commands/command.repository';
+import { HiveMetrics } from '../metrics/hive-metrics';
 import { CommandsService } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HiveConfig } from '../config/hive-config';
@@ -25,6 +26,9 @@ const CONFIG: HiveConfig = {
   commandTimeoutS: 30,
   catalogDir: '/nonexistent/catalog',
   deviceVersion: CURRENT,
+  logLevel: 'log',
+  logFormat: 'text',
+  devtools: false,
 };
 
 class FakeClock extends Clock {
@@ -52,7 +56,7 @@ class AcceptingDevice implements DeviceConnection {
 function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const sessions = new DeviceSessionRegistry();
   const devices = new DevicesService(new DeviceRepository(db), sessions);
-  const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions);
+  const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
   const reports = new ReportsService(new ReportRepository(db));
   const upgrades = new DeviceUpgradeService(CONFIG, new UpgradeRepository(db), commands, reports, clock);
   return { sessions, devices, commands, reports, upgrades };

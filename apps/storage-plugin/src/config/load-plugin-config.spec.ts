@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Env, loadPluginConfig } from './load-plugin-config';
 import { PluginConfig } from './plugin-config';
 
@@ -34,6 +37,9 @@ describe('loadPluginConfig', () => {
       resticEnv: { RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache', TZ: 'UTC' },
       logLevel: 'log',
       logFormat: 'text',
+      metricsAddress: undefined,
+      devtools: false,
+      devtoolsServer: undefined,
     });
   });
 
@@ -143,5 +149,38 @@ describe('loadPluginConfig', () => {
     expect(errors({ REPLICATION_RETRY_BASE_S: '60', REPLICATION_RETRY_MAX_S: '10' })).toEqual([
       expect.stringMatching(/^REPLICATION_RETRY_BASE_S /),
     ]);
+  });
+  describe("restic's credentials as NAME_FILE", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'msp-secret-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('hands restic the value read from the file, and not the file variable itself', () => {
+      const file = join(dir, 'aws');
+      writeFileSync(file, 'wJalrXUtnFEMI\n', { mode: 0o600 });
+      const b2 = join(dir, 'b2');
+      writeFileSync(b2, 'b2-key', { mode: 0o600 });
+      const config = load({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY_FILE: file, B2_ACCOUNT_KEY_FILE: b2 });
+      expect(config.resticEnv).toEqual({
+        AWS_ACCESS_KEY_ID: 'AKIA',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI',
+        B2_ACCOUNT_KEY: 'b2-key',
+        RESTIC_CACHE_DIR: '/var/lib/mosaic/volumes/restic-cache',
+        TZ: 'UTC',
+      });
+    });
+
+    it('refuses a credential given both ways, and a file it cannot read, without showing either', () => {
+      expect(errors({ AWS_SECRET_ACCESS_KEY: 'secret', AWS_SECRET_ACCESS_KEY_FILE: join(dir, 'aws') })).toEqual([
+        'AWS_SECRET_ACCESS_KEY give AWS_SECRET_ACCESS_KEY or AWS_SECRET_ACCESS_KEY_FILE, not both',
+      ]);
+      expect(errors({ OS_PASSWORD_FILE: join(dir, 'missing') })).toEqual(['OS_PASSWORD_FILE cannot be read: ENOENT']);
+    });
+  });
+
+  it('reads STORAGE_METRICS_ADDRESS and the devtools settings', () => {
+    expect(load({ STORAGE_METRICS_ADDRESS: '0.0.0.0:9411' }).metricsAddress).toEqual({ host: '0.0.0.0', port: 9411 });
+    expect(load({ DEVTOOLS: 'true' })).toMatchObject({ devtools: true, devtoolsServer: undefined });
+    expect(load({ DEVTOOLS: 'true', DEVTOOLS_ALLOW_CODE: 'true' }).devtoolsServer).toEqual({ host: '127.0.0.1', port: 8000 });
+    expect(errors({ STORAGE_METRICS_ADDRESS: '9411' })).toEqual([expect.stringMatching(/^STORAGE_METRICS_ADDRESS must be host:port/)]);
   });
 });

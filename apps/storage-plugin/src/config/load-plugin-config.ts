@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path';
-import { RESTIC_BACKEND_VARIABLES, RESTIC_PROCESS_VARIABLES } from '@mosaic/protocol';
+import { parseListenAddress, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
+import { RESTIC_BACKEND_VARIABLES, RESTIC_PROCESS_VARIABLES, RESTIC_SECRET_VARIABLES } from '@mosaic/protocol';
 import { redactUrl } from '../common/redact';
 import { PluginConfig } from './plugin-config';
 
@@ -60,6 +61,13 @@ const parse = {
     }
     return value;
   },
+  /** `host:port` (port 0 picks one) or `off`. */
+  listenAddress(value: string): { host: string; port: number } | undefined {
+    if (value === 'off') return undefined;
+    const address = parseListenAddress(value);
+    if (!address) throw new BadSetting(`must be host:port such as 0.0.0.0:9411, or off; got "${value}"`);
+    return address;
+  },
   oneOf<T extends string>(choices: readonly T[]) {
     return (value: string): T => {
       if (!(choices as readonly string[]).includes(value)) throw new BadSetting(`must be one of ${choices.join(', ')}, got "${value}"`);
@@ -89,6 +97,16 @@ export function loadPluginConfig(env: Env): ConfigResult {
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && [...RESTIC_BACKEND_VARIABLES, ...RESTIC_PROCESS_VARIABLES].some((pattern) => pattern.test(name))) resticEnv[name] = value;
   }
+  // NAME_FILE of a credential restic reads only from its environment: the plugin reads the file
+  // and hands restic the value; the file's path itself is no business of restic's.
+  for (const name of RESTIC_SECRET_VARIABLES) {
+    delete resticEnv[`${name}_FILE`];
+    const read = readSecretSetting(env, name);
+    if (!read.ok) errors.push(`${read.variable} ${read.message}`);
+    else if (read.value !== undefined) resticEnv[name] = read.value;
+  }
+  const devtools = readDevtoolsSettings(env, { allowCodeSetting: true });
+  for (const problem of devtools.problems) errors.push(`${problem.variable} ${problem.message}`);
   if (dataDir && !resticEnv.RESTIC_CACHE_DIR) resticEnv.RESTIC_CACHE_DIR = join(dataDir, 'restic-cache');
   // restic reads `backup --time` in its local time zone; the plugin gives it UTC.
   resticEnv.TZ = 'UTC';
@@ -111,6 +129,9 @@ export function loadPluginConfig(env: Env): ConfigResult {
     resticEnv,
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
+    metricsAddress: setting('STORAGE_METRICS_ADDRESS', 'off', parse.listenAddress),
+    devtools: devtools.settings.enabled,
+    devtoolsServer: devtools.settings.enabled && devtools.settings.allowCode ? devtools.settings.address : undefined,
   };
   if (config.driver && config.pluginDir && Buffer.byteLength(join(config.pluginDir, `${config.driver}.sock`)) > 107) {
     errors.push('DOCKER_PLUGIN_DIR is too long: the plugin socket path would exceed 107 bytes');

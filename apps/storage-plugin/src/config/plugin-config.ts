@@ -31,6 +31,12 @@ export interface PluginConfig {
   resticEnv: Record<string, string>;
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
+  /** STORAGE_METRICS_ADDRESS: GET /metrics and /health over TCP; undefined when off (the default). */
+  metricsAddress?: { host: string; port: number };
+  /** DEVTOOLS: Nest records its module graph snapshot. */
+  devtools: boolean;
+  /** Nest's devtools server (DEVTOOLS_ADDRESS, loopback): only with DEVTOOLS_ALLOW_CODE=true as well, since it runs code sent to it. */
+  devtoolsServer?: { host: string; port: number };
 }
 
 export const PLUGIN_CONFIG = Symbol('PLUGIN_CONFIG');

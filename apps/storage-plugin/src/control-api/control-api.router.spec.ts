@@ -3,6 +3,7 @@ import { lstatSync } from 'node:fs';
 import { ErrorCode, ProtocolException } from '@mosaic/protocol';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { ControlClient, TestKey, generateKey, pluginConfig, pluginRoot, unixRequest } from '../../../../test/support/storage-plugin';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { OpenPgpKeyAdapter } from '../keys/openpgp-key.adapter';
 import { VolumeView } from '../volumes/volume-record';
@@ -80,7 +81,7 @@ describe('the control API on its socket', () => {
     const keys = new KeyRegistry(new OpenPgpKeyAdapter());
     server = new ControlApiServer(
       config,
-      new ControlApiRouter(config, strictFake<VolumesService>(volumes as unknown as VolumesService, 'VolumesService'), keys),
+      new ControlApiRouter(config, strictFake<VolumesService>(volumes as unknown as VolumesService, 'VolumesService'), keys, new PluginMetrics()),
     );
     await server.onApplicationBootstrap();
   });

@@ -6,6 +6,7 @@ import { PLUGIN_VERSION } from '../common/plugin-version';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { readBody, sendJson } from '../http/unix-socket-server';
 import { KeyRegistry } from '../keys/key-registry.service';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { VOLUME_NAME_PATTERN } from '../volumes/volume-record';
 import { VolumesService } from '../volumes/volumes.service';
 import { CreateVolumeDto } from './dto/create-volume.dto';
@@ -56,6 +57,7 @@ export class ControlApiRouter {
   private readonly logger = new Logger('ControlApi');
   private readonly routes: Route[] = [
     { method: 'GET', pattern: /^\/health$/, handle: async () => this.health() },
+    { method: 'GET', pattern: /^\/metrics$/, handle: (r) => this.metricsText(r) },
     { method: 'GET', pattern: /^\/keys$/, handle: async () => ({ status: 200, body: this.keys.fingerprints() }) },
     { method: 'PUT', pattern: /^\/keys\/(?<fingerprint>[^/]+)$/, handle: (r) => this.registerKey(r) },
     { method: 'DELETE', pattern: /^\/keys\/(?<fingerprint>[^/]+)$/, handle: async (r) => this.forgetKey(r) },
@@ -74,6 +76,7 @@ export class ControlApiRouter {
     @Inject(PLUGIN_CONFIG) private readonly config: PluginConfig,
     private readonly volumes: VolumesService,
     private readonly keys: KeyRegistry,
+    private readonly metrics: PluginMetrics,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,7 +103,16 @@ export class ControlApiRouter {
     }
   }
 
-  private health(): Answer {
+  /** Prometheus text, as STORAGE_METRICS_ADDRESS serves it too. */
+  private async metricsText({ res }: Request): Promise<Answer> {
+    const text = await this.metrics.registry.metrics();
+    res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return undefined;
+  }
+
+  /** The answer of GET /health, which STORAGE_METRICS_ADDRESS serves too. */
+  health(): { status: number; body: unknown } {
     return {
       status: 200,
       body: {

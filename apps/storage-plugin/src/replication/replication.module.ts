@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { ReplicationScheduler } from './replication-scheduler.service';
 import { ReplicationService } from './replication.service';
 import { ResticAdapter } from './restic.adapter';
 
 /** restic behind its adapter, the replica workflows, and when they run. */
 @Module({
-  imports: [KeysModule],
+  imports: [KeysModule, MetricsModule],
   providers: [ResticAdapter, ReplicationService, ReplicationScheduler],
   exports: [ReplicationService, ReplicationScheduler],
 })

@@ -1,14 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ErrorCode } from '@mosaic/protocol';
+import { ErrorCode, replicaPassword } from '@mosaic/protocol';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
 import { Clock } from '../common/clock';
 import { FilesAdapter } from '../common/files.adapter';
 import { PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
-import { replicaPassword } from './replica-password';
+import { metricValue } from '../../../../test/support/metric-value';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { SnapshotInfo } from './writer-rule';
@@ -84,7 +85,7 @@ class FakeRestic {
   init(repo: Repository): Promise<void> {
     return this.op(repo, 'init', () => void this.repos.set(repo.url, { password: repo.password, snapshots: [] }));
   }
-  backup(repo: Repository, dir: string, tags: string[], _host: string, time: Date): Promise<string> {
+  backup(repo: Repository, dir: string, tags: string[], _host: string, time: Date): Promise<{ snapshotId: string; dataAdded: number }> {
     return this.op(repo, `backup ${tags.join(',')}`, () => {
       // Like restic here: the folder itself is the snapshot's one top-level entry, even when empty.
       const files: Record<string, string> = { [basename(dir)]: '/' };
@@ -92,7 +93,7 @@ class FakeRestic {
       const id = sid(++this.store.made);
       const size = Object.values(files).filter((c) => c !== '/').reduce((n, c) => n + c.length, 0);
       this.open(repo).snapshots.push({ id, time: time.toISOString(), tags, files, ...(this.summaries ? { totalBytes: size } : {}) });
-      return id;
+      return { snapshotId: id, dataAdded: size };
     });
   }
   restoreSize(repo: Repository, id: string): Promise<number> {
@@ -153,6 +154,7 @@ describe('ReplicationService', () => {
   let restic: FakeRestic;
   let registered: boolean;
   let cases = 0;
+  let metrics: PluginMetrics;
 
   /**
    * A device's ReplicationService. Another device passes its own FakeRestic over the same store,
@@ -162,6 +164,7 @@ describe('ReplicationService', () => {
     overrides: Record<string, string> = {},
     device: { restic?: FakeRestic; now?: string; wait?: (ms: number) => Promise<void> } = {},
   ): ReplicationService {
+    metrics = new PluginMetrics();
     config = pluginConfig(join(root.path, `case-${cases}`), overrides);
     const now = device.now ?? '2026-11-25T12:00:00.000Z';
     return new ReplicationService(
@@ -170,6 +173,7 @@ describe('ReplicationService', () => {
       strictFake<KeyRegistry>({ secretFor: () => (registered ? SECRET : undefined), has: () => registered }, 'KeyRegistry'),
       new FilesAdapter(),
       strictFake<Clock>({ now: () => new Date(now), wait: device.wait ?? (() => Promise.resolve()) }, 'Clock'),
+      metrics,
     );
   }
 
@@ -256,6 +260,22 @@ describe('ReplicationService', () => {
     await replication.prepare(target(B), dir, { failover: false });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(restic.calls).toEqual(['snapshots', 'stats', 'restore #2']);
+  });
+
+  it('counts snapshots by outcome with the bytes they added, and restores with the bytes they wrote', async () => {
+    const replication = service();
+    const dirA = await seed(replication, A, { 'a.txt': 'from A' });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: 'ok' })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replicated_bytes_total')).toBe('from A'.length);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replication_duration_seconds_count')).toBe(1);
+
+    await replication.prepare(target(B), dataDir('b'), { failover: true });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_restores_total', { outcome: 'ok' })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_restored_bytes_total')).toBe('from A'.length);
+
+    await expect(replication.snapshot(target(A), dirA)).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER });
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: ErrorCode.NOT_WRITER })).toBe(1);
+    expect(await metricValue(metrics.registry, 'mosaic_storage_replications_total', { outcome: 'ok' })).toBe(1);
   });
 
   it('on failover claims the next generation first, from the current data, then restores that (not the claim)', async () => {
@@ -649,7 +669,7 @@ describe('ReplicationService', () => {
       mkdirSync(dir);
       writeFileSync(join(dir, 'a.txt'), 'legacy');
       await restic.init(repo);
-      const legacy = await restic.backup(repo, dir, ['mosaic', `writer:${A}`], 'mosaic', new Date('2026-11-25T18:00:00.000Z'));
+      const { snapshotId: legacy } = await restic.backup(repo, dir, ['mosaic', `writer:${A}`], 'mosaic', new Date('2026-11-25T18:00:00.000Z'));
       restic.calls.length = 0;
       return { legacy };
     }

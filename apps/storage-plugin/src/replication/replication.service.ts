@@ -1,14 +1,14 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes, randomInt } from 'node:crypto';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { ErrorCode, ProtocolException } from '@mosaic/protocol';
+import { ErrorCode, ProtocolException, replicaPassword } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
 import { redactUrl } from '../common/redact';
 import { FilesAdapter } from '../common/files.adapter';
 import { KeyedSerialQueue } from '../common/keyed-serial-queue';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
-import { replicaPassword } from './replica-password';
+import { PluginMetrics } from '../metrics/plugin-metrics';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { snapshotsToForget } from './retention';
 import { ReplicaView, SnapshotInfo, claimTags, currentSnapshot, dataTags, decideWriter, replicaView } from './writer-rule';
@@ -79,6 +79,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     private readonly keys: KeyRegistry,
     private readonly files: FilesAdapter,
     private readonly clock: Clock,
+    private readonly metrics: PluginMetrics,
   ) {}
 
   /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
@@ -183,13 +184,20 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       // Taken before the backup starts, whole seconds as restic records it: everything written until then is in the snapshot.
       const at = this.secondsNow();
       const tags = dataTags(view, target.writer);
-      await this.withStaleLockRetry(repo, () => this.restic.backup(repo, dataDir, tags, SNAPSHOT_HOST, at)).catch((err) => {
+      const started = performance.now();
+      const { dataAdded } = await this.withStaleLockRetry(repo, () => this.restic.backup(repo, dataDir, tags, SNAPSHOT_HOST, at)).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
+      this.metrics.replicationDuration.observe((performance.now() - started) / 1000);
+      this.metrics.replicatedBytes.inc(dataAdded);
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
       return { at: at.toISOString() };
     });
+    run.then(
+      () => this.metrics.replications.inc({ outcome: 'ok' }),
+      (err: unknown) => this.metrics.replications.inc({ outcome: err instanceof ProtocolException ? err.code : ErrorCode.REPLICATION_FAILED }),
+    );
     this.waitingSnapshots.set(target.name, run);
     return run;
   }
@@ -324,9 +332,12 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       }
       await this.files.removeTree(temp);
       report(100);
+      this.metrics.restores.inc({ outcome: 'ok' });
+      this.metrics.restoredBytes.inc(total);
       this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}`);
     } catch (err) {
       clearInterval(timer);
+      this.metrics.restores.inc({ outcome: 'failed' });
       await this.files.removeTree(temp);
       if (err instanceof ResticError && err.kind === 'no-space') {
         throw new ProtocolException(ErrorCode.RESTORE_FAILED, `The disk filled up while restoring ${target.name}; nothing was kept.`);
@@ -392,7 +403,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     try {
       await this.files.makeDir(scratch, 0o700);
       await this.files.writeFile(join(scratch, 'CLAIM'), `writer ${target.writer}\n`);
-      return await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, tags, SNAPSHOT_HOST, this.secondsNow()));
+      const { snapshotId } = await this.withStaleLockRetry(repo, () => this.restic.backup(repo, scratch, tags, SNAPSHOT_HOST, this.secondsNow()));
+      return snapshotId;
     } catch (err) {
       throw this.failure(code, `Cannot take over the replica of ${target.name}`, err);
     } finally {

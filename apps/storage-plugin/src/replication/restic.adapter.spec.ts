@@ -22,7 +22,7 @@ if (fs.existsSync(__filename + '.retry') && fs.readFileSync(__filename + '.retry
 }
 const failure = fs.existsSync(__filename + '.fail') ? fs.readFileSync(__filename + '.fail', 'utf8') : '';
 if (failure) { process.stderr.write(failure); process.exit(1); }
-if (args.includes('backup')) process.stdout.write('{"message_type":"status","percent_done":0}\\n{"message_type":"summary","snapshot_id":"0123abcd"}\\n');
+if (args.includes('backup')) process.stdout.write('{"message_type":"status","percent_done":0}\\n{"message_type":"summary","snapshot_id":"0123abcd","data_added":4096}\\n');
 const command = args.find((a) => !a.startsWith('-') && !/^[0-9]+s$/.test(a));
 if (command === 'snapshots') process.stdout.write('[{"id":"0123abcd","time":"2026-11-25T10:00:00.5Z","tags":["mosaic","writer:x"],"paths":["/d"]},' +
   '{"id":"4567cdef","time":"2026-11-25T11:00:00Z","tags":["mosaic","writer:x"],"paths":["/d"],"summary":{"total_bytes_processed":1234}}]\\n');
@@ -53,7 +53,7 @@ describe('ResticAdapter', () => {
 
   it('passes the password and the repository in the environment only, never in argv', async () => {
     const time = new Date('2026-11-25T10:00:00.750Z');
-    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic', time)).resolves.toBe('0123abcd');
+    await expect(adapter.backup(repo, root.path, ['mosaic', 'writer:dev-1'], 'mosaic', time)).resolves.toEqual({ snapshotId: '0123abcd', dataAdded: 4096 });
     const { args, env, cwd } = recorded();
     // The folder itself, from its parent: an empty volume is still a valid snapshot. The time is the plugin's, in UTC.
     expect(args).toEqual([

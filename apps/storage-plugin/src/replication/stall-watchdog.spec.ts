@@ -164,7 +164,7 @@ describe('ResticAdapter and a restic that makes no progress', () => {
       const timer = setInterval(() => process.stdout.write(${JSON.stringify(status(0))}.replace('"bytes_done":0', '"bytes_done":' + ++done)), 300);
       setTimeout(() => { clearInterval(timer); process.stdout.write('{"message_type":"summary","snapshot_id":"0123abcd"}\\n'); }, 2500);
     `);
-    await expect(restic.backup(repo, root.path, ['mosaic'], 'mosaic', new Date('2026-12-06T10:00:00.000Z'))).resolves.toBe('0123abcd');
+    await expect(restic.backup(repo, root.path, ['mosaic'], 'mosaic', new Date('2026-12-06T10:00:00.000Z'))).resolves.toEqual({ snapshotId: '0123abcd', dataAdded: 0 });
   });
 
   it('lets a run that prints nothing but reads and writes finish', async () => {

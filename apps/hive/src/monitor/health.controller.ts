@@ -1,0 +1,31 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { API_PREFIX } from '../api/api-routes';
+import { HIVE_VERSION } from '../common/hive-version';
+import { SqliteDatabase } from '../database/sqlite-database';
+
+export interface HiveHealth {
+  ok: boolean;
+  version: string;
+  database: { ok: true } | { ok: false; error: string };
+}
+
+/** What the controller uses of Express's response. */
+interface HttpResponse {
+  status(code: number): unknown;
+}
+
+/**
+ * Open on purpose: load balancers, the image's HEALTHCHECK and the e2e tests probe it without a
+ * token. 503 when the database cannot be read, since nothing the Hive does works without it.
+ */
+@Controller(`${API_PREFIX}/health`)
+export class HealthController {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  @Get()
+  health(@Res({ passthrough: true }) res: HttpResponse): HiveHealth {
+    const database = this.db.check();
+    res.status(database.ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return { ok: database.ok, version: HIVE_VERSION, database };
+  }
+}

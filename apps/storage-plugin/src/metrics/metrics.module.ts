@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { PluginMetrics } from './plugin-metrics';
+
+@Module({ providers: [PluginMetrics], exports: [PluginMetrics] })
+export class MetricsModule {}

@@ -1,0 +1,6 @@
+export * from './console-logger';
+export * from './devtools';
+export * from './listen-address';
+export * from './secret-setting';
+export * from './devtools-settings';
+export * from './share-in-flight';
