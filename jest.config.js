@@ -14,6 +14,7 @@ const base = {
   moduleNameMapper: {
     '^@mosaic/protocol$': '<rootDir>/libs/protocol/src',
     '^@mosaic/protocol/(.*)$': '<rootDir>/libs/protocol/src/$1',
+    '^@mosaic/hive-api$': '<rootDir>/libs/hive-api/src',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],

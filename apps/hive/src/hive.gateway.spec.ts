@@ -328,6 +328,8 @@ describe('Hive (in-process, fake devices over socket.io)', () => {
         lastSeenAt: expect.any(String),
         version: '1.2.3',
         createdAt: expect.any(String),
+        reportedAt: null,
+        health: { state: 'amber', reason: 'Connected and proved; no report yet.' },
       });
       expect(JSON.stringify(listed.body)).not.toContain('token');
     });

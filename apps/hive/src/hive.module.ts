@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiModule } from './api/api.module';
+import { ChangesModule } from './changes/changes.module';
 import { HiveConfigModule } from './config/config.module';
 import { HiveOptions } from './config/hive-config';
 import { resolveHiveConfig } from './config/load-hive-config';
+import { ConsoleEventsModule } from './console-events/console-events.module';
 import { GatewayModule } from './gateway/gateway.module';
 
 /**
@@ -14,7 +16,7 @@ export class HiveModule {
   static forRoot(options: HiveOptions): DynamicModule {
     return {
       module: HiveModule,
-      imports: [HiveConfigModule.forRoot(resolveHiveConfig(options)), GatewayModule, ApiModule],
+      imports: [HiveConfigModule.forRoot(resolveHiveConfig(options)), ChangesModule, GatewayModule, ConsoleEventsModule, ApiModule],
     };
   }
 }

@@ -3,13 +3,15 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AppsModule } from '../apps/apps.module';
 import { AuthThrottleModule } from '../auth/auth-throttle.module';
+import { ConsoleAuthModule } from '../console-auth/console-auth.module';
+import { SettingsModule } from '../settings/settings.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { MovesModule } from '../moves/moves.module';
 import { ReportsModule } from '../reports/reports.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
 import { AccountController } from './account.controller';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
 import { AppsController } from './apps.controller';
 import { CatalogController } from './catalog.controller';
 import { DeviceAppsController } from './device-apps.controller';
@@ -19,9 +21,11 @@ import { DeviceReportsController } from './device-reports.controller';
 import { DevicesController } from './devices.controller';
 import { HealthController } from './health.controller';
 import { MovesController } from './moves.controller';
+import { SessionController } from './session.controller';
+import { SettingsController } from './settings.controller';
 
 @Module({
-  imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
+  imports: [AuthThrottleModule, ConsoleAuthModule, SettingsModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule],
   controllers: [
     HealthController,
     DevicesController,
@@ -32,7 +36,9 @@ import { MovesController } from './moves.controller';
     DeviceAppsController,
     AppsController,
     MovesController,
+    SessionController,
+    SettingsController,
   ],
-  providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+  providers: [ApiAuthGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
 })
 export class ApiModule {}

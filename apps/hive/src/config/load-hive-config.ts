@@ -1,5 +1,5 @@
 import { isSemver } from '../common/semver';
-import { defaultCatalogDir } from './default-catalog-dir';
+import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
 export type Env = Record<string, string | undefined>;
@@ -14,7 +14,12 @@ const VARIABLE: Record<keyof HiveConfig, string> = {
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
   catalogDir: 'HIVE_CATALOG_DIR',
   deviceVersion: 'HIVE_DEVICE_VERSION',
+  publicUrl: 'HIVE_PUBLIC_URL',
+  consoleDir: 'HIVE_CONSOLE_DIR',
 };
+
+/** An origin only: http(s)://host[:port], no path, query or credentials (it becomes a device's HIVE_URL). */
+const ORIGIN = /^https?:\/\/(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /** Unset and empty both mean "use the default". */
 function raw(env: Env, name: string): string | undefined {
@@ -57,6 +62,12 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<key
   if (typeof config.catalogDir !== 'string' || config.catalogDir.length === 0 || config.catalogDir.includes('\0')) {
     bad('catalogDir', 'must be a folder path');
   }
+  if (config.publicUrl !== null && (typeof config.publicUrl !== 'string' || !ORIGIN.test(config.publicUrl))) {
+    bad('publicUrl', `must be an origin such as https://hive.example.net or http://127.0.0.1:8080, without a path${got('publicUrl')}`);
+  }
+  if (typeof config.consoleDir !== 'string' || config.consoleDir.length === 0 || config.consoleDir.includes('\0')) {
+    bad('consoleDir', 'must be a folder path');
+  }
   if (typeof config.deviceVersion !== 'string' || !isSemver(config.deviceVersion)) {
     bad('deviceVersion', `must be a semantic version such as 1.4.2 or 2.0.0-rc.1${got('deviceVersion')}`);
   }
@@ -73,6 +84,8 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
     catalogDir: raw(env, VARIABLE.catalogDir),
     deviceVersion: raw(env, VARIABLE.deviceVersion),
+    publicUrl: raw(env, VARIABLE.publicUrl),
+    consoleDir: raw(env, VARIABLE.consoleDir),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -82,6 +95,9 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
     catalogDir: given.catalogDir ?? defaultCatalogDir(),
     deviceVersion: given.deviceVersion ?? HIVE_CONFIG_DEFAULTS.deviceVersion,
+    // A trailing slash is what people paste; the origin is the same without it.
+    publicUrl: given.publicUrl?.replace(/\/$/, '') ?? HIVE_CONFIG_DEFAULTS.publicUrl,
+    consoleDir: given.consoleDir ?? defaultConsoleDir(),
   };
   const { adminToken: _secret, ...echoable } = given;
   const errors = hiveConfigProblems(config, echoable);
@@ -90,7 +106,12 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
 
 /** For code that builds a Hive in-process: fills in the defaults and refuses what env would refuse. */
 export function resolveHiveConfig(options: HiveOptions): HiveConfig {
-  const config: HiveConfig = { ...HIVE_CONFIG_DEFAULTS, catalogDir: options.catalogDir ?? defaultCatalogDir(), ...options };
+  const config: HiveConfig = {
+    ...HIVE_CONFIG_DEFAULTS,
+    catalogDir: options.catalogDir ?? defaultCatalogDir(),
+    consoleDir: options.consoleDir ?? defaultConsoleDir(),
+    ...options,
+  };
   const errors = hiveConfigProblems(config);
   if (errors.length) throw new Error(`Invalid Hive configuration: ${errors.join('; ')}`);
   return config;
