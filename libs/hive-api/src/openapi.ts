@@ -597,9 +597,13 @@ export interface components {
         };
         ErrorSchema: {
             /** @example INVALID_PARAMS */
-            code: Record<string, never>;
+            code: string;
             /** @description For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds } */
-            details?: Record<string, never>;
+            details?: {
+                [key: string]: unknown;
+            }[] | {
+                [key: string]: unknown;
+            };
             message: string;
         };
         HiveHealthSchema: {
@@ -624,7 +628,7 @@ export interface components {
              * @description Wait for the result (200), or answer 202 once the device acknowledged
              * @default true
              */
-            wait: boolean;
+            wait?: boolean;
         };
         LatestReportsSchema: {
             /** @description report.apps (docs/protocol.md §4) */
@@ -669,7 +673,7 @@ export interface components {
              * @description Go on without a final replica (the loss window is recorded)
              * @default false
              */
-            force: boolean;
+            force?: boolean;
             /** @description Default: HIVE_COMMAND_TIMEOUT_S */
             timeoutSeconds?: number;
             /** Format: uuid */
@@ -678,7 +682,7 @@ export interface components {
              * @description Wait for the result (200), or answer 202 once the device acknowledged
              * @default true
              */
-            wait: boolean;
+            wait?: boolean;
         };
         MoveSchema: {
             /** Format: date-time */
@@ -738,7 +742,7 @@ export interface components {
              * @description Wait for the result (200), or answer 202 once the device acknowledged
              * @default true
              */
-            wait: boolean;
+            wait?: boolean;
         };
         SendCommandDto: {
             params?: {
@@ -748,7 +752,7 @@ export interface components {
             /** @enum {string} */
             type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run";
             /** @default true */
-            wait: boolean;
+            wait?: boolean;
         };
         SessionStatusSchema: {
             /** @description Send it back as X-CSRF-Token on every change. */
@@ -762,7 +766,7 @@ export interface components {
              * @description Replace a set verifier (every device must prove the new passphrase)
              * @default false
              */
-            replace: boolean;
+            replace?: boolean;
             /**
              * Format: byte
              * @description scrypt(passphrase, salt, N=131072, r=8, p=1, 32 bytes)
@@ -782,20 +786,20 @@ export interface components {
              * @description Wait for the result (200), or answer 202 once the device acknowledged
              * @default true
              */
-            wait: boolean;
+            wait?: boolean;
         };
         StopAppDto: {
             /** @default false */
-            remove: boolean;
+            remove?: boolean;
             /** @default true */
-            replicate: boolean;
+            replicate?: boolean;
             /** @description Default: HIVE_COMMAND_TIMEOUT_S */
             timeoutSeconds?: number;
             /**
              * @description Wait for the result (200), or answer 202 once the device acknowledged
              * @default true
              */
-            wait: boolean;
+            wait?: boolean;
         };
         UpgradeSchema: {
             currentVersion: string;

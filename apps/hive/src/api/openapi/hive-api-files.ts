@@ -27,7 +27,7 @@ export async function generateHiveApiFiles(): Promise<HiveApiFiles> {
   try {
     const document = buildOpenApiDocument(app);
     const json = `${JSON.stringify(document, null, 2)}\n`;
-    const types = HEADER + astToString(await openapiTS(JSON.parse(json), { alphabetize: true }));
+    const types = HEADER + astToString(await openapiTS(JSON.parse(json), { alphabetize: true, defaultNonNullable: false }));
     return { json, types };
   } finally {
     await app.close();

@@ -22,9 +22,12 @@ const time = { type: String, format: 'date-time' } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 export class ErrorSchema implements ProtocolError {
-  @ApiProperty({ example: 'INVALID_PARAMS' }) code!: ProtocolError['code'];
+  @ApiProperty({ type: String, example: 'INVALID_PARAMS' }) code!: ProtocolError['code'];
   @ApiProperty() message!: string;
-  @ApiPropertyOptional({ description: 'For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds }' })
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'array', items: { type: 'object', additionalProperties: true } }, { type: 'object', additionalProperties: true }],
+    description: 'For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds }',
+  })
   details?: unknown;
 }
 
