@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, call, onSessionExpired, setCsrfToken } from './api';
 import { connectLive, disconnectLive, onLiveSessionEnded } from './live';
 import { rememberPassphrase } from './passphrase';
@@ -29,6 +29,14 @@ export function App() {
   /** The session ended under an open page: sign in again over it, so nothing typed is lost. */
   const [expired, setExpired] = useState(false);
   const route = useRoute();
+  const firstRoute = useRef(true);
+  const routeKey = route.join('/');
+
+  // A new page moves focus to its content, as a page load would for a screen reader or keyboard user.
+  useEffect(() => {
+    if (firstRoute.current) return void (firstRoute.current = false);
+    document.getElementById('main')?.focus();
+  }, [routeKey]);
 
   const refresh = useCallback(async () => {
     const status = await call(api.GET('/api/session'));

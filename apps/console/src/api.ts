@@ -18,6 +18,9 @@ export interface ApiError {
   details?: unknown;
 }
 
+/** What `call` throws when the session ended under the page (the sign-in dialog opens by itself). */
+export const SESSION_EXPIRED = 'SESSION_EXPIRED';
+
 let csrfToken: string | null = null;
 const expiredListeners = new Set<() => void>();
 
@@ -50,6 +53,10 @@ api.use(session);
 /** The API's answer as data, or its error thrown as an ApiError. */
 export async function call<T>(request: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const { data, error, response } = await request;
+  // The session-expired dialog says what happened; the page itself shows nothing for it.
+  if (response.status === 401 && !new URL(response.url).pathname.startsWith('/api/session')) {
+    throw { code: SESSION_EXPIRED, message: '' } satisfies ApiError;
+  }
   if (error !== undefined || !response.ok) {
     const body = (error ?? {}) as Partial<ApiError>;
     throw { code: body.code ?? `HTTP_${response.status}`, message: body.message ?? response.statusText, details: body.details } satisfies ApiError;
@@ -68,5 +75,8 @@ export function fieldErrors(error: unknown): Record<string, string> {
   );
 }
 
+/** The sentence to show for an error; empty for an expired session, which the sign-in dialog covers. */
 export const messageOf = (error: unknown): string =>
-  (error as ApiError | undefined)?.message ?? (error instanceof Error ? error.message : 'Something went wrong.');
+  (error as ApiError | undefined)?.code === SESSION_EXPIRED
+    ? ''
+    : ((error as ApiError | undefined)?.message ?? (error instanceof Error ? error.message : 'Something went wrong.'));

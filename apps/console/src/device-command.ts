@@ -24,6 +24,7 @@ export function deviceCommand(s: DeviceSettings, masked: boolean): string {
     '-v /var/run/docker.sock:/var/run/docker.sock',
     '-v mosaic-plugin-socket:/tmp/mosaic -v mosaic-device:/var/lib/mosaic/device',
     '-v /var/lib/mosaic/apps:/var/lib/mosaic/apps -e APPS_DIR=/var/lib/mosaic/apps',
+    '-v /var/lib/mosaic/volumes:/var/lib/mosaic/volumes:ro',
     `-e HIVE_URL=${shellQuote(s.hiveUrl)}${insecure(s.hiveUrl) ? ' -e HIVE_ALLOW_INSECURE=true' : ''}`,
     `-e DEVICE_TOKEN=${secret(s.token)}`,
     `-e DEVICE_PASSPHRASE=${secret(s.passphrase)}`,
@@ -52,6 +53,7 @@ services:
       - plugin-socket:/tmp/mosaic
       - device-state:/var/lib/mosaic/device
       - /var/lib/mosaic/apps:/var/lib/mosaic/apps
+      - /var/lib/mosaic/volumes:/var/lib/mosaic/volumes:ro
 secrets:
   device_token: { file: ./device-token }
   passphrase: { file: ./passphrase }

@@ -10,6 +10,13 @@ export interface Change {
 }
 
 let socket: Socket | null = null;
+/** A page that connected before missed what changed while it was away (signed out, offline). */
+let connectedBefore = false;
+const ALL_TOPICS: Topic[] = ['devices', 'apps', 'commands', 'moves', 'account', 'settings'];
+
+function refreshEverything(): void {
+  for (const listener of [...listeners]) for (const topic of ALL_TOPICS) listener({ topic });
+}
 const listeners = new Set<(change: Change) => void>();
 const endedListeners = new Set<() => void>();
 
@@ -22,12 +29,10 @@ export function connectLive(): void {
   socket.on('session.ended', () => {
     for (const listener of [...endedListeners]) listener();
   });
-  // Missed notices while away: everyone refetches once back.
-  socket.io.on('reconnect', () => {
-    for (const listener of [...listeners]) {
-      listener({ topic: 'devices' });
-      listener({ topic: 'apps' });
-    }
+  // Notices missed while away: everyone refetches once back.
+  socket.on('connect', () => {
+    if (connectedBefore) refreshEverything();
+    connectedBefore = true;
   });
 }
 

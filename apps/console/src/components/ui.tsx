@@ -43,6 +43,7 @@ export function Field({
 }
 
 export function Alert({ children, kind = 'error' }: { children: ReactNode; kind?: 'error' | 'info' | 'warning' | 'success' }) {
+  if (children === '' || children === null || children === undefined) return null;
   return (
     <div className={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
       {children}
@@ -123,7 +124,8 @@ const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return 'never';
-  let value = (Date.parse(iso) - now) / 1000;
+  // Clocks of two machines differ by a little: a time just ahead of ours is "now", not "in 1 second".
+  let value = Math.min(0, (Date.parse(iso) - now) / 1000);
   for (const [size, unit] of UNITS) {
     if (Math.abs(value) < size) return relative.format(Math.round(value), unit);
     value /= size;

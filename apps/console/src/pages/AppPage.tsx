@@ -142,7 +142,7 @@ export function AppPage({ instance }: { instance: string }) {
         </section>
       )}
 
-      <MoveSection app={a} devices={(devices.data ?? []).filter((d) => d.id !== a.deviceId)} catalog={catalog.data} />
+      <MoveSection app={a} devices={devices.data ?? []} catalog={catalog.data} />
     </>
   );
 }
@@ -214,7 +214,7 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
   const [understood, setUnderstood] = useState(false);
   const move = useLoad(() => (moveId ? call(api.GET('/api/moves/{moveId}', { params: { path: { moveId } } })) : Promise.resolve(undefined)), [moveId]);
   useLive(['moves'], move.reload, moveId ?? undefined);
-  const targets = devices.filter((d) => d.authenticated);
+  const targets = devices.filter((d) => d.authenticated && d.id !== app.deviceId);
   const target = to || targets[0]?.id || '';
   const m: Move | undefined = move.data;
 

@@ -144,6 +144,18 @@ export function DevicePage({ id }: { id: string }) {
   );
 }
 
+const FACT_LABELS: Record<string, string> = {
+  hostname: 'Host name',
+  os: 'Operating system',
+  arch: 'Architecture',
+  cpus: 'CPUs',
+  memoryBytes: 'Memory',
+  deviceVersion: 'Device',
+  dockerVersion: 'Docker Engine',
+  composeVersion: 'Docker Compose',
+  storagePluginVersion: 'Storage plugin',
+};
+
 function SystemFacts({ info, disk }: { info: Command; disk?: Command }) {
   if (info.status !== 'succeeded') return <Alert>{info.error?.message ?? `The device answered ${info.status}.`}</Alert>;
   const facts = info.result as Record<string, unknown>;
@@ -151,12 +163,12 @@ function SystemFacts({ info, disk }: { info: Command; disk?: Command }) {
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
   return (
     <dl className="facts">
-      {Object.entries(facts)
-        .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
-        .map(([k, v]) => (
-          <div key={k} className="fact">
-            <dt>{k}</dt>
-            <dd>{String(v)}</dd>
+      {Object.entries(FACT_LABELS)
+        .filter(([key]) => typeof facts[key] === 'string' || typeof facts[key] === 'number')
+        .map(([key, label]) => (
+          <div key={key} className="fact">
+            <dt>{label}</dt>
+            <dd>{key === 'memoryBytes' ? gb(Number(facts[key])) : String(facts[key])}</dd>
           </div>
         ))}
       {paths.map((p) => (

@@ -20,6 +20,7 @@ export function SettingsPage() {
       settings.reload();
     } catch (failure) {
       setError(fieldErrors(failure).replicationWarningMinutes ?? messageOf(failure));
+      // The value stays in the field: after signing in again, Save sends it.
     }
   };
 
