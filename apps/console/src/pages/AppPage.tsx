@@ -205,6 +205,12 @@ function CommandForm({ instance, command, args, disabled }: { instance: string; 
 
 /** Codes that mean the old device gave no final replica: forcing may go on with the last one. */
 const FORCEABLE = new Set(['REPLICATION_FAILED', 'NOT_WRITER', 'NO_ANSWER', 'DEVICE_OFFLINE', 'APP_UNASSIGNED', 'STORAGE_UNAVAILABLE']);
+/** Refusals before anything stopped that forcing gets past: the app's device is offline, or was removed. */
+const FORCEABLE_REFUSALS = new Set(['DEVICE_OFFLINE', 'APP_UNASSIGNED']);
+const REFUSAL_TEXT: Record<string, string> = {
+  DEVICE_OFFLINE: 'The app’s device is offline: it cannot stop the app and replicate its data one last time.',
+  APP_UNASSIGNED: 'The app has no device any more (it was removed): nothing can replicate its data one last time.',
+};
 
 function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id: string; name: string; authenticated: boolean }>; catalog?: CatalogApp }) {
   const [to, setTo] = useState('');
@@ -212,6 +218,8 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
   const [moveId, setMoveId] = useState<string | null>(null);
   const [confirmForce, setConfirmForce] = useState(false);
   const [understood, setUnderstood] = useState(false);
+  /** The move was refused before anything stopped, for a reason forcing gets past. */
+  const [refusal, setRefusal] = useState<string | null>(null);
   const move = useLoad(() => (moveId ? call(api.GET('/api/moves/{moveId}', { params: { path: { moveId } } })) : Promise.resolve(undefined)), [moveId]);
   useLive(['moves'], move.reload, moveId ?? undefined);
   const targets = devices.filter((d) => d.authenticated && d.id !== app.deviceId);
@@ -220,6 +228,7 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
 
   const start = async (force: boolean) => {
     setError('');
+    setRefusal(null);
     if (!target) return setError('Choose a connected device to move to.');
     try {
       const started = await call(api.POST('/api/apps/{instance}/move', { params: { path: { instance: app.instance } }, body: { to: target, force, wait: false } }));
@@ -227,12 +236,15 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
       setConfirmForce(false);
       setUnderstood(false);
     } catch (failure) {
-      setError(fieldErrors(failure).to ?? messageOf(failure));
+      setConfirmForce(false);
+      const code = (failure as { code?: string }).code ?? '';
+      if (!force && FORCEABLE_REFUSALS.has(code)) setRefusal(REFUSAL_TEXT[code]);
+      else setError(fieldErrors(failure).to ?? messageOf(failure));
     }
   };
 
   const newest = app.volumes.map((v) => v.lastReplicatedAt).filter((t): t is string => !!t).sort().at(-1) ?? null;
-  const canForce = m?.state === 'failed' && !m.force && m.error !== null && FORCEABLE.has(m.error.code);
+  const canForce = refusal !== null || (m?.state === 'failed' && !m.force && m.error !== null && FORCEABLE.has(m.error.code));
   const targetName = devices.find((d) => d.id === (m?.to ?? target))?.name ?? 'the other device';
   return (
     <section>
@@ -256,6 +268,12 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
         </div>
         <button disabled={!!m && m.state !== 'running' && m.state !== 'failed'}>Move {catalog?.title ?? app.application.name}</button>
       </form>
+      {refusal && <Alert>{refusal}</Alert>}
+      {refusal && (
+        <button type="button" className="danger" onClick={() => setConfirmForce(true)}>
+          Move anyway, from the last replica…
+        </button>
+      )}
       {m && (
         <div aria-live="polite" className="move">
           <ol className="steps">
@@ -264,6 +282,7 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
               return (
                 <li key={step} data-done={reached} aria-current={m.state === step ? 'step' : undefined}>
                   {STEP_LABEL[step]}
+                  {step === 'stopping' && m.stopError ? ` — skipped: ${m.stopError.message}` : ''}
                 </li>
               );
             })}
@@ -280,7 +299,7 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
               {m.lossWindow.ageSeconds !== null ? ` (${m.lossWindow.ageSeconds} s before the move)` : ''}.
             </Alert>
           )}
-          {canForce && (
+          {canForce && !refusal && (
             <button type="button" className="danger" onClick={() => setConfirmForce(true)}>
               Move anyway, from the last replica…
             </button>

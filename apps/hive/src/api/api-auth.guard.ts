@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { adminTokenMatches } from '../auth/admin-token';
 import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { ConsoleAuthService, SessionContext } from '../console-auth/console-auth.service';
-import { CSRF_HEADER, SESSION_COOKIE, readCookie } from '../console-auth/session-cookie';
+import { CSRF_HEADER, SESSION_COOKIE, csrfMatches, readCookie } from '../console-auth/session-cookie';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Methods that change nothing: a Console session needs no CSRF token for them. */
@@ -18,9 +17,6 @@ export interface AuthenticatedRequest {
   /** Set when the request came with a Console session rather than the admin token. */
   consoleSession?: SessionContext;
 }
-
-const sameSecret = (a: string, b: string): boolean =>
-  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 /**
  * The REST API's credentials: `Authorization: Bearer <HIVE_ADMIN_TOKEN>` (the CLI, scripts), or a
@@ -55,8 +51,7 @@ export class ApiAuthGuard implements CanActivate {
     const session = this.consoleAuth.authenticate(sessionId);
     if (!session) throw new HiveError(HiveErrorCode.UNAUTHORIZED, 'The Console session has expired or was signed out; sign in again.');
     if (!SAFE_METHODS.has(request.method.toUpperCase())) {
-      const csrf = request.headers[CSRF_HEADER];
-      if (typeof csrf !== 'string' || !sameSecret(csrf, session.csrfToken)) {
+      if (!csrfMatches(request.headers[CSRF_HEADER], session.csrfToken)) {
         throw new HiveError(HiveErrorCode.CSRF_MISMATCH, `A change through a Console session needs the session's ${CSRF_HEADER} header.`);
       }
     }

@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { ConsoleAuthService, NewSession, SESSION_IDLE_MS, SessionStatus } from '../console-auth/console-auth.service';
-import { CSRF_HEADER, SESSION_COOKIE, readCookie } from '../console-auth/session-cookie';
+import { CSRF_HEADER, SESSION_COOKIE, csrfMatches, readCookie } from '../console-auth/session-cookie';
 import { API_PREFIX } from './api-routes';
 import { LoginDto, SetupDto } from './dto/console-session.dto';
 import { SessionStatusSchema } from './openapi/schemas';
@@ -67,7 +67,7 @@ export class SessionController {
   logout(@Req() request: SessionRequest, @Res({ passthrough: true }) response: CookieResponse): void {
     const sessionId = cookieOf(request);
     const session = this.auth.authenticate(sessionId);
-    if (session && request.headers[CSRF_HEADER] !== session.csrfToken) {
+    if (session && !csrfMatches(request.headers[CSRF_HEADER], session.csrfToken)) {
       throw new HiveError(HiveErrorCode.CSRF_MISMATCH, `Signing out needs the session's ${CSRF_HEADER} header.`);
     }
     this.auth.logout(sessionId);

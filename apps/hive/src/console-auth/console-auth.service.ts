@@ -14,6 +14,8 @@ import { hashPassword, passwordMatches } from './password-hash';
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
 /** …and never longer than this after sign-in. */
 export const SESSION_MAX_MS = 7 * 24 * 60 * 60 * 1000;
+/** A session's last use is written at most this often: not a database write per request. */
+const TOUCH_EVERY_MS = 60_000;
 const SESSION_ID_BYTES = 32;
 
 /** A freshly signed-in browser: `id` goes into the cookie, `csrfToken` into the page. */
@@ -50,8 +52,8 @@ const hashSessionId = (id: string): string => createHash('sha256').update(id, 'u
 @Injectable()
 export class ConsoleAuthService {
   private readonly logger = new Logger('ConsoleAuth');
-  /** Checked against when the user name is unknown, so timing does not tell which names exist. */
-  private readonly decoy: Promise<string> = hashPassword(randomBytes(16).toString('hex'));
+  /** Checked against when the user name is unknown, so timing does not tell which names exist; made on first need. */
+  private decoy?: Promise<string>;
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -94,6 +96,7 @@ export class ConsoleAuthService {
     ];
     this.throttle.check(keys, 'sign-in attempts');
     const user = this.users.findByUsername(username);
+    this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
     const matches = await passwordMatches(password, user?.passwordHash ?? (await this.decoy));
     if (!user || !matches) {
       await this.throttle.failed(keys);
@@ -115,8 +118,11 @@ export class ConsoleAuthService {
     }
     const user = this.users.findById(session.userId);
     if (!user) return undefined;
-    const expiresAt = new Date(Math.min(now + SESSION_IDLE_MS, Date.parse(session.createdAt) + SESSION_MAX_MS)).toISOString();
-    this.sessions.touch(idHash, new Date(now).toISOString(), expiresAt);
+    let expiresAt = session.expiresAt;
+    if (now - Date.parse(session.lastUsedAt) >= TOUCH_EVERY_MS) {
+      expiresAt = new Date(Math.min(now + SESSION_IDLE_MS, Date.parse(session.createdAt) + SESSION_MAX_MS)).toISOString();
+      this.sessions.touch(idHash, new Date(now).toISOString(), expiresAt);
+    }
     return { idHash, userId: user.id, username: user.username, csrfToken: session.csrfToken, expiresAt };
   }
 
