@@ -106,7 +106,8 @@ describe('the Console in a real browser', () => {
     await browser?.close();
     await deviceB?.stop();
     await pluginB?.close();
-    if (engineA && process.env.DEVICE_TEST_LOG) process.stdout.write(await engineA.docker('logs', '--tail', '80', 'mosaic-device').catch(String));
+    if (engineA && process.env.DEVICE_TEST_LOG)
+      process.stdout.write(await engineA.docker('logs', '--tail', '80', 'mosaic-device').catch(String));
     await Promise.all([engineA?.stop(), engineB?.stop()]);
     await hive?.close();
     rmSync(root, { recursive: true, force: true });
@@ -317,7 +318,10 @@ describe('the Console in a real browser', () => {
     await output.waitFor({ timeout: 60_000 });
     expect(await output.textContent()).toBe('added: hello from the console\n');
     // The first replica (the plugin replicates a new volume at once) shows as a relative time.
-    await page.getByText(/last replica .* ago/).first().waitFor({ timeout: 120_000 });
+    await page
+      .getByText(/last replica .* ago/)
+      .first()
+      .waitFor({ timeout: 120_000 });
     await look('13-app');
 
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
@@ -402,12 +406,18 @@ describe('the Console in a real browser', () => {
     const cookie = (await browser.context.cookies(hive.url)).find((c) => c.name === 'mosaic_session')!;
     const headers = { cookie: `mosaic_session=${cookie.value}` };
     const { csrfToken } = (await (await fetch(`${hive.url}/api/session`, { headers })).json()) as { csrfToken: string };
-    expect((await fetch(`${hive.url}/api/session`, { method: 'DELETE', headers: { ...headers, 'x-csrf-token': csrfToken } })).status).toBe(204);
+    expect((await fetch(`${hive.url}/api/session`, { method: 'DELETE', headers: { ...headers, 'x-csrf-token': csrfToken } })).status).toBe(
+      204,
+    );
 
     // The page learns it either from the live socket (at the Hive's next change notice) or from the
     // refused request when Save is clicked first: whichever comes first opens the sign-in dialog.
     const dialog = page.getByRole('dialog', { name: 'Your session has expired' });
-    if (!(await dialog.isVisible())) await page.getByRole('button', { name: 'Save' }).click({ timeout: 5000 }).catch(() => undefined);
+    if (!(await dialog.isVisible()))
+      await page
+        .getByRole('button', { name: 'Save' })
+        .click({ timeout: 5000 })
+        .catch(() => undefined);
     await dialog.waitFor();
     // The dialog says what happened; behind it the field keeps what was typed.
     expect(await field.inputValue()).toBe('30');
@@ -482,7 +492,8 @@ describe('the Console in a real browser', () => {
     // Keyboard: a fresh page's first Tab reaches the skip link; a route change moves focus to the content.
     const focused = () =>
       page.evaluate(() => {
-        const active = (globalThis as unknown as { document: { activeElement: { id: string; textContent: string } } }).document.activeElement;
+        const active = (globalThis as unknown as { document: { activeElement: { id: string; textContent: string } } }).document
+          .activeElement;
         return active.id || active.textContent;
       });
     await page.reload();
@@ -494,7 +505,9 @@ describe('the Console in a real browser', () => {
     expect(await focused()).toBe('main');
 
     const failing = Object.entries(scans).filter(([, violations]) => violations.length > 0);
-    expect(failing.map(([name, violations]) => [name, violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes[0]?.target})`)])).toEqual([]);
+    expect(
+      failing.map(([name, violations]) => [name, violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes[0]?.target})`)]),
+    ).toEqual([]);
     expect(Object.keys(scans).length).toBeGreaterThanOrEqual(25);
     expect(pageErrors).toEqual([]);
   });

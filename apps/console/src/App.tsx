@@ -41,7 +41,13 @@ export function App() {
   const refresh = useCallback(async () => {
     const status = await call(api.GET('/api/session'));
     setCsrfToken(status.csrfToken);
-    setSession(status.setupRequired ? { state: 'setup' } : status.username ? { state: 'signed-in', username: status.username } : { state: 'signed-out' });
+    setSession(
+      status.setupRequired
+        ? { state: 'setup' }
+        : status.username
+          ? { state: 'signed-in', username: status.username }
+          : { state: 'signed-out' },
+    );
   }, []);
 
   useEffect(() => {
@@ -87,7 +93,10 @@ export function App() {
           <ul>
             {NAV.map(([path, label]) => (
               <li key={path}>
-                <a href={href(path)} aria-current={section === path || (path === 'devices' && section === 'add-device') ? 'page' : undefined}>
+                <a
+                  href={href(path)}
+                  aria-current={section === path || (path === 'devices' && section === 'add-device') ? 'page' : undefined}
+                >
                   {label}
                 </a>
               </li>

@@ -59,7 +59,11 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
   }
   if (error !== undefined || !response.ok) {
     const body = (error ?? {}) as Partial<ApiError>;
-    throw { code: body.code ?? `HTTP_${response.status}`, message: body.message ?? response.statusText, details: body.details } satisfies ApiError;
+    throw {
+      code: body.code ?? `HTTP_${response.status}`,
+      message: body.message ?? response.statusText,
+      details: body.details,
+    } satisfies ApiError;
   }
   return data as T;
 }

@@ -33,7 +33,10 @@ const COMMON = /^(?:password|passphrase|mosaic|qwerty|letmein|admin|welcome|1234
 /** A rough estimate from length and variety: long passphrases of several words score best. */
 export function passphraseStrength(passphrase: string): Strength {
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(passphrase)).length;
-  const words = passphrase.trim().split(/\s+/).filter((w) => w.length >= 3).length;
+  const words = passphrase
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length >= 3).length;
   const repeated = /(.)\1{3,}/.test(passphrase) || new Set(passphrase).size < passphrase.length / 3;
   let bits = passphrase.length * Math.log2([0, 26, 52, 62, 94][classes] || 1);
   if (words >= 4) bits = Math.max(bits, words * 13);

@@ -93,13 +93,24 @@ describe('Console sessions on the REST API', () => {
     expect((await other.send('POST', '/api/session', { username: 'nobody', password: PASSWORD })).status).toBe(401);
     const right = await other.send('POST', '/api/session', { username: 'operator', password: PASSWORD });
     expect(right.status).toBe(200);
-    expect((await other.send('GET', '/api/session')).body).toEqual({ setupRequired: false, username: 'operator', csrfToken: right.body.csrfToken });
+    expect((await other.send('GET', '/api/session')).body).toEqual({
+      setupRequired: false,
+      username: 'operator',
+      csrfToken: right.body.csrfToken,
+    });
 
     const { limit } = AUTH_THROTTLE_RULES.loginPerAddress;
     for (let i = 2; i < limit; i++) await other.send('POST', '/api/session', { username: 'operator', password: 'wrong password!' });
     const limited = await other.send('POST', '/api/session', { username: 'operator', password: PASSWORD });
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('RATE_LIMITED');
+  });
+
+  it('marks the cookie Secure when the Hive is reached over HTTPS (HIVE_PUBLIC_URL)', async () => {
+    await hive.close();
+    hive = await startTestHive({ publicUrl: 'https://hive.example.net' });
+    browser = new Browser(hive.url);
+    expect((await setup()).setCookie).toMatch(/; Secure; SameSite=Strict$/);
   });
 
   it('creates a device without a name (it names itself when it connects) and renames it', async () => {

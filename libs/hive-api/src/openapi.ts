@@ -846,6 +846,15 @@ export interface operations {
                     "application/json": components["schemas"]["AccountSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Account_setPassphrase: {
@@ -867,6 +876,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -892,6 +910,15 @@ export interface operations {
                     "application/json": components["schemas"]["PassphraseCheckSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Apps_list: {
@@ -909,6 +936,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -930,6 +966,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -963,6 +1008,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppCommandOutcomeSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1000,6 +1054,15 @@ export interface operations {
                     "application/json": components["schemas"]["MoveSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Moves_list: {
@@ -1019,6 +1082,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MoveSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1054,6 +1126,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppOutcomeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Apps_stop: {
@@ -1087,6 +1168,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppOutcomeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Catalog_list: {
@@ -1104,6 +1194,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogAppSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1127,6 +1226,15 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogAppWithComposeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Devices_list: {
@@ -1144,6 +1252,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1169,6 +1286,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedDeviceSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Devices_get: {
@@ -1190,6 +1316,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceWithUpgradeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Devices_revoke: {
@@ -1208,6 +1343,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
             };
         };
     };
@@ -1234,6 +1378,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     DeviceApps_list: {
@@ -1253,6 +1406,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AppSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1299,6 +1461,15 @@ export interface operations {
                     "application/json": components["schemas"]["AppOutcomeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     DeviceCommands_list: {
@@ -1320,6 +1491,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommandSchema"][];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1355,6 +1535,15 @@ export interface operations {
                     "application/json": components["schemas"]["CommandSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     DeviceCommands_get: {
@@ -1375,6 +1564,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommandSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1398,6 +1596,15 @@ export interface operations {
                     "application/json": components["schemas"]["LatestReportsSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Devices_upgrade: {
@@ -1419,6 +1626,15 @@ export interface operations {
                     "application/json": components["schemas"]["UpgradeSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Health_health: {
@@ -1436,6 +1652,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HiveHealthSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1459,6 +1684,15 @@ export interface operations {
                     "application/json": components["schemas"]["MoveSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Session_status: {
@@ -1476,6 +1710,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionStatusSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1501,6 +1744,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionStatusSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Session_logout: {
@@ -1517,6 +1769,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
             };
         };
     };
@@ -1541,6 +1802,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionStatusSchema"];
                 };
             };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
         };
     };
     Settings_get: {
@@ -1558,6 +1828,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleSettingsSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };
@@ -1581,6 +1860,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsoleSettingsSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
         };

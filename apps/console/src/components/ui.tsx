@@ -144,7 +144,13 @@ export function useNow(ms = 10_000): number {
 }
 
 export function Time({ iso, now }: { iso: string | null | undefined; now?: number }) {
-  return iso ? <time dateTime={iso} title={new Date(iso).toLocaleString()}>{ago(iso, now)}</time> : <span>never</span>;
+  return iso ? (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {ago(iso, now)}
+    </time>
+  ) : (
+    <span>never</span>
+  );
 }
 
 /** Loads with `load`, re-loads on `reload()`; keeps the last data while reloading. */

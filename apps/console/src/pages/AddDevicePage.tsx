@@ -64,12 +64,12 @@ export function AddDevicePage() {
       <>
         <h1>Run this on the machine</h1>
         <p>
-          On the machine the device runs on (with Docker), run this command as root. It holds everything the device needs:
-          the Hive’s address, the device’s token and the account passphrase.
+          On the machine the device runs on (with Docker), run this command as root. It holds everything the device needs: the Hive’s
+          address, the device’s token and the account passphrase.
         </p>
         <Alert kind="warning">
-          The command contains secrets (the token and the passphrase). Do not paste it anywhere else. The container’s environment
-          shows them to whoever can use Docker on that machine (root anyway); the compose version below keeps them in files instead.
+          The command contains secrets (the token and the passphrase). Do not paste it anywhere else. The container’s environment shows them
+          to whoever can use Docker on that machine (root anyway); the compose version below keeps them in files instead.
         </Alert>
         <div className="command-box">
           <pre aria-label="docker run command" data-testid="docker-run">
@@ -144,7 +144,10 @@ function WaitForDevice({ id }: { id: string }) {
         </p>
       ) : (
         <p>
-          {health && <HealthCircle {...health} />} {health?.state === 'amber' ? 'Connected; waiting for it to prove the passphrase and report…' : 'Not connected yet. This page updates by itself.'}
+          {health && <HealthCircle {...health} />}{' '}
+          {health?.state === 'amber'
+            ? 'Connected; waiting for it to prove the passphrase and report…'
+            : 'Not connected yet. This page updates by itself.'}
         </p>
       )}
     </section>

@@ -20,7 +20,10 @@ export function AppPage({ instance }: { instance: string }) {
   const devices = useLoad(() => call(api.GET('/api/devices')), []);
   const settings = useLoad(() => call(api.GET('/api/settings')), []);
   const name = app.data?.application.name;
-  const catalog = useLoad(() => (name ? call(api.GET('/api/catalog/{app}', { params: { path: { app: name } } })) : Promise.resolve(undefined)), [name]);
+  const catalog = useLoad(
+    () => (name ? call(api.GET('/api/catalog/{app}', { params: { path: { app: name } } })) : Promise.resolve(undefined)),
+    [name],
+  );
   useLive(['apps', 'moves'], app.reload, instance);
   useLive(['devices'], devices.reload);
   const now = useNow();
@@ -43,7 +46,9 @@ export function AppPage({ instance }: { instance: string }) {
       const outcome =
         what === 'start'
           ? await call(api.POST('/api/apps/{instance}/start', { ...path, body: { timeoutSeconds: 180 } }))
-          : await call(api.POST('/api/apps/{instance}/stop', { ...path, body: { timeoutSeconds: 180, ...(what === 'remove' && { remove: true }) } }));
+          : await call(
+              api.POST('/api/apps/{instance}/stop', { ...path, body: { timeoutSeconds: 180, ...(what === 'remove' && { remove: true }) } }),
+            );
       if (outcome.command.error) setFailure(`${outcome.command.error.code}: ${outcome.command.error.message}`);
       if (what === 'remove' && outcome.app === null) return go('apps');
       app.reload();
@@ -66,7 +71,15 @@ export function AppPage({ instance }: { instance: string }) {
       </div>
       <dl className="facts">
         <dt>Device</dt>
-        <dd>{device ? <a href={href('devices', device.id)}>{device.name || device.id}</a> : a.deviceId ? a.deviceId : 'none (its device was removed)'}</dd>
+        <dd>
+          {device ? (
+            <a href={href('devices', device.id)}>{device.name || device.id}</a>
+          ) : a.deviceId ? (
+            a.deviceId
+          ) : (
+            'none (its device was removed)'
+          )}
+        </dd>
         <dt>Wanted</dt>
         <dd>{a.desired}</dd>
         <dt>Version</dt>
@@ -100,7 +113,14 @@ export function AppPage({ instance }: { instance: string }) {
       </div>
       {failure && <Alert>{failure}</Alert>}
       {removing && (
-        <Confirm title="Remove this app?" confirmLabel={busy === 'remove' ? 'Removing…' : 'Remove app'} danger onConfirm={() => act('remove')} onCancel={() => setRemoving(false)} confirmDisabled={!!busy}>
+        <Confirm
+          title="Remove this app?"
+          confirmLabel={busy === 'remove' ? 'Removing…' : 'Remove app'}
+          danger
+          onConfirm={() => act('remove')}
+          onCancel={() => setRemoving(false)}
+          confirmDisabled={!!busy}
+        >
           <p>It is stopped (with a last replication) and its containers and files leave the device. Its keys and replicas are kept.</p>
         </Confirm>
       )}
@@ -147,7 +167,17 @@ export function AppPage({ instance }: { instance: string }) {
   );
 }
 
-function CommandForm({ instance, command, args, disabled }: { instance: string; command: string; args: Record<string, { pattern: string }>; disabled: boolean }) {
+function CommandForm({
+  instance,
+  command,
+  args,
+  disabled,
+}: {
+  instance: string;
+  command: string;
+  args: Record<string, { pattern: string }>;
+  disabled: boolean;
+}) {
   const [values, setValues] = useState<Record<string, string>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<Command | null>(null);
@@ -160,14 +190,17 @@ function CommandForm({ instance, command, args, disabled }: { instance: string; 
     for (const [arg, { pattern }] of Object.entries(args)) {
       const value = values[arg] ?? '';
       if (!matchesPattern(pattern, value)) found[`args.${arg}`] = `Must match ${pattern}`;
-      else if (value.startsWith('-') && !pattern.startsWith('-') && !pattern.startsWith('^-')) found[`args.${arg}`] = 'May not start with -';
+      else if (value.startsWith('-') && !pattern.startsWith('-') && !pattern.startsWith('^-'))
+        found[`args.${arg}`] = 'May not start with -';
     }
     setErrors(found);
     setFailure('');
     if (Object.keys(found).length) return;
     setBusy(true);
     try {
-      const outcome = await call(api.POST('/api/apps/{instance}/commands', { params: { path: { instance } }, body: { command, args: values, timeoutSeconds: 60 } }));
+      const outcome = await call(
+        api.POST('/api/apps/{instance}/commands', { params: { path: { instance } }, body: { command, args: values, timeoutSeconds: 60 } }),
+      );
       setResult(outcome.command);
     } catch (error) {
       setErrors(fieldErrors(error));
@@ -182,7 +215,14 @@ function CommandForm({ instance, command, args, disabled }: { instance: string; 
     <form onSubmit={run} noValidate className="command-form" aria-label={`Command ${command}`}>
       <h3>{command}</h3>
       {Object.entries(args).map(([arg, { pattern }]) => (
-        <Field key={arg} label={arg} value={values[arg] ?? ''} onChange={(e) => setValues({ ...values, [arg]: e.target.value })} error={errors[`args.${arg}`]} hint={`Pattern: ${pattern}`} />
+        <Field
+          key={arg}
+          label={arg}
+          value={values[arg] ?? ''}
+          onChange={(e) => setValues({ ...values, [arg]: e.target.value })}
+          error={errors[`args.${arg}`]}
+          hint={`Pattern: ${pattern}`}
+        />
       ))}
       <button disabled={busy || disabled}>{busy ? 'Running…' : `Run ${command}`}</button>
       {failure && <Alert>{failure}</Alert>}
@@ -212,7 +252,15 @@ const REFUSAL_TEXT: Record<string, string> = {
   APP_UNASSIGNED: 'The app has no device any more (it was removed): nothing can replicate its data one last time.',
 };
 
-function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id: string; name: string; authenticated: boolean }>; catalog?: CatalogApp }) {
+function MoveSection({
+  app,
+  devices,
+  catalog,
+}: {
+  app: App;
+  devices: Array<{ id: string; name: string; authenticated: boolean }>;
+  catalog?: CatalogApp;
+}) {
   const [to, setTo] = useState('');
   const [error, setError] = useState('');
   const [moveId, setMoveId] = useState<string | null>(null);
@@ -220,7 +268,10 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
   const [understood, setUnderstood] = useState(false);
   /** The move was refused before anything stopped, for a reason forcing gets past. */
   const [refusal, setRefusal] = useState<string | null>(null);
-  const move = useLoad(() => (moveId ? call(api.GET('/api/moves/{moveId}', { params: { path: { moveId } } })) : Promise.resolve(undefined)), [moveId]);
+  const move = useLoad(
+    () => (moveId ? call(api.GET('/api/moves/{moveId}', { params: { path: { moveId } } })) : Promise.resolve(undefined)),
+    [moveId],
+  );
   useLive(['moves'], move.reload, moveId ?? undefined);
   const targets = devices.filter((d) => d.authenticated && d.id !== app.deviceId);
   const target = to || targets[0]?.id || '';
@@ -231,7 +282,9 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
     setRefusal(null);
     if (!target) return setError('Choose a connected device to move to.');
     try {
-      const started = await call(api.POST('/api/apps/{instance}/move', { params: { path: { instance: app.instance } }, body: { to: target, force, wait: false } }));
+      const started = await call(
+        api.POST('/api/apps/{instance}/move', { params: { path: { instance: app.instance } }, body: { to: target, force, wait: false } }),
+      );
       setMoveId(started.id);
       setConfirmForce(false);
       setUnderstood(false);
@@ -243,7 +296,12 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
     }
   };
 
-  const newest = app.volumes.map((v) => v.lastReplicatedAt).filter((t): t is string => !!t).sort().at(-1) ?? null;
+  const newest =
+    app.volumes
+      .map((v) => v.lastReplicatedAt)
+      .filter((t): t is string => !!t)
+      .sort()
+      .at(-1) ?? null;
   const canForce = refusal !== null || (m?.state === 'failed' && !m.force && m.error !== null && FORCEABLE.has(m.error.code));
   const targetName = devices.find((d) => d.id === (m?.to ?? target))?.name ?? 'the other device';
   return (
@@ -252,7 +310,13 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
       <form onSubmit={(e) => (e.preventDefault(), start(false))} noValidate className="inline-form">
         <div className="field">
           <label htmlFor="move-to">Device</label>
-          <select id="move-to" value={target} onChange={(e) => setTo(e.target.value)} aria-invalid={error ? true : undefined} aria-describedby={error ? 'move-error' : undefined}>
+          <select
+            id="move-to"
+            value={target}
+            onChange={(e) => setTo(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'move-error' : undefined}
+          >
             {targets.length === 0 && <option value="">No other connected device</option>}
             {targets.map((d) => (
               <option key={d.id} value={d.id}>
@@ -278,7 +342,8 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
         <div aria-live="polite" className="move">
           <ol className="steps">
             {MOVE_STEPS.map((step) => {
-              const reached = m.state === 'failed' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
+              const reached =
+                m.state === 'failed' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
               return (
                 <li key={step} data-done={reached} aria-current={m.state === step ? 'step' : undefined}>
                   {STEP_LABEL[step]}
@@ -290,12 +355,14 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
           {m.state === 'running' && <Alert kind="success">Moved: the app runs on {targetName}.</Alert>}
           {m.state === 'failed' && (
             <Alert>
-              The move failed: {m.error?.message} ({m.error?.code}). The app stays on its device{m.error?.code === 'REPLICATION_FAILED' ? ', stopped, its data kept' : ''}.
+              The move failed: {m.error?.message} ({m.error?.code}). The app stays on its device
+              {m.error?.code === 'REPLICATION_FAILED' ? ', stopped, its data kept' : ''}.
             </Alert>
           )}
           {m.lossWindow && (
             <Alert kind="warning">
-              Forced: the data is from the replica of {m.lossWindow.lastReplicatedAt ? new Date(m.lossWindow.lastReplicatedAt).toLocaleString() : 'never'}
+              Forced: the data is from the replica of{' '}
+              {m.lossWindow.lastReplicatedAt ? new Date(m.lossWindow.lastReplicatedAt).toLocaleString() : 'never'}
               {m.lossWindow.ageSeconds !== null ? ` (${m.lossWindow.ageSeconds} s before the move)` : ''}.
             </Alert>
           )}
@@ -307,13 +374,20 @@ function MoveSection({ app, devices, catalog }: { app: App; devices: Array<{ id:
         </div>
       )}
       {confirmForce && (
-        <Confirm title="Move without a final replica?" confirmLabel="Move anyway" danger confirmDisabled={!understood} onConfirm={() => start(true)} onCancel={() => setConfirmForce(false)}>
-          <p>
-            The old device could not replicate the app’s data one last time. Moving anyway restores the newest replica on {targetName}:
-          </p>
+        <Confirm
+          title="Move without a final replica?"
+          confirmLabel="Move anyway"
+          danger
+          confirmDisabled={!understood}
+          onConfirm={() => start(true)}
+          onCancel={() => setConfirmForce(false)}
+        >
+          <p>The old device could not replicate the app’s data one last time. Moving anyway restores the newest replica on {targetName}:</p>
           <p className="loss">
             <strong>
-              Whatever changed after {newest ? `${new Date(newest).toLocaleString()} (${ago(newest)})` : 'the app was installed (it was never replicated)'} is lost.
+              Whatever changed after{' '}
+              {newest ? `${new Date(newest).toLocaleString()} (${ago(newest)})` : 'the app was installed (it was never replicated)'} is
+              lost.
             </strong>
           </p>
           <div className="field checkbox">

@@ -38,7 +38,12 @@ export function AppsPage() {
             </thead>
             <tbody>
               {apps.data.map((app) => {
-                const newest = app.volumes.map((v) => v.lastReplicatedAt).filter((t): t is string => !!t).sort().at(0) ?? null;
+                const newest =
+                  app.volumes
+                    .map((v) => v.lastReplicatedAt)
+                    .filter((t): t is string => !!t)
+                    .sort()
+                    .at(0) ?? null;
                 const old = app.volumes.length > 0 && app.volumes.some((v) => replicaIsOld(v.lastReplicatedAt, warning, now));
                 return (
                   <tr key={app.instance}>

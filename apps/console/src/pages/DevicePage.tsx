@@ -131,7 +131,13 @@ export function DevicePage({ id }: { id: string }) {
         </button>
       </section>
       {removing && (
-        <Confirm title={`Remove ${d.name || 'this device'}?`} confirmLabel="Remove device" danger onConfirm={remove} onCancel={() => setRemoving(false)}>
+        <Confirm
+          title={`Remove ${d.name || 'this device'}?`}
+          confirmLabel="Remove device"
+          danger
+          onConfirm={remove}
+          onCancel={() => setRemoving(false)}
+        >
           <p>Its token stops working at once and it is disconnected.</p>
           <p>
             {apps.data?.length
@@ -159,7 +165,7 @@ const FACT_LABELS: Record<string, string> = {
 function SystemFacts({ info, disk }: { info: Command; disk?: Command }) {
   if (info.status !== 'succeeded') return <Alert>{info.error?.message ?? `The device answered ${info.status}.`}</Alert>;
   const facts = info.result as Record<string, unknown>;
-  const paths = ((disk?.result as { paths?: Array<{ path: string; freeBytes: number; totalBytes: number }> } | undefined)?.paths ?? []);
+  const paths = (disk?.result as { paths?: Array<{ path: string; freeBytes: number; totalBytes: number }> } | undefined)?.paths ?? [];
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
   return (
     <dl className="facts">

@@ -98,7 +98,17 @@ export function InstallPage({ app, preselect }: { app: string; preselect?: strin
   );
 }
 
-function InstallProgress({ instance, deviceId, command: first, title }: { instance: string; deviceId: string; command: Command; title: string }) {
+function InstallProgress({
+  instance,
+  deviceId,
+  command: first,
+  title,
+}: {
+  instance: string;
+  deviceId: string;
+  command: Command;
+  title: string;
+}) {
   const command = useLoad(
     () => call(api.GET('/api/devices/{deviceId}/commands/{commandId}', { params: { path: { deviceId, commandId: first.id } } })),
     [first.id],
@@ -127,8 +137,8 @@ function InstallProgress({ instance, deviceId, command: first, title }: { instan
         )}
         {failed && (
           <Alert>
-            The install {c.status}: {c.error?.message ?? 'no reason given'} ({c.error?.code}). <a href={href('apps', instance)}>The app’s page</a> lets
-            you start it again or remove it.
+            The install {c.status}: {c.error?.message ?? 'no reason given'} ({c.error?.code}).{' '}
+            <a href={href('apps', instance)}>The app’s page</a> lets you start it again or remove it.
           </Alert>
         )}
       </section>

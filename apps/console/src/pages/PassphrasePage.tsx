@@ -31,7 +31,10 @@ export function PassphrasePage() {
       await call(api.PUT('/api/account/passphrase', { body: { verifier, replace: isSet } }));
       rememberPassphrase(form.passphrase);
       setForm({ passphrase: '', confirm: '', understood: false });
-      setOutcome({ kind: 'success', text: isSet ? 'The passphrase was replaced. Every device must now be started with the new one.' : 'The passphrase is set.' });
+      setOutcome({
+        kind: 'success',
+        text: isSet ? 'The passphrase was replaced. Every device must now be started with the new one.' : 'The passphrase is set.',
+      });
       account.reload();
     } catch (error) {
       setOutcome({ kind: 'error', text: messageOf(error) });
@@ -44,12 +47,12 @@ export function PassphrasePage() {
     <>
       <h1>Account passphrase</h1>
       <p>
-        Every device of this account knows the passphrase: it protects the keys of your apps’ data. It is computed into a verifier
-        in this browser; the Hive keeps only a salted hash of that verifier and never sees the passphrase.
+        Every device of this account knows the passphrase: it protects the keys of your apps’ data. It is computed into a verifier in this
+        browser; the Hive keeps only a salted hash of that verifier and never sees the passphrase.
       </p>
       <Alert kind="warning">
-        <strong>A lost passphrase cannot be recovered.</strong> Nobody, not even the Hive, can open your apps’ keys without it: keep
-        it in a password manager or on paper.
+        <strong>A lost passphrase cannot be recovered.</strong> Nobody, not even the Hive, can open your apps’ keys without it: keep it in a
+        password manager or on paper.
       </Alert>
       {isSet && (
         <Alert kind="info">
@@ -67,8 +70,18 @@ export function PassphrasePage() {
           error={errors.passphrase}
         />
         <div className="meter" data-score={strength.score}>
-          <meter min={0} max={4} low={2} high={3} optimum={4} value={form.passphrase ? strength.score : 0} aria-label="Passphrase strength" />
-          <span aria-live="polite">{form.passphrase ? `${strength.label}. ${strength.hint}` : `At least ${PASSPHRASE_MIN_CHARS} characters.`}</span>
+          <meter
+            min={0}
+            max={4}
+            low={2}
+            high={3}
+            optimum={4}
+            value={form.passphrase ? strength.score : 0}
+            aria-label="Passphrase strength"
+          />
+          <span aria-live="polite">
+            {form.passphrase ? `${strength.label}. ${strength.hint}` : `At least ${PASSPHRASE_MIN_CHARS} characters.`}
+          </span>
         </div>
         <Field
           label="Passphrase again"
@@ -87,7 +100,9 @@ export function PassphrasePage() {
             aria-invalid={errors.understood ? true : undefined}
             aria-describedby={errors.understood ? 'understood-error' : undefined}
           />
-          <label htmlFor="understood">I understand that a lost passphrase cannot be recovered{isSet ? ' and what changing it does' : ''}.</label>
+          <label htmlFor="understood">
+            I understand that a lost passphrase cannot be recovered{isSet ? ' and what changing it does' : ''}.
+          </label>
           {errors.understood && (
             <p className="error" id="understood-error" role="alert">
               {errors.understood}

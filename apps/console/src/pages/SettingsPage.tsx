@@ -12,7 +12,8 @@ export function SettingsPage() {
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
-    if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > 43200) return setError('Enter whole minutes from 1 to 43200 (30 days).');
+    if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > 43200)
+      return setError('Enter whole minutes from 1 to 43200 (30 days).');
     try {
       await call(api.PUT('/api/settings', { body: { replicationWarningMinutes: Number(value) } }));
       setError('');

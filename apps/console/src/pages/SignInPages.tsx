@@ -61,7 +61,14 @@ export function SetupPage({ onDone }: { onDone: Done }) {
           error={errors.password}
           hint={`At least ${PASSWORD_MIN} characters.`}
         />
-        <Field label="Password again" secret autoComplete="new-password" value={form.confirm} onChange={set('confirm')} error={errors.confirm} />
+        <Field
+          label="Password again"
+          secret
+          autoComplete="new-password"
+          value={form.confirm}
+          onChange={set('confirm')}
+          error={errors.confirm}
+        />
         {failure && <Alert>{failure}</Alert>}
         <button className="primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create account'}
@@ -103,8 +110,21 @@ export function LoginPage({ onDone, expired }: { onDone: Done; expired?: boolean
 
   const body = (
     <form onSubmit={submit} noValidate>
-      <Field label="User name" autoComplete="username" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} error={errors.username} />
-      <Field label="Password" secret autoComplete="current-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} error={errors.password} />
+      <Field
+        label="User name"
+        autoComplete="username"
+        value={form.username}
+        onChange={(e) => setForm({ ...form, username: e.target.value })}
+        error={errors.username}
+      />
+      <Field
+        label="Password"
+        secret
+        autoComplete="current-password"
+        value={form.password}
+        onChange={(e) => setForm({ ...form, password: e.target.value })}
+        error={errors.password}
+      />
       {failure && <Alert>{failure}</Alert>}
       <button className="primary" disabled={busy}>
         {busy ? 'Signing in…' : 'Sign in'}

@@ -1,14 +1,15 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Put, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AccountService, AccountView } from '../accounts/account.service';
 import { ApiAuthGuard } from './api-auth.guard';
 import { API_PREFIX } from './api-routes';
 import { CheckPassphraseDto } from './dto/check-passphrase.dto';
 import { SetPassphraseDto } from './dto/set-passphrase.dto';
-import { AccountSchema, PassphraseCheckSchema } from './openapi/schemas';
+import { AccountSchema, ErrorSchema, PassphraseCheckSchema } from './openapi/schemas';
 import { parseBody } from './request-validation';
 
 @ApiTags('account')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/account`)
 @UseGuards(ApiAuthGuard)
 export class AccountController {

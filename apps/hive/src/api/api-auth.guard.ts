@@ -44,7 +44,10 @@ export class ApiAuthGuard implements CanActivate {
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (adminTokenMatches(this.config.adminToken, token)) return true;
     await this.throttle.failed(keys);
-    throw new HiveError(HiveErrorCode.UNAUTHORIZED, 'Sign in to the Console, or send the admin token as Authorization: Bearer <HIVE_ADMIN_TOKEN>.');
+    throw new HiveError(
+      HiveErrorCode.UNAUTHORIZED,
+      'Sign in to the Console, or send the admin token as Authorization: Bearer <HIVE_ADMIN_TOKEN>.',
+    );
   }
 
   private withSession(request: AuthenticatedRequest, sessionId: string): boolean {

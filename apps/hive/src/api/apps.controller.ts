@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppView, AppsService } from '../apps/apps.service';
 import { MoveService } from '../moves/move.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { AppCommandOutcomeSchema, AppOutcomeSchema, AppSchema } from './openapi/schemas';
+import { AppCommandOutcomeSchema, AppOutcomeSchema, AppSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { AppCommandResponse, AppResponse, StatusSettable, answer } from './app-response';
 import { RunAppCommandDto } from './dto/run-app-command.dto';
@@ -13,6 +13,7 @@ import { parseBody } from './request-validation';
 
 /** Installed apps, across devices. Install goes through POST /api/devices/:deviceId/apps. */
 @ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/apps`)
 @UseGuards(ApiAuthGuard)
 export class AppsController {

@@ -1,11 +1,12 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CatalogAppView, CatalogService } from '../apps/catalog.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { CatalogAppSchema, CatalogAppWithComposeSchema } from './openapi/schemas';
+import { CatalogAppSchema, CatalogAppWithComposeSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 
 @ApiTags('catalog')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/catalog`)
 @UseGuards(ApiAuthGuard)
 export class CatalogController {

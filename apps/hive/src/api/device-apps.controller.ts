@@ -1,14 +1,15 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppView, AppsService } from '../apps/apps.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { AppOutcomeSchema, AppSchema } from './openapi/schemas';
+import { AppOutcomeSchema, AppSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { AppResponse, StatusSettable, answer } from './app-response';
 import { InstallAppDto } from './dto/install-app.dto';
 import { parseBody } from './request-validation';
 
 @ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/apps`)
 @UseGuards(ApiAuthGuard)
 export class DeviceAppsController {

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CommandView, CommandsService } from '../commands/commands.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { CommandSchema } from './openapi/schemas';
+import { CommandSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { SendCommandDto } from './dto/send-command.dto';
 import { parseBody, parseLimit } from './request-validation';
@@ -13,6 +13,7 @@ interface StatusSettable {
 }
 
 @ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/commands`)
 @UseGuards(ApiAuthGuard)
 export class DeviceCommandsController {

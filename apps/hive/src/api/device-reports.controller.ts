@@ -1,12 +1,13 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DevicesService } from '../devices/devices.service';
 import { LatestReports, ReportsService } from '../reports/reports.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { LatestReportsSchema } from './openapi/schemas';
+import { ErrorSchema, LatestReportsSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 
 @ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/reports`)
 @UseGuards(ApiAuthGuard)
 export class DeviceReportsController {

@@ -1,17 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CreatedDevice, DeviceView, DevicesService } from '../devices/devices.service';
 import { DeviceUpgradeService, UpgradeView } from '../upgrades/device-upgrade.service';
 import { ApiAuthGuard } from './api-auth.guard';
 import { API_PREFIX } from './api-routes';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { RenameDeviceDto } from './dto/rename-device.dto';
-import { CreatedDeviceSchema, DeviceSchema, DeviceWithUpgradeSchema, UpgradeSchema } from './openapi/schemas';
+import { CreatedDeviceSchema, DeviceSchema, DeviceWithUpgradeSchema, ErrorSchema, UpgradeSchema } from './openapi/schemas';
 import { parseBody } from './request-validation';
 
 export type DeviceWithUpgrade = DeviceView & { upgrade: UpgradeView };
 
 @ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices`)
 @UseGuards(ApiAuthGuard)
 export class DevicesController {

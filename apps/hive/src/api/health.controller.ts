@@ -1,11 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HIVE_VERSION } from '../common/hive-version';
-import { HiveHealthSchema } from './openapi/schemas';
+import { ErrorSchema, HiveHealthSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 
 /** Open on purpose: load balancers and the e2e tests probe it without a token. */
 @ApiTags('health')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/health`)
 export class HealthController {
   @Get()

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { MoveService, MoveView } from '../moves/move.service';
 import { ApiAuthGuard } from './api-auth.guard';
-import { MoveSchema } from './openapi/schemas';
+import { ErrorSchema, MoveSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { StatusSettable, answer } from './app-response';
 import { MoveAppDto } from './dto/move-app.dto';
@@ -10,6 +10,7 @@ import { parseBody } from './request-validation';
 
 /** Moving an app to another device (failover), and the moves it went through. */
 @ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(API_PREFIX)
 @UseGuards(ApiAuthGuard)
 export class MovesController {

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { ConsoleAuthService, NewSession, SESSION_IDLE_MS, SessionStatus } from '../console-auth/console-auth.service';
 import { CSRF_HEADER, SESSION_COOKIE, csrfMatches, readCookie } from '../console-auth/session-cookie';
 import { API_PREFIX } from './api-routes';
 import { LoginDto, SetupDto } from './dto/console-session.dto';
-import { SessionStatusSchema } from './openapi/schemas';
+import { ErrorSchema, SessionStatusSchema } from './openapi/schemas';
 import { parseBody } from './request-validation';
 
 /** The parts of Express's request and response the session routes use. */
@@ -28,6 +28,7 @@ const cookieOf = (request: SessionRequest) =>
  * travels only in an HttpOnly, SameSite=Strict cookie; the page gets the CSRF token it must send back.
  */
 @ApiTags('console session')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/session`)
 export class SessionController {
   constructor(
@@ -47,7 +48,11 @@ export class SessionController {
   @ApiBody({ type: SetupDto })
   @ApiOkResponse({ type: SessionStatusSchema })
   @HttpCode(HttpStatus.OK)
-  async setup(@Body() body: unknown, @Req() request: SessionRequest, @Res({ passthrough: true }) response: CookieResponse): Promise<SessionStatus> {
+  async setup(
+    @Body() body: unknown,
+    @Req() request: SessionRequest,
+    @Res({ passthrough: true }) response: CookieResponse,
+  ): Promise<SessionStatus> {
     const { adminToken, username, password } = parseBody(SetupDto, body);
     return this.signedIn(await this.auth.setup(adminToken, username, password, request.ip), request, response);
   }
@@ -56,7 +61,11 @@ export class SessionController {
   @ApiBody({ type: LoginDto })
   @ApiOkResponse({ type: SessionStatusSchema })
   @HttpCode(HttpStatus.OK)
-  async login(@Body() body: unknown, @Req() request: SessionRequest, @Res({ passthrough: true }) response: CookieResponse): Promise<SessionStatus> {
+  async login(
+    @Body() body: unknown,
+    @Req() request: SessionRequest,
+    @Res({ passthrough: true }) response: CookieResponse,
+  ): Promise<SessionStatus> {
     const { username, password } = parseBody(LoginDto, body);
     return this.signedIn(await this.auth.login(username, password, request.ip), request, response);
   }

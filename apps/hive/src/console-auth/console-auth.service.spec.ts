@@ -32,7 +32,14 @@ describe('ConsoleAuthService sessions', () => {
     storage = new ThrottlerStorageService();
     clock = new FakeClock();
     const config = { adminToken: ADMIN_TOKEN } as HiveConfig;
-    auth = new ConsoleAuthService(config, new ConsoleUserRepository(db), new ConsoleSessionRepository(db), db, new AuthThrottle(storage), clock);
+    auth = new ConsoleAuthService(
+      config,
+      new ConsoleUserRepository(db),
+      new ConsoleSessionRepository(db),
+      db,
+      new AuthThrottle(storage),
+      clock,
+    );
   });
   afterEach(() => {
     storage.onApplicationShutdown();

@@ -84,7 +84,8 @@ export class ConsoleAuthService {
       ]);
     }
     const user = { id: randomUUID(), username, passwordHash: await hashPassword(password), createdAt: this.now() };
-    if (!this.users.insertFirst(user)) throw new HiveError(HiveErrorCode.ACCOUNT_EXISTS, 'The Console has an operator account already; sign in.');
+    if (!this.users.insertFirst(user))
+      throw new HiveError(HiveErrorCode.ACCOUNT_EXISTS, 'The Console has an operator account already; sign in.');
     this.logger.log(`created the Console operator account "${username}"`);
     return this.open(user.id, username);
   }

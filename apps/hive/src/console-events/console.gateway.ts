@@ -36,8 +36,7 @@ export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy
 
   afterInit(namespace: Namespace): void {
     namespace.use((socket, next) => {
-      const refuse = (code: ErrorCode, message: string) =>
-        next(Object.assign(new Error(message), { data: protocolError(code, message) }));
+      const refuse = (code: ErrorCode, message: string) => next(Object.assign(new Error(message), { data: protocolError(code, message) }));
       try {
         if (!this.sameOrigin(socket)) return refuse(ErrorCode.UNAUTHORIZED, 'The Console connects from the Hive’s own origin only.');
         const cookie = typeof socket.handshake.headers.cookie === 'string' ? socket.handshake.headers.cookie : undefined;

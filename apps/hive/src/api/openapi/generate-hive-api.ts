@@ -19,7 +19,8 @@ generateHiveApiFiles().then(
         [OPENAPI_JSON_FILE, json],
         [OPENAPI_TYPES_FILE, types],
       ].filter(([file, live]) => read(file) !== live);
-      for (const [file] of stale) process.stderr.write(`api:check: ${file} differs from the live OpenAPI document; run npm run api:generate\n`);
+      for (const [file] of stale)
+        process.stderr.write(`api:check: ${file} differs from the live OpenAPI document; run npm run api:generate\n`);
       process.exit(stale.length ? 1 : 0);
     }
     writeFileSync(OPENAPI_JSON_FILE, json);

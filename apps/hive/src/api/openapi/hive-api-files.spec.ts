@@ -12,7 +12,9 @@ const OPENAPI_JSON_FILE = join(REPO, 'libs/hive-api/openapi.json');
 
 /** The generator in a Node of its own: openapi-typescript's dependencies are ES modules Jest's CommonJS mode cannot load. */
 const check = () =>
-  run(process.execPath, ['-r', './bench/support/register.js', 'apps/hive/src/api/openapi/generate-hive-api.ts', '--check'], { cwd: REPO }).then(
+  run(process.execPath, ['-r', './bench/support/register.js', 'apps/hive/src/api/openapi/generate-hive-api.ts', '--check'], {
+    cwd: REPO,
+  }).then(
     () => ({ code: 0, stderr: '' }),
     (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
   );

@@ -20,14 +20,29 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(HIVE_VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'HIVE_ADMIN_TOKEN' }, 'admin-token')
     .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE }, 'console-session')
+    // Either credential will do (a list of requirements is an "or").
+    .addSecurityRequirements('admin-token')
+    .addSecurityRequirements('console-session')
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     extraModels: EXTRA_MODELS,
     // Stable, readable operation ids: the generated client's names do not change with the controller's class name.
     operationIdFactory: (controllerKey: string, methodKey: string) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!OPEN_PATHS.test(path)) continue;
+    for (const operation of Object.values(item))
+      if (typeof operation === 'object' && operation && 'responses' in operation) operation.security = [];
+  }
+  return document;
 }
 
+/** The routes that need no credential: health, and signing in (signing out needs the session it ends). */
+const OPEN_PATHS = /^\/api\/(health|session(\/setup)?)$/;
+
 export function setUpOpenApi(app: INestApplication): void {
-  SwaggerModule.setup(OPENAPI_UI_PATH, app, () => buildOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_JSON_PATH, yamlDocumentUrl: `${OPENAPI_JSON_PATH}.yaml` });
+  SwaggerModule.setup(OPENAPI_UI_PATH, app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    yamlDocumentUrl: `${OPENAPI_JSON_PATH}.yaml`,
+  });
 }

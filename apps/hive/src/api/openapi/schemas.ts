@@ -1,7 +1,15 @@
 // The REST API's response shapes for @nestjs/swagger. Each class `implements` the interface the
 // service returns, so the compiler holds the OpenAPI description to what the API really sends.
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { APP_STATES, CONTAINER_HEALTH, CONTAINER_STATES, KEY_ROLES, REPLICATION_STATES, type AppState, type ProtocolError } from '@mosaic/protocol';
+import {
+  APP_STATES,
+  CONTAINER_HEALTH,
+  CONTAINER_STATES,
+  KEY_ROLES,
+  REPLICATION_STATES,
+  type AppState,
+  type ProtocolError,
+} from '@mosaic/protocol';
 import type { DeviceHealth, HealthState } from '@mosaic/hive-api';
 import type { AccountView } from '../../accounts/account.service';
 import type { AppView, AppVolumeView } from '../../apps/apps.service';
@@ -25,7 +33,10 @@ export class ErrorSchema implements ProtocolError {
   @ApiProperty({ type: String, example: 'INVALID_PARAMS' }) code!: ProtocolError['code'];
   @ApiProperty() message!: string;
   @ApiPropertyOptional({
-    oneOf: [{ type: 'array', items: { type: 'object', additionalProperties: true } }, { type: 'object', additionalProperties: true }],
+    oneOf: [
+      { type: 'array', items: { type: 'object', additionalProperties: true } },
+      { type: 'object', additionalProperties: true },
+    ],
     description: 'For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds }',
   })
   details?: unknown;
