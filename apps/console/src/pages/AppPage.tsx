@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, call, fieldErrors, messageOf, type App, type CatalogApp, type Command, type Move } from '../api';
 import { Alert, Confirm, Field, Time, ago, useLoad, useNow } from '../components/ui';
 import { useLive } from '../live';
+import { type Problems, useFormSubmit } from '../components/form';
 import { matchesPattern } from '../patterns';
 import { replicaIsOld } from '../replication';
 import { go, href } from '../router';
@@ -179,35 +180,24 @@ function CommandForm({
   disabled: boolean;
 }) {
   const [values, setValues] = useState<Record<string, string>>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const [result, setResult] = useState<Command | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState('');
+  const { errors, failure, busy, submit } = useFormSubmit();
 
   const run = async (event: FormEvent) => {
     event.preventDefault();
-    const found: Record<string, string> = {};
+    const found: Problems = {};
     for (const [arg, { pattern }] of Object.entries(args)) {
       const value = values[arg] ?? '';
       if (!matchesPattern(pattern, value)) found[`args.${arg}`] = `Must match ${pattern}`;
       else if (value.startsWith('-') && !pattern.startsWith('-') && !pattern.startsWith('^-'))
         found[`args.${arg}`] = 'May not start with -';
     }
-    setErrors(found);
-    setFailure('');
-    if (Object.keys(found).length) return;
-    setBusy(true);
-    try {
+    await submit(found, async () => {
       const outcome = await call(
         api.POST('/api/apps/{instance}/commands', { params: { path: { instance } }, body: { command, args: values, timeoutSeconds: 60 } }),
       );
       setResult(outcome.command);
-    } catch (error) {
-      setErrors(fieldErrors(error));
-      if (!Object.keys(fieldErrors(error)).length) setFailure(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const output = result?.result as { exitCode?: number; stdout?: string; stderr?: string } | undefined;

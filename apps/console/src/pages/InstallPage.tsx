@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, call, fieldErrors, messageOf, type Command } from '../api';
+import { api, call, messageOf, type Command } from '../api';
+import { type Problems, useFormSubmit } from '../components/form';
 import { Alert, Field, Progress, useLoad } from '../components/ui';
 import { useLive } from '../live';
 import { matchesPattern } from '../patterns';
@@ -12,8 +13,7 @@ export function InstallPage({ app, preselect }: { app: string; preselect?: strin
   useLive(['devices'], devices.reload);
   const [deviceId, setDeviceId] = useState(preselect ?? '');
   const [values, setValues] = useState<Record<string, string>>({});
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState('');
+  const { errors, failure, busy, submit: send } = useFormSubmit();
   const [started, setStarted] = useState<{ instance: string; deviceId: string; command: Command } | null>(null);
 
   const spec = catalog.data;
@@ -23,26 +23,20 @@ export function InstallPage({ app, preselect }: { app: string; preselect?: strin
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (!spec) return;
-    const found: Record<string, string> = {};
+    const found: Problems = {};
     if (!chosen) found.device = 'Choose a connected device.';
     for (const [name, variable] of Object.entries(spec.variables)) {
       const value = values[name] ?? '';
       if (value === '' && variable.required) found[`variables.${name}`] = 'Required.';
       else if (value !== '' && !matchesPattern(variable.pattern, value)) found[`variables.${name}`] = `Must match ${variable.pattern}`;
     }
-    setErrors(found);
-    setFailure('');
-    if (Object.keys(found).length) return;
     const variables = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
-    try {
+    await send(found, async () => {
       const outcome = await call(
         api.POST('/api/devices/{deviceId}/apps', { params: { path: { deviceId: chosen } }, body: { app, variables, wait: false } }),
       );
       setStarted({ instance: outcome.instance, deviceId: chosen, command: outcome.command });
-    } catch (error) {
-      setErrors(fieldErrors(error));
-      if (!Object.keys(fieldErrors(error)).length) setFailure(messageOf(error));
-    }
+    });
   };
 
   if (catalog.error !== undefined) return <Alert>{messageOf(catalog.error)}</Alert>;
@@ -92,7 +86,9 @@ export function InstallPage({ app, preselect }: { app: string; preselect?: strin
           />
         ))}
         {failure && <Alert>{failure}</Alert>}
-        <button className="primary">Install</button>
+        <button className="primary" disabled={busy}>
+          Install
+        </button>
       </form>
     </>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, call, fieldErrors, messageOf } from '../api';
+import { api, call } from '../api';
+import { type Problems, useFormSubmit } from '../components/form';
 import { Alert, Field } from '../components/ui';
 
 type Done = (username: string, csrfToken: string | null) => void;
@@ -9,32 +10,21 @@ const PASSWORD_MIN = 12;
 /** First run: the operator proves they run this Hive (its admin token) and creates the account. */
 export function SetupPage({ onDone }: { onDone: Done }) {
   const [form, setForm] = useState({ adminToken: '', username: '', password: '', confirm: '' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { errors, failure, busy, submit: send } = useFormSubmit();
   const set = (key: keyof typeof form) => (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const found: Record<string, string> = {};
+    const found: Problems = {};
     if (!form.adminToken) found.adminToken = 'Enter the HIVE_ADMIN_TOKEN this Hive was started with.';
     if (!USERNAME.test(form.username)) found.username = 'Use 1–64 letters, digits or . _ @ -';
     if (form.password.length < PASSWORD_MIN) found.password = `Use at least ${PASSWORD_MIN} characters.`;
     if (form.confirm !== form.password) found.confirm = 'The two passwords differ.';
-    setErrors(found);
-    setFailure('');
-    if (Object.keys(found).length) return;
-    setBusy(true);
-    try {
+    await send(found, async () => {
       const { adminToken, username, password } = form;
       const status = await call(api.POST('/api/session/setup', { body: { adminToken, username, password } }));
       onDone(status.username ?? username, status.csrfToken);
-    } catch (error) {
-      setErrors(fieldErrors(error));
-      if (!Object.keys(fieldErrors(error)).length) setFailure(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -81,9 +71,7 @@ export function SetupPage({ onDone }: { onDone: Done }) {
 /** Sign-in; over an open page (in a dialog) when the session expired, so the page keeps what was typed. */
 export function LoginPage({ onDone, expired }: { onDone: Done; expired?: boolean }) {
   const [form, setForm] = useState({ username: '', password: '' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { errors, failure, busy, submit: send } = useFormSubmit();
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     if (expired && dialog.current && !dialog.current.open) dialog.current.showModal();
@@ -91,21 +79,13 @@ export function LoginPage({ onDone, expired }: { onDone: Done; expired?: boolean
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const found: Record<string, string> = {};
+    const found: Problems = {};
     if (!form.username) found.username = 'Enter your user name.';
     if (!form.password) found.password = 'Enter your password.';
-    setErrors(found);
-    setFailure('');
-    if (Object.keys(found).length) return;
-    setBusy(true);
-    try {
+    await send(found, async () => {
       const status = await call(api.POST('/api/session', { body: form }));
       onDone(status.username ?? form.username, status.csrfToken);
-    } catch (error) {
-      setFailure(messageOf(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const body = (
