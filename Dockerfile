@@ -67,7 +67,10 @@ COPY libs ./libs
 
 FROM source AS build-hive
 COPY apps/hive ./apps/hive
-RUN npx nest build hive
+COPY apps/console ./apps/console
+COPY scripts/console-budget.js ./scripts/
+# The Console (Vite) is static files the Hive serves: its modules (React, …) stay out of the image.
+RUN npx nest build hive && npm run -s console:build
 
 FROM source AS build-storage-plugin
 COPY apps/storage-plugin ./apps/storage-plugin
@@ -119,11 +122,13 @@ RUN set -eux; \
     chmod 0700 /var/lib/mosaic-hive
 COPY --from=modules-hive /out/node_modules ./node_modules
 COPY --from=build-hive /build/dist/apps/hive ./dist/apps/hive
+COPY --from=build-hive /build/dist/apps/console ./dist/apps/console
 COPY catalog ./catalog
 ENV HIVE_HOST=0.0.0.0 \
     HIVE_PORT=8080 \
     HIVE_DB=/var/lib/mosaic-hive/hive.db \
-    HIVE_CATALOG_DIR=/code/catalog
+    HIVE_CATALOG_DIR=/code/catalog \
+    HIVE_CONSOLE_DIR=/code/dist/apps/console
 VOLUME ["/var/lib/mosaic-hive"]
 EXPOSE 8080
 USER node

@@ -19,6 +19,7 @@ const base = {
     '^@mosaic/protocol$': '<rootDir>/libs/protocol/src',
     '^@mosaic/protocol/(.*)$': '<rootDir>/libs/protocol/src/$1',
     '^@mosaic/ops$': '<rootDir>/libs/ops/src',
+    '^@mosaic/hive-api$': '<rootDir>/libs/hive-api/src',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -30,7 +31,7 @@ const base = {
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     // Every bench once in quick mode, so a bench broken by a change fails the suite (bench/quick.bench-spec.ts).

@@ -174,7 +174,8 @@ async function main() {
   say(`demo app "${demoApp}" (instance ${app.instance}) is running`);
   say(`open it: http://127.0.0.1:${demoPort}/`);
   say('');
-  say(`Hive REST API: ${hiveUrl}/api (admin token in ${adminToken.file})`);
+  say(`Console: ${hiveUrl}/ (its first run asks for the admin token in ${adminToken.file}; the passphrase is in ${passphrase.file})`);
+  say(`Hive REST API: ${hiveUrl}/api (admin token in ${adminToken.file}; described at ${hiveUrl}/api/docs)`);
   say(`  list apps:      curl -s ${auth} ${hiveUrl}/api/apps`);
   say(`  install an app: curl -s ${auth} ${json} -d '{"app":"notes"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
   say(`  stop an app:    curl -s -X POST ${auth} ${hiveUrl}/api/apps/<instance>/stop`);

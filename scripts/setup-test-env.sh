@@ -5,6 +5,7 @@
 #   - Compose v2: the static plugin from Debian trixie's docker-compose package (docs/architecture.md)
 #   - restic 0.18 (from trixie), rclone, Debian's static busybox
 #   - the local test image mosaic-test/busybox, built FROM scratch
+#   - Debian's Chromium (and a font) for the Console's browser tests (playwright-core drives it)
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -24,7 +25,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables openssl
+apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables openssl chromium fonts-dejavu-core
 
 # From Debian trixie, binaries only, through private apt lists so that nothing else of trixie is
 # ever installed: the Compose v2 plugin (bookworm has only the Python docker-compose 1.29) and

@@ -20,6 +20,7 @@ require.extensions['.ts'] = (module, filename) => {
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   if (request === '@mosaic/protocol') request = path.join(root, 'libs/protocol/src/index.ts');
+  else if (request === '@mosaic/hive-api') request = path.join(root, 'libs/hive-api/src/index.ts');
   else if (request.startsWith('@mosaic/protocol/')) request = path.join(root, 'libs/protocol/src', request.slice('@mosaic/protocol/'.length));
   else if (request === '@mosaic/ops') request = path.join(root, 'libs/ops/src/index.ts');
   return resolve.call(this, request, ...rest);

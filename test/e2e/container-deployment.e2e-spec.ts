@@ -30,6 +30,7 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
   let engine: IsolatedEngine;
   let probe: EngineProbe;
   let hive: HiveApiClient;
+  let hiveUrl: string;
   let deviceId: string;
 
   function settings(): void {
@@ -71,7 +72,8 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
 
     await compose('up', '-d', 'hive');
     const published = await compose('port', 'hive', '8080');
-    hive = new HiveApiClient(`http://${published}`, ADMIN_TOKEN);
+    hiveUrl = `http://${published}`;
+    hive = new HiveApiClient(hiveUrl, ADMIN_TOKEN);
     await eventually(
       'the Hive container answering',
       // Until the Hive listens, the engine's port proxy may accept and hold a connection: each try gets 2 s.
@@ -96,6 +98,19 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
     const details = await probe.docker.getContainer(container.Id).inspect();
     expect(details.Config.User).toBe('node');
     expect(details.Mounts.map((m) => m.Destination)).toContain('/var/lib/mosaic-hive');
+  });
+
+  it('serves the Console built into the image at / and describes its API at /api/docs-json', async () => {
+    const page = await fetch(`${hiveUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${hiveUrl}${script}`)).status).toBe(200);
+    const document = await (await fetch(`${hiveUrl}/api/docs-json`)).json();
+    expect(document).toMatchObject({ openapi: expect.stringMatching(/^3\./), info: { title: 'Mosaic Hive', version } });
   });
 
   it('has the Device install and start the storage plugin container on first boot', async () => {

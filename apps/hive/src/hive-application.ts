@@ -2,7 +2,9 @@ import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
+import { setUpOpenApi } from './api/openapi/openapi-document';
 import { HIVE_CONFIG, HiveConfig, HiveOptions } from './config/hive-config';
+import { ConsoleSite, SiteRequest, SiteResponse } from './console-site/console-site';
 import { HiveModule } from './hive.module';
 
 /** A SchedulerAction.start may carry 256 KiB of compose file, beyond Express's 100 kB default. */
@@ -11,6 +13,11 @@ export const JSON_BODY_LIMIT = '1mb';
 /** What every Hive application needs beyond its module; main.ts and tests both call it. */
 export function configureHiveApplication<T extends NestExpressApplication>(app: T): T {
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Express's default would say "X-Powered-By: Express" on every answer.
+  app.disable('x-powered-by');
+  const site = new ConsoleSite(app.get<HiveConfig>(HIVE_CONFIG).consoleDir);
+  app.use((request: SiteRequest, response: SiteResponse, next: () => void) => site.handle(request, response, next));
+  setUpOpenApi(app);
   return app;
 }
 

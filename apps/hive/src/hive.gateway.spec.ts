@@ -316,6 +316,17 @@ describe('Hive (in-process, fake devices over socket.io)', () => {
       expect((await hive.api.get(`/api/devices/${id}`)).status).toBe(404);
     });
 
+    it('names a device created without a name after the name it gives when it proves the passphrase, and never renames a named one', async () => {
+      const { id, token } = await createDevice('');
+      const device = track(FakeDevice.withToken(hive.url, token));
+      await device.connected();
+      expect((await hive.api.get(`/api/devices/${id}`)).body.name).toBe('');
+      expect(await device.prove(verifier)).toEqual({ ok: true });
+      expect((await hive.api.get(`/api/devices/${id}`)).body.name).toBe('test-device');
+      const named = await authenticatedDevice(verifier);
+      expect((await hive.api.get(`/api/devices/${named.id}`)).body.name).toBe('kitchen');
+    });
+
     it('lists devices with their connection state and version', async () => {
       const { id } = await authenticatedDevice(verifier);
       const listed = await hive.api.get('/api/devices');
@@ -328,6 +339,8 @@ describe('Hive (in-process, fake devices over socket.io)', () => {
         lastSeenAt: expect.any(String),
         version: '1.2.3',
         createdAt: expect.any(String),
+        reportedAt: null,
+        health: { state: 'amber', reason: 'Connected and proved; no report yet.' },
       });
       expect(JSON.stringify(listed.body)).not.toContain('token');
     });

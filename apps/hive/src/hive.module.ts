@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { devtoolsModule } from '@mosaic/ops';
 import { ApiModule } from './api/api.module';
+import { ChangesModule } from './changes/changes.module';
 import { HiveConfigModule } from './config/config.module';
 import { HiveOptions } from './config/hive-config';
 import { resolveHiveConfig } from './config/load-hive-config';
+import { ConsoleEventsModule } from './console-events/console-events.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { MonitorModule } from './monitor/monitor.module';
 
@@ -19,7 +21,9 @@ export class HiveModule {
       module: HiveModule,
       imports: [
         HiveConfigModule.forRoot(config),
+        ChangesModule,
         GatewayModule,
+        ConsoleEventsModule,
         ApiModule,
         MonitorModule,
         // DEVTOOLS=true: Nest's devtools server on loopback (README, "Nest devtools": it runs code sent to it).

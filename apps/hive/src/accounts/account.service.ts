@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { SqliteDatabase } from '../database/sqlite-database';
+import { ChangeFeed } from '../changes/change-feed';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { AccountRecord, AccountRepository } from './account.repository';
 import { hashVerifier, verifierMatches } from './verifier-hash';
@@ -25,6 +26,7 @@ export class AccountService implements OnModuleInit {
     private readonly accounts: AccountRepository,
     private readonly db: SqliteDatabase,
     private readonly sessions: DeviceSessionRegistry,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
   ) {}
 
   /** The account exists from the first boot on, so `hello` always has a salt to send. */
@@ -69,6 +71,12 @@ export class AccountService implements OnModuleInit {
     });
   }
 
+  /** Whether the verifier is the account's; false while none is set. Adopts nothing. */
+  matches(verifier: string): boolean {
+    const stored = this.current().verifier;
+    return stored !== null && verifierMatches(verifier, stored);
+  }
+
   /**
    * Sets the verifier from the REST API. Replacing one drops every device connection, so each
    * device must prove the new passphrase before it gets another command.
@@ -85,6 +93,7 @@ export class AccountService implements OnModuleInit {
       this.accounts.setVerifier(account.id, hashVerifier(verifier), new Date().toISOString());
       return account.verifier !== null;
     });
+    this.changes.publish('account');
     if (replaced) {
       this.logger.warn('passphrase verifier replaced; disconnecting every device so it proves the new one');
       this.sessions.disconnectAll();

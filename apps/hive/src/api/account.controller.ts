@@ -1,24 +1,41 @@
-import { Body, Controller, Get, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AccountService, AccountView } from '../accounts/account.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
 import { API_PREFIX } from './api-routes';
+import { CheckPassphraseDto } from './dto/check-passphrase.dto';
 import { SetPassphraseDto } from './dto/set-passphrase.dto';
+import { AccountSchema, ErrorSchema, PassphraseCheckSchema } from './openapi/schemas';
 import { parseBody } from './request-validation';
 
+@ApiTags('account')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/account`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class AccountController {
   constructor(private readonly accounts: AccountService) {}
 
   @Get()
+  @ApiOkResponse({ type: AccountSchema })
   describe(): AccountView {
     return this.accounts.describe();
   }
 
   /** The verifier is derived client-side with the salt from GET /api/account; Hive never sees the passphrase. */
   @Put('passphrase')
+  @ApiBody({ type: SetPassphraseDto })
+  @ApiOkResponse({ type: AccountSchema })
   setPassphrase(@Body() body: unknown): AccountView {
     const { verifier, replace } = parseBody(SetPassphraseDto, body);
     return this.accounts.setVerifier(verifier, replace ?? false);
+  }
+
+  /** Whether a verifier is the account's: the Console checks a typed passphrase before it puts it in a device's command. */
+  @Post('passphrase/check')
+  @HttpCode(HttpStatus.OK)
+  @ApiBody({ type: CheckPassphraseDto })
+  @ApiOkResponse({ type: PassphraseCheckSchema })
+  check(@Body() body: unknown): { matches: boolean } {
+    return { matches: this.accounts.matches(parseBody(CheckPassphraseDto, body).verifier) };
   }
 }

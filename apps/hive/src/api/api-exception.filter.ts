@@ -19,6 +19,8 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   // A move is refused before anything stops when the Hive holds no keys a failover start could fetch.
   [HiveErrorCode.KEYS_MISSING]: HttpStatus.CONFLICT,
   [HiveErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
+  [HiveErrorCode.ACCOUNT_EXISTS]: HttpStatus.CONFLICT,
+  [HiveErrorCode.CSRF_MISMATCH]: HttpStatus.FORBIDDEN,
 };
 
 /** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */

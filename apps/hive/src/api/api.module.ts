@@ -3,6 +3,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AppsModule } from '../apps/apps.module';
 import { AuthThrottleModule } from '../auth/auth-throttle.module';
+import { ConsoleAuthModule } from '../console-auth/console-auth.module';
+import { SettingsModule } from '../settings/settings.module';
 import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { KeysModule } from '../keys/keys.module';
@@ -10,7 +12,7 @@ import { MovesModule } from '../moves/moves.module';
 import { ReportsModule } from '../reports/reports.module';
 import { UpgradesModule } from '../upgrades/upgrades.module';
 import { AccountController } from './account.controller';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
 import { AppKeysController } from './app-keys.controller';
 import { AppsController } from './apps.controller';
 import { CatalogController } from './catalog.controller';
@@ -20,9 +22,11 @@ import { DeviceCommandsController } from './device-commands.controller';
 import { DeviceReportsController } from './device-reports.controller';
 import { DevicesController } from './devices.controller';
 import { MovesController } from './moves.controller';
+import { SessionController } from './session.controller';
+import { SettingsController } from './settings.controller';
 
 @Module({
-  imports: [AuthThrottleModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule, KeysModule],
+  imports: [AuthThrottleModule, ConsoleAuthModule, SettingsModule, AccountsModule, DevicesModule, CommandsModule, ReportsModule, AppsModule, MovesModule, UpgradesModule, KeysModule],
   controllers: [
     DevicesController,
     AccountController,
@@ -33,7 +37,9 @@ import { MovesController } from './moves.controller';
     AppsController,
     AppKeysController,
     MovesController,
+    SessionController,
+    SettingsController,
   ],
-  providers: [AdminTokenGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+  providers: [ApiAuthGuard, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
 })
 export class ApiModule {}

@@ -1,7 +1,9 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { ErrorSchema, InstanceKeySchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 
 /**
@@ -9,12 +11,15 @@ import { API_PREFIX } from './api-routes';
  * the account passphrase, so the owner can open a replica with stock restic (`mosaic replica
  * password`). Kept after the app is removed: its replicas outlive it.
  */
+@ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(API_PREFIX)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class AppKeysController {
   constructor(private readonly keys: KeysService) {}
 
   @Get('apps/:instance/keys')
+  @ApiOkResponse({ type: [InstanceKeySchema] })
   list(@Param('instance') instance: string): InstanceKey[] {
     return this.keys.get(instance);
   }

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppView, AppsService } from '../apps/apps.service';
 import { MoveService } from '../moves/move.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { AppCommandOutcomeSchema, AppOutcomeSchema, AppSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { AppCommandResponse, AppResponse, StatusSettable, answer } from './app-response';
 import { RunAppCommandDto } from './dto/run-app-command.dto';
@@ -10,8 +12,10 @@ import { StopAppDto } from './dto/stop-app.dto';
 import { parseBody } from './request-validation';
 
 /** Installed apps, across devices. Install goes through POST /api/devices/:deviceId/apps. */
+@ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/apps`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class AppsController {
   constructor(
     private readonly apps: AppsService,
@@ -19,17 +23,22 @@ export class AppsController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ type: [AppSchema] })
   list(): AppView[] {
     return this.apps.list();
   }
 
   @Get(':instance')
+  @ApiOkResponse({ type: AppSchema })
   get(@Param('instance') instance: string): AppView {
     return this.apps.get(instance);
   }
 
   /** An empty body is `{}`: every field is optional. */
   @Post(':instance/start')
+  @ApiBody({ type: StartAppDto, required: false })
+  @ApiOkResponse({ type: AppOutcomeSchema })
+  @ApiAcceptedResponse({ type: AppOutcomeSchema })
   async start(
     @Param('instance') instance: string,
     @Body() body: unknown,
@@ -42,6 +51,9 @@ export class AppsController {
   }
 
   @Post(':instance/stop')
+  @ApiBody({ type: StopAppDto, required: false })
+  @ApiOkResponse({ type: AppOutcomeSchema })
+  @ApiAcceptedResponse({ type: AppOutcomeSchema })
   async stop(
     @Param('instance') instance: string,
     @Body() body: unknown,
@@ -53,6 +65,9 @@ export class AppsController {
   }
 
   @Post(':instance/commands')
+  @ApiBody({ type: RunAppCommandDto })
+  @ApiOkResponse({ type: AppCommandOutcomeSchema })
+  @ApiAcceptedResponse({ type: AppCommandOutcomeSchema })
   async runCommand(
     @Param('instance') instance: string,
     @Body() body: unknown,

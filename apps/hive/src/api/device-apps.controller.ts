@@ -1,13 +1,17 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppView, AppsService } from '../apps/apps.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { AppOutcomeSchema, AppSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { AppResponse, StatusSettable, answer } from './app-response';
 import { InstallAppDto } from './dto/install-app.dto';
 import { parseBody } from './request-validation';
 
+@ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/apps`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class DeviceAppsController {
   constructor(private readonly apps: AppsService) {}
 
@@ -17,6 +21,10 @@ export class DeviceAppsController {
    * way and `command.error` carries the device's reason (POLICY_VIOLATION, …).
    */
   @Post()
+  @ApiBody({ type: InstallAppDto })
+  @ApiCreatedResponse({ type: AppOutcomeSchema, description: 'The start succeeded' })
+  @ApiOkResponse({ type: AppOutcomeSchema, description: 'The start ended otherwise: see command.error' })
+  @ApiAcceptedResponse({ type: AppOutcomeSchema, description: 'The device still works on it' })
   async install(
     @Param('deviceId') deviceId: string,
     @Body() body: unknown,
@@ -30,6 +38,7 @@ export class DeviceAppsController {
 
   /** The apps of one device, oldest first. */
   @Get()
+  @ApiOkResponse({ type: [AppSchema] })
   list(@Param('deviceId') deviceId: string): AppView[] {
     return this.apps.list(deviceId);
   }

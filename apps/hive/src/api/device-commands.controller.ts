@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CommandView, CommandsService } from '../commands/commands.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { CommandSchema, ErrorSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { SendCommandDto } from './dto/send-command.dto';
 import { parseBody, parseLimit } from './request-validation';
@@ -10,13 +12,18 @@ interface StatusSettable {
   status(code: number): unknown;
 }
 
+@ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/commands`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class DeviceCommandsController {
   constructor(private readonly commands: CommandsService) {}
 
   /** 200 with the finished command; 202 while the device still works on it (poll GET …/:commandId). */
   @Post()
+  @ApiBody({ type: SendCommandDto })
+  @ApiOkResponse({ type: CommandSchema })
+  @ApiAcceptedResponse({ type: CommandSchema })
   async send(
     @Param('deviceId') deviceId: string,
     @Body() body: unknown,
@@ -33,11 +40,14 @@ export class DeviceCommandsController {
 
   /** Newest first; `limit` 1..100, default 20. */
   @Get()
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
+  @ApiOkResponse({ type: [CommandSchema] })
   list(@Param('deviceId') deviceId: string, @Query('limit') limit: unknown): CommandView[] {
     return this.commands.list(deviceId, parseLimit(limit));
   }
 
   @Get(':commandId')
+  @ApiOkResponse({ type: CommandSchema })
   get(@Param('deviceId') deviceId: string, @Param('commandId') commandId: string): CommandView {
     return this.commands.get(deviceId, commandId);
   }

@@ -1,11 +1,15 @@
 import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DevicesService } from '../devices/devices.service';
 import { LatestReports, ReportsService } from '../reports/reports.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { ErrorSchema, LatestReportsSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 
+@ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices/:deviceId/reports`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class DeviceReportsController {
   constructor(
     private readonly devices: DevicesService,
@@ -14,6 +18,7 @@ export class DeviceReportsController {
 
   /** The newest report of each kind, null for a kind not reported yet. */
   @Get()
+  @ApiOkResponse({ type: LatestReportsSchema })
   latest(@Param('deviceId') deviceId: string): LatestReports {
     this.devices.require(deviceId);
     return this.reports.latest(deviceId);

@@ -1,15 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CreatedDevice, DeviceView, DevicesService } from '../devices/devices.service';
 import { DeviceUpgradeService, UpgradeView } from '../upgrades/device-upgrade.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
 import { API_PREFIX } from './api-routes';
 import { CreateDeviceDto } from './dto/create-device.dto';
+import { RenameDeviceDto } from './dto/rename-device.dto';
+import { CreatedDeviceSchema, DeviceSchema, DeviceWithUpgradeSchema, ErrorSchema, UpgradeSchema } from './openapi/schemas';
 import { parseBody } from './request-validation';
 
 export type DeviceWithUpgrade = DeviceView & { upgrade: UpgradeView };
 
+@ApiTags('devices')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/devices`)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
@@ -19,22 +24,34 @@ export class DevicesController {
   /** The only response that ever carries the device's token. */
   @Post()
   @HttpCode(HttpStatus.CREATED)
+  @ApiBody({ type: CreateDeviceDto })
+  @ApiCreatedResponse({ type: CreatedDeviceSchema })
   create(@Body() body: unknown): CreatedDevice {
-    return this.devices.create(parseBody(CreateDeviceDto, body).name);
+    return this.devices.create(parseBody(CreateDeviceDto, body).name ?? '');
   }
 
   @Get()
+  @ApiOkResponse({ type: [DeviceSchema] })
   list(): DeviceView[] {
     return this.devices.list();
   }
 
   /** The device, with how keeping it up to date goes. */
   @Get(':deviceId')
+  @ApiOkResponse({ type: DeviceWithUpgradeSchema })
   get(@Param('deviceId') deviceId: string): DeviceWithUpgrade {
     return { ...this.devices.get(deviceId), upgrade: this.upgrades.describe(deviceId) };
   }
 
+  @Patch(':deviceId')
+  @ApiBody({ type: RenameDeviceDto })
+  @ApiOkResponse({ type: DeviceSchema })
+  rename(@Param('deviceId') deviceId: string, @Body() body: unknown): DeviceView {
+    return this.devices.rename(deviceId, parseBody(RenameDeviceDto, body).name);
+  }
+
   @Get(':deviceId/upgrade')
+  @ApiOkResponse({ type: UpgradeSchema })
   upgrade(@Param('deviceId') deviceId: string): UpgradeView {
     this.devices.require(deviceId);
     return this.upgrades.describe(deviceId);
@@ -42,6 +59,7 @@ export class DevicesController {
 
   @Delete(':deviceId')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiNoContentResponse()
   revoke(@Param('deviceId') deviceId: string): void {
     this.devices.revoke(deviceId);
   }

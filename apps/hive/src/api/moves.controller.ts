@@ -1,19 +1,26 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { MoveService, MoveView } from '../moves/move.service';
-import { AdminTokenGuard } from './admin-token.guard';
+import { ApiAuthGuard } from './api-auth.guard';
+import { ErrorSchema, MoveSchema } from './openapi/schemas';
 import { API_PREFIX } from './api-routes';
 import { StatusSettable, answer } from './app-response';
 import { MoveAppDto } from './dto/move-app.dto';
 import { parseBody } from './request-validation';
 
 /** Moving an app to another device (failover), and the moves it went through. */
+@ApiTags('apps')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(API_PREFIX)
-@UseGuards(AdminTokenGuard)
+@UseGuards(ApiAuthGuard)
 export class MovesController {
   constructor(private readonly moves: MoveService) {}
 
   /** 200 with the move once it ended (`running` or `failed`), 202 while it goes on (poll GET /api/moves/:id). */
   @Post('apps/:instance/move')
+  @ApiBody({ type: MoveAppDto })
+  @ApiOkResponse({ type: MoveSchema, description: 'The move ended (running or failed)' })
+  @ApiAcceptedResponse({ type: MoveSchema, description: 'The move goes on' })
   async move(
     @Param('instance') instance: string,
     @Body() body: unknown,
@@ -25,11 +32,13 @@ export class MovesController {
 
   /** Newest first. */
   @Get('apps/:instance/moves')
+  @ApiOkResponse({ type: [MoveSchema] })
   list(@Param('instance') instance: string): MoveView[] {
     return this.moves.listForApp(instance);
   }
 
   @Get('moves/:moveId')
+  @ApiOkResponse({ type: MoveSchema })
   get(@Param('moveId') moveId: string): MoveView {
     return this.moves.get(moveId);
   }

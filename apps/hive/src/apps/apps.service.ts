@@ -12,6 +12,7 @@ import {
 } from '@mosaic/protocol';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CommandView, CommandsService, SendOutcome } from '../commands/commands.service';
+import { ChangeFeed } from '../changes/change-feed';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { DevicesService } from '../devices/devices.service';
 import { LatestReports, ReportsService } from '../reports/reports.service';
@@ -111,6 +112,7 @@ export class AppsService {
     private readonly commands: CommandsService,
     private readonly devices: DevicesService,
     private readonly reports: ReportsService,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
   ) {}
 
   async install(deviceId: string, request: InstallRequest): Promise<AppOutcome> {
@@ -155,6 +157,7 @@ export class AppsService {
       this.apps.delete(instance);
       throw err;
     }
+    this.changes.publish('apps', instance);
     return { instance, app: this.viewOf(instance), ...outcome };
   }
 
@@ -178,6 +181,7 @@ export class AppsService {
       sendOptions(options),
     );
     if (outcome.command.ack?.accepted) this.apps.setDesired(instance, 'running', new Date().toISOString());
+    this.changes.publish('apps', instance);
     return { instance, app: this.viewOf(instance), ...outcome };
   }
 
@@ -196,6 +200,7 @@ export class AppsService {
     const { command } = outcome;
     if (command.ack?.accepted) this.apps.setDesired(instance, 'stopped', new Date().toISOString());
     const gone = command.status === 'succeeded' || command.error?.code === ErrorCode.NOT_FOUND;
+    this.changes.publish('apps', instance);
     if (request.remove && gone) {
       this.apps.delete(instance);
       this.logger.log(`removed app ${instance} from device ${record.deviceId}`);

@@ -20,12 +20,16 @@ export const AUTH_THROTTLE_RULES = {
   provePerDevice: { limit: 5, ttlMs: 15 * 60_000, blockMs: 15 * 60_000 },
   /** passphrase.prove: the same, per client address (IPv6 per /64). */
   provePerAddress: { limit: 20, ttlMs: 15 * 60_000, blockMs: 15 * 60_000 },
+  /** Console sign-in and first run: a wrong password or admin token, per client address. */
+  loginPerAddress: { limit: 10, ttlMs: 60_000, blockMs: 5 * 60_000 },
+  /** Console sign-in: wrong passwords for one user name, from anywhere. */
+  loginPerUser: { limit: 20, ttlMs: 15 * 60_000, blockMs: 15 * 60_000 },
 } as const satisfies Record<string, ThrottleRule>;
 
 export type ThrottleRuleName = keyof typeof AUTH_THROTTLE_RULES;
 export interface ThrottleKey {
   rule: ThrottleRuleName;
-  /** The device id or the client address the failures are counted for. */
+  /** The device id, user name or client address the failures are counted for. */
   id: string;
 }
 

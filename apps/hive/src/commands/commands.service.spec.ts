@@ -3,6 +3,8 @@ import { CommandType, Events } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
 import { HiveConfig } from '../config/hive-config';
 import { SqliteDatabase } from '../database/sqlite-database';
+import { ReportRepository } from '../reports/report.repository';
+import { ReportsService } from '../reports/reports.service';
 import { DeviceRepository } from '../devices/device.repository';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceConnection } from '../sessions/device-connection';
@@ -24,6 +26,8 @@ const CONFIG: HiveConfig = {
   logLevel: 'log',
   logFormat: 'text',
   devtools: false,
+  publicUrl: null,
+  consoleDir: '/nonexistent/console',
 };
 
 /** A device connection whose acknowledgement each test scripts; it records what was emitted. */
@@ -58,7 +62,7 @@ describe('CommandsService', () => {
     db = new SqliteDatabase(':memory:');
     sessions = new DeviceSessionRegistry();
     completions = new CommandCompletions();
-    const devices = new DevicesService(new DeviceRepository(db), sessions);
+    const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
     deviceId = devices.create('test').id;
     commands = new CommandsService(CONFIG, new CommandRepository(db), completions, devices, sessions, new HiveMetrics());
   });

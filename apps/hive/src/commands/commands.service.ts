@@ -14,6 +14,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
+import { ChangeFeed } from '../changes/change-feed';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
@@ -88,6 +89,7 @@ export class CommandsService {
     private readonly devices: DevicesService,
     private readonly sessions: DeviceSessionRegistry,
     private readonly metrics: HiveMetrics,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
   ) {}
 
   /** Checks, stores and sends a command, then waits for its acknowledgement (and its result when `wait`). */
@@ -128,6 +130,7 @@ export class CommandsService {
       finishedAt: null,
     };
     this.commands.insert(record);
+    this.changes.publish('commands', record.id);
     return toCommandView(record);
   }
 
@@ -157,10 +160,12 @@ export class CommandsService {
       } catch {
         this.logger.warn(`device ${deviceId} did not acknowledge ${envelope.id} within ${timeoutMs} ms`);
         this.commands.recordAckTimeout(envelope.id);
+        this.changes.publish('commands', envelope.id);
         this.notifySettled(deviceId, envelope.id);
         return this.outcome(deviceId, envelope.id);
       }
       this.recordAck(envelope.id, ack);
+      this.changes.publish('commands', envelope.id);
       const status = this.commands.find(deviceId, envelope.id)?.status;
       // A result that overtook the acknowledgement was told about already.
       if (status === 'refused') this.notifySettled(deviceId, envelope.id);
@@ -235,6 +240,7 @@ export class CommandsService {
       finishedAt: payload.finishedAt,
     });
     if (!recorded) return 'repeated';
+    this.changes.publish('commands', payload.id);
     this.logger.log(`${payload.type} ${payload.id} on device ${deviceId} ${payload.ok ? 'succeeded' : `failed (${payload.error?.code})`}`);
     this.completions.complete(payload.id);
     this.notifySettled(deviceId, payload.id);
@@ -250,6 +256,7 @@ export class CommandsService {
       ...(payload.message !== undefined && { message: payload.message }),
       at: new Date().toISOString(),
     });
+    this.changes.publish('commands', payload.id);
     return true;
   }
 

@@ -21,6 +21,10 @@ export const HiveErrorCode = {
   NO_ANSWER: 'NO_ANSWER',
   /** Too many failed authentications from this caller: `details.retryAfterSeconds` says how long to wait. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The Console's first run is over: an operator account exists already. */
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  /** A change through a Console session came without the session's CSRF token. */
+  CSRF_MISMATCH: 'CSRF_MISMATCH',
 } as const;
 export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
 

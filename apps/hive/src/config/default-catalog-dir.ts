@@ -14,13 +14,25 @@ const isDirectory = (path: string): boolean => existsSync(path) && statSync(path
  * the boot error names a sensible path.
  */
 export function defaultCatalogDir(from: string = __dirname): string {
+  return nearestWith('catalog', from) ?? join(from, '../../../catalog');
+}
+
+/**
+ * The built Console (`npm run build` writes it to dist/apps/console), found the same way: from the
+ * nearest folder above that holds package.json and dist/apps/console; else beside the bundle.
+ */
+export function defaultConsoleDir(from: string = __dirname): string {
+  return nearestWith('dist/apps/console', from) ?? join(from, '../console');
+}
+
+function nearestWith(folder: string, from: string): string | undefined {
   let dir = from;
   for (let level = 0; level <= MAX_LEVELS; level++) {
-    const candidate = join(dir, 'catalog');
+    const candidate = join(dir, folder);
     if (existsSync(join(dir, 'package.json')) && isDirectory(candidate)) return candidate;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  return join(from, '../../../catalog');
+  return undefined;
 }

@@ -27,12 +27,20 @@ export interface HiveConfig {
   devtools: boolean;
   /** DEVTOOLS_ADDRESS (loopback only), present when `devtools` is on. */
   devtoolsServer?: ListenAddress;
+  /**
+   * The Hive's URL as devices and browsers reach it (HIVE_PUBLIC_URL), e.g. https://hive.example.net:
+   * the HIVE_URL of the `docker run` command the Console shows, and https here makes the session
+   * cookie Secure. null: the Console uses the address its page was loaded from.
+   */
+  publicUrl: string | null;
+  /** The built Console (HIVE_CONSOLE_DIR): index.html and its assets, served at `/`. */
+  consoleDir: string;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
 
-/** Fixed defaults; the catalog's default depends on where the Hive runs from (default-catalog-dir.ts). */
-export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir'> = {
+/** Fixed defaults; the catalog's and the Console's depend on where the Hive runs from (default-catalog-dir.ts). */
+export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir' | 'consoleDir'> = {
   port: 8080,
   host: '127.0.0.1',
   dbPath: '/var/lib/mosaic/hive/hive.db',
@@ -41,6 +49,7 @@ export const HIVE_CONFIG_DEFAULTS: Omit<HiveConfig, 'adminToken' | 'catalogDir'>
   logLevel: 'log',
   logFormat: 'text',
   devtools: false,
+  publicUrl: null,
 };
 
 /** What code that builds a Hive in-process must give; everything else has a default. */

@@ -2,12 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { version as REPOSITORY_VERSION } from '../../../../package.json';
-import { defaultCatalogDir } from './default-catalog-dir';
+import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
 import { loadHiveConfig, resolveHiveConfig } from './load-hive-config';
 
 const TOKEN = '0123456789abcdef0123';
 /** The repository's catalog, seen from this spec's folder (apps/hive/src/config). */
 const REPO_CATALOG = join(__dirname, '../../../../catalog');
+/** Where the Console is looked for by default (built or not). */
+const CONSOLE_DIR = defaultConsoleDir();
 
 describe('loadHiveConfig', () => {
   describe('HIVE_ADMIN_TOKEN_FILE', () => {
@@ -56,6 +58,8 @@ describe('loadHiveConfig', () => {
         logLevel: 'log',
         logFormat: 'text',
         devtools: false,
+        publicUrl: null,
+        consoleDir: CONSOLE_DIR,
       },
     });
   });
@@ -74,6 +78,8 @@ describe('loadHiveConfig', () => {
         LOG_FORMAT: 'json',
         DEVTOOLS: 'true',
         DEVTOOLS_ADDRESS: '127.0.0.1:8001',
+        HIVE_PUBLIC_URL: 'https://hive.example.net:8443/',
+        HIVE_CONSOLE_DIR: '/srv/console',
       }),
     ).toEqual({
       ok: true,
@@ -89,6 +95,8 @@ describe('loadHiveConfig', () => {
         logFormat: 'json',
         devtools: true,
         devtoolsServer: { host: '127.0.0.1', port: 8001 },
+        publicUrl: 'https://hive.example.net:8443',
+        consoleDir: '/srv/console',
       },
     });
   });
@@ -116,6 +124,9 @@ describe('loadHiveConfig', () => {
     ['an admin token with a space', { HIVE_ADMIN_TOKEN: '0123456789 abcdef' }, 'HIVE_ADMIN_TOKEN'],
     ['a device version that is not semver', { HIVE_DEVICE_VERSION: 'v1.2' }, 'HIVE_DEVICE_VERSION'],
     ['a device version with a leading zero', { HIVE_DEVICE_VERSION: '1.02.0' }, 'HIVE_DEVICE_VERSION'],
+    ['a public URL with a path', { HIVE_PUBLIC_URL: 'https://hive.example.net/mosaic' }, 'HIVE_PUBLIC_URL'],
+    ['a public URL with credentials', { HIVE_PUBLIC_URL: 'https://user:pw@hive.example.net' }, 'HIVE_PUBLIC_URL'],
+    ['a public URL of another scheme', { HIVE_PUBLIC_URL: 'ftp://hive.example.net' }, 'HIVE_PUBLIC_URL'],
   ])('refuses %s', (_label, env, variable) => {
     const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, ...env });
     expect(loaded.ok ? [] : loaded.errors.map((line) => line.split(':')[0])).toEqual([variable]);
@@ -140,6 +151,8 @@ describe('resolveHiveConfig', () => {
       logLevel: 'log',
       logFormat: 'text',
       devtools: false,
+      publicUrl: null,
+      consoleDir: CONSOLE_DIR,
     });
   });
 

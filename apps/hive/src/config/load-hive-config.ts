@@ -1,6 +1,6 @@
 import { LOG_FORMATS, LOG_LEVELS, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
 import { isSemver } from '../common/semver';
-import { defaultCatalogDir } from './default-catalog-dir';
+import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
 export type Env = Record<string, string | undefined>;
@@ -17,8 +17,13 @@ const VARIABLE: Record<Exclude<keyof HiveConfig, 'devtools' | 'devtoolsServer'>,
   deviceVersion: 'HIVE_DEVICE_VERSION',
   logLevel: 'LOG_LEVEL',
   logFormat: 'LOG_FORMAT',
+  publicUrl: 'HIVE_PUBLIC_URL',
+  consoleDir: 'HIVE_CONSOLE_DIR',
 };
 type Variable = keyof typeof VARIABLE;
+
+/** An origin only: http(s)://host[:port], no path, query or credentials (it becomes a device's HIVE_URL). */
+const ORIGIN = /^https?:\/\/(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /** Unset and empty both mean "use the default". */
 function raw(env: Env, name: string): string | undefined {
@@ -61,6 +66,12 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Var
   if (typeof config.catalogDir !== 'string' || config.catalogDir.length === 0 || config.catalogDir.includes('\0')) {
     bad('catalogDir', 'must be a folder path');
   }
+  if (config.publicUrl !== null && (typeof config.publicUrl !== 'string' || !ORIGIN.test(config.publicUrl))) {
+    bad('publicUrl', `must be an origin such as https://hive.example.net or http://127.0.0.1:8080, without a path${got('publicUrl')}`);
+  }
+  if (typeof config.consoleDir !== 'string' || config.consoleDir.length === 0 || config.consoleDir.includes('\0')) {
+    bad('consoleDir', 'must be a folder path');
+  }
   if (typeof config.deviceVersion !== 'string' || !isSemver(config.deviceVersion)) {
     bad('deviceVersion', `must be a semantic version such as 1.4.2 or 2.0.0-rc.1${got('deviceVersion')}`);
   }
@@ -83,6 +94,8 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     deviceVersion: raw(env, VARIABLE.deviceVersion),
     logLevel: raw(env, VARIABLE.logLevel),
     logFormat: raw(env, VARIABLE.logFormat),
+    publicUrl: raw(env, VARIABLE.publicUrl),
+    consoleDir: raw(env, VARIABLE.consoleDir),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -95,6 +108,9 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     logLevel: (given.logLevel ?? HIVE_CONFIG_DEFAULTS.logLevel) as HiveConfig['logLevel'],
     logFormat: (given.logFormat ?? HIVE_CONFIG_DEFAULTS.logFormat) as HiveConfig['logFormat'],
     devtools: devtools.settings.enabled,
+    // A trailing slash is what people paste; the origin is the same without it.
+    publicUrl: given.publicUrl?.replace(/\/$/, '') ?? HIVE_CONFIG_DEFAULTS.publicUrl,
+    consoleDir: given.consoleDir ?? defaultConsoleDir(),
   };
   if (devtools.settings.enabled) config.devtoolsServer = devtools.settings.address;
   const { adminToken: _secret, ...echoable } = given;
@@ -109,7 +125,12 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
 
 /** For code that builds a Hive in-process: fills in the defaults and refuses what env would refuse. */
 export function resolveHiveConfig(options: HiveOptions): HiveConfig {
-  const config: HiveConfig = { ...HIVE_CONFIG_DEFAULTS, catalogDir: options.catalogDir ?? defaultCatalogDir(), ...options };
+  const config: HiveConfig = {
+    ...HIVE_CONFIG_DEFAULTS,
+    catalogDir: options.catalogDir ?? defaultCatalogDir(),
+    consoleDir: options.consoleDir ?? defaultConsoleDir(),
+    ...options,
+  };
   const errors = hiveConfigProblems(config);
   if (errors.length) throw new Error(`Invalid Hive configuration: ${errors.join('; ')}`);
   return config;

@@ -117,4 +117,31 @@ export const MIGRATIONS: readonly string[] = [
   SET params = json_set(params, '$.links', (SELECT json_group_object(key, json_remove(value, '$.token')) FROM json_each(commands.params, '$.links')))
   WHERE type = 'SchedulerAction.start' AND json_type(params, '$.links') = 'object' AND (finished_at IS NOT NULL OR status = 'refused');
   `,
+  `
+  -- The Console (apps/console): its one operator account (the password as a memory-hard hash),
+  -- the sessions of signed-in browsers (only a hash of each session id), and the operator's
+  -- settings (one row). Each table has its own repository under console-auth/ and settings/.
+  CREATE TABLE console_users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+
+  CREATE TABLE console_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    replication_warning_minutes INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -59,6 +59,15 @@ export class DeviceRepository {
     return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
   }
 
+  rename(id: string, name: string): boolean {
+    return this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(name, id).changes > 0;
+  }
+
+  /** Sets the name only while it is empty (created without one); true when it did. */
+  adoptName(id: string, name: string): boolean {
+    return this.db.prepare("UPDATE devices SET name = ? WHERE id = ? AND name = ''").run(name, id).changes > 0;
+  }
+
   recordSeen(id: string, at: string): void {
     this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(at, id);
   }

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DatabaseModule } from '../database/database.module';
+import { ReportsModule } from '../reports/reports.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { DeviceRepository } from './device.repository';
 import { DevicesService } from './devices.service';
 
 @Module({
-  imports: [DatabaseModule, SessionsModule],
+  imports: [DatabaseModule, SessionsModule, ReportsModule],
   providers: [DeviceRepository, DevicesService],
   exports: [DevicesService],
 })

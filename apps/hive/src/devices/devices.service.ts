@@ -1,6 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DeviceHealth, deviceHealth } from '@mosaic/hive-api';
 import { randomUUID } from 'node:crypto';
+import { ChangeFeed } from '../changes/change-feed';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { DeviceRecord, DeviceRepository } from './device.repository';
 import { generateDeviceToken, hashDeviceToken } from './device-token';
@@ -13,6 +16,10 @@ export interface DeviceView {
   lastSeenAt: string | null;
   version: string | null;
   createdAt: string;
+  /** When the Hive received the device's latest report.apps. */
+  reportedAt: string | null;
+  /** The health circle: green (connected, proved, reporting), amber, red (offline). */
+  health: DeviceHealth;
 }
 
 /** The one time a device token is seen in clear. */
@@ -29,8 +36,11 @@ export class DevicesService {
   constructor(
     private readonly devices: DeviceRepository,
     private readonly sessions: DeviceSessionRegistry,
+    private readonly reports: ReportsService,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
   ) {}
 
+  /** An empty name: the device names itself with its DEVICE_NAME (or host name) once it proves the passphrase. */
   create(name: string): CreatedDevice {
     const token = generateDeviceToken();
     const device: DeviceRecord = {
@@ -43,6 +53,7 @@ export class DevicesService {
     };
     this.devices.insert(device);
     this.logger.log(`added device ${device.id} "${name}"`);
+    this.changes.publish('devices', device.id);
     return { id: device.id, name, token };
   }
 
@@ -61,11 +72,20 @@ export class DevicesService {
     return device;
   }
 
+  rename(id: string, name: string): DeviceView {
+    if (!this.devices.rename(id, name)) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
+    this.logger.log(`renamed device ${id} to "${name}"`);
+    this.changes.publish('devices', id);
+    return this.get(id);
+  }
+
   /** Forgets the device and its token, and closes its connections at once. */
   revoke(id: string): void {
     if (!this.devices.delete(id)) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
     this.sessions.disconnectDevice(id);
     this.logger.log(`revoked device ${id}`);
+    this.changes.publish('devices', id);
+    this.changes.publish('apps');
   }
 
   /** The device a handshake token belongs to, if any. */
@@ -73,10 +93,12 @@ export class DevicesService {
     return this.devices.findByTokenHash(hashDeviceToken(token));
   }
 
-  /** After an accepted proof: the device is here and runs this version. */
-  recordAuthenticated(id: string, version: string): void {
+  /** After an accepted proof: the device is here, runs this version, and names itself if nobody named it. */
+  recordAuthenticated(id: string, version: string, name: string): void {
     this.devices.recordVersion(id, version);
+    if (this.devices.adoptName(id, name)) this.logger.log(`device ${id} named itself "${name}"`);
     this.touch(id);
+    this.changes.publish('devices', id);
   }
 
   touch(id: string): void {
@@ -85,6 +107,7 @@ export class DevicesService {
 
   private view(device: DeviceRecord): DeviceView {
     const { online, authenticated } = this.sessions.status(device.id);
+    const reportedAt = this.reports.receivedAt(device.id, 'apps');
     return {
       id: device.id,
       name: device.name,
@@ -93,6 +116,8 @@ export class DevicesService {
       lastSeenAt: device.lastSeenAt,
       version: device.version,
       createdAt: device.createdAt,
+      reportedAt,
+      health: deviceHealth({ online, authenticated, reportedAt }),
     };
   }
 }

@@ -44,8 +44,12 @@ import { SocketDeviceConnection } from './socket-device-connection';
 /** Every device → Hive acknowledgement (§1, §2, §3, §4). */
 export type Ack = { ok: true; keys?: InstanceKey[] } | { ok: false; error: ProtocolError };
 
-/** Room for a report of many volumes with their public keys; socket.io's default is 1 MB. */
-const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Room for a report of many volumes with their public keys; socket.io's default is 1 MB. The
+ * socket.io server is shared by every gateway on the port and takes the options of the first one
+ * Nest sets up, so the Console's gateway names the same limit.
+ */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 /** The events a device may send; any other event is answered UNKNOWN_EVENT. */
 const INBOUND_EVENTS: ReadonlySet<string> = new Set([
@@ -62,6 +66,8 @@ const INBOUND_EVENTS: ReadonlySet<string> = new Set([
 interface DeviceSocketData {
   deviceId: string;
   version: string;
+  /** The device's own name (DEVICE_NAME or its host name), from the handshake. */
+  name: string;
   connection?: SocketDeviceConnection;
 }
 
@@ -101,7 +107,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
           this.logger.warn(`refused a device connection from ${socket.handshake.address}: ${admission.error.code}`);
           return next(Object.assign(new Error(admission.error.message), { data: admission.error }));
         }
-        const data: DeviceSocketData = { deviceId: admission.device.id, version: admission.auth.version };
+        const data: DeviceSocketData = { deviceId: admission.device.id, version: admission.auth.version, name: admission.auth.name };
         socket.data = data;
         next();
       } catch (err) {
@@ -155,7 +161,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }
       this.sessions.authenticate(connection);
-      this.devices.recordAuthenticated(connection.deviceId, connection.version);
+      this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
       this.logger.log(`device ${connection.deviceId} authenticated`);
       return OK;
     });

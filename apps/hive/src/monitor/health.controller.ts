@@ -1,5 +1,7 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiDefaultResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { API_PREFIX } from '../api/api-routes';
+import { ErrorSchema, HiveHealthSchema } from '../api/openapi/schemas';
 import { HIVE_VERSION } from '../common/hive-version';
 import { SqliteDatabase } from '../database/sqlite-database';
 
@@ -18,11 +20,15 @@ interface HttpResponse {
  * Open on purpose: load balancers, the image's HEALTHCHECK and the e2e tests probe it without a
  * token. 503 when the database cannot be read, since nothing the Hive does works without it.
  */
+@ApiTags('health')
+@ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/health`)
 export class HealthController {
   constructor(private readonly db: SqliteDatabase) {}
 
   @Get()
+  @ApiOkResponse({ type: HiveHealthSchema })
+  @ApiServiceUnavailableResponse({ type: HiveHealthSchema, description: 'The database cannot be read.' })
   health(@Res({ passthrough: true }) res: HttpResponse): HiveHealth {
     const database = this.db.check();
     res.status(database.ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);

@@ -37,6 +37,8 @@ const CONFIG: HiveConfig = {
   logLevel: 'log',
   logFormat: 'text',
   devtools: false,
+  publicUrl: null,
+  consoleDir: '/nonexistent/console',
 };
 // The Hive's real clock stamps commands' issuedAt; the fake one starts there and only moves forward.
 const T0 = Date.now();
@@ -96,7 +98,7 @@ class ScriptedDevice implements DeviceConnection {
 /** Everything one Hive process holds in memory; a restart is a new one on the same database. */
 function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const sessions = new DeviceSessionRegistry();
-  const devices = new DevicesService(new DeviceRepository(db), sessions);
+  const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
   const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
   const accounts = new AccountService(new AccountRepository(db), db, sessions);
   accounts.onModuleInit();

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppRecord, AppRepository } from '../apps/app.repository';
 import { startParams } from '../apps/apps.service';
 import { CommandView, CommandsService, SendOutcome } from '../commands/commands.service';
+import { ChangeFeed } from '../changes/change-feed';
 import { Clock } from '../common/clock';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
@@ -106,6 +107,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly reports: ReportsService,
     private readonly keys: KeysService,
     private readonly clock: Clock,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
   ) {
     this.stopListening = [
       commands.onSettled(({ commandId }) => this.onCommandSettled(commandId)),
@@ -268,6 +270,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       if (err instanceof UnfinishedMoveExists) throw this.inProgress(instance, this.moves.findUnfinished(instance));
       throw err;
     }
+    this.changes.publish('moves', move.id);
     this.logger.log(`moving app ${instance} from device ${from ?? '(none)'} to ${to}${force ? ' (forced)' : ''}: move ${move.id}`);
     return move;
   }
@@ -456,6 +459,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     const next: MoveRecord = { ...move, ...changes, updatedAt: at };
     if (next.state === 'running' || next.state === 'failed') next.finishedAt = at;
     if (!this.moves.save(next)) return false;
+    this.changes.publish('moves', move.id);
+    if (next.state !== move.state) this.changes.publish('apps', move.instance);
     if (next.state !== move.state) this.logger.log(`move ${move.id} of app ${move.instance}: ${move.state} → ${next.state}`);
     if (next.finishedAt !== null) this.finished(next);
     return true;

@@ -34,6 +34,14 @@ export class ReportRepository {
     );
   }
 
+  /** When the latest report of a kind arrived, without reading its payload. */
+  receivedAt(deviceId: string, kind: string): string | null {
+    const row = this.db.prepare('SELECT received_at FROM reports WHERE device_id = ? AND kind = ?').get(deviceId, kind) as
+      | { received_at: string }
+      | undefined;
+    return row?.received_at ?? null;
+  }
+
   latestForDevice(deviceId: string): StoredReport[] {
     const rows = this.db.prepare('SELECT kind, payload, received_at FROM reports WHERE device_id = ?').all(deviceId) as ReportRow[];
     return rows.map((row) => ({ kind: row.kind, payload: JSON.parse(row.payload) as unknown, receivedAt: row.received_at }));

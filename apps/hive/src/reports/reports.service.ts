@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ReportAppsDto, ReportVersionDto, ReportVolumesDto } from '@mosaic/protocol';
+import { ChangeFeed } from '../changes/change-feed';
 import { ReportRepository } from './report.repository';
 
 /** The report kinds of §4, by the name the REST API shows them under. */
@@ -17,11 +18,24 @@ export interface LatestReports {
 /** The newest report of each kind per device; an older one arriving late is dropped. */
 @Injectable()
 export class ReportsService {
-  constructor(private readonly reports: ReportRepository) {}
+  constructor(
+    private readonly reports: ReportRepository,
+    private readonly changes: ChangeFeed = new ChangeFeed(),
+  ) {}
 
   /** `report` has been validated by its DTO, so `at` is a real ISO time. */
   store(deviceId: string, kind: ReportKind, report: { at: string }): boolean {
-    return this.reports.storeIfNewer(deviceId, kind, Date.parse(report.at), report, new Date().toISOString());
+    const stored = this.reports.storeIfNewer(deviceId, kind, Date.parse(report.at), report, new Date().toISOString());
+    if (stored) {
+      // A report changes the device's health and its apps' state, containers and replica times.
+      this.changes.publish('devices', deviceId);
+      if (kind !== 'version') this.changes.publish('apps');
+    }
+    return stored;
+  }
+
+  receivedAt(deviceId: string, kind: ReportKind): string | null {
+    return this.reports.receivedAt(deviceId, kind);
   }
 
   latest(deviceId: string): LatestReports {

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ChangeFeed } from '../changes/change-feed';
 import { DeviceConnection } from './device-connection';
 
 export interface SessionStatus {
@@ -20,10 +21,13 @@ export class DeviceSessionRegistry {
   private readonly authenticatedByDevice = new Map<string, DeviceConnection>();
   private readonly authenticatedListeners = new Set<(deviceId: string) => void>();
 
+  constructor(private readonly changes: ChangeFeed = new ChangeFeed()) {}
+
   add(connection: DeviceConnection): void {
     const open = this.openByDevice.get(connection.deviceId) ?? new Set<DeviceConnection>();
     open.add(connection);
     this.openByDevice.set(connection.deviceId, open);
+    this.changes.publish('devices', connection.deviceId);
   }
 
   /** Marks the connection as the device's authenticated one and disconnects the one it replaces. */
@@ -36,6 +40,7 @@ export class DeviceSessionRegistry {
       this.remove(previous);
       previous.disconnect();
     }
+    this.changes.publish('devices', connection.deviceId);
     for (const listener of [...this.authenticatedListeners]) {
       try {
         listener(connection.deviceId);
@@ -62,6 +67,7 @@ export class DeviceSessionRegistry {
     if (this.authenticatedByDevice.get(connection.deviceId) === connection) {
       this.authenticatedByDevice.delete(connection.deviceId);
     }
+    this.changes.publish('devices', connection.deviceId);
   }
 
   isAuthenticated(connection: DeviceConnection): boolean {

@@ -29,6 +29,8 @@ const CONFIG: HiveConfig = {
   logLevel: 'log',
   logFormat: 'text',
   devtools: false,
+  publicUrl: null,
+  consoleDir: '/nonexistent/console',
 };
 
 class FakeClock extends Clock {
@@ -55,7 +57,7 @@ class AcceptingDevice implements DeviceConnection {
 /** One Hive process: a restart is a new one on the same database. */
 function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const sessions = new DeviceSessionRegistry();
-  const devices = new DevicesService(new DeviceRepository(db), sessions);
+  const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
   const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
   const reports = new ReportsService(new ReportRepository(db));
   const upgrades = new DeviceUpgradeService(CONFIG, new UpgradeRepository(db), commands, reports, clock);

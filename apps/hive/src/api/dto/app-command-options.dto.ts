@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, Max, Min } from 'class-validator';
 import { IsOptionalNotNull, charLength } from '@mosaic/protocol';
 import { COMMAND_TIMEOUT_MAX_S } from '../../config/hive-config';
@@ -15,10 +16,12 @@ export const stringValue = (max: number) => (value: unknown) =>
 /** wait and timeoutSeconds, as POST /api/devices/:id/commands takes them; every app request has them. */
 export class AppCommandOptionsDto {
   /** Wait for the result (default) or answer once the device acknowledged. */
+  @ApiPropertyOptional({ default: true, description: 'Wait for the result (200), or answer 202 once the device acknowledged' })
   @IsOptionalNotNull()
   @IsBoolean()
   wait?: boolean;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: COMMAND_TIMEOUT_MAX_S, description: 'Default: HIVE_COMMAND_TIMEOUT_S' })
   @IsOptionalNotNull()
   @IsInt()
   @Min(1)
