@@ -13,6 +13,11 @@ const DEVTOOLS_ORIGIN = 'https://devtools.nestjs.com';
 
 describe("@nestjs/devtools-integration's server, as Mosaic starts it", () => {
   it('listens on the loopback address it was given and on no other, and serves the graph snapshot there', async () => {
+    // The package prints its playground token one second after boot, on stdout: waited for below,
+    // so the line comes while the test still runs (and is not shown).
+    const printed = new Promise<string>((resolve) => {
+      jest.spyOn(console, 'log').mockImplementation((line: unknown) => resolve(String(line)));
+    });
     const before = new Set(await listeningAddresses(process.pid));
     const app = await NestFactory.createApplicationContext(
       { module: EmptyModule, imports: [devtoolsModule({ host: '127.0.0.1', port: 0 })] },
@@ -25,7 +30,9 @@ describe("@nestjs/devtools-integration's server, as Mosaic starts it", () => {
       expect(res.status).toBe(200);
       const graph = (await res.json()) as { nodes: Record<string, { label: string }> };
       expect(Object.values(graph.nodes).map((n) => n.label)).toContain('EmptyModule');
+      expect(await printed).toMatch(/^Sandbox session token: /);
     } finally {
+      jest.restoreAllMocks();
       await app.close();
     }
   });
