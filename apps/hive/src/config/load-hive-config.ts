@@ -1,4 +1,4 @@
-import { isSemver } from '../common/semver';
+import { isSemver } from '@mosaic/protocol';
 import { defaultCatalogDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 

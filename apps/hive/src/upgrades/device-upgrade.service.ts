@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CommandType, ProtocolError } from '@mosaic/protocol';
+import { CommandType, ProtocolError, compareSemver, isSemver } from '@mosaic/protocol';
 import { CommandStatus } from '../commands/command.repository';
 import { CommandsService } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
-import { compareSemver, isSemver } from '../common/semver';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { ReportsService } from '../reports/reports.service';
 import { UpgradeRepository } from './upgrade.repository';
