@@ -22,12 +22,83 @@ export function dockerConnection(dockerHost: string): Dockerode.DockerOptions {
 export interface ContainerDetails {
   id: string;
   name: string;
+  /** The reference it was created from (`Config.Image`), as given: a name, or an id. */
   image: string;
+  /** The id of the image it runs. */
+  imageId: string;
   running: boolean;
   labels: Record<string, string>;
   /** `source` is the path on the engine's host, for bind mounts and named volumes alike. */
   mounts: { source: string; destination: string }[];
 }
+
+/** A restart policy as the engine has it (`HostConfig.RestartPolicy`). */
+export interface RestartPolicy {
+  Name: string;
+  MaximumRetryCount?: number;
+}
+
+/** A network attachment as inspect shows it and create/connect take it. */
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  Links?: string[] | null;
+  IPAMConfig?: Record<string, unknown> | null;
+  DriverOpts?: Record<string, string> | null;
+  MacAddress?: string;
+  [other: string]: unknown;
+}
+
+/** What the updater reads of `Config` (container or image); the engine's other fields are carried along as they are. */
+export interface ContainerConfig {
+  Hostname?: string;
+  User?: string;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | string | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  Volumes?: Record<string, object> | null;
+  ExposedPorts?: Record<string, object> | null;
+  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
+  Image?: string;
+  [other: string]: unknown;
+}
+
+/** A container as the engine's inspect answers, as far as replacing it by another needs. */
+export interface InspectedContainer {
+  Id: string;
+  Name: string;
+  /** The id of its image. */
+  Image: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Restarting: boolean;
+    ExitCode: number;
+    Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> | null };
+  };
+  Config: ContainerConfig;
+  HostConfig: {
+    NetworkMode?: string;
+    Binds?: string[] | null;
+    Mounts?: Array<{ Type: string; Source?: string; Target: string; ReadOnly?: boolean; [other: string]: unknown }> | null;
+    RestartPolicy?: RestartPolicy;
+    AutoRemove?: boolean;
+    PortBindings?: Record<string, unknown> | null;
+    [other: string]: unknown;
+  };
+  NetworkSettings: { Networks?: Record<string, EndpointConfig> | null };
+  Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
+}
+
+/** An image as inspect answers, as far as telling its defaults from a container's own settings needs. */
+export interface InspectedImage {
+  Id: string;
+  Config: ContainerConfig | null;
+}
+
+/** Options for creating a container exactly as given (the updater's copy of another). */
+export type CreateOptions = Record<string, unknown> & { name: string; Image: string };
 
 /** A container the device starts itself (the updater, the storage plugin). */
 export interface ContainerSpec {
@@ -98,6 +169,16 @@ class CappedBuffer extends Writable {
   }
 }
 
+/** The engine's answer, or undefined when it has no such container or image (404). */
+async function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
 function healthFromStatus(status: string | undefined): string | undefined {
   const match = /\((healthy|unhealthy|health: starting)\)/.exec(status ?? '');
   if (!match) return undefined;
@@ -132,28 +213,45 @@ export class DockerEngineAdapter {
 
   /** A container's name, image and mounts, or undefined when the engine has none by that id or name. */
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
-    try {
-      const c = await this.docker.getContainer(idOrName).inspect();
-      return {
+    const c = await unlessMissing(this.docker.getContainer(idOrName).inspect());
+    return (
+      c && {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
         image: c.Config.Image,
+        imageId: c.Image,
         running: c.State.Running,
         labels: c.Config.Labels ?? {},
         mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
-      };
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
-    }
+      }
+    );
   }
 
   async hasImage(image: string): Promise<boolean> {
+    return (await this.inspectImage(image)) !== undefined;
+  }
+
+  /** The id of the image a reference names on this engine, or undefined when it has none. */
+  async imageId(image: string): Promise<string | undefined> {
+    return (await this.inspectImage(image))?.Id;
+  }
+
+  async inspectImage(image: string): Promise<InspectedImage | undefined> {
+    return (await unlessMissing(this.docker.getImage(image).inspect())) as InspectedImage | undefined;
+  }
+
+  /**
+   * Removes an image that nothing uses any more, never by force: `in_use` when a container uses it
+   * or another name refers to it (the engine refuses), `gone` when there is no such image.
+   */
+  async removeImage(image: string): Promise<'removed' | 'in_use' | 'gone'> {
     try {
-      await this.docker.getImage(image).inspect();
-      return true;
+      await this.docker.getImage(image).remove({ force: false, noprune: false });
+      return 'removed';
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) return 'gone';
+      if (status === 409) return 'in_use';
       throw err;
     }
   }
@@ -165,6 +263,13 @@ export class DockerEngineAdapter {
 
   /** Creates and starts a container; returns its id. */
   async runContainer(spec: ContainerSpec): Promise<string> {
+    const id = await this.createContainer(spec);
+    await this.startContainer(id);
+    return id;
+  }
+
+  /** Creates a container without starting it; returns its id. */
+  async createContainer(spec: ContainerSpec): Promise<string> {
     const container = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
@@ -176,12 +281,68 @@ export class DockerEngineAdapter {
         ...(spec.lifetime === 'once' ? { AutoRemove: true } : { RestartPolicy: { Name: 'unless-stopped' } }),
       },
     });
-    await container.start();
     return container.id;
   }
 
+  /** A container as inspect answers, or undefined when the engine has none by that id or name. */
+  async inspectContainerRaw(idOrName: string): Promise<InspectedContainer | undefined> {
+    return (await unlessMissing(this.docker.getContainer(idOrName).inspect())) as InspectedContainer | undefined;
+  }
+
+  /** Creates a container from options taken as they are (the updater's copy of another); returns its id. */
+  async createContainerFrom(options: CreateOptions): Promise<string> {
+    return (await this.docker.createContainer(options as Dockerode.ContainerCreateOptions)).id;
+  }
+
+  async connectNetwork(network: string, containerId: string, endpoint: EndpointConfig): Promise<void> {
+    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: endpoint as Dockerode.EndpointSettings });
+  }
+
+  async renameContainer(idOrName: string, name: string): Promise<void> {
+    await this.docker.getContainer(idOrName).rename({ name });
+  }
+
+  async setRestartPolicy(idOrName: string, policy: RestartPolicy): Promise<void> {
+    await this.docker.getContainer(idOrName).update({ RestartPolicy: policy });
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `graceS`); nothing if it is not running. */
+  async stopContainer(idOrName: string, graceS: number): Promise<void> {
+    await this.docker
+      .getContainer(idOrName)
+      .stop({ t: graceS })
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err; // 304: not running
+      });
+  }
+
+  /**
+   * Resolves once the container is gone (it ended and the engine removed it, or it never was),
+   * or rejects after `timeoutMs`.
+   */
+  async waitRemoved(id: string, timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`container ${id.slice(0, 12)} was still there after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    });
+    const removed = (this.docker.getContainer(id).wait({ condition: 'removed' }) as Promise<unknown>).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
+    try {
+      await Promise.race([removed, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Starts a container; nothing if it runs already. */
   async startContainer(idOrName: string): Promise<void> {
-    await this.docker.getContainer(idOrName).start();
+    await this.docker
+      .getContainer(idOrName)
+      .start()
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err; // 304: already started
+      });
   }
 
   /** Restarts a container, giving it `graceS` to stop on its own (SIGTERM first). */
@@ -191,15 +352,13 @@ export class DockerEngineAdapter {
 
   /**
    * Stops a container (SIGTERM, then SIGKILL after `graceS`) and removes it with its anonymous
-   * volumes; nothing if it is gone already.
+   * volumes, or without them when another container took them over (`keepVolumes`); nothing if
+   * it is gone already.
    */
-  async removeContainer(idOrName: string, graceS = 10): Promise<void> {
-    const container = this.docker.getContainer(idOrName);
+  async removeContainer(idOrName: string, graceS = 10, keepVolumes = false): Promise<void> {
     try {
-      await container.stop({ t: graceS }).catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 304) throw err; // 304: not running
-      });
-      await container.remove({ force: true, v: true });
+      await this.stopContainer(idOrName, graceS);
+      await this.docker.getContainer(idOrName).remove({ force: true, v: !keepVolumes });
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
