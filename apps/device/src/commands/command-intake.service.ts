@@ -48,7 +48,17 @@ export class CommandIntakeService implements OnModuleInit {
 
   onModuleInit(): void {
     this.hive.setCommandListener((payload) => this.receive(payload));
-    for (const result of this.journal.interrupted) void this.outbox.sendResult(Events.commandResult, result.id, result);
+    for (const { id, type } of this.journal.unfinished) {
+      const handler = this.registry.find(type);
+      const resumed = handler?.resume?.(id);
+      if (handler && resumed) {
+        this.logger.log(`resuming ${type} ${id}, which a restart cut off`);
+        this.track(this.run(handler, id, resumed.lockKey, () => resumed.done));
+        continue;
+      }
+      const result = this.journal.interrupt(id);
+      void this.outbox.sendResult(Events.commandResult, id, result);
+    }
   }
 
   /** Resolves when every accepted command has finished (for shutdown and tests). */
@@ -93,11 +103,15 @@ export class CommandIntakeService implements OnModuleInit {
     }
 
     this.journal.begin(id, type);
-    if (lock !== undefined) this.busy.add(lock);
-    const run = this.run(handler, id, checked.value, lock).finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.track(this.run(handler, id, lock, (context) => handler.execute(checked.value, context)));
     this.logger.log(`accepted ${type} ${id}`);
     return { id, accepted: true };
+  }
+
+  /** Keeps a running command for idle(). */
+  private track(run: Promise<void>): void {
+    const tracked = run.finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
   }
 
   /** `type` is a metrics label: a registered type, or UNKNOWN_COMMAND_TYPE for anything else. */
@@ -118,7 +132,9 @@ export class CommandIntakeService implements OnModuleInit {
     return undefined;
   }
 
-  private async run(handler: CommandHandler, id: string, params: object, lock: string | undefined): Promise<void> {
+  /** Holds `lock` (taken here) while `work` runs, then stores and sends the result. */
+  private async run(handler: CommandHandler, id: string, lock: string | undefined, work: (context: CommandContext) => Promise<object>): Promise<void> {
+    if (lock !== undefined) this.busy.add(lock);
     const context: CommandContext = {
       id,
       progress: (stage, percent, message) =>
@@ -130,7 +146,7 @@ export class CommandIntakeService implements OnModuleInit {
     let outcome = 'ok';
     const started = process.hrtime.bigint();
     try {
-      const result = await handler.execute(params, context);
+      const result = await work(context);
       stored = { id, type: handler.type, ok: true, result, finishedAt: this.clock.now().toISOString() };
       this.logger.log(`${handler.type} ${id} succeeded`);
     } catch (err) {

@@ -33,8 +33,8 @@ export class CommandJournalService implements OnModuleInit {
   private readonly logger = new Logger('CommandJournal');
   private readonly path: string;
   private readonly entries = new Map<string, JournalEntry>();
-  /** Results of commands that a restart cut off; the intake reports them once Hive is there. */
-  readonly interrupted: StoredResult[] = [];
+  /** Commands that were running when the device stopped: the intake resumes or ends each. */
+  readonly unfinished: Array<{ id: string; type: string }> = [];
 
   constructor(
     @Inject(DEVICE_CONFIG) config: DeviceConfig,
@@ -48,22 +48,24 @@ export class CommandJournalService implements OnModuleInit {
     const stored = this.files.read<JournalEntry[]>(this.path) ?? [];
     for (const entry of Array.isArray(stored) ? stored : []) {
       if (!entry || typeof entry.id !== 'string') continue;
-      if (!entry.result) {
-        entry.result = {
-          id: entry.id,
-          type: entry.type,
-          ok: false,
-          error: { code: ErrorCode.INTERNAL, message: 'The device restarted while this command was running.' },
-          finishedAt: this.clock.now().toISOString(),
-        };
-        this.interrupted.push(entry.result);
-      }
+      if (!entry.result) this.unfinished.push({ id: entry.id, type: entry.type });
       this.entries.set(entry.id, entry);
     }
-    if (this.interrupted.length) {
-      this.logger.warn(`${this.interrupted.length} command(s) were cut off by a restart`);
-      this.persist();
-    }
+    if (this.unfinished.length) this.logger.warn(`${this.unfinished.length} command(s) were cut off by a restart`);
+  }
+
+  /** Ends a command a restart cut off, and nothing took over: INTERNAL. Returns the result to report. */
+  interrupt(id: string): StoredResult {
+    const entry = this.entries.get(id);
+    const result: StoredResult = {
+      id,
+      type: entry?.type ?? '',
+      ok: false,
+      error: { code: ErrorCode.INTERNAL, message: 'The device restarted while this command was running.' },
+      finishedAt: this.clock.now().toISOString(),
+    };
+    this.finish(result);
+    return result;
   }
 
   find(id: string): JournalEntry | undefined {

@@ -16,6 +16,7 @@ function oldImage(): InspectedImage {
       Labels: { 'org.opencontainers.image.version': '0.1.0', 'org.opencontainers.image.title': 'mosaic-device' },
       Volumes: { '/apps': {}, '/var/lib/mosaic/device': {} },
       Healthcheck: { Test: HEALTH, Interval: 30e9, Timeout: 5e9, StartPeriod: 60e9, Retries: 3 },
+      StopSignal: 'SIGTERM',
     },
   };
 }
@@ -30,12 +31,22 @@ function device(overrides: Partial<InspectedContainer> = {}): InspectedContainer
     State: { Status: 'running', Running: true, Restarting: false, ExitCode: 0 },
     Config: {
       Hostname: OLD_ID.slice(0, 12),
-      Env: ['HIVE_URL=http://hive:8080', 'AUTO_UPDATE=true', 'APPS_DIR=/var/lib/mosaic/apps', ...image.Env!.filter((e) => !e.startsWith('APPS_DIR='))],
+      Env: [
+        'HIVE_URL=http://hive:8080',
+        'AUTO_UPDATE=true',
+        'APPS_DIR=/var/lib/mosaic/apps',
+        ...image.Env!.filter((e) => !e.startsWith('APPS_DIR=')),
+      ],
       Cmd: image.Cmd,
       Image: '127.0.0.1:5000/mosaic/device:0.1.0',
       WorkingDir: '/code',
       User: '',
-      Labels: { ...image.Labels, 'com.docker.compose.project': 'mosaic', 'com.docker.compose.service': 'device', 'io.mosaic.component': 'device' },
+      Labels: {
+        ...image.Labels,
+        'com.docker.compose.project': 'mosaic',
+        'com.docker.compose.service': 'device',
+        'io.mosaic.component': 'device',
+      },
       Volumes: image.Volumes,
       // compose's healthcheck override: the interval is the container's own, the rest the image's.
       Healthcheck: { ...image.Healthcheck, Interval: 1e9 },
@@ -67,7 +78,13 @@ function device(overrides: Partial<InspectedContainer> = {}): InspectedContainer
     },
     Mounts: [
       { Type: 'bind', Source: '/var/run/docker.sock', Destination: '/var/run/docker.sock', RW: true },
-      { Type: 'volume', Name: 'mosaic_device-state', Source: '/var/lib/docker/volumes/mosaic_device-state/_data', Destination: '/var/lib/mosaic/device', RW: true },
+      {
+        Type: 'volume',
+        Name: 'mosaic_device-state',
+        Source: '/var/lib/docker/volumes/mosaic_device-state/_data',
+        Destination: '/var/lib/mosaic/device',
+        RW: true,
+      },
       { Type: 'bind', Source: '/srv/secrets/token', Destination: '/run/secrets/mosaic_device_token', RW: false },
       { Type: 'volume', Name: 'f'.repeat(64), Source: `/var/lib/docker/volumes/${'f'.repeat(64)}/_data`, Destination: '/apps', RW: true },
     ],
@@ -103,11 +120,15 @@ describe('recreatePlan: the same container from another image', () => {
   it("keeps the container's own environment and labels, and lets the new image's defaults replace the old image's", () => {
     const { create } = recreatePlan(device(), oldImage(), NEW);
     expect(create.Env).toEqual(['HIVE_URL=http://hive:8080', 'AUTO_UPDATE=true', 'APPS_DIR=/var/lib/mosaic/apps']);
-    expect(create.Labels).toEqual({ 'com.docker.compose.project': 'mosaic', 'com.docker.compose.service': 'device', 'io.mosaic.component': 'device' });
+    expect(create.Labels).toEqual({
+      'com.docker.compose.project': 'mosaic',
+      'com.docker.compose.service': 'device',
+      'io.mosaic.component': 'device',
+    });
     expect(create).not.toHaveProperty('Cmd');
     expect(create).not.toHaveProperty('WorkingDir');
     expect(create.Volumes).toEqual({});
-    expect(create.StopSignal).toBe('SIGTERM');
+    expect(create).not.toHaveProperty('StopSignal'); // the image's: the new image's applies
     expect(create.Hostname).toBe(OLD_ID.slice(0, 12)); // the device's name defaults to it: it stays
   });
 
@@ -117,6 +138,12 @@ describe('recreatePlan: the same container from another image', () => {
     const plain = device();
     plain.Config.Healthcheck = oldImage().Config!.Healthcheck;
     expect(recreatePlan(plain, oldImage(), NEW).create).not.toHaveProperty('Healthcheck');
+  });
+
+  it('keeps a stop signal the container set itself', () => {
+    const own = device();
+    own.Config.StopSignal = 'SIGINT';
+    expect(recreatePlan(own, oldImage(), NEW).create.StopSignal).toBe('SIGINT');
   });
 
   it('keeps a command and an entrypoint the container set itself', () => {

@@ -27,7 +27,11 @@ function ownHealthcheck(container: Healthcheck | null | undefined, image: Health
   return Object.keys(own).length ? own : undefined;
 }
 
-function without<T>(own: Record<string, T> | null | undefined, image: Record<string, T> | null | undefined, same: (a: T, b: T) => boolean): Record<string, T> {
+function without<T>(
+  own: Record<string, T> | null | undefined,
+  image: Record<string, T> | null | undefined,
+  same: (a: T, b: T) => boolean,
+): Record<string, T> {
   return Object.fromEntries(Object.entries(own ?? {}).filter(([key, value]) => !(image && key in image && same(value, image[key]))));
 }
 
@@ -39,6 +43,7 @@ function ownConfig(container: InspectedContainer, image: ContainerConfig): Conta
   const config = copy(container.Config);
   if (config.WorkingDir === image.WorkingDir) delete config.WorkingDir;
   if (config.User === image.User) delete config.User;
+  if (config.StopSignal === image.StopSignal) delete config.StopSignal;
   if (isDeepStrictEqual(config.Entrypoint ?? null, image.Entrypoint ?? null)) {
     delete config.Entrypoint;
     if (isDeepStrictEqual(config.Cmd ?? null, image.Cmd ?? null)) delete config.Cmd;

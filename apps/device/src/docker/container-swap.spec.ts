@@ -29,13 +29,17 @@ describe('ContainerSwap', () => {
         setRestartPolicy: async (id: string, policy: RestartPolicy) => record(`restart-policy ${id} ${policy.Name}`),
         stopContainer: async (id: string, graceS: number) => record(`stop ${id} ${graceS}`),
         startContainer: async (id: string) => record(`start ${id}`),
-        removeContainer: async (id: string, graceS: number, keepVolumes: boolean) => record(`remove ${id} ${graceS}${keepVolumes ? ' keep-volumes' : ''}`),
+        removeContainer: async (id: string, graceS: number, keepVolumes: boolean) =>
+          record(`remove ${id} ${graceS}${keepVolumes ? ' keep-volumes' : ''}`),
       },
       'DockerEngineAdapter',
     );
   }
 
-  function request(verify: (id: string) => Promise<void> = async () => undefined, create = async () => (calls.push('create'), NEW)): SwapRequest {
+  function request(
+    verify: (id: string) => Promise<void> = async () => undefined,
+    create = async () => (calls.push('create'), NEW),
+  ): SwapRequest {
     return {
       old: { id: OLD, name: 'mosaic-device', running: true, restartPolicy: { Name: 'unless-stopped' } },
       asideName: 'mosaic-device-previous-1234',
@@ -64,7 +68,9 @@ describe('ContainerSwap', () => {
   });
 
   it('puts the old container back, under its name, with its restart policy, when the new one is refused', async () => {
-    const result = await new ContainerSwap(engine()).swap(request(async () => Promise.reject(new SwapRefused('unhealthy', 'its health check failed'))));
+    const result = await new ContainerSwap(engine()).swap(
+      request(async () => Promise.reject(new SwapRefused('unhealthy', 'its health check failed'))),
+    );
     expect(result).toEqual({ ok: false, reason: 'unhealthy', message: 'its health check failed', restored: true });
     expect(calls.slice(calls.indexOf(`verify ${NEW}`) + 1)).toEqual([
       `remove ${NEW} 10 keep-volumes`,
@@ -76,8 +82,15 @@ describe('ContainerSwap', () => {
   });
 
   it('never stops the old container when the new one cannot even be created', async () => {
-    const result = await new ContainerSwap(engine()).swap(request(undefined, async () => Promise.reject(new Error('invalid mount config'))));
-    expect(result).toEqual({ ok: false, reason: 'start_failed', message: 'the new container could not be created: invalid mount config', restored: true });
+    const result = await new ContainerSwap(engine()).swap(
+      request(undefined, async () => Promise.reject(new Error('invalid mount config'))),
+    );
+    expect(result).toEqual({
+      ok: false,
+      reason: 'start_failed',
+      message: 'the new container could not be created: invalid mount config',
+      restored: true,
+    });
     expect(calls).not.toContain('stop old-id 30');
     expect(calls.slice(2)).toEqual(['rename old-id mosaic-device', 'restart-policy old-id unless-stopped', 'start old-id']);
   });
@@ -85,9 +98,19 @@ describe('ContainerSwap', () => {
   it('puts the old container back when the new one does not start', async () => {
     failing.set(`start ${NEW}`, new Error('port is already allocated'));
     const result = await new ContainerSwap(engine()).swap(request());
-    expect(result).toMatchObject({ ok: false, reason: 'start_failed', message: 'the new container could not be started: port is already allocated', restored: true });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'start_failed',
+      message: 'the new container could not be started: port is already allocated',
+      restored: true,
+    });
     expect(calls).not.toContain(`verify ${NEW}`);
-    expect(calls.slice(-4)).toEqual([`remove ${NEW} 10 keep-volumes`, 'rename old-id mosaic-device', 'restart-policy old-id unless-stopped', 'start old-id']);
+    expect(calls.slice(-4)).toEqual([
+      `remove ${NEW} 10 keep-volumes`,
+      'rename old-id mosaic-device',
+      'restart-policy old-id unless-stopped',
+      'start old-id',
+    ]);
   });
 
   it('does not start an old container that was not running', async () => {
@@ -99,7 +122,9 @@ describe('ContainerSwap', () => {
 
   it('says so when the old container cannot be put back', async () => {
     failing.set('rename old-id mosaic-device', new Error('name in use'));
-    const result = await new ContainerSwap(engine()).swap(request(async () => Promise.reject(new SwapRefused('timeout', 'did not turn healthy'))));
+    const result = await new ContainerSwap(engine()).swap(
+      request(async () => Promise.reject(new SwapRefused('timeout', 'did not turn healthy'))),
+    );
     expect(result).toEqual({ ok: false, reason: 'timeout', message: 'did not turn healthy', restored: false, restoreError: 'name in use' });
   });
 

@@ -78,14 +78,21 @@ export class ContainerSwap {
       await this.engine.startContainer(newId);
       onStep?.('started');
     } catch (err) {
-      return this.putBack(request, newId, 'start_failed', `the new container could not be ${newId ? 'started' : 'created'}: ${message(err)}`);
+      return this.putBack(
+        request,
+        newId,
+        'start_failed',
+        `the new container could not be ${newId ? 'started' : 'created'}: ${message(err)}`,
+      );
     }
 
     try {
       await request.verify(newId);
       onStep?.('verified');
     } catch (err) {
-      return err instanceof SwapRefused ? this.putBack(request, newId, err.reason, err.message) : this.putBack(request, newId, 'start_failed', message(err));
+      return err instanceof SwapRefused
+        ? this.putBack(request, newId, err.reason, err.message)
+        : this.putBack(request, newId, 'start_failed', message(err));
     }
     // The new container is taken; an old one that cannot be removed only waits aside, stopped.
     await this.engine.removeContainer(old.id, 0, true).catch(() => undefined);

@@ -61,6 +61,7 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, object> | null;
   Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
   Image?: string;
+  StopSignal?: string;
   [other: string]: unknown;
 }
 
@@ -190,7 +191,7 @@ function healthFromStatus(status: string | undefined): string | undefined {
 export class DockerEngineAdapter {
   private readonly docker: Dockerode;
 
-  constructor(@Inject(DEVICE_CONFIG) config: DeviceConfig) {
+  constructor(@Inject(DEVICE_CONFIG) config: Pick<DeviceConfig, 'dockerHost'>) {
     this.docker = new Dockerode(dockerConnection(config.dockerHost));
   }
 
