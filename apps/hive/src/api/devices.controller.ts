@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
+import { UpgradeParamsDto } from '@mosaic/protocol';
 import { CreatedDevice, DeviceView, DevicesService } from '../devices/devices.service';
-import { DeviceUpgradeService, UpgradeView } from '../upgrades/device-upgrade.service';
+import { DeviceUpgradeService, UpgradeAttemptView, UpgradeView } from '../upgrades/device-upgrade.service';
 import { AdminTokenGuard } from './admin-token.guard';
 import { API_PREFIX } from './api-routes';
 import { CreateDeviceDto } from './dto/create-device.dto';
@@ -38,6 +39,13 @@ export class DevicesController {
   upgrade(@Param('deviceId') deviceId: string): UpgradeView {
     this.devices.require(deviceId);
     return this.upgrades.describe(deviceId);
+  }
+
+  /** Upgrades now, to `{ version?, image? }` or the Hive's target: the attempt, whose outcome GET …/upgrade follows. */
+  @Post(':deviceId/upgrade')
+  @HttpCode(HttpStatus.ACCEPTED)
+  requestUpgrade(@Param('deviceId') deviceId: string, @Body() body: unknown): Promise<UpgradeAttemptView> {
+    return this.upgrades.request(deviceId, parseBody(UpgradeParamsDto, body ?? {}));
   }
 
   @Delete(':deviceId')

@@ -19,6 +19,11 @@ export interface HiveConfig {
    * its Device reports.
    */
   deviceVersion: string;
+  /**
+   * The image devices upgrade to (HIVE_DEVICE_IMAGE), named in UpgradeCommand.run with
+   * `deviceVersion`; unset, each device takes its own repository at that version.
+   */
+  deviceImage?: string;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');

@@ -35,6 +35,7 @@ describe('loadHiveConfig', () => {
         HIVE_COMMAND_TIMEOUT_S: '600',
         HIVE_CATALOG_DIR: '/srv/catalog',
         HIVE_DEVICE_VERSION: '2.1.0-rc.1',
+        HIVE_DEVICE_IMAGE: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
       }),
     ).toEqual({
       ok: true,
@@ -46,6 +47,7 @@ describe('loadHiveConfig', () => {
         commandTimeoutS: 600,
         catalogDir: '/srv/catalog',
         deviceVersion: '2.1.0-rc.1',
+        deviceImage: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
       },
     });
   });
@@ -73,6 +75,8 @@ describe('loadHiveConfig', () => {
     ['an admin token with a space', { HIVE_ADMIN_TOKEN: '0123456789 abcdef' }, 'HIVE_ADMIN_TOKEN'],
     ['a device version that is not semver', { HIVE_DEVICE_VERSION: 'v1.2' }, 'HIVE_DEVICE_VERSION'],
     ['a device version with a leading zero', { HIVE_DEVICE_VERSION: '1.02.0' }, 'HIVE_DEVICE_VERSION'],
+    ['a device image that is no image reference', { HIVE_DEVICE_IMAGE: 'mosaic/device:1.0 --privileged' }, 'HIVE_DEVICE_IMAGE'],
+    ['a device image in upper case', { HIVE_DEVICE_IMAGE: 'Mosaic/Device:1.0.0' }, 'HIVE_DEVICE_IMAGE'],
   ])('refuses %s', (_label, env, variable) => {
     const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, ...env });
     expect(loaded.ok ? [] : loaded.errors.map((line) => line.split(':')[0])).toEqual([variable]);

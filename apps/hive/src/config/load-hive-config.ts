@@ -1,4 +1,4 @@
-import { isSemver } from '@mosaic/protocol';
+import { LIMITS, Patterns, isSemver } from '@mosaic/protocol';
 import { defaultCatalogDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
@@ -14,6 +14,7 @@ const VARIABLE: Record<keyof HiveConfig, string> = {
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
   catalogDir: 'HIVE_CATALOG_DIR',
   deviceVersion: 'HIVE_DEVICE_VERSION',
+  deviceImage: 'HIVE_DEVICE_IMAGE',
 };
 
 /** Unset and empty both mean "use the default". */
@@ -60,6 +61,10 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<key
   if (typeof config.deviceVersion !== 'string' || !isSemver(config.deviceVersion)) {
     bad('deviceVersion', `must be a semantic version such as 1.4.2 or 2.0.0-rc.1${got('deviceVersion')}`);
   }
+  const image = config.deviceImage;
+  if (image !== undefined && (typeof image !== 'string' || image.length > LIMITS.imageChars || !Patterns.imageRef.test(image))) {
+    bad('deviceImage', `must be an image reference such as ghcr.io/me/mosaic-device:1.2.0${got('deviceImage')}`);
+  }
   return problems;
 }
 
@@ -73,6 +78,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     commandTimeoutS: raw(env, VARIABLE.commandTimeoutS),
     catalogDir: raw(env, VARIABLE.catalogDir),
     deviceVersion: raw(env, VARIABLE.deviceVersion),
+    deviceImage: raw(env, VARIABLE.deviceImage),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -82,6 +88,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     commandTimeoutS: wholeNumber(given.commandTimeoutS) ?? HIVE_CONFIG_DEFAULTS.commandTimeoutS,
     catalogDir: given.catalogDir ?? defaultCatalogDir(),
     deviceVersion: given.deviceVersion ?? HIVE_CONFIG_DEFAULTS.deviceVersion,
+    ...(given.deviceImage !== undefined ? { deviceImage: given.deviceImage } : {}),
   };
   const { adminToken: _secret, ...echoable } = given;
   const errors = hiveConfigProblems(config, echoable);
