@@ -274,6 +274,7 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     expect(attempt).toMatchObject({ requestedBy: 'hive', fromVersion: A, targetVersion: B, targetImage: image('device', B), outcome: 'succeeded' });
     expect(upgrade).toMatchObject({ outcome: 'succeeded', rolledBack: [] });
     const steps = updaterSteps();
+    expect(steps.stopped - steps.created).toBeLessThan(15_000); // the old device stops at once (not at the 30 s grace)
 
     // report.version shows B, from B's image.
     await eventually('report.version of B', () => hive.api.get(`/api/devices/${deviceId}/reports`).then((r) => r.body.version), (v) => v?.version === B);
@@ -291,6 +292,7 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     const composeLabels = (c: typeof after) => Object.entries(c.Config.Labels).filter(([k]) => k.startsWith('com.docker.compose.'));
     expect(composeLabels(after)).toEqual(composeLabels(before));
     expect(after.Config.Labels['org.opencontainers.image.version']).toBe(B);
+    // Aliases of their own, beside the engine's (each container's short id).
     const networks = (c: typeof after) => Object.entries(c.NetworkSettings.Networks).map(([name, n]) => [name, (n.Aliases ?? []).filter((a: string) => !c.Id.startsWith(a))]);
     expect(networks(after)).toEqual(networks(before));
     expect(after.Config.Env.filter((e) => /^(HIVE_URL|AUTO_UPDATE|DEVICE_TOKEN_FILE|UPGRADE_TIMEOUT_S)=/.test(e)).sort()).toEqual(

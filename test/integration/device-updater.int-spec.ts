@@ -165,7 +165,7 @@ describe('DeviceUpdater on the real engine', () => {
       'org.opencontainers.image.version': '0.2.0',
     });
     expect(after.Config.Healthcheck).toMatchObject({ Interval: 1e9 });
-    expect(after.Config.Hostname).toBe(before.Config.Hostname);
+    expect(after.Config.Hostname).toBe(after.Id.slice(0, 12)); // its own, as the engine names a new container
     // Networks with their aliases, the named volume, the secret, and the anonymous volume, same data.
     for (const [network, alias] of [
       [networks[0], 'device'],

@@ -129,7 +129,10 @@ describe('recreatePlan: the same container from another image', () => {
     expect(create).not.toHaveProperty('WorkingDir');
     expect(create.Volumes).toEqual({});
     expect(create).not.toHaveProperty('StopSignal'); // the image's: the new image's applies
-    expect(create.Hostname).toBe(OLD_ID.slice(0, 12)); // the device's name defaults to it: it stays
+    expect(create).not.toHaveProperty('Hostname'); // the engine's, after the old id: the new one gets its own
+    const named = device();
+    named.Config.Hostname = 'nas';
+    expect(recreatePlan(named, oldImage(), NEW).create.Hostname).toBe('nas');
   });
 
   it("keeps only the health check settings of its own: the new image's check runs, at the container's interval", () => {

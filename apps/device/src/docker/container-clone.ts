@@ -58,7 +58,8 @@ function ownConfig(container: InspectedContainer, image: ContainerConfig): Conta
   // Published ports stay exposed whether the image exposes them or not.
   config.ExposedPorts = without(config.ExposedPorts, image.ExposedPorts, () => true);
   for (const port of Object.keys(container.HostConfig.PortBindings ?? {})) config.ExposedPorts[port] = {};
-  if (container.HostConfig.NetworkMode?.startsWith('container:')) delete config.Hostname;
+  // The engine named it after the old container's id: the new one gets its own, as compose would give it.
+  if (container.HostConfig.NetworkMode?.startsWith('container:') || config.Hostname === container.Id.slice(0, 12)) delete config.Hostname;
   return config;
 }
 

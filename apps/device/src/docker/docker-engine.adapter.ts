@@ -319,14 +319,15 @@ export class DockerEngineAdapter {
 
   /**
    * Resolves once the container is gone (it ended and the engine removed it, or it never was),
-   * or rejects after `timeoutMs`.
+   * or rejects after `timeoutMs`, or when `signal` aborts (the request is dropped with it).
    */
-  async waitRemoved(id: string, timeoutMs: number): Promise<void> {
+  async waitRemoved(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`container ${id.slice(0, 12)} was still there after ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     });
-    const removed = (this.docker.getContainer(id).wait({ condition: 'removed' }) as Promise<unknown>).catch((err: { statusCode?: number }) => {
+    const wait = this.docker.getContainer(id).wait({ condition: 'removed', ...(signal ? { abortSignal: signal } : {}) }) as Promise<unknown>;
+    const removed = wait.catch((err: { statusCode?: number }) => {
       if (err.statusCode !== 404) throw err;
     });
     try {

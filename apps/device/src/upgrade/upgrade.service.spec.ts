@@ -35,6 +35,8 @@ describe('UpgradeService', () => {
   let updaterRuns: () => void;
   let delivered: Array<(event: string, payload: unknown) => void>;
   let replacedPluginImage: string | undefined;
+  /** How the engine's wait for the updater's removal goes. */
+  let waitRemoved: (id: string, timeoutMs: number, signal?: AbortSignal) => Promise<void>;
   const clock = new FakeClock('2026-12-06T10:00:00.000Z');
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -60,6 +62,7 @@ describe('UpgradeService', () => {
     updaterRuns = () => undefined;
     delivered = [];
     replacedPluginImage = undefined;
+    waitRemoved = async () => undefined;
   });
   afterEach(() => dirs.cleanup());
 
@@ -84,7 +87,10 @@ describe('UpgradeService', () => {
           calls.push(`start ${id}`);
           updaterRuns();
         },
-        waitRemoved: async (id: string) => void calls.push(`wait ${id}`),
+        waitRemoved: async (id: string, timeoutMs: number, signal?: AbortSignal) => {
+          calls.push(`wait ${id}`);
+          await waitRemoved(id, timeoutMs, signal);
+        },
         removeImage: async (id: string) => {
           calls.push(`remove image ${id}`);
           return 'removed' as const;
@@ -205,6 +211,27 @@ describe('UpgradeService', () => {
       message: 'putting it back failed too',
     });
     expect(calls.filter((c) => c.startsWith('remove image'))).toEqual([]);
+  });
+
+  it('stops waiting when the device stops, leaving the command unfinished for the device that runs next', async () => {
+    let aborted!: () => void;
+    const abortedSeen = new Promise<void>((resolve) => (aborted = resolve));
+    waitRemoved = (_id, _ms, signal) =>
+      new Promise((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          aborted();
+          reject(new Error('aborted'));
+        }),
+      );
+    const upgrades = service();
+    let settled = false;
+    void upgrades.upgrade(COMMAND, { version: NEWER }).finally(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toContain('wait updater-id');
+    upgrades.onApplicationShutdown();
+    await abortedSeen;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
   });
 
   it('fails INTERNAL when the updater ended without an outcome', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ErrorCode, Events, ProtocolException, UpgradeParamsDto, UpgradeResultDto } from '@mosaic/protocol';
 import { Clock } from '../common/clock';
 import { COMPONENT_LABEL } from '../common/labels';
@@ -25,8 +25,10 @@ const UPDATER_MARGIN_MS = 5 * 60 * 1000;
  * shared journal) or the old one, put back.
  */
 @Injectable()
-export class UpgradeService implements OnModuleInit {
+export class UpgradeService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Upgrade');
+  /** Aborted when the device stops: a wait for the updater must not keep the process alive (the updater waits for it to stop). */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -48,6 +50,10 @@ export class UpgradeService implements OnModuleInit {
         this.logger.warn(`cannot note the acknowledged version: ${err.message}`),
       );
     });
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping.abort();
   }
 
   async upgrade(commandId: string, params: UpgradeParamsDto): Promise<UpgradeResultDto> {
@@ -162,9 +168,12 @@ export class UpgradeService implements OnModuleInit {
     const deadline = Date.parse(plan.createdAt) + plan.timeoutS * 1000 + UPDATER_MARGIN_MS;
     if (plan.updater) {
       await this.engine
-        .waitRemoved(plan.updater.containerId, Math.max(0, deadline - this.clock.now().getTime()))
+        .waitRemoved(plan.updater.containerId, Math.max(0, deadline - this.clock.now().getTime()), this.stopping.signal)
         .catch((err: Error) => this.logger.warn(`the updater: ${err.message}`));
     }
+    // This device stops (the updater stopped it, most likely): the command stays unfinished in the
+    // journal, and the device that runs next answers it.
+    if (this.stopping.signal.aborted) return new Promise<never>(() => undefined);
     const outcome = this.records.outcome(plan.commandId);
     if (!outcome) {
       throw new ProtocolException(
