@@ -37,6 +37,8 @@ describe('UpgradeService', () => {
   let replacedPluginImage: string | undefined;
   /** How the engine's wait for the updater's removal goes. */
   let waitRemoved: (id: string, timeoutMs: number, signal?: AbortSignal) => Promise<void>;
+  /** How a pull goes, once the test's registry has answered (`images` says what it has). */
+  let pulling: () => Promise<void>;
   const clock = new FakeClock('2026-12-06T10:00:00.000Z');
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -63,6 +65,7 @@ describe('UpgradeService', () => {
     delivered = [];
     replacedPluginImage = undefined;
     waitRemoved = async () => undefined;
+    pulling = async () => undefined;
   });
   afterEach(() => dirs.cleanup());
 
@@ -75,6 +78,7 @@ describe('UpgradeService', () => {
       {
         pullImage: async (image: string) => {
           calls.push(`pull ${image}`);
+          await pulling();
           if (!images.has(image)) throw new Error('manifest unknown');
         },
         imageId: async (image: string) => images.get(image),
@@ -255,6 +259,18 @@ describe('UpgradeService', () => {
       message: `The image ${REPO}:${NEWER}-rc.1 could not be pulled: manifest unknown.`,
     });
     expect(calls).toEqual([`pull ${REPO}:${NEWER}-rc.1`]);
+  });
+
+  it('gives up a pull that does not end within UPGRADE_TIMEOUT_S', async () => {
+    jest.useFakeTimers();
+    try {
+      pulling = () => new Promise(() => undefined); // a registry that never answers
+      const failed = failure(service().upgrade(COMMAND, { version: `${NEWER}-rc.2` }));
+      await jest.advanceTimersByTimeAsync(90_000);
+      expect(await failed).toEqual({ code: ErrorCode.DOCKER_ERROR, message: `The image ${REPO}:${NEWER}-rc.2 could not be pulled: not pulled within 90 s.` });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('will not start when STATE_DIR is not on a mount: a new container would lose its state', async () => {

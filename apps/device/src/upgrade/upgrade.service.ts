@@ -146,12 +146,21 @@ export class UpgradeService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Pulls the target; one the engine has already does without the registry. Returns its image id. */
+  /**
+   * Pulls the target, within UPGRADE_TIMEOUT_S; one the engine has already does without the
+   * registry. Returns its image id.
+   */
   private async pull(image: string): Promise<string> {
-    const pulled = await this.engine.pullImage(image).then(
+    const limitS = this.config.upgradeTimeoutS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not pulled within ${limitS} s`)), limitS * 1000);
+    });
+    const pulled = await Promise.race([this.engine.pullImage(image), deadline]).then(
       () => undefined,
       (err: Error) => err,
     );
+    clearTimeout(timer);
     const id = await this.engine.imageId(image);
     if (id) {
       if (pulled) this.logger.warn(`could not pull ${image} (${pulled.message}); the engine has it, that one is taken`);
