@@ -139,7 +139,18 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
   async function compose(...args: string[]): Promise<string> {
     const { stdout } = await run(
       'docker',
-      ['compose', '--project-directory', REPO, '-f', join(REPO, 'compose.yaml'), '-f', join(root, 'test-override.yaml'), '--env-file', envFile, ...args],
+      [
+        'compose',
+        '--project-directory',
+        REPO,
+        '-f',
+        join(REPO, 'compose.yaml'),
+        '-f',
+        join(root, 'test-override.yaml'),
+        '--env-file',
+        envFile,
+        ...args,
+      ],
       { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` }, maxBuffer: 16 * 1024 * 1024 },
     );
     return stdout.trim();
@@ -148,7 +159,10 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
   /** The Hive (re)started on the same database and port, naming `version` (and `deviceImage`) as the Device version. */
   async function startHive(version: string, deviceImage?: string): Promise<void> {
     await hive?.close();
-    hive = await startE2eHive(join(root, 'hive.db'), hivePort, engine.gateway, { deviceVersion: version, ...(deviceImage ? { deviceImage } : {}) });
+    hive = await startE2eHive(join(root, 'hive.db'), hivePort, engine.gateway, {
+      deviceVersion: version,
+      ...(deviceImage ? { deviceImage } : {}),
+    });
     hivePort = hive.port;
   }
 
@@ -218,7 +232,13 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
       REPLICA_URL: join(root, 'replicas'),
       REPLICATION_INTERVAL_S: '5',
     };
-    writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(settings)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
     // The image's health check as it is, every second after a 30 s start; reports often enough to follow.
     writeFileSync(
       join(root, 'test-override.yaml'),
@@ -236,20 +256,31 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
       ].join('\n'),
     );
     await compose('up', '-d', 'device');
-    await eventually('the device authenticated in Hive', () => hive.api.get(`/api/devices/${deviceId}`), (r) => r.body.authenticated === true, 180_000);
+    await eventually(
+      'the device authenticated in Hive',
+      () => hive.api.get(`/api/devices/${deviceId}`),
+      (r) => r.body.authenticated === true,
+      180_000,
+    );
     await eventually('the device container healthy', deviceContainer, (c) => c.State.Health?.Status === 'healthy', 120_000);
 
     const app = await installCatalogApp(hive.api, deviceId, 'notes', {}, 180_000);
     instance = app.instance;
     visits = new VisitProbe(await probe.publishedPort(app.containers[0].containerId, 8080));
     visits.start();
-    await eventually('the app counting visits', async () => visits.counts().length, (n) => n >= 5, 30_000);
+    await eventually(
+      'the app counting visits',
+      async () => visits.counts().length,
+      (n) => n >= 5,
+      30_000,
+    );
   });
 
   afterAll(async () => {
     await visits?.stop();
     if (figures.length) process.stdout.write(`\nupgrade figures (2 shared cores):\n${figures.map((f) => `  ${f}`).join('\n')}\n`);
-    if (engine && process.env.DEVICE_TEST_LOG) process.stdout.write(await compose('logs', '--no-color', '--tail', '200').catch((e) => String(e)));
+    if (engine && process.env.DEVICE_TEST_LOG)
+      process.stdout.write(await compose('logs', '--no-color', '--tail', '200').catch((e) => String(e)));
     await hive?.close();
     await engine?.stop();
     await registry?.stop();
@@ -260,7 +291,11 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
   it('runs A, the storage plugin beside it, from the registry', async () => {
     expect((await deviceContainer()).Config.Image).toBe(image('device', A));
     expect((await pluginContainer()).Config.Image).toBe(image('storage-plugin', A));
-    const reported = await eventually('report.version of A', () => hive.api.get(`/api/devices/${deviceId}/reports`).then((r) => r.body.version), (v) => v !== null);
+    const reported = await eventually(
+      'report.version of A',
+      () => hive.api.get(`/api/devices/${deviceId}/reports`).then((r) => r.body.version),
+      (v) => v !== null,
+    );
     expect(reported).toMatchObject({ version: A, image: image('device', A) });
     expect((await hive.api.get(`/api/devices/${deviceId}/upgrade`)).body).toMatchObject({ currentVersion: A, attempts: [] });
   });
@@ -271,13 +306,23 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     await startHive(B, image('device', B));
     const { upgrade, attempt } = await attemptEnded(B);
     const ended = Date.now();
-    expect(attempt).toMatchObject({ requestedBy: 'hive', fromVersion: A, targetVersion: B, targetImage: image('device', B), outcome: 'succeeded' });
+    expect(attempt).toMatchObject({
+      requestedBy: 'hive',
+      fromVersion: A,
+      targetVersion: B,
+      targetImage: image('device', B),
+      outcome: 'succeeded',
+    });
     expect(upgrade).toMatchObject({ outcome: 'succeeded', rolledBack: [] });
     const steps = updaterSteps();
     expect(steps.stopped - steps.created).toBeLessThan(15_000); // the old device stops at once (not at the 30 s grace)
 
     // report.version shows B, from B's image.
-    await eventually('report.version of B', () => hive.api.get(`/api/devices/${deviceId}/reports`).then((r) => r.body.version), (v) => v?.version === B);
+    await eventually(
+      'report.version of B',
+      () => hive.api.get(`/api/devices/${deviceId}/reports`).then((r) => r.body.version),
+      (v) => v?.version === B,
+    );
     expect((await hive.api.get(`/api/devices/${deviceId}/reports`)).body.version.image).toBe(image('device', B));
 
     // The same container, but for its image: name, mounts, secrets, restart policy, labels, networks.
@@ -293,7 +338,8 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     expect(composeLabels(after)).toEqual(composeLabels(before));
     expect(after.Config.Labels['org.opencontainers.image.version']).toBe(B);
     // Aliases of their own, beside the engine's (each container's short id).
-    const networks = (c: typeof after) => Object.entries(c.NetworkSettings.Networks).map(([name, n]) => [name, (n.Aliases ?? []).filter((a: string) => !c.Id.startsWith(a))]);
+    const networks = (c: typeof after) =>
+      Object.entries(c.NetworkSettings.Networks).map(([name, n]) => [name, (n.Aliases ?? []).filter((a: string) => !c.Id.startsWith(a))]);
     expect(networks(after)).toEqual(networks(before));
     expect(after.Config.Env.filter((e) => /^(HIVE_URL|AUTO_UPDATE|DEVICE_TOKEN_FILE|UPGRADE_TIMEOUT_S)=/.test(e)).sort()).toEqual(
       before.Config.Env.filter((e) => /^(HIVE_URL|AUTO_UPDATE|DEVICE_TOKEN_FILE|UPGRADE_TIMEOUT_S)=/.test(e)).sort(),
@@ -324,10 +370,11 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
       'a replica of the app volume made by the new plugin',
       () => hive.api.get(`/api/apps/${instance}`).then((r) => r.body.volumes.find((v: { role: string }) => v.role === 'app')),
       // Until the new device has the keys again it reports no volume: undefined then.
-      (v) => typeof v?.lastReplicatedAt === 'string' && Date.parse(v.lastReplicatedAt) > ended && v.replication.state === 'idle',
+      // Every 5 s here, so a report may well catch the next snapshot under way.
+      (v) => typeof v?.lastReplicatedAt === 'string' && Date.parse(v.lastReplicatedAt) > ended && v.replication.state !== 'error',
       120_000,
     );
-    expect(resumed.replication).toEqual({ state: 'idle' });
+    expect(['idle', 'replicating']).toContain(resumed.replication.state);
 
     figures.push(
       `A→B upgrade: ${Date.parse(attempt.finishedAt) - Date.parse(attempt.requestedAt)} ms from the Hive's command to its recorded outcome; ` +
@@ -359,7 +406,11 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     expect(after.Id).toBe(before.Id);
     expect(after.Config.Image).toBe(image('device', B));
     expect(after.HostConfig.RestartPolicy).toEqual(before.HostConfig.RestartPolicy);
-    const plugin = await eventually('the plugin of B back', pluginContainer, (p) => p.Config.Image === image('storage-plugin', B) && p.State.Running);
+    const plugin = await eventually(
+      'the plugin of B back',
+      pluginContainer,
+      (p) => p.Config.Image === image('storage-plugin', B) && p.State.Running,
+    );
     expect(plugin.State.Running).toBe(true);
     const present = await images();
     expect(present).not.toContain(image('device', C));

@@ -27,13 +27,26 @@ export class LoopbackRegistry {
     const config = join(root, 'config.yml');
     writeFileSync(
       config,
-      ['version: 0.1', 'log:', '  level: info', 'storage:', '  filesystem:', `    rootdirectory: ${join(root, 'data')}`, 'http:', '  addr: 127.0.0.1:0', ''].join('\n'),
+      [
+        'version: 0.1',
+        'log:',
+        '  level: info',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${join(root, 'data')}`,
+        'http:',
+        '  addr: 127.0.0.1:0',
+        '',
+      ].join('\n'),
     );
     const child = spawn(REGISTRY_BINARY, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     try {
       const address = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the registry did not say where it listens within ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`the registry did not say where it listens within ${timeoutMs} ms:\n${output.slice(-2000)}`)),
+          timeoutMs,
+        );
         const read = (chunk: Buffer) => {
           output += chunk.toString();
           const match = /listening on (127\.0\.0\.1:\d+)/.exec(output);

@@ -267,7 +267,10 @@ describe('UpgradeService', () => {
       pulling = () => new Promise(() => undefined); // a registry that never answers
       const failed = failure(service().upgrade(COMMAND, { version: `${NEWER}-rc.2` }));
       await jest.advanceTimersByTimeAsync(90_000);
-      expect(await failed).toEqual({ code: ErrorCode.DOCKER_ERROR, message: `The image ${REPO}:${NEWER}-rc.2 could not be pulled: not pulled within 90 s.` });
+      expect(await failed).toEqual({
+        code: ErrorCode.DOCKER_ERROR,
+        message: `The image ${REPO}:${NEWER}-rc.2 could not be pulled: not pulled within 90 s.`,
+      });
     } finally {
       jest.useRealTimers();
     }
