@@ -436,8 +436,8 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
 
     figures.push(
       `B→C rolled back: ${Date.parse(attempt.finishedAt) - Date.parse(attempt.requestedAt)} ms from the Hive's command to its recorded outcome; ` +
-        `updater steps ${JSON.stringify(steps)}: C was refused ${steps.restored - steps.started} ms after it started, ` +
-        `the device was down ${steps.restored - steps.stopped} ms until B started again; ` +
+        `updater steps ${JSON.stringify(steps)}: C was refused ${steps.refused - steps.started} ms after it started, ` +
+        `B ran again ${steps.restored - steps.refused} ms later (the device was down ${steps.restored - steps.stopped} ms); ` +
         `app: ${window.served} visits served, ${window.failed} failed, longest gap ${window.longestGapMs} ms`,
     );
   });

@@ -15,7 +15,7 @@ export class SwapRefused extends Error {
   }
 }
 
-export type SwapStep = 'aside' | 'created' | 'stopped' | 'started' | 'verified' | 'restored';
+export type SwapStep = 'aside' | 'created' | 'stopped' | 'started' | 'verified' | 'refused' | 'restored';
 
 export interface SwapRequest {
   /** The container to replace, as it is now. */
@@ -90,6 +90,7 @@ export class ContainerSwap {
       await request.verify(newId);
       onStep?.('verified');
     } catch (err) {
+      onStep?.('refused');
       return err instanceof SwapRefused
         ? this.putBack(request, newId, err.reason, err.message)
         : this.putBack(request, newId, 'start_failed', message(err));
