@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { version as CURRENT } from '../../package.json';
 import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, installCatalogApp, startE2eHive } from '../support/e2e-hive';
+import { ComposeDeployment } from '../support/compose-deployment';
+import { installCatalogApp, startE2eHive } from '../support/e2e-hive';
 import { EngineProbe } from '../support/engine';
 import { eventually } from '../support/eventually';
 import { IsolatedEngine } from '../support/isolated-engine';
@@ -95,11 +96,11 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
   // Under /tmp: the engine's own mount namespace sees the machine's /tmp.
   const root = join('/tmp', `mosaic-upgrade-${process.pid}`);
   const suffix = randomBytes(3).toString('hex');
-  const envFile = join(root, 'mosaic.env');
   const figures: string[] = [];
   let registry: LoopbackRegistry;
   let prefix: string;
   let engine: IsolatedEngine;
+  let deployment: ComposeDeployment;
   let probe: EngineProbe;
   let hive: TestHive;
   let hivePort: number;
@@ -135,26 +136,7 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     pushed.push(ref);
   }
 
-  /** docker compose with the repository's file and the test's override, against the test's engine. */
-  async function compose(...args: string[]): Promise<string> {
-    const { stdout } = await run(
-      'docker',
-      [
-        'compose',
-        '--project-directory',
-        REPO,
-        '-f',
-        join(REPO, 'compose.yaml'),
-        '-f',
-        join(root, 'test-override.yaml'),
-        '--env-file',
-        envFile,
-        ...args,
-      ],
-      { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` }, maxBuffer: 16 * 1024 * 1024 },
-    );
-    return stdout.trim();
-  }
+  const compose = (...args: string[]) => deployment.compose(...args);
 
   /** The Hive (re)started on the same database and port, naming `version` (and `deviceImage`) as the Device version. */
   async function startHive(version: string, deviceImage?: string): Promise<void> {
@@ -207,41 +189,25 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
     // Only the registry holds them now: the test's engine pulls them from there, as a user's would.
     await run('docker', ['rmi', ...pushed, image('device', 'latest'), image('storage-plugin', 'latest')]).catch(() => undefined);
 
-    for (const dir of ['volumes', 'replicas', 'apps']) mkdirSync(join(root, dir), { recursive: true });
-    writeFileSync(join(root, 'passphrase'), `${E2E_PASSPHRASE}\n`, { mode: 0o600 });
     engine = await IsolatedEngine.start();
+    deployment = new ComposeDeployment(root, engine);
     probe = new EngineProbe(engine.socket);
     hivePort = 0;
     await startHive(A);
     const created = await hive.api.post('/api/devices', { name: 'upgraded' });
     deviceId = created.body.id;
-    writeFileSync(join(root, 'device-token'), `${created.body.token}\n`, { mode: 0o600 });
-
-    const settings: Record<string, string> = {
+    writeFileSync(deployment.tokenFile, `${created.body.token}\n`, { mode: 0o600 });
+    deployment.settings({
       MOSAIC_IMAGE_PREFIX: prefix,
       MOSAIC_VERSION: A,
       HIVE_ADMIN_TOKEN: 'not-used-the-hive-runs-in-the-test',
       HIVE_URL: `http://${engine.gateway}:${hivePort}`,
       HIVE_ALLOW_INSECURE: 'true',
       AUTO_UPDATE: 'true',
-      DOCKER_SOCKET: engine.socket,
-      DEVICE_PASSPHRASE_FILE: join(root, 'passphrase'),
-      DEVICE_TOKEN_FILE: join(root, 'device-token'),
-      VOLUMES_DIR: join(root, 'volumes'),
-      APPS_DIR: join(root, 'apps'),
-      REPLICA_URL: join(root, 'replicas'),
       REPLICATION_INTERVAL_S: '5',
-    };
-    writeFileSync(
-      envFile,
-      Object.entries(settings)
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
+    });
     // The image's health check as it is, every second after a 30 s start; reports often enough to follow.
-    writeFileSync(
-      join(root, 'test-override.yaml'),
+    deployment.override(
       [
         'services:',
         '  device:',
@@ -279,7 +245,7 @@ describe('upgrades: a Device replaced by a newer one, and rolled back from one t
   afterAll(async () => {
     await visits?.stop();
     if (figures.length) process.stdout.write(`\nupgrade figures (2 shared cores):\n${figures.map((f) => `  ${f}`).join('\n')}\n`);
-    if (engine && process.env.DEVICE_TEST_LOG)
+    if (deployment && process.env.DEVICE_TEST_LOG)
       process.stdout.write(await compose('logs', '--no-color', '--tail', '200').catch((e) => String(e)));
     await hive?.close();
     await engine?.stop();
