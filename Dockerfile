@@ -64,6 +64,11 @@ RUN set -eux; \
 FROM deps AS source
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
+# VERSION: the version the apps report (compiled into their bundles); empty keeps package.json's.
+# scripts/build-images.sh passes package.json's own, or the VERSION it is given.
+ARG VERSION=""
+COPY scripts/set-version.js ./scripts/
+RUN node scripts/set-version.js "$VERSION"
 
 FROM source AS build-hive
 COPY apps/hive ./apps/hive

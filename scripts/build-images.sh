@@ -11,6 +11,8 @@
 #   IMAGE_PREFIX   repository prefix of the tags (default mosaic)
 #   BUILD_CA_FILE  PEM file of extra CAs npm needs behind a TLS-inspecting proxy (build stages
 #                  only). Unset: the host's locally added CAs in /usr/local/share/ca-certificates.
+#   VERSION        the version the images report and are tagged with (default package.json's;
+#                  the upgrade test builds newer ones from the same code)
 #   SOURCE_URL     value of the org.opencontainers.image.source label (default empty)
 #   LOG_DIR        where each build's full log goes (default /tmp/mosaic-image-builds)
 set -euo pipefail
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --only=*) only=${1#--only=} ;;
     --no-cache) extra+=(--no-cache) ;;
     --verbose | -v) verbose=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
   shift
@@ -46,7 +48,7 @@ export DOCKER_BUILDKIT=0
 docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/setup-test-env.sh starts one)"
 
 # Docker tags allow [A-Za-z0-9_.-]: semver build metadata's '+' becomes '_'.
-version=$(node -p 'require("./package.json").version')
+version=${VERSION:-$(node -p 'require("./package.json").version')}
 tag_version=${version//+/_}
 prefix=${IMAGE_PREFIX:-mosaic}
 

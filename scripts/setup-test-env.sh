@@ -3,7 +3,7 @@
 # Idempotent: every step checks first, so running it again is cheap.
 #   - Docker engine (docker.io), started in the background, waited for
 #   - Compose v2: the static plugin from Debian trixie's docker-compose package (docs/architecture.md)
-#   - restic 0.18 (from trixie), rclone, Debian's static busybox
+#   - restic 0.18 (from trixie), rclone, Debian's static busybox, Debian's docker-registry
 #   - the local test image mosaic-test/busybox, built FROM scratch
 #   - Debian's Chromium (and a font) for the Console's browser tests (playwright-core drives it)
 set -euo pipefail
@@ -26,6 +26,12 @@ apt_install() {
 }
 
 apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables openssl chromium fonts-dejavu-core
+# A container registry for the upgrade test (test/support/loopback-registry.ts starts its own on
+# 127.0.0.1, port 0, with a storage folder of its own). The package's own service is not wanted.
+apt_install docker-registry
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
 
 # From Debian trixie, binaries only, through private apt lists so that nothing else of trixie is
 # ever installed: the Compose v2 plugin (bookworm has only the Python docker-compose 1.29) and

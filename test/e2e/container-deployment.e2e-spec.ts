@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { version } from '../../package.json';
 import { HiveApiClient } from '../../apps/hive/src/testing/hive-api-client';
-import { E2E_PASSPHRASE, installCatalogApp } from '../support/e2e-hive';
+import { ComposeDeployment } from '../support/compose-deployment';
+import { installCatalogApp } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { EngineProbe, httpGet } from '../support/engine';
 import { IsolatedEngine } from '../support/isolated-engine';
 
 jest.setTimeout(300_000);
 
-const run = promisify(execFile);
-const REPO = join(__dirname, '../..');
 const IMAGES = ['device', 'storage-plugin', 'hive'].map((name) => `mosaic/${name}:${version}`);
 const ADMIN_TOKEN = 'deployment-admin-token-0123456789';
 
@@ -26,49 +23,29 @@ const ADMIN_TOKEN = 'deployment-admin-token-0123456789';
 describe('compose.yaml: the Hive and Device images on an engine of their own', () => {
   // Under /tmp: the engine's own mount namespace sees the machine's /tmp.
   const root = join('/tmp', `mosaic-deploy-${process.pid}`);
-  const envFile = join(root, 'mosaic.env');
   let engine: IsolatedEngine;
+  let deployment: ComposeDeployment;
   let probe: EngineProbe;
   let hive: HiveApiClient;
   let hiveUrl: string;
   let deviceId: string;
 
-  function settings(): void {
-    const values: Record<string, string> = {
+  const compose = (...args: string[]) => deployment.compose(...args);
+
+  beforeAll(async () => {
+    engine = await IsolatedEngine.start();
+    deployment = new ComposeDeployment(root, engine);
+    // The images' HEALTHCHECK commands as they are, run every 2 s instead of every 30 s.
+    deployment.override('services:\n  device:\n    healthcheck:\n      interval: 2s\n');
+    probe = new EngineProbe(engine.socket);
+    await engine.loadImages(...IMAGES);
+    deployment.settings({
       MOSAIC_VERSION: version,
       HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
       HIVE_PORT: '0',
       // The Device reaches the Hive at compose.yaml's http://hive:8080, on the project's own network.
       HIVE_ALLOW_INSECURE: 'true',
-      DOCKER_SOCKET: engine.socket,
-      DEVICE_PASSPHRASE_FILE: join(root, 'passphrase'),
-      DEVICE_TOKEN_FILE: join(root, 'device-token'),
-      VOLUMES_DIR: join(root, 'volumes'),
-      APPS_DIR: join(root, 'apps'),
-      REPLICA_URL: join(root, 'replicas'),
-    };
-    writeFileSync(envFile, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-  }
-
-  /** docker compose with the repository's file, an override that checks health every 2 s, against the test's engine. */
-  async function compose(...args: string[]): Promise<string> {
-    const { stdout } = await run(
-      'docker',
-      ['compose', '--project-directory', REPO, '-f', join(REPO, 'compose.yaml'), '-f', join(root, 'test-override.yaml'), '--env-file', envFile, ...args],
-      { env: { ...process.env, DOCKER_HOST: `unix://${engine.socket}` } },
-    );
-    return stdout.trim();
-  }
-
-  beforeAll(async () => {
-    for (const dir of ['volumes', 'replicas', 'apps']) mkdirSync(join(root, dir), { recursive: true });
-    writeFileSync(join(root, 'passphrase'), `${E2E_PASSPHRASE}\n`, { mode: 0o600 });
-    // The images' HEALTHCHECK commands as they are, run every 2 s instead of every 30 s.
-    writeFileSync(join(root, 'test-override.yaml'), 'services:\n  device:\n    healthcheck:\n      interval: 2s\n');
-    engine = await IsolatedEngine.start();
-    probe = new EngineProbe(engine.socket);
-    await engine.loadImages(...IMAGES);
-    settings();
+    });
 
     await compose('up', '-d', 'hive');
     const published = await compose('port', 'hive', '8080');
@@ -83,7 +60,7 @@ describe('compose.yaml: the Hive and Device images on an engine of their own', (
     const created = await hive.post('/api/devices', { name: 'container' });
     expect(created.status).toBe(201);
     deviceId = created.body.id;
-    writeFileSync(join(root, 'device-token'), `${created.body.token}\n`, { mode: 0o600 });
+    writeFileSync(deployment.tokenFile, `${created.body.token}\n`, { mode: 0o600 });
     await compose('up', '-d', 'device');
   });
 

@@ -46,7 +46,7 @@ describe('UpgradeCommand.run on the real engine', () => {
   /** A device "in" the sleeper container deviceName that installs its plugin container (the stand-in image) at boot. */
   function installingDevice(changes: Partial<DeviceConfig> = {}): Promise<RunningDevice> {
     const env = { STORAGE_PLUGIN_MODE: 'container', STORAGE_PLUGIN_IMAGE: STAND_IN, STORAGE_PLUGIN_CONTAINER: pluginName, STORAGE_PLUGIN_WAIT_S: '1', REPLICA_URL: join(root.path, 'replicas') };
-    const config = testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER, ...changes }, env);
+    const config = testDeviceConfig(root.path, { autoUpdate: true, updater: 'watchtower', updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER, ...changes }, env);
     return startDevice(config);
   }
 
@@ -73,7 +73,7 @@ describe('UpgradeCommand.run on the real engine', () => {
     root.remove();
   });
 
-  it('starts the configured updater once, for the device and the plugin container it installed, with the engine socket', async () => {
+  it('UPDATER=watchtower: starts the configured Watchtower once, for the device and the plugin container it installed, with the engine socket', async () => {
     device = await installingDevice();
     const installed = await engine.getContainer(pluginName).inspect();
     const { ack, result } = await device.command('UpgradeCommand.run', {});
@@ -94,9 +94,39 @@ describe('UpgradeCommand.run on the real engine', () => {
 
   it('targets no container by its labels: without a plugin container it installed, only the device', async () => {
     await engine.getContainer(pluginName).remove({ force: true });
-    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER }));
+    device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, updater: 'watchtower', updaterImage: STAND_IN, deviceContainer: deviceName, storageDriver: DRIVER }));
     const { result } = await device.command('UpgradeCommand.run', {});
     expect(result.result.targets).toEqual([deviceName]);
+  });
+
+  describe('UPDATER=mosaic (the default): nothing changes when the target is refused or cannot be had', () => {
+    async function updaters(): Promise<string[]> {
+      return (await engine.listContainers({ all: true, filters: { label: ['io.mosaic.component=updater'] } })).map((c) => c.Id);
+    }
+
+    it('refuses, in its result, an image of another repository than its own, and starts no updater', async () => {
+      device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, deviceContainer: deviceName }));
+      const before = await updaters();
+      const { ack, result } = await device.command('UpgradeCommand.run', { image: 'evil.example/rootkit:9.9.9', version: '9.9.9' });
+      expect(ack.accepted).toBe(true);
+      expect(result.error).toMatchObject({ code: ErrorCode.INVALID_PARAMS, details: [{ field: 'params.image' }] });
+      expect(await updaters()).toEqual(before);
+      expect((await engine.getContainer(deviceName).inspect()).State.Running).toBe(true);
+    });
+
+    it('fails DOCKER_ERROR when the target cannot be pulled, and starts no updater', async () => {
+      device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, deviceContainer: deviceName }));
+      const before = await updaters();
+      const { result } = await device.command('UpgradeCommand.run', { version: '9.9.9' });
+      expect(result.error).toMatchObject({ code: ErrorCode.DOCKER_ERROR, message: expect.stringMatching(/mosaic-test\/busybox:9\.9\.9 could not be pulled/) });
+      expect(await updaters()).toEqual(before);
+    });
+
+    it('refuses INVALID_PARAMS in the acknowledgement a target that is no image reference', async () => {
+      device = await startDevice(testDeviceConfig(root.path, { autoUpdate: true, deviceContainer: deviceName }));
+      const { ack } = await device.command('UpgradeCommand.run', { image: 'busybox --privileged' });
+      expect(ack).toMatchObject({ accepted: false, error: { code: ErrorCode.INVALID_PARAMS, details: [{ field: 'params.image' }] } });
+    });
   });
 
   it('is NOT_ALLOWED without AUTO_UPDATE=true', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { derivePassphraseVerifier } from '@mosaic/protocol';
+import type { HiveOptions } from '../../apps/hive/src/config/hive-config';
 import type { HiveApiClient } from '../../apps/hive/src/testing/hive-api-client';
 import { TestHive, startTestHive } from '../../apps/hive/src/testing/test-hive';
 import { eventually } from './eventually';
@@ -9,10 +10,10 @@ export const E2E_PASSPHRASE = 'correct horse battery staple';
 
 /**
  * The reference Hive in-process on a free port (loopback unless `host` says otherwise), its
- * account's passphrase set as a user would.
+ * account's passphrase set as a user would; `options` sets more of its configuration.
  */
-export async function startE2eHive(dbPath: string, port?: number, host?: string): Promise<TestHive> {
-  const hive = await startTestHive({ dbPath, ...(port ? { port } : {}), ...(host ? { host } : {}) });
+export async function startE2eHive(dbPath: string, port?: number, host?: string, options: Partial<HiveOptions> = {}): Promise<TestHive> {
+  const hive = await startTestHive({ ...options, dbPath, ...(port ? { port } : {}), ...(host ? { host } : {}) });
   const { body } = await hive.api.get('/api/account');
   if (!body.passphrase.set) {
     await hive.api.put('/api/account/passphrase', { verifier: await derivePassphraseVerifier(E2E_PASSPHRASE, body.passphrase.salt) });

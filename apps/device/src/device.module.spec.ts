@@ -41,7 +41,7 @@ describe('DeviceModule and Nest devtools', () => {
   afterAll(() => root.remove());
 
   async function moduleNames(overrides: Parameters<typeof testDeviceConfig>[1]): Promise<string[]> {
-    const app = await NestFactory.createApplicationContext(DeviceModule.forRoot(testDeviceConfig(root.path, overrides)), {
+    const app = await NestFactory.createApplicationContext(DeviceModule.forRoot(testDeviceConfig(root.path, overrides)), { abortOnError: false,
       snapshot: true,
       preview: true,
       logger: false,

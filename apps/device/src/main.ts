@@ -10,6 +10,7 @@ import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
 import { importCycles, moduleImports } from './monitor/module-graph';
+import { runUpdater } from './updater/updater.main';
 
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
 function logModuleGraph(graph: SerializedGraph, logger: Logger): void {
@@ -74,7 +75,18 @@ async function bootstrap(): Promise<void> {
   logger.log(`Mosaic Device ${DEVICE_VERSION} "${config.deviceName}" started`);
 }
 
-bootstrap().catch((err: Error) => {
-  process.stderr.write(`the device did not start: ${err?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// The same image is also Mosaic's updater (docs/protocol.md §2.6): a one-off container that replaces the device's.
+if (process.argv[2] === 'updater') {
+  runUpdater(process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`updater: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  bootstrap().catch((err: Error) => {
+    process.stderr.write(`the device did not start: ${err?.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

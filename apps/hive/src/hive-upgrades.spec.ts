@@ -44,12 +44,12 @@ describe('Hive device upgrades (in-process Hive, fake device over socket.io)', (
     autoUpdate: true,
   });
 
-  it('sends a device on an older version exactly one UpgradeCommand.run within the hour, and shows how it went', async () => {
+  it('sends a device on an older version one UpgradeCommand.run naming the target, and shows how it went', async () => {
     const { id, app } = await connectedDevice('1.4.0');
     app.next('no-result');
     expect(await app.device.emitWithAck(Events.reportVersion, versionReport('1.4.0', 2))).toEqual({ ok: true });
     const [upgrade] = app.ofType(CommandType.UpgradeRun);
-    expect(upgrade).toEqual({ id: expect.any(String), type: CommandType.UpgradeRun, issuedAt: expect.any(String), params: {} });
+    expect(upgrade).toEqual({ id: expect.any(String), type: CommandType.UpgradeRun, issuedAt: expect.any(String), params: { version: CURRENT } });
 
     expect(await app.device.emitWithAck(Events.reportVersion, versionReport('1.4.0', 1))).toEqual({ ok: true });
     expect(await app.device.emitWithAck(Events.reportVersion, versionReport('2.0.0-rc.1', 0))).toEqual({ ok: true });
@@ -59,13 +59,29 @@ describe('Hive device upgrades (in-process Hive, fake device over socket.io)', (
     expect(device.body).toMatchObject({ id, version: '1.4.0' });
     expect(device.body.upgrade).toEqual({
       currentVersion: CURRENT,
+      targetImage: null,
       reportedVersion: '2.0.0-rc.1',
       lastAttemptAt: expect.any(String),
       lastCommandId: upgrade.id,
       lastStatus: 'accepted',
+      outcome: 'pending',
+      rolledBack: [],
+      attempts: [
+        {
+          id: expect.any(String),
+          requestedAt: expect.any(String),
+          requestedBy: 'hive',
+          fromVersion: '1.4.0',
+          targetVersion: CURRENT,
+          targetImage: null,
+          commandId: upgrade.id,
+          outcome: 'pending',
+          finishedAt: null,
+        },
+      ],
     });
 
-    const result = { updater: { image: 'mosaic/updater:1', containerId: 'updater0' }, targets: ['mosaic-device'] };
+    const result = { updater: { image: 'sha256:0ld', containerId: 'updater0' }, targets: ['mosaic-device'], version: CURRENT, image: `ghcr.io/mosaic/device:${CURRENT}` };
     const finished = await app.device.emitWithAck(Events.commandResult, {
       id: upgrade.id,
       type: CommandType.UpgradeRun,
@@ -75,7 +91,31 @@ describe('Hive device upgrades (in-process Hive, fake device over socket.io)', (
     });
     expect(finished).toEqual({ ok: true });
     const upgradeView = await hive.api.get(`/api/devices/${id}/upgrade`);
-    expect(upgradeView).toEqual({ status: 200, body: { ...device.body.upgrade, lastStatus: 'succeeded' } });
+    expect(upgradeView.status).toBe(200);
+    expect(upgradeView.body).toMatchObject({ lastStatus: 'succeeded', outcome: 'succeeded', attempts: [{ outcome: 'succeeded', finishedAt: expect.any(String) }] });
+  });
+
+  it('records a rollback with its reason, does not try that version again, and tries it when asked through the API', async () => {
+    const { id, app } = await connectedDevice('1.5.0');
+    app.next('no-result');
+    await app.device.emitWithAck(Events.reportVersion, versionReport('1.5.0', 1));
+    const [upgrade] = app.ofType(CommandType.UpgradeRun);
+    const error = {
+      code: 'ROLLED_BACK',
+      message: `ghcr.io/mosaic/device:${CURRENT} did not come up: its health check failed; mosaic-device runs ghcr.io/mosaic/device:1.5.0 again.`,
+      details: { reason: 'unhealthy', image: `ghcr.io/mosaic/device:${CURRENT}`, version: CURRENT },
+    };
+    expect(await app.device.emitWithAck(Events.commandResult, { id: upgrade.id, type: CommandType.UpgradeRun, ok: false, error, finishedAt: new Date().toISOString() })).toEqual({ ok: true });
+    expect(await app.device.emitWithAck(Events.reportVersion, versionReport('1.5.0', 0))).toEqual({ ok: true });
+    expect(app.ofType(CommandType.UpgradeRun)).toHaveLength(1);
+    expect((await hive.api.get(`/api/devices/${id}/upgrade`)).body).toMatchObject({ outcome: 'rolled_back', rolledBack: [CURRENT], lastError: error, attempts: [{ reason: error }] });
+
+    app.next('no-result');
+    const asked = await hive.api.post(`/api/devices/${id}/upgrade`, {});
+    expect(asked).toEqual({ status: 202, body: expect.objectContaining({ requestedBy: 'api', targetVersion: CURRENT, outcome: 'pending' }) });
+    expect(app.ofType(CommandType.UpgradeRun)).toHaveLength(2);
+    expect((await hive.api.post(`/api/devices/${id}/upgrade`, { version: '9.0.0' })).body).toMatchObject({ code: 'UPGRADE_IN_PROGRESS' });
+    expect((await hive.api.post(`/api/devices/${id}/upgrade`, { image: 'not an image' })).status).toBe(400);
   });
 
   it('sends nothing to a device on the current or a newer version, nor to one that reports none', async () => {
@@ -85,10 +125,14 @@ describe('Hive device upgrades (in-process Hive, fake device over socket.io)', (
       expect(app.received).toEqual([]);
       expect((await hive.api.get(`/api/devices/${id}`)).body.upgrade).toEqual({
         currentVersion: CURRENT,
+        targetImage: null,
         reportedVersion: version,
         lastAttemptAt: null,
         lastCommandId: null,
         lastStatus: null,
+        outcome: null,
+        rolledBack: [],
+        attempts: [],
       });
     }
     // AUTO_UPDATE off: the device never sends report.version, so the Hive never sends an upgrade.

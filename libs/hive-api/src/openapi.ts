@@ -315,7 +315,7 @@ export interface paths {
         };
         get: operations["Devices_upgrade"];
         put?: never;
-        post?: never;
+        post: operations["Devices_requestUpgrade"];
         delete?: never;
         options?: never;
         head?: never;
@@ -849,7 +849,29 @@ export interface components {
              */
             wait?: boolean;
         };
+        UpgradeAttemptSchema: {
+            commandId: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** @description The version the device reported when the attempt was made. */
+            fromVersion: string;
+            id: string;
+            /** @enum {string} */
+            outcome: "pending" | "started" | "succeeded" | "rolled_back" | "failed";
+            /** @description Why it was rolled back or failed. */
+            reason?: components["schemas"]["ErrorSchema"];
+            /** Format: date-time */
+            requestedAt: string;
+            /**
+             * @description hive: a report.version of an older version; api: POST …/upgrade
+             * @enum {string}
+             */
+            requestedBy: "hive" | "api";
+            targetImage: string | null;
+            targetVersion: string;
+        };
         UpgradeSchema: {
+            attempts: components["schemas"]["UpgradeAttemptSchema"][];
             currentVersion: string;
             /** Format: date-time */
             lastAttemptAt: string | null;
@@ -857,7 +879,13 @@ export interface components {
             lastError?: components["schemas"]["ErrorSchema"];
             /** @enum {string|null} */
             lastStatus: "sent" | "accepted" | "refused" | "succeeded" | "failed" | "timeout" | "not_sent" | null;
+            /** @enum {string|null} */
+            outcome: "pending" | "started" | "succeeded" | "rolled_back" | "failed" | null;
             reportedVersion: string | null;
+            /** @description Versions this device rolled back: never tried there again by the Hive itself. */
+            rolledBack: string[];
+            /** @description The image devices upgrade to; null: each its own repository at currentVersion. */
+            targetImage: string | null;
         };
         VariableSpecSchema: {
             default?: string;
@@ -1702,6 +1730,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UpgradeSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
+        };
+    };
+    Devices_requestUpgrade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description the image to run, of the device’s own repository; default HIVE_DEVICE_IMAGE */
+                    image?: string;
+                    /** @description the Device version to reach (semver); default HIVE_DEVICE_VERSION */
+                    version?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The attempt; GET …/upgrade follows its outcome. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradeAttemptSchema"];
                 };
             };
             /** @description An error: { code, message, details? } */

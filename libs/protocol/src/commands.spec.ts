@@ -11,6 +11,7 @@ import {
   SchedulerStopParamsDto,
   StartResultDto,
   StopResultDto,
+  UpgradeParamsDto,
   UpgradeResultDto,
   isCommandType,
   validatePayload,
@@ -92,7 +93,7 @@ describe('the command table (§2)', () => {
     ['SystemCommand.diskSpace', EmptyParamsDto, DiskSpaceResultDto],
     ['SystemCommand.info', EmptyParamsDto, InfoResultDto],
     ['AppCommand.run', AppCommandRunParamsDto, AppCommandResultDto],
-    ['UpgradeCommand.run', EmptyParamsDto, UpgradeResultDto],
+    ['UpgradeCommand.run', UpgradeParamsDto, UpgradeResultDto],
   ])('%s uses its own params and result DTOs', (type, params, result) => {
     expect(COMMAND_CONTRACT[type as CommandType]).toEqual({ params, result });
   });
@@ -109,10 +110,17 @@ describe('the command table (§2)', () => {
     expect(result).toEqual({ ok: false, details: expect.arrayContaining([expect.objectContaining({ field: 'run' })]) });
   });
 
-  it.each(['SystemCommand.diskSpace', 'SystemCommand.info', 'UpgradeCommand.run'])('%s takes {} and nothing else', (type) => {
+  it.each(['SystemCommand.diskSpace', 'SystemCommand.info'])('%s takes {} and nothing else', (type) => {
     const { params } = COMMAND_CONTRACT[type as CommandType];
     expect(validatePayload(params, {}).ok).toBe(true);
     expect(validatePayload(params, { path: '/' }).ok).toBe(false);
+  });
+
+  it('UpgradeCommand.run takes {} (v1) or a target (v1 + 2026-12-06), and its result the version reached', () => {
+    const { params, result } = COMMAND_CONTRACT[CommandType.UpgradeRun];
+    expect(validatePayload(params, {}).ok).toBe(true);
+    expect(validatePayload(params, { version: '1.3.0', image: 'ghcr.io/mosaic/device:1.3.0' }).ok).toBe(true);
+    expect(validatePayload(result, { ...EXAMPLES['UpgradeCommand.run'].result, version: '1.3.0', image: 'ghcr.io/mosaic/device:1.3.0' }).ok).toBe(true);
   });
 });
 

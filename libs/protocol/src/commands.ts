@@ -4,6 +4,7 @@ import {
   EmptyParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
+  UpgradeParamsDto,
 } from './dto/command-params.dto';
 import {
   AppCommandResultDto,
@@ -38,7 +39,7 @@ export const COMMAND_CONTRACT: Record<CommandType, { params: ClassConstructor<ob
   [CommandType.DiskSpace]: { params: EmptyParamsDto, result: DiskSpaceResultDto },
   [CommandType.Info]: { params: EmptyParamsDto, result: InfoResultDto },
   [CommandType.AppCommandRun]: { params: AppCommandRunParamsDto, result: AppCommandResultDto },
-  [CommandType.UpgradeRun]: { params: EmptyParamsDto, result: UpgradeResultDto },
+  [CommandType.UpgradeRun]: { params: UpgradeParamsDto, result: UpgradeResultDto },
 };
 
 /** The wire shapes, for code that builds them. */

@@ -39,9 +39,9 @@ describe('ErrorCode', () => {
     expect((ErrorCode as Record<string, string>)[code]).toBe(code);
   });
 
-  it('adds only INTERNAL to the pre-release codes', () => {
+  it('adds to the pre-release codes only those docs/protocol.md §10 lists: INTERNAL (v1 as shipped) and ROLLED_BACK', () => {
     const extra = Object.values(ErrorCode).filter((code) => !PROTOCOL_CODES.includes(code));
-    expect(extra).toEqual(['INTERNAL']);
+    expect(extra.sort()).toEqual(['INTERNAL', 'ROLLED_BACK']);
   });
 
   it.each(Object.values(ErrorCode))('%s is UPPER_SNAKE and passes ProtocolErrorDto', (code) => {

@@ -25,6 +25,8 @@ export const ErrorCode = {
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   DOCKER_ERROR: 'DOCKER_ERROR',
   UNKNOWN_APP_COMMAND: 'UNKNOWN_APP_COMMAND',
+  /** §2.6: the new version did not come up; the previous one runs again (v1 + 2026-12-06). */
+  ROLLED_BACK: 'ROLLED_BACK',
   // keys (§3)
   KEYS_EXIST: 'KEYS_EXIST',
   /** docs/protocol.md §7: a failure no other code describes (added in v1 as shipped). */

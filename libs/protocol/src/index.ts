@@ -3,6 +3,7 @@ export * from './events';
 export * from './errors';
 export * from './verifier';
 export * from './validation';
+export * from './semver';
 export * from './commands';
 export * from './dto/constraints';
 export * from './dto/error.dto';

@@ -17,6 +17,17 @@ export interface CommandHandler<P = unknown, R extends object = object> {
   /** A reason the device's configuration turns this type off (NOT_ALLOWED), or undefined. */
   refusal?(): ProtocolError | undefined;
   execute(params: P, context: CommandContext): Promise<R>;
+  /**
+   * Takes over a command of this type that a restart cut off, when the handler can finish it
+   * (UpgradeCommand.run: the device was replaced while it ran); undefined ends it INTERNAL.
+   */
+  resume?(id: string): ResumedCommand<R> | undefined;
+}
+
+/** A command a restart cut off that its handler takes over: it holds `lockKey` until `done` settles. */
+export interface ResumedCommand<R extends object = object> {
+  lockKey?: string;
+  done: Promise<R>;
 }
 
 export const COMMAND_HANDLERS = Symbol('COMMAND_HANDLERS');

@@ -74,7 +74,6 @@ describe('CommandIntakeService', () => {
   let request: jest.Mock<Promise<unknown>, [string, unknown]>;
   let setCommandListener: jest.Mock;
   let metrics: DeviceMetrics;
-  let locks: InstanceLocks;
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => {
@@ -84,7 +83,6 @@ describe('CommandIntakeService', () => {
     request = jest.fn().mockResolvedValue({ ok: true });
     setCommandListener = jest.fn();
     metrics = new DeviceMetrics();
-    locks = new InstanceLocks();
   });
   afterEach(() => dirs.cleanup());
 
@@ -100,7 +98,7 @@ describe('CommandIntakeService', () => {
       strictFake<HiveConnectionService>({ setCommandListener, request }, 'HiveConnectionService'),
       clock.asClock(),
       metrics,
-      locks,
+      new InstanceLocks(), // each start is a device process of its own
     );
     intake.onModuleInit();
     return { intake, journal };
@@ -500,6 +498,43 @@ describe('CommandIntakeService', () => {
       await after.journal.flushed();
       start([infoAfter]); // a second restart does not report it as cut off again
       expect(sendResult).not.toHaveBeenCalled();
+    });
+
+    it('lets a handler that can take over a cut-off command finish it, holding its lock meanwhile', async () => {
+      const upgrade = new ControlledHandler<object>(CommandType.UpgradeRun, () => 'upgrade');
+      const before = start([upgrade]);
+      expect(before.intake.receive(envelope({ type: CommandType.UpgradeRun }))).toEqual({ id: ID_1, accepted: true });
+      await before.journal.flushed();
+
+      // The device was replaced while the upgrade ran; the new one finds it in the journal.
+      const finished = new Deferred<object>();
+      const resumed = new ControlledHandler<object>(CommandType.UpgradeRun, () => 'upgrade');
+      const resume = jest.fn((id: string) => (id === ID_1 ? { lockKey: 'upgrade', done: finished.promise } : undefined));
+      const after = start([Object.assign(resumed, { resume })]);
+      expect(resume).toHaveBeenCalledWith(ID_1);
+      expect(sendResult).not.toHaveBeenCalled();
+      expect(after.intake.receive(envelope({ id: ID_2, type: CommandType.UpgradeRun }))).toMatchObject({ accepted: false, error: { code: ErrorCode.BUSY } });
+
+      finished.resolve({ updater: { image: 'i', containerId: 'u' }, targets: ['mosaic-device'], version: '0.2.0' });
+      await after.intake.idle();
+      expect(sendResult).toHaveBeenCalledWith('command.result', ID_1, {
+        id: ID_1,
+        type: CommandType.UpgradeRun,
+        ok: true,
+        result: { updater: { image: 'i', containerId: 'u' }, targets: ['mosaic-device'], version: '0.2.0' },
+        finishedAt: NOW,
+      });
+      expect(after.intake.receive(envelope({ id: ID_3, type: CommandType.UpgradeRun }))).toEqual({ id: ID_3, accepted: true });
+    });
+
+    it('ends a cut-off command INTERNAL when its handler cannot take it over', async () => {
+      const before = start([new ControlledHandler(CommandType.UpgradeRun)]);
+      before.intake.receive(envelope({ type: CommandType.UpgradeRun }));
+      await before.journal.flushed();
+      const resume = jest.fn(() => undefined);
+      start([Object.assign(new ControlledHandler(CommandType.UpgradeRun), { resume })]);
+      expect(resume).toHaveBeenCalledWith(ID_1);
+      expect(sendResult).toHaveBeenCalledWith('command.result', ID_1, expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'INTERNAL' }) }));
     });
   });
 });

@@ -49,7 +49,19 @@ export class CommandIntakeService implements OnModuleInit {
 
   onModuleInit(): void {
     this.hive.setCommandListener((payload) => this.receive(payload));
-    for (const result of this.journal.interrupted) void this.outbox.sendResult(Events.commandResult, result.id, result);
+    for (const { id, type } of this.journal.unfinished) {
+      const handler = this.registry.find(type);
+      const resumed = handler?.resume?.(id);
+      if (handler && resumed) {
+        this.logger.log(`resuming ${type} ${id}, which a restart cut off`);
+        // Nothing else holds the instance this early in boot; were it held, the resumed work goes on regardless.
+        const release = (resumed.lockKey !== undefined && this.locks.tryAcquire(resumed.lockKey)) || (() => undefined);
+        this.track(handler, id, this.run(handler, id, release, () => resumed.done));
+        continue;
+      }
+      const result = this.journal.interrupt(id);
+      void this.outbox.sendResult(Events.commandResult, id, result);
+    }
   }
 
   /** Resolves when every accepted command has finished (for shutdown and tests). */
@@ -95,12 +107,17 @@ export class CommandIntakeService implements OnModuleInit {
     }
 
     this.journal.begin(id, type);
-    const run = this.run(handler, id, checked.value, release)
-      .catch((err: Error) => this.logger.error(`${handler.type} ${id}: its result could not be recorded: ${err.message}`, err.stack))
-      .finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.track(handler, id, this.run(handler, id, release, (context) => handler.execute(checked.value, context)));
     this.logger.log(`accepted ${type} ${id}`);
     return { id, accepted: true };
+  }
+
+  /** Keeps a running command for idle(); a result that cannot be recorded is logged, never left unhandled. */
+  private track(handler: CommandHandler, id: string, run: Promise<void>): void {
+    const tracked = run
+      .catch((err: Error) => this.logger.error(`${handler.type} ${id}: its result could not be recorded: ${err.message}`, err.stack))
+      .finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
   }
 
   /** `type` is a metrics label: a registered type, or UNKNOWN_COMMAND_TYPE for anything else. */
@@ -121,7 +138,8 @@ export class CommandIntakeService implements OnModuleInit {
     return undefined;
   }
 
-  private async run(handler: CommandHandler, id: string, params: object, release: () => void): Promise<void> {
+  /** Holds the instance (`release` frees it) while `work` runs, then stores and sends the result. */
+  private async run(handler: CommandHandler, id: string, release: () => void, work: (context: CommandContext) => Promise<object>): Promise<void> {
     const context: CommandContext = {
       id,
       progress: (stage, percent, message) =>
@@ -133,7 +151,7 @@ export class CommandIntakeService implements OnModuleInit {
     let outcome = 'ok';
     const started = process.hrtime.bigint();
     try {
-      const result = await handler.execute(params, context);
+      const result = await work(context);
       stored = { id, type: handler.type, ok: true, result, finishedAt: this.clock.now().toISOString() };
       this.logger.log(`${handler.type} ${id} succeeded`);
     } catch (err) {

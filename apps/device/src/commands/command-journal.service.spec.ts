@@ -74,16 +74,17 @@ describe('CommandJournalService', () => {
     first.finish(result(1));
     const second = await journal();
     expect(second.find(id(1))?.result).toEqual(result(1));
-    expect(second.interrupted).toEqual([]);
+    expect(second.unfinished).toEqual([]);
   });
 
-  it('turns entries without a result into INTERNAL failures, marked interrupted, and saves them', async () => {
+  it('lists entries without a result as unfinished; interrupt() ends one INTERNAL and saves it', async () => {
     seed([
       { id: id(1), type: 'SchedulerAction.start', receivedAt: NOW },
       { id: id(2), type: 'SystemCommand.info', receivedAt: NOW, result: result(2) },
     ]);
     clock.advance(1000);
     const j = await journal();
+    expect(j.unfinished).toEqual([{ id: id(1), type: 'SchedulerAction.start' }]);
     const failed = {
       id: id(1),
       type: 'SchedulerAction.start',
@@ -91,9 +92,9 @@ describe('CommandJournalService', () => {
       error: { code: 'INTERNAL', message: 'The device restarted while this command was running.' },
       finishedAt: '2026-11-25T10:00:01.000Z',
     };
-    expect(j.interrupted).toEqual([failed]);
+    expect(j.interrupt(id(1))).toEqual(failed);
     expect(j.find(id(1))?.result).toEqual(failed);
-    expect((await journal()).interrupted).toEqual([]); // written back: the next start does not report it again
+    expect((await journal()).unfinished).toEqual([]); // written back: the next start does not report it again
   });
 
   it('starts empty without a file, and sets a corrupt file aside', async () => {

@@ -51,8 +51,8 @@ export class CommandJournalService implements OnModuleInit {
   /** The bytes of the entries' JSON, without the brackets and commas around them. */
   private entryBytes = 0;
   private readonly file: StateDocument;
-  /** Results of commands that a restart cut off; the intake reports them once Hive is there. */
-  readonly interrupted: StoredResult[] = [];
+  /** Commands that were running when the device stopped: the intake resumes or ends each. */
+  readonly unfinished: Array<{ id: string; type: string }> = [];
 
   constructor(
     private readonly state: StateStore,
@@ -66,22 +66,26 @@ export class CommandJournalService implements OnModuleInit {
     let changed = false;
     for (const entry of Array.isArray(stored) ? stored : []) {
       if (!entry || typeof entry.id !== 'string') continue;
-      if (!entry.result) {
-        entry.result = {
-          id: entry.id,
-          type: entry.type,
-          ok: false,
-          error: { code: ErrorCode.INTERNAL, message: 'The device restarted while this command was running.' },
-          finishedAt: this.clock.now().toISOString(),
-        };
-        this.interrupted.push(entry.result);
-      }
+      if (!entry.result) this.unfinished.push({ id: entry.id, type: entry.type });
       changed = this.keep(entry, entry.result) || changed;
     }
     const size = this.entries.size;
     this.prune();
-    if (this.interrupted.length) this.logger.warn(`${this.interrupted.length} command(s) were cut off by a restart`);
-    if (this.interrupted.length || changed || this.entries.size < size) this.file.save();
+    if (this.unfinished.length) this.logger.warn(`${this.unfinished.length} command(s) were cut off by a restart`);
+    if (changed || this.entries.size < size) this.file.save();
+  }
+
+  /** Ends a command a restart cut off, and nothing took over: INTERNAL. Returns the result to report. */
+  interrupt(id: string): StoredResult {
+    const result: StoredResult = {
+      id,
+      type: this.entries.get(id)?.entry.type ?? '',
+      ok: false,
+      error: { code: ErrorCode.INTERNAL, message: 'The device restarted while this command was running.' },
+      finishedAt: this.clock.now().toISOString(),
+    };
+    this.finish(result);
+    return result;
   }
 
   find(id: string): JournalEntry | undefined {

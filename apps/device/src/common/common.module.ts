@@ -6,5 +6,5 @@ import { StateStore } from './state-store';
 
 /** The clock, the state files and the per-instance locks, one of each for the whole device. */
 @Global()
-@Module({ providers: [Clock, StateFileAdapter, StateStore, InstanceLocks], exports: [Clock, StateStore, InstanceLocks] })
+@Module({ providers: [Clock, StateFileAdapter, StateStore, InstanceLocks], exports: [Clock, StateFileAdapter, StateStore, InstanceLocks] })
 export class CommonModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -48,6 +48,28 @@ export class StateFileAdapter {
     } catch (err) {
       // A temp file left on a full disk would keep it full.
       await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * The same, done before it returns: for the few small records whose order matters more than the
+   * event loop (an upgrade's plan must be on disk before the updater acts on it).
+   */
+  writeNow(path: string, text: string): void {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        writeSync(fd, text);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, path);
+    } catch (err) {
+      rmSync(temp, { force: true });
       throw err;
     }
   }

@@ -2,6 +2,9 @@ import { Secret } from './secret';
 
 export type StoragePluginMode = 'external' | 'container';
 
+/** Who carries out UpgradeCommand.run (docs/protocol.md §2.6). */
+export type UpdaterKind = 'mosaic' | 'watchtower';
+
 /** An app the policy does not check: its name and the digest of the one compose template approved for it. */
 export interface PolicyExemption {
   name: string;
@@ -28,8 +31,8 @@ export interface DeviceConfig {
   storagePluginMode: StoragePluginMode;
   /** STORAGE_PLUGIN_MODE=container: the plugin container the device installs and keeps running. */
   pluginContainer: {
-    /** STORAGE_PLUGIN_IMAGE */
-    image: string;
+    /** STORAGE_PLUGIN_IMAGE; unset, the image beside the device's own (StoragePluginInstaller). */
+    image?: string;
     /** STORAGE_PLUGIN_CONTAINER */
     name: string;
     /** The plugin's settings and restic's backend variables from the device's environment (may hold credentials). */
@@ -38,8 +41,12 @@ export interface DeviceConfig {
   /** How long a start waits for the plugin to answer before STORAGE_UNAVAILABLE. */
   storagePluginWaitS: number;
   autoUpdate: boolean;
-  /** The updater image for UpgradeCommand.run (UPDATER_IMAGE). */
+  /** UPDATER: Mosaic's own updater (with rollback) or Watchtower. */
+  updater: UpdaterKind;
+  /** The Watchtower image `updater: 'watchtower'` starts (UPDATER_IMAGE). */
   updaterImage: string;
+  /** How long a new version has to turn healthy and report its version before it is rolled back (UPGRADE_TIMEOUT_S). */
+  upgradeTimeoutS: number;
   /** Free MiB on APPS_DIR's disk an upgrade needs (UPGRADE_MIN_FREE_MB). */
   upgradeMinFreeMb: number;
   /** The device's own container, when it cannot find it from inside (DEVICE_CONTAINER). */
@@ -72,9 +79,3 @@ export interface DeviceConfig {
 }
 
 export const DEVICE_CONFIG = Symbol('DEVICE_CONFIG');
-
-/**
- * The updater UpgradeCommand.run starts by default: a maintained Watchtower fork, pinned so that
- * what runs with the engine socket is a release someone chose, not whatever `latest` is that day.
- */
-export const DEFAULT_UPDATER_IMAGE = 'nickfedor/watchtower:1.12.3';

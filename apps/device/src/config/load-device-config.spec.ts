@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { TempDirs } from '../../../../test/support/device-fixtures';
 import { DeviceConfig } from './device-config';
-import { DEVICE_VERSION } from '../device-version';
 import { Env, loadDeviceConfig } from './load-device-config';
 import { Secret } from './secret';
 
@@ -72,6 +71,9 @@ describe('loadDeviceConfig', () => {
         storagePluginSocket: '/tmp/mosaic/storage.sock',
         storagePluginMode: 'external',
         autoUpdate: false,
+        updater: 'mosaic',
+        updaterImage: 'nickfedor/watchtower:1.22.0',
+        upgradeTimeoutS: 600,
         commandMaxAgeS: 300,
         reportAppsIntervalS: 30,
         reportVolumesIntervalS: 60,
@@ -79,9 +81,10 @@ describe('loadDeviceConfig', () => {
         monitor: { host: '127.0.0.1', port: 9410 },
         devtools: false,
         devtoolsServer: undefined,
-        updaterImage: 'nickfedor/watchtower:1.12.3',
-        pluginContainer: { image: `mosaic/storage-plugin:${DEVICE_VERSION}`, name: 'mosaic-storage-plugin', env: {} },
+        pluginContainer: { name: 'mosaic-storage-plugin', env: {} },
       });
+      // Unset, the plugin's image follows the device's own at run time (StoragePluginInstaller).
+      expect(config.pluginContainer.image).toBeUndefined();
       expect(config.deviceToken.reveal()).toBe(TOKEN);
       expect(config.passphrase.reveal()).toBe(PASSPHRASE);
     });
@@ -97,6 +100,9 @@ describe('loadDeviceConfig', () => {
         STORAGE_PLUGIN_SOCKET: '/run/mosaic/control.sock',
         STORAGE_PLUGIN_MODE: 'external',
         AUTO_UPDATE: 'true',
+        UPDATER: 'watchtower',
+        UPDATER_IMAGE: 'registry.example.net/watchtower:1.22.0',
+        UPGRADE_TIMEOUT_S: '90',
         COMMAND_MAX_AGE_S: '120',
         REPORT_APPS_INTERVAL_S: '5',
         REPORT_VOLUMES_INTERVAL_S: '7',
@@ -111,6 +117,9 @@ describe('loadDeviceConfig', () => {
         storagePluginSocket: '/run/mosaic/control.sock',
         storagePluginMode: 'external',
         autoUpdate: true,
+        updater: 'watchtower',
+        updaterImage: 'registry.example.net/watchtower:1.22.0',
+        upgradeTimeoutS: 90,
         commandMaxAgeS: 120,
         reportAppsIntervalS: 5,
         reportVolumesIntervalS: 7,
@@ -211,6 +220,9 @@ describe('loadDeviceConfig', () => {
       ['REPORT_VOLUMES_INTERVAL_S', '1e3', /whole number of seconds/],
       ['REPORT_VERSION_INTERVAL_S', ' 60', /whole number of seconds/],
       ['STORAGE_PLUGIN_MODE', 'internal', /one of external, container/],
+      ['UPDATER', 'docker', /one of mosaic, watchtower/],
+      ['UPGRADE_TIMEOUT_S', '10', /whole number of seconds from 30 to 3600/],
+      ['UPGRADE_TIMEOUT_S', '3601', /whole number of seconds from 30 to 3600/],
       ['STORAGE_PLUGIN_IMAGE', 'Mosaic Plugin', /image reference/],
       ['STORAGE_PLUGIN_CONTAINER', '../plugin', /container name/],
       ['MONITOR_ADDRESS', '9410', /host:port/],

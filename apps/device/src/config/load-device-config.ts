@@ -3,14 +3,16 @@ import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { readDevtoolsSettings, parseListenAddress, readSecretSetting } from '@mosaic/ops';
 import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
-import { DEVICE_VERSION } from '../device-version';
-import { DEFAULT_UPDATER_IMAGE, DeviceConfig, PolicyExemption } from './device-config';
+import { DeviceConfig, PolicyExemption } from './device-config';
 import { Secret } from './secret';
 
 export type Env = Record<string, string | undefined>;
 export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; errors: string[] };
 
 class BadSetting extends Error {}
+
+/** The Watchtower release `UPDATER=watchtower` starts unless UPDATER_IMAGE names another. */
+export const WATCHTOWER_IMAGE = 'nickfedor/watchtower:1.22.0';
 
 const EXEMPTION = /^([a-z0-9][a-z0-9-]{0,62})@sha256:([0-9a-f]{64})$/;
 /** A problem of NAME_FILE rather than of NAME. */
@@ -225,13 +227,16 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     storagePluginSocket: setting('STORAGE_PLUGIN_SOCKET', '/tmp/mosaic/storage.sock', parse.absolutePath),
     storagePluginMode: setting('STORAGE_PLUGIN_MODE', 'external', parse.oneOf(['external', 'container'] as const)),
     pluginContainer: {
-      image: setting('STORAGE_PLUGIN_IMAGE', `mosaic/storage-plugin:${DEVICE_VERSION}`, parse.imageRef),
+      image: raw(env, 'STORAGE_PLUGIN_IMAGE') === undefined ? undefined : setting('STORAGE_PLUGIN_IMAGE', undefined, parse.imageRef),
       name: setting('STORAGE_PLUGIN_CONTAINER', 'mosaic-storage-plugin', parse.containerRef),
       env: pluginEnvironment(env),
     },
     storagePluginWaitS: setting('STORAGE_PLUGIN_WAIT_S', '60', seconds(1, 3600)),
     autoUpdate: setting('AUTO_UPDATE', 'false', parse.boolean),
-    updaterImage: setting('UPDATER_IMAGE', DEFAULT_UPDATER_IMAGE, parse.imageRef),
+    updater: setting('UPDATER', 'mosaic', parse.oneOf(['mosaic', 'watchtower'] as const)),
+    // Pinned: a Watchtower release that changes behaviour must not arrive by itself.
+    updaterImage: setting('UPDATER_IMAGE', WATCHTOWER_IMAGE, parse.imageRef),
+    upgradeTimeoutS: setting('UPGRADE_TIMEOUT_S', '600', seconds(30, 3600)),
     upgradeMinFreeMb: setting('UPGRADE_MIN_FREE_MB', '1024', parse.wholeNumber(0, 1_048_576)),
     deviceContainer: raw(env, 'DEVICE_CONTAINER') === undefined ? undefined : setting('DEVICE_CONTAINER', undefined, parse.containerRef),
     commandMaxAgeS: setting('COMMAND_MAX_AGE_S', '300', seconds(1, 86400)),

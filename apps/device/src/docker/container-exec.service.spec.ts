@@ -10,6 +10,7 @@ const OWN: ContainerDetails = {
   id: 'd'.repeat(64),
   name: 'mosaic-device',
   image: 'mosaic/device:9.9.9',
+  imageId: 'sha256:' + 'e'.repeat(64),
   running: true,
   labels: {},
   mounts: [],

@@ -22,12 +22,84 @@ export function dockerConnection(dockerHost: string): Dockerode.DockerOptions {
 export interface ContainerDetails {
   id: string;
   name: string;
+  /** The reference it was created from (`Config.Image`), as given: a name, or an id. */
   image: string;
+  /** The id of the image it runs. */
+  imageId: string;
   running: boolean;
   labels: Record<string, string>;
   /** `source` is the path on the engine's host, for bind mounts and named volumes alike. */
   mounts: { source: string; destination: string }[];
 }
+
+/** A restart policy as the engine has it (`HostConfig.RestartPolicy`). */
+export interface RestartPolicy {
+  Name: string;
+  MaximumRetryCount?: number;
+}
+
+/** A network attachment as inspect shows it and create/connect take it. */
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  Links?: string[] | null;
+  IPAMConfig?: Record<string, unknown> | null;
+  DriverOpts?: Record<string, string> | null;
+  MacAddress?: string;
+  [other: string]: unknown;
+}
+
+/** What the updater reads of `Config` (container or image); the engine's other fields are carried along as they are. */
+export interface ContainerConfig {
+  Hostname?: string;
+  User?: string;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | string | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  Volumes?: Record<string, object> | null;
+  ExposedPorts?: Record<string, object> | null;
+  Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
+  Image?: string;
+  StopSignal?: string;
+  [other: string]: unknown;
+}
+
+/** A container as the engine's inspect answers, as far as replacing it by another needs. */
+export interface InspectedContainer {
+  Id: string;
+  Name: string;
+  /** The id of its image. */
+  Image: string;
+  State: {
+    Status: string;
+    Running: boolean;
+    Restarting: boolean;
+    ExitCode: number;
+    Health?: { Status: string; Log?: Array<{ ExitCode: number; Output: string }> | null };
+  };
+  Config: ContainerConfig;
+  HostConfig: {
+    NetworkMode?: string;
+    Binds?: string[] | null;
+    Mounts?: Array<{ Type: string; Source?: string; Target: string; ReadOnly?: boolean; [other: string]: unknown }> | null;
+    RestartPolicy?: RestartPolicy;
+    AutoRemove?: boolean;
+    PortBindings?: Record<string, unknown> | null;
+    [other: string]: unknown;
+  };
+  NetworkSettings: { Networks?: Record<string, EndpointConfig> | null };
+  Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
+}
+
+/** An image as inspect answers, as far as telling its defaults from a container's own settings needs. */
+export interface InspectedImage {
+  Id: string;
+  Config: ContainerConfig | null;
+}
+
+/** Options for creating a container exactly as given (the updater's copy of another). */
+export type CreateOptions = Record<string, unknown> & { name: string; Image: string };
 
 /** A container the device starts itself (the updater, the storage plugin). */
 export interface ContainerSpec {
@@ -104,6 +176,16 @@ export class EngineTimeoutError extends Error {}
 /** A pull is stopped once no progress has come for this long (a registry that stalls). */
 export const PULL_STALL_MS = 5 * 60_000;
 
+/** The engine's answer, or undefined when it has no such container or image (404). */
+async function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
 function healthFromStatus(status: string | undefined): string | undefined {
   const match = /\((healthy|unhealthy|health: starting)\)/.exec(status ?? '');
   if (!match) return undefined;
@@ -116,21 +198,29 @@ export class DockerEngineAdapter {
   private readonly docker: Dockerode;
   private readonly timeoutMs: number;
 
-  constructor(@Inject(DEVICE_CONFIG) private readonly config: DeviceConfig) {
+  private readonly dockerHost: string;
+
+  constructor(@Inject(DEVICE_CONFIG) config: Pick<DeviceConfig, 'dockerHost' | 'engineTimeoutS'>) {
+    this.dockerHost = config.dockerHost;
     this.docker = new Dockerode(dockerConnection(config.dockerHost));
     this.timeoutMs = config.engineTimeoutS * 1000;
   }
 
   async version(timeoutMs = this.timeoutMs): Promise<{ version: string; apiVersion: string }> {
     // dockerode reads `abortSignal` here as on every call; only its types leave it out.
-    const version = this.docker.version as unknown as (this: Dockerode, options: { abortSignal: AbortSignal }) => Promise<Dockerode.DockerVersion>;
+    const version = this.docker.version as unknown as (
+      this: Dockerode,
+      options: { abortSignal: AbortSignal },
+    ) => Promise<Dockerode.DockerVersion>;
     const v = await this.call('the version request', (abortSignal) => version.call(this.docker, { abortSignal }), timeoutMs);
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
   /** All containers (running or not) that carry every given label (`key` or `key=value`). */
   async listContainers(labels: string[]): Promise<EngineContainer[]> {
-    const list = await this.call('a container list', (abortSignal) => this.docker.listContainers({ all: true, filters: { label: labels }, abortSignal }));
+    const list = await this.call('a container list', (abortSignal) =>
+      this.docker.listContainers({ all: true, filters: { label: labels }, abortSignal }),
+    );
     return list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -142,28 +232,53 @@ export class DockerEngineAdapter {
 
   /** A container's name, image and mounts, or undefined when the engine has none by that id or name. */
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
-    try {
-      const c = await this.call(`the inspection of ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).inspect({ abortSignal }));
-      return {
+    const c = await unlessMissing(
+      this.call(`the inspection of ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).inspect({ abortSignal })),
+    );
+    return (
+      c && {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
         image: c.Config.Image,
+        imageId: c.Image,
         running: c.State.Running,
         labels: c.Config.Labels ?? {},
         mounts: (c.Mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination })),
-      };
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
-    }
+      }
+    );
   }
 
   async hasImage(image: string): Promise<boolean> {
+    return (await this.inspectImage(image)) !== undefined;
+  }
+
+  /** The id of the image a reference names on this engine, or undefined when it has none. */
+  async imageId(image: string): Promise<string | undefined> {
+    return (await this.inspectImage(image))?.Id;
+  }
+
+  async inspectImage(image: string): Promise<InspectedImage | undefined> {
+    return (await unlessMissing(
+      this.call(`the inspection of image ${image}`, (abortSignal) =>
+        this.docker.getImage(image).inspect({ abortSignal } as Dockerode.ImageInspectOptions),
+      ),
+    )) as InspectedImage | undefined;
+  }
+
+  /**
+   * Removes an image that nothing uses any more, never by force: `in_use` when a container uses it
+   * or another name refers to it (the engine refuses), `gone` when there is no such image.
+   */
+  async removeImage(image: string): Promise<'removed' | 'in_use' | 'gone'> {
     try {
-      await this.call(`the inspection of image ${image}`, (abortSignal) => this.docker.getImage(image).inspect({ abortSignal } as Dockerode.ImageInspectOptions));
-      return true;
+      await this.call(`the removal of image ${image}`, (abortSignal) =>
+        this.docker.getImage(image).remove({ force: false, noprune: false, abortSignal } as Dockerode.ImageRemoveOptions),
+      );
+      return 'removed';
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) return 'gone';
+      if (status === 409) return 'in_use';
       throw err;
     }
   }
@@ -178,7 +293,9 @@ export class DockerEngineAdapter {
     };
     try {
       const stream = await this.docker.pull(image, { abortSignal: stalled.signal });
-      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), progressed));
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), progressed),
+      );
     } catch (err) {
       if (stalled.signal.aborted) throw new EngineTimeoutError(`pulling ${image} made no progress for ${PULL_STALL_MS / 1000} s`);
       throw err;
@@ -189,46 +306,132 @@ export class DockerEngineAdapter {
 
   /** Creates and starts a container; returns its id. */
   async runContainer(spec: ContainerSpec): Promise<string> {
+    const id = await this.createContainer(spec);
+    await this.startContainer(id);
+    return id;
+  }
+
+  /** Creates a container without starting it; returns its id. */
+  async createContainer(spec: ContainerSpec): Promise<string> {
     const container = await this.call(`the creation of container ${spec.name}`, (abortSignal) =>
       this.docker.createContainer({
         abortSignal,
         name: spec.name,
-      Image: spec.image,
-      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-      Env: spec.env,
-      Labels: spec.labels,
-      HostConfig: {
-        Binds: spec.binds,
+        Image: spec.image,
+        ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+        Env: spec.env,
+        Labels: spec.labels,
+        HostConfig: {
+          Binds: spec.binds,
           ...(spec.lifetime === 'once' ? { AutoRemove: true } : { RestartPolicy: { Name: 'unless-stopped' } }),
         },
       }),
     );
-    await this.call(`the start of container ${spec.name}`, (abortSignal) => container.start({ abortSignal }));
     return container.id;
   }
 
+  /** A container as inspect answers, or undefined when the engine has none by that id or name. */
+  async inspectContainerRaw(idOrName: string): Promise<InspectedContainer | undefined> {
+    return (await unlessMissing(
+      this.call(`the inspection of ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).inspect({ abortSignal })),
+    )) as InspectedContainer | undefined;
+  }
+
+  /** Creates a container from options taken as they are (the updater's copy of another); returns its id. */
+  async createContainerFrom(options: CreateOptions): Promise<string> {
+    const created = await this.call(`the creation of container ${options.name}`, (abortSignal) =>
+      this.docker.createContainer({ ...(options as Dockerode.ContainerCreateOptions), abortSignal }),
+    );
+    return created.id;
+  }
+
+  async connectNetwork(network: string, containerId: string, endpoint: EndpointConfig): Promise<void> {
+    await this.call(`connecting ${containerId.slice(0, 12)} to network ${network}`, (abortSignal) =>
+      this.docker
+        .getNetwork(network)
+        .connect({
+          Container: containerId,
+          EndpointConfig: endpoint as Dockerode.EndpointSettings,
+          abortSignal,
+        } as Dockerode.NetworkConnectOptions),
+    );
+  }
+
+  async renameContainer(idOrName: string, name: string): Promise<void> {
+    await this.call(`the renaming of ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).rename({ name, abortSignal }));
+  }
+
+  async setRestartPolicy(idOrName: string, policy: RestartPolicy): Promise<void> {
+    await this.call(`the update of ${idOrName}`, (abortSignal) =>
+      this.docker.getContainer(idOrName).update({ RestartPolicy: policy, abortSignal }),
+    );
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `graceS`); nothing if it is not running. */
+  async stopContainer(idOrName: string, graceS: number): Promise<void> {
+    await this.call(
+      `the stop of container ${idOrName}`,
+      (abortSignal) => this.docker.getContainer(idOrName).stop({ t: graceS, abortSignal }),
+      graceS * 1000 + this.timeoutMs,
+    ).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 304) throw err; // 304: not running
+    });
+  }
+
+  /**
+   * Resolves once the container is gone (it ended and the engine removed it, or it never was),
+   * or rejects after `timeoutMs`, or when `signal` aborts (the request is dropped with it).
+   */
+  async waitRemoved(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`container ${id.slice(0, 12)} was still there after ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
+    });
+    const wait = this.docker
+      .getContainer(id)
+      .wait({ condition: 'removed', ...(signal ? { abortSignal: signal } : {}) }) as Promise<unknown>;
+    const removed = wait.catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
+    try {
+      await Promise.race([removed, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Starts a container; nothing if it runs already. */
   async startContainer(idOrName: string): Promise<void> {
-    await this.call(`the start of container ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).start({ abortSignal }));
+    await this.call(`the start of container ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).start({ abortSignal })).catch(
+      (err: { statusCode?: number }) => {
+        if (err.statusCode !== 304) throw err; // 304: already started
+      },
+    );
   }
 
   /** Restarts a container, giving it `graceS` to stop on its own (SIGTERM first). */
   async restartContainer(idOrName: string, graceS: number): Promise<void> {
-    await this.call(`the restart of container ${idOrName}`, (abortSignal) => this.docker.getContainer(idOrName).restart({ t: graceS, abortSignal }), graceS * 1000 + this.timeoutMs);
+    await this.call(
+      `the restart of container ${idOrName}`,
+      (abortSignal) => this.docker.getContainer(idOrName).restart({ t: graceS, abortSignal }),
+      graceS * 1000 + this.timeoutMs,
+    );
   }
 
   /**
    * Stops a container (SIGTERM, then SIGKILL after `graceS`) and removes it with its anonymous
-   * volumes; nothing if it is gone already.
+   * volumes, or without them when another container took them over (`keepVolumes`); nothing if
+   * it is gone already.
    */
-  async removeContainer(idOrName: string, graceS = 10): Promise<void> {
-    const container = this.docker.getContainer(idOrName);
+  async removeContainer(idOrName: string, graceS = 10, keepVolumes = false): Promise<void> {
     try {
-      await this.call(`the stop of container ${idOrName}`, (abortSignal) => container.stop({ t: graceS, abortSignal }), graceS * 1000 + this.timeoutMs).catch(
-        (err: { statusCode?: number }) => {
-          if (err.statusCode !== 304) throw err; // 304: not running
-        },
+      await this.stopContainer(idOrName, graceS);
+      await this.call(`the removal of container ${idOrName}`, (abortSignal) =>
+        this.docker.getContainer(idOrName).remove({ force: true, v: !keepVolumes, abortSignal }),
       );
-      await this.call(`the removal of container ${idOrName}`, (abortSignal) => container.remove({ force: true, v: true, abortSignal }));
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
@@ -237,13 +440,17 @@ export class DockerEngineAdapter {
   /** Creates a volume unless one of that name exists; returns its driver. */
   async ensureVolume(name: string, driver: string, labels: Record<string, string>): Promise<string> {
     try {
-      const existing = await this.call(`the inspection of volume ${name}`, (abortSignal) => this.docker.getVolume(name).inspect({ abortSignal }));
+      const existing = await this.call(`the inspection of volume ${name}`, (abortSignal) =>
+        this.docker.getVolume(name).inspect({ abortSignal }),
+      );
       return existing.Driver;
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode !== 404) throw err;
     }
     // The driver creates it (the storage plugin prepared it already): the engine's deadline is enough.
-    const created = await this.call(`the creation of volume ${name}`, (abortSignal) => this.docker.createVolume({ Name: name, Driver: driver, Labels: labels, abortSignal }));
+    const created = await this.call(`the creation of volume ${name}`, (abortSignal) =>
+      this.docker.createVolume({ Name: name, Driver: driver, Labels: labels, abortSignal }),
+    );
     return (created as unknown as { Driver?: string }).Driver ?? driver;
   }
 
@@ -303,7 +510,9 @@ export class DockerEngineAdapter {
       // Raced as well as aborted: not every dockerode call hands the signal on (image inspection does not).
       const timer = setTimeout(() => {
         deadline.abort();
-        reject(new EngineTimeoutError(`the Docker engine at ${this.config.dockerHost} did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`));
+        reject(
+          new EngineTimeoutError(`the Docker engine at ${this.dockerHost} did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`),
+        );
       }, timeoutMs);
       request(deadline.signal)
         .then(resolve, reject)
@@ -313,7 +522,9 @@ export class DockerEngineAdapter {
 
   /** Runs argv in a container without a shell; output is cut at `maxBytes` per stream. */
   async exec(containerId: string, argv: string[], timeoutMs: number, maxBytes: number): Promise<ExecOutcome> {
-    const exec = await this.docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+    const exec = await this.docker
+      .getContainer(containerId)
+      .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
     const stream = await exec.start({ hijack: true, stdin: false });
     const stdout = new CappedBuffer(maxBytes);
     const stderr = new CappedBuffer(maxBytes);

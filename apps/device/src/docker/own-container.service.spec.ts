@@ -7,7 +7,7 @@ import { SelfContainerAdapter } from './self-container.adapter';
 const ID = 'c'.repeat(64);
 
 function container(mounts: ContainerDetails['mounts']): ContainerDetails {
-  return { id: ID, name: 'mosaic-device', image: 'mosaic/device:0.1.0', running: true, labels: {}, mounts };
+  return { id: ID, name: 'mosaic-device', image: 'mosaic/device:0.1.0', imageId: 'sha256:1', running: true, labels: {}, mounts };
 }
 
 describe('OwnContainerService', () => {

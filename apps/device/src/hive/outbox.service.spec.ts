@@ -262,6 +262,26 @@ describe('OutboxService', () => {
       expect(box.depth).toBe(0);
     });
 
+    it('tells its listeners of each message the Hive acknowledged, and of no other', async () => {
+      const box = outbox();
+      const delivered: Array<[string, unknown]> = [];
+      box.onDelivered((event, payload) => delivered.push([event, payload]));
+      box.onDelivered(() => {
+        throw new Error('a broken listener does not stop the outbox');
+      });
+      await box.sendReport('report.apps', apps(1));
+      await box.sendReport('report.version', { at: 'v', version: '0.2.0', autoUpdate: true });
+      const first = hive.nextRequest();
+      hive.authenticate();
+      const refused = await first;
+      const second = hive.nextRequest();
+      refused.resolve({ ok: false, error: { code: 'INVALID_PARAMS', message: 'bad report', details: [] } });
+      (await second).resolve(OK);
+      await settle();
+      expect(delivered).toEqual([['report.version', { at: 'v', version: '0.2.0', autoUpdate: true }]]);
+      expect(box.depth).toBe(0);
+    });
+
     it('stops sending when the connection drops between two messages', async () => {
       const box = outbox();
       await box.sendReport('report.apps', apps(1));

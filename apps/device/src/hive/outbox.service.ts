@@ -23,6 +23,7 @@ export class OutboxService implements OnModuleInit {
   private entries: OutboxEntry[] = [];
   /** Deliveries run one after another; each call's promise settles once its turn is done. */
   private delivering: Promise<void> = Promise.resolve();
+  private readonly deliveredListeners: Array<(event: string, payload: unknown) => void> = [];
 
   constructor(
     private readonly state: StateStore,
@@ -36,6 +37,11 @@ export class OutboxService implements OnModuleInit {
     this.entries = Array.isArray(stored) ? stored.filter((e) => e && typeof e.key === 'string') : [];
     if (this.entries.length) this.logger.log(`${this.entries.length} message(s) waiting from before the restart`);
     this.hive.onAuthenticated(() => void this.flush());
+  }
+
+  /** Calls `listener` for each message the Hive acknowledged with `ok: true`. */
+  onDelivered(listener: (event: string, payload: unknown) => void): void {
+    this.deliveredListeners.push(listener);
   }
 
   get depth(): number {
@@ -91,9 +97,18 @@ export class OutboxService implements OnModuleInit {
         // Hive refused the message itself; sending it again would be refused again and block the rest.
         this.logger.error(`Hive refused ${entry.event}: ${JSON.stringify(ack.ok ? ack.value.error : ack.details)}`);
       }
-      else this.logger.debug(`delivered ${entry.key}`);
       if (this.entries[0] === entry) this.entries.shift();
       this.persist();
+      if (ack.ok && ack.value.ok) {
+        this.logger.debug(`delivered ${entry.key}`);
+        for (const listener of this.deliveredListeners) {
+          try {
+            listener(entry.event, entry.payload);
+          } catch (err) {
+            this.logger.error(`a listener of delivered messages failed: ${(err as Error).message}`);
+          }
+        }
+      }
     }
   }
 

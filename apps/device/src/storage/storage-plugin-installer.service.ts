@@ -5,7 +5,10 @@ import { RESTIC_SECRET_VARIABLES } from '@mosaic/protocol';
 import { COMPONENT_LABEL, STORAGE_DRIVER_LABEL } from '../common/labels';
 import { StateStore } from '../common/state-store';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
-import { ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { DEVICE_VERSION } from '../device-version';
+import { ContainerSwap, SwapRefused } from '../docker/container-swap';
+import { ContainerDetails, ContainerSpec, DockerEngineAdapter } from '../docker/docker-engine.adapter';
+import { parseImageReference, siblingRepository, taggedWithVersion } from '../docker/image-reference';
 import { OwnContainerService } from '../docker/own-container.service';
 import { StorageService } from './storage.service';
 
@@ -39,6 +42,19 @@ const DIGEST_KEY_FILE = 'plugin-digest.key';
 
 export type InstallOutcome = 'running' | 'started' | 'created' | 'replaced';
 
+/** Where plugin images come from when the device's own image says nothing (it runs by id, or outside a container). */
+const DEFAULT_PLUGIN_REPOSITORY = 'mosaic/storage-plugin';
+
+/**
+ * STORAGE_PLUGIN_IMAGE unset: the plugin image published beside the device's own image, at the
+ * device's version (`ghcr.io/me/device:1.2.0` → `ghcr.io/me/storage-plugin:1.2.0`), so the
+ * plugin follows the device through an upgrade and back through a rollback.
+ */
+export function pluginImageBeside(own: ContainerDetails | undefined): string {
+  const repository = own && parseImageReference(own.image)?.repository;
+  return taggedWithVersion((repository && siblingRepository(repository, 'device', 'storage-plugin')) || DEFAULT_PLUGIN_REPOSITORY, DEVICE_VERSION);
+}
+
 /**
  * STORAGE_PLUGIN_MODE=container (docs/architecture.md, "Device boot"): before the device connects to Hive, it makes
  * sure the storage plugin runs as a container beside it, created from STORAGE_PLUGIN_IMAGE with
@@ -50,6 +66,8 @@ export class StoragePluginInstaller implements OnModuleInit {
   private recordedId?: string;
   private readonly logger = new Logger('StoragePlugin');
   private key?: Buffer;
+  /** The image of the plugin container this boot replaced: unused once an upgrade has ended either way. */
+  private replaced?: string;
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -57,14 +75,20 @@ export class StoragePluginInstaller implements OnModuleInit {
     private readonly ownContainer: OwnContainerService,
     private readonly storage: StorageService,
     private readonly state: StateStore,
+    private readonly swap: ContainerSwap,
   ) {}
+
+  /** The id of the image of the plugin container this boot replaced, if it replaced one. */
+  get replacedImageId(): string | undefined {
+    return this.replaced;
+  }
 
   async onModuleInit(): Promise<void> {
     if (this.config.storagePluginMode !== 'container') return;
-    const { name, image } = this.config.pluginContainer;
+    const { name } = this.config.pluginContainer;
     try {
       const outcome = await this.install();
-      this.logger.log(`storage plugin container ${name} (${image}): ${outcome}`);
+      this.logger.log(`storage plugin container ${name}: ${outcome}`);
       // A container left running can hold a stale mount (its socket folder's volume was removed
       // and made again): it runs, but its socket is not where the device looks. A restart re-mounts.
       if (outcome === 'running' && !(await this.storage.ready(REVIVE_AFTER_S).then(() => true, () => false))) {
@@ -111,9 +135,44 @@ export class StoragePluginInstaller implements OnModuleInit {
         throw new Error(`image ${spec.image} is not on this engine and could not be pulled (${err.message}); load or build it, or set STORAGE_PLUGIN_IMAGE`);
       });
     }
-    if (existing) await this.engine.removeContainer(spec.name, PLUGIN_STOP_GRACE_S);
-    this.record(await this.engine.runContainer(spec));
-    return existing ? 'replaced' : 'created';
+    if (!existing) {
+      this.record(await this.engine.runContainer(spec));
+      return 'created';
+    }
+    await this.replace(existing, spec);
+    return 'replaced';
+  }
+
+  /**
+   * The plugin serves volumes that running apps have mounted: those stay mounted (Docker bound
+   * their folders into the apps' containers), only new mounts wait while no plugin runs. So the
+   * old container is stopped before the new one starts on the same sockets, and comes back when
+   * the new one does not answer within STORAGE_PLUGIN_WAIT_S.
+   */
+  private async replace(existing: ContainerDetails, spec: ContainerSpec): Promise<void> {
+    const restartPolicy = (await this.engine.inspectContainerRaw(existing.id))?.HostConfig.RestartPolicy ?? { Name: 'unless-stopped' };
+    const waitS = this.config.storagePluginWaitS;
+    const result = await this.swap.swap({
+      old: { id: existing.id, name: spec.name, running: existing.running, restartPolicy },
+      asideName: `${spec.name}-previous-${existing.id.slice(0, 12)}`,
+      stopGraceS: PLUGIN_STOP_GRACE_S,
+      create: () => this.engine.createContainer(spec),
+      verify: () =>
+        this.storage.ready(waitS).catch((err: Error) => {
+          throw new SwapRefused('timeout', `it did not answer within ${waitS} s (${err.message})`);
+        }),
+      onStep: (step) => this.logger.log(`replacing ${spec.name} with ${spec.image}: ${step}`),
+    });
+    if (result.ok) {
+      this.record(result.newId);
+      this.replaced = existing.imageId;
+      return;
+    }
+    if (result.restored) {
+      this.record(existing.id);
+      throw new Error(`the new plugin container (${spec.image}) was not taken: ${result.message}; the previous one runs again`);
+    }
+    throw new Error(`the new plugin container (${spec.image}) was not taken (${result.message}), and the previous one could not be put back: ${result.restoreError}`);
   }
 
   /**
@@ -160,7 +219,8 @@ export class StoragePluginInstaller implements OnModuleInit {
     const hostSocketDir = await onHost(socketDir, 'the plugin socket folder');
     // Data and local replicas need not be visible to the device: a path not mounted in its container is taken as a host path.
     const dataDir = (await this.ownContainer.hostPath(this.config.volumesDir, own)) ?? this.config.volumesDir;
-    const { env: handed, image, name } = this.config.pluginContainer;
+    const { env: handed, name } = this.config.pluginContainer;
+    const image = this.config.pluginContainer.image ?? pluginImageBeside(own);
     const replica = handed.REPLICA_URL ?? DEFAULT_REPLICA_URL;
     const localReplica = isAbsolute(replica) ? replica : replica.startsWith('local:') ? replica.slice('local:'.length) : undefined;
     const replicaDir = localReplica && ((await this.ownContainer.hostPath(localReplica, own)) ?? localReplica);

@@ -1,12 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiDefaultResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiDefaultResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { UpgradeParamsDto } from '@mosaic/protocol';
 import { CreatedDevice, DeviceView, DevicesService } from '../devices/devices.service';
-import { DeviceUpgradeService, UpgradeView } from '../upgrades/device-upgrade.service';
+import { DeviceUpgradeService, UpgradeAttemptView, UpgradeView } from '../upgrades/device-upgrade.service';
 import { ApiAuthGuard } from './api-auth.guard';
 import { API_PREFIX } from './api-routes';
 import { CreateDeviceDto } from './dto/create-device.dto';
 import { RenameDeviceDto } from './dto/rename-device.dto';
-import { CreatedDeviceSchema, DeviceSchema, DeviceWithUpgradeSchema, ErrorSchema, UpgradeSchema } from './openapi/schemas';
+import {
+  CreatedDeviceSchema,
+  DeviceSchema,
+  DeviceWithUpgradeSchema,
+  ErrorSchema,
+  UpgradeAttemptSchema,
+  UpgradeSchema,
+} from './openapi/schemas';
 import { parseBody } from './request-validation';
 
 export type DeviceWithUpgrade = DeviceView & { upgrade: UpgradeView };
@@ -55,6 +71,25 @@ export class DevicesController {
   upgrade(@Param('deviceId') deviceId: string): UpgradeView {
     this.devices.require(deviceId);
     return this.upgrades.describe(deviceId);
+  }
+
+  /** Upgrades now, to `{ version?, image? }` or the Hive's target: the attempt, whose outcome GET …/upgrade follows. */
+  @Post(':deviceId/upgrade')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        version: { type: 'string', description: 'the Device version to reach (semver); default HIVE_DEVICE_VERSION' },
+        image: { type: 'string', description: 'the image to run, of the device’s own repository; default HIVE_DEVICE_IMAGE' },
+      },
+    },
+  })
+  @ApiAcceptedResponse({ type: UpgradeAttemptSchema, description: 'The attempt; GET …/upgrade follows its outcome.' })
+  requestUpgrade(@Param('deviceId') deviceId: string, @Body() body: unknown): Promise<UpgradeAttemptView> {
+    return this.upgrades.request(deviceId, parseBody(UpgradeParamsDto, body ?? {}));
   }
 
   @Delete(':deviceId')

@@ -19,6 +19,8 @@ export const HiveErrorCode = {
   MOVE_IN_PROGRESS: 'MOVE_IN_PROGRESS',
   /** A device did not acknowledge a command in time (a move's stop, for one). */
   NO_ANSWER: 'NO_ANSWER',
+  /** The device has an upgrade under way: another one waits for its outcome. */
+  UPGRADE_IN_PROGRESS: 'UPGRADE_IN_PROGRESS',
   /** Too many failed authentications from this caller: `details.retryAfterSeconds` says how long to wait. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The Console's first run is over: an operator account exists already. */

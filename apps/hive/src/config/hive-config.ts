@@ -35,6 +35,11 @@ export interface HiveConfig {
   publicUrl: string | null;
   /** The built Console (HIVE_CONSOLE_DIR): index.html and its assets, served at `/`. */
   consoleDir: string;
+  /**
+   * The image devices upgrade to (HIVE_DEVICE_IMAGE), named in UpgradeCommand.run with
+   * `deviceVersion`; unset, each device takes its own repository at that version.
+   */
+  deviceImage?: string;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');

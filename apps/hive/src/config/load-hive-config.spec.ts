@@ -80,6 +80,7 @@ describe('loadHiveConfig', () => {
         DEVTOOLS_ADDRESS: '127.0.0.1:8001',
         HIVE_PUBLIC_URL: 'https://hive.example.net:8443/',
         HIVE_CONSOLE_DIR: '/srv/console',
+        HIVE_DEVICE_IMAGE: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
       }),
     ).toEqual({
       ok: true,
@@ -97,6 +98,7 @@ describe('loadHiveConfig', () => {
         devtoolsServer: { host: '127.0.0.1', port: 8001 },
         publicUrl: 'https://hive.example.net:8443',
         consoleDir: '/srv/console',
+        deviceImage: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
       },
     });
   });
@@ -127,6 +129,8 @@ describe('loadHiveConfig', () => {
     ['a public URL with a path', { HIVE_PUBLIC_URL: 'https://hive.example.net/mosaic' }, 'HIVE_PUBLIC_URL'],
     ['a public URL with credentials', { HIVE_PUBLIC_URL: 'https://user:pw@hive.example.net' }, 'HIVE_PUBLIC_URL'],
     ['a public URL of another scheme', { HIVE_PUBLIC_URL: 'ftp://hive.example.net' }, 'HIVE_PUBLIC_URL'],
+    ['a device image that is no image reference', { HIVE_DEVICE_IMAGE: 'mosaic/device:1.0 --privileged' }, 'HIVE_DEVICE_IMAGE'],
+    ['a device image in upper case', { HIVE_DEVICE_IMAGE: 'Mosaic/Device:1.0.0' }, 'HIVE_DEVICE_IMAGE'],
   ])('refuses %s', (_label, env, variable) => {
     const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, ...env });
     expect(loaded.ok ? [] : loaded.errors.map((line) => line.split(':')[0])).toEqual([variable]);

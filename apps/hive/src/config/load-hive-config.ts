@@ -1,5 +1,5 @@
+import { LIMITS, Patterns, isSemver } from '@mosaic/protocol';
 import { LOG_FORMATS, LOG_LEVELS, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
-import { isSemver } from '../common/semver';
 import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
@@ -19,6 +19,7 @@ const VARIABLE: Record<Exclude<keyof HiveConfig, 'devtools' | 'devtoolsServer'>,
   logFormat: 'LOG_FORMAT',
   publicUrl: 'HIVE_PUBLIC_URL',
   consoleDir: 'HIVE_CONSOLE_DIR',
+  deviceImage: 'HIVE_DEVICE_IMAGE',
 };
 type Variable = keyof typeof VARIABLE;
 
@@ -77,6 +78,10 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Var
   }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) bad('logLevel', `must be one of ${LOG_LEVELS.join(', ')}${got('logLevel')}`);
   if (!(LOG_FORMATS as readonly string[]).includes(config.logFormat)) bad('logFormat', `must be one of ${LOG_FORMATS.join(', ')}${got('logFormat')}`);
+  const image = config.deviceImage;
+  if (image !== undefined && (typeof image !== 'string' || image.length > LIMITS.imageChars || !Patterns.imageRef.test(image))) {
+    bad('deviceImage', `must be an image reference such as ghcr.io/me/mosaic-device:1.2.0${got('deviceImage')}`);
+  }
   return problems;
 }
 
@@ -96,6 +101,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     logFormat: raw(env, VARIABLE.logFormat),
     publicUrl: raw(env, VARIABLE.publicUrl),
     consoleDir: raw(env, VARIABLE.consoleDir),
+    deviceImage: raw(env, VARIABLE.deviceImage),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -111,6 +117,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     // A trailing slash is what people paste; the origin is the same without it.
     publicUrl: given.publicUrl?.replace(/\/$/, '') ?? HIVE_CONFIG_DEFAULTS.publicUrl,
     consoleDir: given.consoleDir ?? defaultConsoleDir(),
+    ...(given.deviceImage !== undefined ? { deviceImage: given.deviceImage } : {}),
   };
   if (devtools.settings.enabled) config.devtoolsServer = devtools.settings.address;
   const { adminToken: _secret, ...echoable } = given;

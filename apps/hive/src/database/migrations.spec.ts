@@ -84,4 +84,41 @@ describe('migrations', () => {
       db.close();
     }
   });
+
+  it('turns the last upgrade attempt of each device into its first recorded attempt', () => {
+    const path = databaseAt(4, []);
+    const before = new Database(path);
+    before.prepare(`INSERT INTO devices (id, name, token_hash, created_at) VALUES ('d2', 'cellar', 'hash2', '2026-01-01T00:00:00.000Z')`).run();
+    const insert = before.prepare(
+      `INSERT INTO device_upgrades (device_id, last_attempt_at, reported_version, target_version, last_command_id, last_error) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    insert.run('d1', '2026-01-02T00:00:00.000Z', '0.0.9', '0.1.0', 'cmd-1', null);
+    insert.run('d2', '2026-01-03T00:00:00.000Z', '0.0.8', '0.1.0', null, JSON.stringify({ code: 'DEVICE_OFFLINE', message: 'away' }));
+    before.close();
+
+    const db = new SqliteDatabase(path);
+    try {
+      const rows = db
+        .prepare('SELECT device_id, requested_at, requested_by, from_version, target_version, target_image, command_id, outcome, reason, finished_at FROM upgrade_attempts ORDER BY device_id')
+        .all();
+      expect(rows).toEqual([
+        { device_id: 'd1', requested_at: '2026-01-02T00:00:00.000Z', requested_by: 'hive', from_version: '0.0.9', target_version: '0.1.0', target_image: null, command_id: 'cmd-1', outcome: 'pending', reason: null, finished_at: null },
+        {
+          device_id: 'd2',
+          requested_at: '2026-01-03T00:00:00.000Z',
+          requested_by: 'hive',
+          from_version: '0.0.8',
+          target_version: '0.1.0',
+          target_image: null,
+          command_id: null,
+          outcome: 'failed',
+          reason: JSON.stringify({ code: 'DEVICE_OFFLINE', message: 'away' }),
+          finished_at: '2026-01-03T00:00:00.000Z',
+        },
+      ]);
+      expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'device_upgrades'`).get()).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -144,4 +144,31 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  `
+  -- Every UpgradeCommand.run the Hive sent a device, or tried to, and how it ended (outcome:
+  -- pending, started, succeeded, rolled_back, failed; reason: the error). The latest attempt keeps a
+  -- restart from sending a burst; a version rolled back on a device is never tried there again by itself.
+  CREATE TABLE upgrade_attempts (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    requested_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    from_version TEXT NOT NULL,
+    target_version TEXT NOT NULL,
+    target_image TEXT,
+    command_id TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX upgrade_attempts_by_device ON upgrade_attempts (device_id, requested_at);
+  CREATE INDEX upgrade_attempts_by_command ON upgrade_attempts (command_id);
+  -- The last attempt of each device becomes its first; its command, if it has one, decides its outcome.
+  INSERT INTO upgrade_attempts (id, device_id, requested_at, requested_by, from_version, target_version, target_image, command_id, outcome, reason, finished_at)
+    SELECT lower(hex(randomblob(16))), device_id, last_attempt_at, 'hive', reported_version, target_version, NULL, last_command_id,
+           CASE WHEN last_error IS NULL THEN 'pending' ELSE 'failed' END, last_error,
+           CASE WHEN last_error IS NULL THEN NULL ELSE last_attempt_at END
+    FROM device_upgrades;
+  DROP TABLE device_upgrades;
+  `,
 ];

@@ -71,12 +71,12 @@ export class HiveGauges implements OnModuleInit {
     });
     new Gauge({
       name: 'mosaic_hive_device_upgrades',
-      help: "Devices by the status of their latest UpgradeCommand.run (sent, accepted, refused, succeeded, failed, timeout, not_sent).",
-      labelNames: ['status'] as const,
+      help: 'Devices by the outcome of their latest upgrade attempt (pending, started, succeeded, rolled_back, failed).',
+      labelNames: ['outcome'] as const,
       registers,
       collect() {
         this.reset();
-        for (const { status, n } of stats.upgradesByStatus()) this.set({ status }, n);
+        for (const { outcome, n } of stats.upgradesByOutcome()) this.set({ outcome }, n);
       },
     });
   }

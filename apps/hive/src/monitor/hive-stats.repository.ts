@@ -14,14 +14,16 @@ export class HiveStatsRepository {
     return this.db.prepare('SELECT state, count(*) AS n FROM moves GROUP BY state').all() as Array<{ state: string; n: number }>;
   }
 
-  /** Devices by the status of their latest upgrade attempt: its command's, or `not_sent` when none went out. */
-  upgradesByStatus(): Array<{ status: string; n: number }> {
+  /** Devices by the outcome of their latest upgrade attempt (pending, started, succeeded, rolled_back, failed). */
+  upgradesByOutcome(): Array<{ outcome: string; n: number }> {
     return this.db
       .prepare(
-        `SELECT coalesce(c.status, 'not_sent') AS status, count(*) AS n
-         FROM device_upgrades u LEFT JOIN commands c ON c.id = u.last_command_id GROUP BY 1`,
+        `SELECT outcome, count(*) AS n FROM upgrade_attempts a
+         WHERE NOT EXISTS (SELECT 1 FROM upgrade_attempts b WHERE b.device_id = a.device_id
+                           AND (b.requested_at > a.requested_at OR (b.requested_at = a.requested_at AND b.id > a.id)))
+         GROUP BY outcome`,
       )
-      .all() as Array<{ status: string; n: number }>;
+      .all() as Array<{ outcome: string; n: number }>;
   }
 
   /** When the Hive received each device's latest report of each kind. */

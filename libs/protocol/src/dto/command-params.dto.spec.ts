@@ -6,6 +6,7 @@ import {
   LIMITS,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
+  UpgradeParamsDto,
   validatePayload,
 } from '@mosaic/protocol';
 
@@ -522,7 +523,7 @@ describe('SchedulerStopParamsDto (§2)', () => {
   });
 });
 
-describe('EmptyParamsDto (diskSpace, info, UpgradeCommand.run)', () => {
+describe('EmptyParamsDto (diskSpace, info)', () => {
   it('accepts {}', () => {
     const result = validatePayload(EmptyParamsDto, {});
     expect(result).toEqual({ ok: true, value: {} });
@@ -549,6 +550,35 @@ describe('EmptyParamsDto (diskSpace, info, UpgradeCommand.run)', () => {
     ['undefined', undefined],
   ])('refuses %s', (_label, params) => {
     expect(problems(EmptyParamsDto, params)).toEqual([{ field: '(payload)', problems: ['must be a JSON object'] }]);
+  });
+});
+
+describe('UpgradeParamsDto (§2.6)', () => {
+  it.each([
+    ['{} (v1: update what runs)', {}],
+    ['a version', { version: '1.4.0' }],
+    ['a pre-release with build metadata', { version: '2.0.0-rc.1+build.5' }],
+    ['an image of a registry with a port', { image: '127.0.0.1:5000/mosaic/device:0.2.0' }],
+    ['an image by digest', { image: `ghcr.io/me/device@sha256:${'a'.repeat(64)}` }],
+    ['an image of Docker Hub without a tag', { image: 'mosaic/device' }],
+    ['both', { version: '0.2.0', image: 'registry.example/mosaic/device:0.2.0' }],
+  ])('accepts %s', (_label, params) => {
+    expect(problems(UpgradeParamsDto, params)).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown field', { version: '1.0.0', force: true }, ['force']],
+    ['a version that is not semver', { version: 'v1.0' }, ['version']],
+    ['a version as a number', { version: 1 }, ['version']],
+    ['version: null', { version: null }, ['version']],
+    ['an image with a space', { image: 'mosaic/device:1 --privileged' }, ['image']],
+    ['an image in upper case', { image: 'Mosaic/Device' }, ['image']],
+    ['an image that starts with a dash', { image: '-mosaic/device' }, ['image']],
+    ['an image with a short digest', { image: 'mosaic/device@sha256:abc' }, ['image']],
+    ['an empty image', { image: '' }, ['image']],
+    ['an image longer than 512 characters', { image: `r.example/${'a'.repeat(500)}:1.0.0` }, ['image']],
+  ])('refuses %s', (_label, params, fields) => {
+    expect(badFields(UpgradeParamsDto, params)).toEqual(fields);
   });
 });
 

@@ -29,6 +29,7 @@ export const LIMITS = {
   links: 16,
   appCommandArgs: 32,
   appCommandArgChars: 4096,
+  imageChars: 512,
 } as const;
 
 export class ApplicationDto {
@@ -114,11 +115,29 @@ export class SchedulerStopParamsDto {
   remove?: boolean;
 }
 
-/** SystemCommand.diskSpace, SystemCommand.info, UpgradeCommand.run: no params at all. */
+/** SystemCommand.diskSpace, SystemCommand.info: no params at all. */
 export class EmptyParamsDto {
   /** A class without rules cannot be validated strictly; this rule is "no fields at all". */
   @HasNoFields()
   private readonly none?: never;
+}
+
+/**
+ * §2.6 UpgradeCommand.run: the target, both fields optional (`{}` is v1's "update what runs").
+ * Sent only to devices that understand them (§10: device 0.1.0).
+ */
+export class UpgradeParamsDto {
+  @IsOptionalNotNull()
+  @IsString()
+  @Length(1, 64)
+  @Matches(Patterns.semver, { message: 'version must be a semantic version' })
+  version?: string;
+
+  @IsOptionalNotNull()
+  @IsString()
+  @Length(1, LIMITS.imageChars)
+  @Matches(Patterns.imageRef, { message: 'image must be an image reference such as registry.example/mosaic/device:1.2.0' })
+  image?: string;
 }
 
 /** §2.3 */

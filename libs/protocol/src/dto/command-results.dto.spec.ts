@@ -168,6 +168,10 @@ describe('UpgradeResultDto (UpgradeCommand.run)', () => {
     expect(problems(UpgradeResultDto, result)).toEqual([]);
   });
 
+  it('accepts the version and image a device runs after an upgrade that named its target', () => {
+    expect(problems(UpgradeResultDto, { ...result, version: '1.3.0', image: 'ghcr.io/mosaic/device:1.3.0' })).toEqual([]);
+  });
+
   it.each([
     ['no updater', { targets: [] }, ['updater']],
     ['updater: null', { ...result, updater: null }, ['updater']],
@@ -175,6 +179,9 @@ describe('UpgradeResultDto (UpgradeCommand.run)', () => {
     ['an updater without its image', { ...result, updater: { containerId: 'abc' } }, ['updater.image']],
     ['targets that are not strings', { ...result, targets: [1] }, ['targets']],
     ['targets as a string', { ...result, targets: 'mosaic-device' }, ['targets']],
+    ['a version that is not semver', { ...result, version: 'latest' }, ['version']],
+    ['version: null', { ...result, version: null }, ['version']],
+    ['an empty image', { ...result, image: '' }, ['image']],
   ])('refuses %s', (_label, input, fields) => {
     expect(badFields(UpgradeResultDto, input)).toEqual(fields);
   });

@@ -9,11 +9,12 @@ import {
   IsObject,
   IsString,
   Length,
+  Matches,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IsIsoUtc, IsOptionalNotNull, IsProtocolUuid } from './constraints';
+import { IsIsoUtc, IsOptionalNotNull, IsProtocolUuid, Patterns } from './constraints';
 
 /** Docker's own container state words. */
 export const CONTAINER_STATES = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
@@ -144,4 +145,16 @@ export class UpgradeResultDto {
   @IsArray()
   @IsString({ each: true })
   targets!: string[];
+
+  /** The version the device now runs, healthy and reported: only for a command that named a target (§2.6). */
+  @IsOptionalNotNull()
+  @IsString()
+  @Matches(Patterns.semver, { message: 'version must be a semantic version' })
+  version?: string;
+
+  /** The image it now runs from, with `version`. */
+  @IsOptionalNotNull()
+  @IsString()
+  @Length(1, 512)
+  image?: string;
 }

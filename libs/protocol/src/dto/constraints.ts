@@ -17,6 +17,12 @@ export const Patterns = {
   fingerprint: /^[0-9a-f]{40}$/,
   base64: /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
   semver: /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/,
+  /**
+   * A Docker image reference as the distribution project's grammar has it: `[host[:port]/]path[:tag][@sha256:digest]`,
+   * path components in lower case. Length is checked on its own (at most 512).
+   */
+  imageRef:
+    /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/,
   upperSnake: /^[A-Z][A-Z0-9_]*$/,
 } as const;
 

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandType, EmptyParamsDto, ErrorCode, ProtocolError, UpgradeResultDto, protocolError } from '@mosaic/protocol';
+import { CommandType, ErrorCode, ProtocolError, UpgradeParamsDto, UpgradeResultDto, protocolError } from '@mosaic/protocol';
 import { DEVICE_CONFIG, DeviceConfig } from '../../config/device-config';
 import { UpgradeService } from '../../upgrade/upgrade.service';
-import { CommandHandler } from '../command-handler';
+import { CommandContext, CommandHandler, ResumedCommand } from '../command-handler';
 
-/** UpgradeCommand.run (§2): only with AUTO_UPDATE=true. */
+/** One upgrade at a time, a resumed one included. */
+const UPGRADE_LOCK = 'upgrade';
+
+/** UpgradeCommand.run (§2.6): only with AUTO_UPDATE=true. */
 @Injectable()
-export class UpgradeHandler implements CommandHandler<EmptyParamsDto, UpgradeResultDto> {
+export class UpgradeHandler implements CommandHandler<UpgradeParamsDto, UpgradeResultDto> {
   readonly type = CommandType.UpgradeRun;
 
   constructor(
@@ -19,10 +22,16 @@ export class UpgradeHandler implements CommandHandler<EmptyParamsDto, UpgradeRes
   }
 
   lockKey(): string {
-    return 'upgrade';
+    return UPGRADE_LOCK;
   }
 
-  execute(): Promise<UpgradeResultDto> {
-    return this.upgrades.upgrade();
+  execute(params: UpgradeParamsDto, context: CommandContext): Promise<UpgradeResultDto> {
+    return this.upgrades.upgrade(context.id, params);
+  }
+
+  /** The updater replaced this device (or put it back) while the command ran: its outcome ends it. */
+  resume(id: string): ResumedCommand<UpgradeResultDto> | undefined {
+    const done = this.upgrades.resume(id);
+    return done && { lockKey: UPGRADE_LOCK, done };
   }
 }

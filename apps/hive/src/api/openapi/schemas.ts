@@ -17,12 +17,13 @@ import type { CatalogAppView } from '../../apps/catalog.service';
 import type { CommandView } from '../../commands/commands.service';
 import type { CommandAck, CommandStatus } from '../../commands/command.repository';
 import type { SessionStatus } from '../../console-auth/console-auth.service';
+import type { UpgradeOutcome, UpgradeRequester } from '../../upgrades/upgrade.repository';
 import type { InstanceKey } from '../../keys/key.repository';
 import type { CreatedDevice, DeviceView } from '../../devices/devices.service';
 import type { LossWindow, MoveState } from '../../moves/move.repository';
 import type { MoveView } from '../../moves/move.service';
 import type { ConsoleSettingsView } from '../../settings/console-settings.service';
-import type { UpgradeStatus, UpgradeView } from '../../upgrades/device-upgrade.service';
+import type { UpgradeAttemptView, UpgradeStatus, UpgradeView } from '../../upgrades/device-upgrade.service';
 
 const COMMAND_STATUSES: CommandStatus[] = ['sent', 'accepted', 'refused', 'succeeded', 'failed', 'timeout'];
 const nullableString = { type: String, nullable: true } as const;
@@ -101,13 +102,35 @@ export class CreatedDeviceSchema implements CreatedDevice {
   @ApiProperty({ description: 'The device token: shown this once, never again.' }) token!: string;
 }
 
+const UPGRADE_OUTCOMES: UpgradeOutcome[] = ['pending', 'started', 'succeeded', 'rolled_back', 'failed'];
+
+export class UpgradeAttemptSchema implements UpgradeAttemptView {
+  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty({ enum: ['hive', 'api'], description: 'hive: a report.version of an older version; api: POST …/upgrade' })
+  requestedBy!: UpgradeRequester;
+  @ApiProperty({ description: 'The version the device reported when the attempt was made.' }) fromVersion!: string;
+  @ApiProperty() targetVersion!: string;
+  @ApiProperty(nullableString) targetImage!: string | null;
+  @ApiProperty(nullableString) commandId!: string | null;
+  @ApiProperty({ enum: UPGRADE_OUTCOMES }) outcome!: UpgradeOutcome;
+  @ApiPropertyOptional({ type: ErrorSchema, description: 'Why it was rolled back or failed.' }) reason?: ErrorSchema;
+  @ApiProperty(nullableTime) finishedAt!: string | null;
+}
+
 export class UpgradeSchema implements UpgradeView {
   @ApiProperty() currentVersion!: string;
+  @ApiProperty({ ...nullableString, description: 'The image devices upgrade to; null: each its own repository at currentVersion.' })
+  targetImage!: string | null;
   @ApiProperty(nullableString) reportedVersion!: string | null;
   @ApiProperty(nullableTime) lastAttemptAt!: string | null;
   @ApiProperty(nullableString) lastCommandId!: string | null;
   @ApiProperty({ enum: [...COMMAND_STATUSES, 'not_sent'], nullable: true }) lastStatus!: UpgradeStatus | null;
   @ApiPropertyOptional({ type: ErrorSchema }) lastError?: ErrorSchema;
+  @ApiProperty({ enum: UPGRADE_OUTCOMES, nullable: true }) outcome!: UpgradeOutcome | null;
+  @ApiProperty({ type: [String], description: 'Versions this device rolled back: never tried there again by the Hive itself.' })
+  rolledBack!: string[];
+  @ApiProperty({ type: [UpgradeAttemptSchema] }) attempts!: UpgradeAttemptSchema[];
 }
 
 export class DeviceWithUpgradeSchema extends DeviceSchema {

@@ -1,7 +1,8 @@
 /**
- * Semantic versions (semver.org 2.0.0) as far as the Hive compares them: `x.y.z`, an optional
+ * Semantic versions (semver.org 2.0.0) as far as Mosaic compares them: `x.y.z`, an optional
  * `-pre.release` and an optional `+build`, which precedence ignores. Written here rather than
- * taken from a package: the Hive needs only this comparison.
+ * taken from a package: the Hive (which version is older) and the Device (is a target newer) need
+ * only this comparison.
  */
 export interface Semver {
   major: bigint;
