@@ -307,12 +307,20 @@ describe('MoveService', () => {
       expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
     });
 
-    it.each([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED])('moves unstaged when B refuses the prepare with %s (a device from before staging)', async (code) => {
+    it.each([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY])('moves unstaged when B refuses the prepare with %s (it did nothing)', async (code) => {
       const deviceA = connect(a);
       connect(b).nextAck(refuse(code));
       const move = await staged();
       expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
       expect(deviceA.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+    });
+
+    it('fails before anything stops when B refuses the prepare otherwise', async () => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(ErrorCode.INVALID_PARAMS));
+      const move = await staged();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
+      expect(deviceA.received).toEqual([]);
     });
 
     it.each([

@@ -23,6 +23,8 @@ export const MOVE_SWEEP_INTERVAL_MS = 5_000;
  * clocks disagree, and a fresh command would be refused the same way.
  */
 export const REISSUE_EXPIRED_AFTER_MS = 60_000;
+/** Refusals of SchedulerAction.prepare after which a move goes on unstaged instead of failing. */
+const UNSTAGED_ON_REFUSAL: ReadonlySet<string> = new Set([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY]);
 /** A safety net: one run of a move never takes more steps than the machine has. */
 const MAX_STEPS_PER_RUN = 16;
 
@@ -334,8 +336,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * B's stage: succeeded, or refused as unknown (a device from before staging) or expired → A's
-   * stop is issued (stopping). Failed (a full disk, keys that do not open…), refused otherwise, or B
+   * B's stage: succeeded, or refused as unknown (a device from before staging), expired or busy →
+   * A's stop is issued (stopping). Failed (a full disk, keys that do not open…), refused otherwise, or B
    * away longer than the grace → failed, and A was never stopped: nothing lost.
    */
   private async stepStaging(move: MoveRecord): Promise<boolean> {
@@ -347,7 +349,9 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       case 'succeeded':
         return this.issueStop(move);
       case 'refused':
-        if (prepare.error?.code === ErrorCode.UNKNOWN_COMMAND || prepare.error?.code === ErrorCode.EXPIRED) {
+        // B did nothing: it does not know prepare (older), or the command is stale, or B is busy with
+        // this app (dropping an earlier move's stage, say). Staging only saves time: go on without it.
+        if (UNSTAGED_ON_REFUSAL.has(prepare.error?.code ?? '')) {
           this.logger.log(`move ${move.id}: device ${to} cannot stage (${prepare.error.code}); moving unstaged`);
           return this.issueStop(move);
         }
