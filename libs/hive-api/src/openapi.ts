@@ -722,6 +722,11 @@ export interface components {
              * @default false
              */
             force?: boolean;
+            /**
+             * @description Let the new device restore the data ahead while the app still runs (false: stop first, then restore all of it)
+             * @default true
+             */
+            stage?: boolean;
             /** @description Default: HIVE_COMMAND_TIMEOUT_S */
             timeoutSeconds?: number;
             /** Format: uuid */
@@ -746,9 +751,11 @@ export interface components {
             /** Format: uuid */
             instance: string;
             lossWindow: components["schemas"]["LossWindowSchema"] | null;
+            /** @description the target's SchedulerAction.prepare, when the move was staged */
+            prepareCommandId: string | null;
             startCommandId: string | null;
             /** @enum {string} */
-            state: "stopping" | "replicated" | "restoring" | "running" | "failed";
+            state: "staging" | "stopping" | "replicated" | "restoring" | "running" | "failed";
             stopCommandId: string | null;
             stopError: components["schemas"]["ErrorSchema"] | null;
             /** Format: uuid */
@@ -798,7 +805,7 @@ export interface components {
             };
             timeoutSeconds?: number;
             /** @enum {string} */
-            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run";
+            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run" | "SchedulerAction.prepare";
             /** @default true */
             wait?: boolean;
         };

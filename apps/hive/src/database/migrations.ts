@@ -171,4 +171,8 @@ export const MIGRATIONS: readonly string[] = [
     FROM device_upgrades;
   DROP TABLE device_upgrades;
   `,
+  `
+  -- A staged move: the target's SchedulerAction.prepare, sent before the source's stop.
+  ALTER TABLE moves ADD COLUMN prepare_command_id TEXT;
+  `,
 ];

@@ -170,7 +170,9 @@ describe('MoveService', () => {
     const result =
       envelope.type === CommandType.SchedulerStop
         ? { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: clock.now().toISOString() }] }
-        : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
+        : envelope.type === CommandType.SchedulerPrepare
+          ? { instance, staged: [{ name: `mosaic-${instance}-app`, snapshot: 'a'.repeat(64), snapshotAt: clock.now().toISOString(), bytes: 1024 }] }
+          : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
     const body = outcome.ok ? { ok: true, result } : { ok: false, error: { code: outcome.code, message: `it failed: ${outcome.code}` } };
     expect(
       on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
@@ -179,7 +181,8 @@ describe('MoveService', () => {
 
   /** Starts a move without waiting, and lets the machine go as far as it can. */
   async function begin(request: Partial<MoveRequest> = {}, on: HiveProcess = hive): Promise<MoveView> {
-    const { move } = await on.moves.move(app.instance, { to: b, wait: false, ...request });
+    // Unstaged unless a test asks: most of these are about the stop and the start (staging has its own tests).
+    const { move } = await on.moves.move(app.instance, { to: b, wait: false, stage: false, ...request });
     await on.moves.idle();
     return on.moves.get(move.id);
   }
@@ -271,6 +274,125 @@ describe('MoveService', () => {
     });
   });
 
+  describe('a staged move (§2.7)', () => {
+    const staged = (request: Partial<MoveRequest> = {}) => begin({ stage: true, ...request });
+
+    it('staging → stopping → replicated → restoring → running: B stages while A runs, then A stops, then B starts', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      expect(move).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), stopCommandId: null });
+      expect(deviceB.received).toEqual([
+        { id: move.prepareCommandId, type: CommandType.SchedulerPrepare, issuedAt: expect.any(String), params: { instance: app.instance } },
+      ]);
+      // Nothing stops while B stages: the app still runs on A.
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('staging');
+
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      const stopping = stored(move.id);
+      expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
+      expect(deviceA.received).toEqual([
+        { id: stopping.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance: app.instance, replicate: true } },
+      ]);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(deviceB.received[1]).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
+      answer(b, deviceB.received[1], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', error: null });
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+    });
+
+    it.each([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY])('moves unstaged when B refuses the prepare with %s (it did nothing)', async (code) => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(code));
+      const move = await staged();
+      expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
+      expect(deviceA.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+    });
+
+    it('fails before anything stops when B refuses the prepare otherwise', async () => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(ErrorCode.INVALID_PARAMS));
+      const move = await staged();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
+      expect(deviceA.received).toEqual([]);
+    });
+
+    it.each([
+      ['its stage failed (a full disk)', ErrorCode.RESTORE_FAILED],
+      ['the keys do not open there', ErrorCode.PASSPHRASE_MISMATCH],
+    ])('fails before anything stops when %s: the app stays where it runs', async (_label, code) => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      answer(b, deviceB.received[0], { ok: false, code });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({
+        state: 'failed',
+        error: { code, message: expect.stringMatching(new RegExp(`Device ${b} could not stage the app \\(${code}: .*\\); it was never stopped`)) },
+      });
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      // Nothing was kept by a failed stage: no drop is asked for.
+      expect(deviceB.received).toHaveLength(1);
+    });
+
+    it('fails when B stays away longer than the grace while it stages; A never stopped', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      disconnect(deviceB);
+      await hive.moves.sweep();
+      clock.advance(GRACE_MS - 1);
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('staging');
+      clock.advance(1);
+      await hive.moves.sweep();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+    });
+
+    it('asks B to drop its stage when the move fails after it (A could not give a final replica)', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      const dropped = deviceB.nextCommand();
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.REPLICATION_FAILED } });
+      expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
+    });
+
+    it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
+      const deviceB = connect(b).nextAck(never);
+      connect(a);
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(deviceB.received).toHaveLength(1);
+      hive.moves.onModuleDestroy();
+      const next = hiveProcess(db, clock);
+      await next.moves.resume();
+      const deviceA2 = connect(a, next);
+      const deviceB2 = connect(b, next);
+      await next.moves.idle();
+      // The same prepare (same id) goes to B again; B runs it at most once.
+      expect(deviceB2.received.map((e) => e.id)).toEqual([deviceB.received[0].id]);
+      answer(b, deviceB2.received[0], { ok: true }, next);
+      await next.moves.idle();
+      expect(next.moves.get(move.id).state).toBe('stopping');
+      expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+      next.moves.onModuleDestroy();
+    });
+  });
+
   describe('transitions', () => {
     it('stopping → replicated → restoring → running: a stop with replication on A, then the stored start with failover on B', async () => {
       let ackStart!: () => void;
@@ -333,7 +455,7 @@ describe('MoveService', () => {
     it('waits for the end when asked to, and says whether it ended', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
-      const moving = hive.moves.move(app.instance, { to: b, timeoutSeconds: 5 });
+      const moving = hive.moves.move(app.instance, { to: b, stage: false, timeoutSeconds: 5 });
       await hive.moves.idle();
       answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
@@ -557,7 +679,7 @@ describe('MoveService', () => {
     it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
       const first = connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       expect(first.received).toHaveLength(1);
 
@@ -595,7 +717,7 @@ describe('MoveService', () => {
     it('stopping, A never comes back: a forced move goes on after the grace', async () => {
       connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       await restart();
       const deviceB = connect(b);
@@ -612,7 +734,7 @@ describe('MoveService', () => {
     it('stopping, the old stop now too old for A: a fresh stop replaces it', async () => {
       const first = connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
 
       clock.advance(REISSUE_EXPIRED_AFTER_MS + 5_000);
@@ -650,7 +772,7 @@ describe('MoveService', () => {
     it('restoring, the start never acknowledged: sends it again with the same id once B is back', async () => {
       const deviceA = connect(a);
       const firstB = connect(b).nextAck(never);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       answer(a, deviceA.received[0], { ok: true });
       await new Promise((resolve) => setImmediate(resolve));

@@ -291,10 +291,11 @@ export class MoveSchema implements MoveView {
   @ApiProperty({ ...nullableString, format: 'uuid' }) from!: string | null;
   @ApiProperty({ format: 'uuid' }) to!: string;
   @ApiProperty() force!: boolean;
-  @ApiProperty({ enum: ['stopping', 'replicated', 'restoring', 'running', 'failed'] }) state!: MoveState;
+  @ApiProperty({ enum: ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed'] }) state!: MoveState;
   @ApiProperty({ type: ErrorSchema, nullable: true }) error!: ErrorSchema | null;
   @ApiProperty({ type: ErrorSchema, nullable: true }) stopError!: ErrorSchema | null;
   @ApiProperty({ type: LossWindowSchema, nullable: true }) lossWindow!: LossWindowSchema | null;
+  @ApiProperty({ ...nullableString, description: "the target's SchedulerAction.prepare, when the move was staged" }) prepareCommandId!: string | null;
   @ApiProperty(nullableString) stopCommandId!: string | null;
   @ApiProperty(nullableString) startCommandId!: string | null;
   @ApiProperty(time) createdAt!: string;
