@@ -371,6 +371,32 @@ describe('MoveService', () => {
       expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
     });
 
+    it('A goes away while B stages: failed after the grace (B drops its stage), or with force on to B from the stage', async () => {
+      for (const force of [false, true]) {
+        const deviceA = connect(a);
+        const deviceB = connect(b);
+        const move = await staged({ force });
+        disconnect(deviceA);
+        answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle(); // finds A away: waits for it
+        expect(stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
+        clock.advance(GRACE_MS - 1);
+        await hive.moves.sweep();
+        expect(stored(move.id).state).toBe('staging');
+        clock.advance(1);
+        const next = deviceB.nextCommand();
+        await hive.moves.sweep();
+        if (force) {
+          expect(stored(move.id)).toMatchObject({ state: 'restoring', stopError: { code: 'DEVICE_OFFLINE' }, lossWindow: expect.any(Object) });
+          expect(await next).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
+        } else {
+          expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) } });
+          expect(await next).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
+        }
+        disconnect(deviceB);
+      }
+    });
+
     it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
       const deviceB = connect(b).nextAck(never);
       connect(a);

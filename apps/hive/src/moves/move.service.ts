@@ -367,14 +367,24 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Issues A's stop, stored with the move's step to `stopping` in one transaction. */
+  /**
+   * Issues A's stop, stored with the move's step to `stopping` in one transaction. An A that went
+   * away while B staged is waited for up to the grace, then handled as a stop it never answered
+   * (failed, or with force on without it).
+   */
   private issueStop(move: MoveRecord): boolean {
     const from = move.fromDeviceId;
     if (from === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a device to stop.'));
-    return this.moves.transaction(() => {
-      const stop = this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
-      return this.update(move, { state: 'stopping', stopCommandId: stop.id });
-    });
+    if (!this.online(from)) return this.offlineTooLong(from) ? this.stopFailed(move, this.wentAway(from, 'stop')) : false;
+    try {
+      return this.moves.transaction(() => {
+        const stop = this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
+        return this.update(move, { state: 'stopping', stopCommandId: stop.id });
+      });
+    } catch (err) {
+      if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
+      throw err;
+    }
   }
 
   private notStaged(to: string, error: ProtocolError | undefined | null): ProtocolError {
