@@ -352,7 +352,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         // B did nothing: it does not know prepare (older), or the command is stale, or B is busy with
         // this app (dropping an earlier move's stage, say). Staging only saves time: go on without it.
         if (UNSTAGED_ON_REFUSAL.has(prepare.error?.code ?? '')) {
-          this.logger.log(`move ${move.id}: device ${to} cannot stage (${prepare.error.code}); moving unstaged`);
+          this.logger.log(`move ${move.id}: device ${to} cannot stage (${prepare.error?.code}); moving unstaged`);
           return this.issueStop(move);
         }
         return this.fail(move, this.notStaged(to, prepare.error));
