@@ -16,17 +16,6 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; details: FieldP
  */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 const MAX_DEPTH = 32;
-const NOT_JSON = 'must be JSON: binary data is not';
-const TypedArray = Object.getPrototypeOf(Uint8Array) as abstract new () => ArrayBufferView;
-
-function isBinary(value: object): boolean {
-  return (
-    value instanceof ArrayBuffer ||
-    value instanceof TypedArray ||
-    value instanceof DataView ||
-    (typeof Blob !== 'undefined' && value instanceof Blob)
-  );
-}
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -44,13 +33,6 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, out: Fie
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  // Off the wire everything is JSON or a binary attachment. socket.io-parser rebuilds an attachment
-  // sent under "__proto__" by assignment, which makes it the object's prototype: binary is refused
-  // wherever it stands, as a value or behind one (instanceof follows the prototype chain).
-  if (isBinary(value)) {
-    out.push({ field: path || '(payload)', problems: [NOT_JSON] });
-    return;
-  }
   for (const key of Object.keys(value)) {
     const field = path ? `${path}.${key}` : key;
     if (FORBIDDEN_KEYS.has(key)) out.push({ field, problems: [`the key "${key}" is not allowed`] });
