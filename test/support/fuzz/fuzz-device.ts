@@ -22,8 +22,7 @@ export interface Exchange {
  * The fuzz's world: an engine of its own, the real storage plugin, a real Device process
  * (`dist/apps/device/main.js`) and a hostile Hive that is this test: a socket.io server on a free
  * port that completes the handshake of docs/protocol.md §1 and then sends whatever it is given.
- * It keeps keys as a Hive does, except that it answers `keys.get` for any instance with the first
- * keys it was given, so the device pays the Argon2 cost of new keys once, not per start.
+ * It keeps keys as a Hive does (and never refuses a `keys.put`).
  */
 export class FuzzDevice {
   readonly probe: EngineProbe;
@@ -114,7 +113,7 @@ export class FuzzDevice {
     });
     socket.on(Events.keysGet, (payload: any, ack?: (r: unknown) => void) => {
       this.count(Events.keysGet);
-      const keys = this.keys.get(payload.instance) ?? this.keys.values().next().value;
+      const keys = this.keys.get(payload.instance);
       ack?.(keys ? { ok: true, keys } : { ok: false, error: { code: ErrorCode.NOT_FOUND, message: 'No keys for this instance.' } });
     });
     socket.onAny((event: string, ...args: unknown[]) => {

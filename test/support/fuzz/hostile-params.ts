@@ -17,6 +17,8 @@ export function validParams(type: string, instance: string): Record<string, unkn
         variables: { SITE_TITLE: 'fuzz' },
         failover: false,
       };
+    case CommandType.SchedulerPrepare:
+      return { instance, discard: false };
     case CommandType.SchedulerStop:
       return { instance, replicate: false, remove: false };
     case CommandType.AppCommandRun:
@@ -126,7 +128,7 @@ export interface ParamsCase {
 
 /**
  * Params of every command type, each field mutated (removed, of a wrong type, hostile, or with
- * keys added, prototype names among them). A stop never names the running app (it would stop it).
+ * keys added, prototype names among them). A stop or prepare never names the running app.
  */
 export const hostileParams: fc.Arbitrary<ParamsCase> = fc.constantFrom(...Object.values(CommandType)).chain((type) => {
   const fields = Object.keys(validParams(type, 'i'));

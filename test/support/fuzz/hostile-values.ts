@@ -117,15 +117,16 @@ export const now = () => new Date().toISOString();
 /** Whether `test` holds for `value`, or any value or key inside it. */
 function some(value: unknown, test: (v: unknown, key?: string) => boolean, depth = 0): boolean {
   if (test(value)) return true;
-  if (depth > 400 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  if (depth > 400 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return false;
   return Object.keys(value).some((key) => test(undefined, key) || some((value as Record<string, unknown>)[key], test, depth + 1));
 }
 
 /**
- * Whether socket.io's own encoder loses a `__proto__` key of `value`: a packet holding binary is
- * rebuilt key by key by assignment, which makes `__proto__` the new object's prototype, so the
- * key never reaches the wire (the device then rightly sees an object without it).
+ * Whether socket.io's own encoder loses a `__proto__` key of `value`: a packet holding binary (a
+ * Buffer, or the Uint8Array structuredClone makes of one) is rebuilt key by key by assignment,
+ * which makes `__proto__` the new object's prototype, so the key never reaches the wire (the
+ * device then rightly sees an object without it).
  */
 export function senderDropsProtoKey(value: unknown): boolean {
-  return some(value, (v) => Buffer.isBuffer(v)) && some(value, (_v, key) => key === '__proto__');
+  return some(value, (v) => ArrayBuffer.isView(v) || v instanceof ArrayBuffer) && some(value, (_v, key) => key === '__proto__');
 }
