@@ -15,7 +15,13 @@ export class DeviceProcess {
 
   constructor(env: Record<string, string>) {
     this.child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'debug', MONITOR_ADDRESS: '127.0.0.1:0', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        LOG_LEVEL: 'debug',
+        MONITOR_ADDRESS: '127.0.0.1:0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -29,6 +35,11 @@ export class DeviceProcess {
       stream.on('end', () => rest && this.line(rest));
     }
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Whether the process still runs. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   get pid(): number {
