@@ -183,6 +183,23 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     expect((await hive.api.get(`/api/apps/${instance}`)).body.deviceId).toBe(b.id);
   });
 
+  it('stops the copy a device still runs when it comes back after a forced move: no replication, reason moved', async () => {
+    const { a, b, instance } = await appOnA();
+    a.app.device.close();
+    const forced = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, force: true });
+    expect(forced.body).toMatchObject({ state: 'running', stopError: { code: 'DEVICE_OFFLINE' } });
+
+    const back = await reconnect(hive.url, a.token);
+    const stopping = back.nextCommand(CommandType.SchedulerStop);
+    const copy = { instance, application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' }, state: 'running', containers: [] };
+    expect(await back.device.emitWithAck(Events.reportApps, { at: new Date().toISOString(), apps: [copy] })).toEqual({ ok: true });
+    expect((await stopping).params).toEqual({ instance, replicate: false, reason: 'moved' });
+    // The new owner's copy is its own: B's report of it stops nothing.
+    expect(await b.app.device.emitWithAck(Events.reportApps, { at: new Date().toISOString(), apps: [copy] })).toEqual({ ok: true });
+    expect(b.app.ofType(CommandType.SchedulerStop)).toEqual([]);
+    expect((await hive.api.get(`/api/apps/${instance}`)).body.deviceId).toBe(b.id);
+  });
+
   it('refuses a move to an offline device before anything stops', async () => {
     const a = await newDevice('attic');
     const { instance } = (await hive.api.post(`/api/devices/${a.id}/apps`, { app: 'notes' })).body;
