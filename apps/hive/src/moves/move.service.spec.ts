@@ -776,16 +776,53 @@ describe('MoveService', () => {
       await expect(hive.moves.cancel(randomUUID())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
-    it('while B restores: B took the replica over, so the app is B’s and its start goes on; its late result changes nothing', async () => {
+    /** A stopped with its final replica, B accepted its failover start and restores. */
+    async function restoring(): Promise<{ deviceA: ScriptedDevice; deviceB: ScriptedDevice; move: MoveView }> {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await begin();
       answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
       expect(stored(move.id).state).toBe('restoring');
+      return { deviceA, deviceB, move };
+    }
+
+    it('while B restores: waits for its result; B ran the app, so it stays there, and the move ends cancelled', async () => {
+      const { deviceA, deviceB, move } = await restoring();
       clock.advance(2_000);
-      const cancelled = await hive.moves.cancel(move.id);
-      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('restores'), totalMs: 2_000, downtimeMs: null });
+      const cancelling = hive.moves.cancel(move.id);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stored(move.id).state).toBe('restoring');
+      answer(b, deviceB.received[0], { ok: true });
+      const cancelled = await cancelling;
+      await hive.moves.idle();
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('stays there'), totalMs: 2_000 });
+      expect(stored(move.id)).toEqual(cancelled);
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
+    });
+
+    it('while B restores: a start that failed before B claimed the replica leaves the app on A, started again there', async () => {
+      const { deviceA, deviceB, move } = await restoring();
+      const cancelling = hive.moves.cancel(move.id);
+      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.KEYS_MISSING });
+      expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: a });
+      expect(deviceA.ofType(CommandType.SchedulerStart).map((e) => e.params)).toEqual([startParams(app, false)]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+    });
+
+    it('while B restores: a start that failed after B claimed the replica leaves the app on B', async () => {
+      const { deviceB, move } = await restoring();
+      const cancelling = hive.moves.cancel(move.id);
+      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+      expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('RESTORE_FAILED') });
+      expect(appNow().deviceId).toBe(b);
+    });
+
+    it('while B restores without a result in time: B keeps the app (its start claimed the replica first); a late result changes nothing', async () => {
+      const { deviceA, deviceB, move } = await restoring();
+      const cancelled = await hive.moves.cancel(move.id, 0);
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('goes on') });
       expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
       answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();

@@ -72,6 +72,13 @@ type MoveChanges = Partial<
   Pick<MoveRecord, 'state' | 'error' | 'stopError' | 'lossWindow' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'>
 >;
 
+/**
+ * A failover start that failed with one of these had claimed the replica already (they come after
+ * the volumes were prepared, or from the restore that follows the claim): its device holds the data.
+ */
+const AFTER_CLAIM: readonly string[] = [ErrorCode.RESTORE_FAILED, ErrorCode.DOCKER_ERROR];
+const claimedBefore = (code: string | undefined): boolean => code !== undefined && AFTER_CLAIM.includes(code);
+
 const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
 
 /**
@@ -168,14 +175,17 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Ends an unfinished move `cancelled` (MOVE_FINISHED for one that ended), leaving the app where
-   * its data is safe: on the target once it accepted its failover start (it claimed the replica
-   * and restores the newest data: its start goes on, and the app is its), else on the source
-   * (nothing claimed the replica there; the app is started again on it when it was stopped and the
-   * source is connected). Runs between the move's steps, never during one.
+   * its data is safe. While the target restores (it accepted its failover start), its result is
+   * awaited, up to `waitMs` (HIVE_COMMAND_TIMEOUT_S by default): a start that succeeded, or failed
+   * after the target claimed the replica, leaves the app on the target; one that failed before
+   * (nothing claimed) leaves it on the source. Without a result in time the target keeps it: its
+   * start claims the replica before it restores. Before the target accepted a start, the app stays
+   * on the source (nothing claimed its replica), started again there when the source is connected
+   * and its stop ended. Runs between the move's steps, never during one.
    */
-  async cancel(id: string): Promise<MoveView> {
+  async cancel(id: string, waitMs = this.graceMs()): Promise<MoveView> {
     this.require(id);
-    await this.exclusive(id, () => this.cancelNow(id));
+    await this.exclusive(id, () => this.cancelNow(id, waitMs));
     return this.get(id);
   }
 
@@ -321,25 +331,24 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     return done;
   }
 
-  private async cancelNow(id: string): Promise<void> {
-    const move = this.require(id);
-    if (move.finishedAt !== null) {
-      throw new HiveError(HiveErrorCode.MOVE_FINISHED, `Move ${id} ended ${move.state} already; there is nothing to cancel.`, {
-        moveId: id,
-        state: move.state,
-      });
+  private async cancelNow(id: string, waitMs: number): Promise<void> {
+    let move = this.require(id);
+    if (move.finishedAt !== null) throw this.finishedError(move);
+    let start = move.startCommandId === null ? undefined : this.commands.lookup(move.toDeviceId, move.startCommandId);
+    if (start?.ack?.accepted && start.status === 'accepted') {
+      start = await this.settledOrNot(move.toDeviceId, start.id, waitMs);
+      move = this.require(id);
+      if (move.finishedAt !== null) throw this.finishedError(move);
     }
-    const start = move.startCommandId === null ? undefined : this.commands.lookup(move.toDeviceId, move.startCommandId);
-    // The target took the replica over once it accepted the failover start: the data is safe there only.
-    const onTarget = start !== undefined && (start.ack?.accepted === true || start.status === 'succeeded' || start.status === 'failed');
     const at = this.clock.now().toISOString();
-    if (onTarget) {
-      const running = start.status === 'succeeded';
-      const resolution = running
-        ? `Cancelled after device ${move.toDeviceId} had started the app: it stays there.`
-        : start.status === 'failed'
-          ? `Cancelled after device ${move.toDeviceId} took the replica over; its start failed (${start.error?.code ?? 'INTERNAL'}): start the app again there.`
-          : `Cancelled while device ${move.toDeviceId} restores the app: it took the replica over and holds the newest data, so the app stays there and its start goes on.`;
+    // The target holds the data once it accepted the failover start, unless that failed before its claim.
+    if (start?.ack?.accepted && !(start.status === 'failed' && !claimedBefore(start.error?.code))) {
+      const resolution =
+        start.status === 'succeeded'
+          ? `Cancelled while device ${move.toDeviceId} restored the app, which then ran there: it stays there.`
+          : start.status === 'failed'
+            ? `Cancelled after device ${move.toDeviceId} took the replica over; its start failed (${start.error?.code ?? 'INTERNAL'}): start the app again there.`
+            : `Cancelled while device ${move.toDeviceId} restores the app, with no result within ${Math.round(waitMs / 1000)} s: its start took the replica over before restoring, so the app is left there and its start goes on.`;
       this.moves.transaction(() => {
         this.apps.assign(move.instance, move.toDeviceId, 'running', at);
         this.update(move, { state: 'cancelled', resolvedOn: move.toDeviceId, resolution });
@@ -369,6 +378,29 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
     this.logger.log(`move ${id} of app ${move.instance} cancelled: the app stays on device ${from}`);
     if (restart) await this.restartOnSource(move.instance, from);
+  }
+
+  private finishedError(move: MoveRecord): HiveError {
+    return new HiveError(HiveErrorCode.MOVE_FINISHED, `Move ${move.id} ended ${move.state} already; there is nothing to cancel.`, {
+      moveId: move.id,
+      state: move.state,
+    });
+  }
+
+  /** The command once it settled, or as it stands after `waitMs` (or when the Hive stops). */
+  private async settledOrNot(deviceId: string, commandId: string, waitMs: number): Promise<CommandView | undefined> {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, waitMs));
+      const stop = this.commands.onSettled((settled) => settled.commandId === commandId && done());
+      const now = this.commands.lookup(deviceId, commandId);
+      if (!now || now.status !== 'accepted' || this.closed) done();
+    });
+    return this.commands.lookup(deviceId, commandId);
   }
 
   /** After a cancelled move: the app runs again on the device it never left. */
