@@ -120,12 +120,26 @@ export class SchedulerStopParamsDto {
   remove?: boolean;
 
   /**
-   * §2.4: why the Hive stops this copy (v1 + 2026-12-07): the app moved to another device, or was
+   * §2.4: why the Hive stops this copy (v1 + 2026-12-06): the app moved to another device, or was
    * removed. Sent only to devices that understand it (§10: device 0.1.0).
    */
   @IsOptionalNotNull()
   @IsIn(STOP_REASONS)
   reason?: StopReason;
+}
+
+/**
+ * §2.7 SchedulerAction.prepare: stage a move to this device (the instance's replicas restored
+ * ahead, nothing claimed), or with `discard` drop such a stage. Sent only to devices that know it
+ * (§10: device 0.1.0); an older device answers UNKNOWN_COMMAND and the move goes on unstaged.
+ */
+export class SchedulerPrepareParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @IsOptionalNotNull()
+  @IsBoolean()
+  discard?: boolean;
 }
 
 /** SystemCommand.diskSpace, SystemCommand.info: no params at all. */

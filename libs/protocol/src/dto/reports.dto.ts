@@ -40,7 +40,7 @@ export class AppReportDto {
   @Type(() => ContainerDto)
   containers!: ContainerDto[];
 
-  /** Why this copy was stopped: the `reason` of the Hive's SchedulerAction.stop (§4, v1 + 2026-12-07). */
+  /** Why this copy was stopped: the `reason` of the Hive's SchedulerAction.stop (§4, v1 + 2026-12-06). */
   @IsOptionalNotNull()
   @IsIn(STOP_REASONS)
   reason?: StopReason;
