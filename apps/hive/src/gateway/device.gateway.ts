@@ -35,6 +35,7 @@ import { HIVE_VERSION } from '../common/hive-version';
 import { DevicesService } from '../devices/devices.service';
 import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
+import { StrayCopiesService } from '../moves/stray-copies.service';
 import { ReportKind, ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { DeviceUpgradeService } from '../upgrades/device-upgrade.service';
@@ -96,6 +97,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly keys: KeysService,
     private readonly upgrades: DeviceUpgradeService,
     private readonly throttle: AuthThrottle,
+    private readonly strays: StrayCopiesService,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
@@ -186,9 +188,20 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     });
   }
 
+  /** A device that runs a copy of an app now elsewhere (or removed) is told to stop it (§2.4); the stop follows this ack. */
   @SubscribeMessage(Events.reportApps)
   async reportApps(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.report(socket, Events.reportApps, 'apps', ReportAppsDto, body);
+    return this.authenticated(socket, Events.reportApps, (connection) => {
+      const report = this.validate(Events.reportApps, ReportAppsDto, body);
+      if (this.reports.store(connection.deviceId, 'apps', report)) {
+        setImmediate(() =>
+          this.strays
+            .reported(connection.deviceId, connection.version, report.apps)
+            .catch((err: Error) => this.logger.error(`stopping stray copies failed: ${err.stack ?? String(err)}`)),
+        );
+      }
+      return OK;
+    });
   }
 
   @SubscribeMessage(Events.reportVolumes)
