@@ -32,6 +32,7 @@ import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.ser
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_VERSION } from '../common/hive-version';
+import { WriteBatcher } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
 import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
@@ -76,6 +77,7 @@ const refuse = (code: string, message: string, details?: unknown): Ack => ({
   ok: false,
   error: protocolError(code as ErrorCode, message, details),
 });
+const notAuthenticated = (event: string): Ack => refuse(ErrorCode.NOT_AUTHENTICATED, `Prove the passphrase before sending ${event}.`);
 
 /**
  * The device side of docs/protocol.md on namespace /device. Each handler validates its payload,
@@ -96,6 +98,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly keys: KeysService,
     private readonly upgrades: DeviceUpgradeService,
     private readonly throttle: AuthThrottle,
+    private readonly writes: WriteBatcher,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
@@ -230,8 +233,15 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     dto: ClassConstructor<T>,
     body: unknown,
   ): Promise<Ack> {
-    return this.authenticated(socket, event, (connection) => {
-      this.reports.store(connection.deviceId, kind, this.validate(event, dto, body));
+    return this.guard(event, async () => {
+      const connection = this.connectionOf(socket);
+      if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
+      const report = this.validate(event, dto, body);
+      // Batched with the other reports of this turn; the ack leaves once the batch committed.
+      await this.writes.run(() => {
+        this.reports.store(connection.deviceId, kind, report);
+        this.devices.touch(connection.deviceId);
+      });
       return OK;
     });
   }
@@ -240,9 +250,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   private authenticated(socket: Socket, event: string, handle: (connection: SocketDeviceConnection) => Ack): Promise<Ack> {
     return this.guard(event, () => {
       const connection = this.connectionOf(socket);
-      if (!this.sessions.isAuthenticated(connection)) {
-        return refuse(ErrorCode.NOT_AUTHENTICATED, `Prove the passphrase before sending ${event}.`);
-      }
+      if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
       const ack = handle(connection);
       this.devices.touch(connection.deviceId);
       return ack;
