@@ -20,7 +20,7 @@ const path = require('node:path');
  * process, apps/device/src/keystore/key-job.ts).
  */
 const LOADED_BY_NAME = {
-  device: ['@nestjs/platform-express', 'dockerode', 'openpgp'],
+  device: ['dockerode', 'openpgp'],
   hive: ['@nestjs/platform-express', '@nestjs/platform-socket.io'],
   'storage-plugin': [],
 };
