@@ -168,20 +168,22 @@ async function main() {
   }
   await until('the demo app answering', async (signal) => (await fetch(`http://127.0.0.1:${demoPort}/`, { signal })).ok);
 
-  const auth = `-H "Authorization: Bearer $(cat ${adminToken.file})"`;
-  const json = `-H 'content-type: application/json'`;
   const composeCmd = `docker compose --project-directory ${root} --env-file ${envFile}`;
+  const cli = 'mosaic';
   say(`demo app "${demoApp}" (instance ${app.instance}) is running`);
   say(`open it: http://127.0.0.1:${demoPort}/`);
   say('');
   say(`Console: ${hiveUrl}/ (its first run asks for the admin token in ${adminToken.file}; the passphrase is in ${passphrase.file})`);
-  say(`Hive REST API: ${hiveUrl}/api (admin token in ${adminToken.file}; described at ${hiveUrl}/api/docs)`);
-  say(`  list apps:      curl -s ${auth} ${hiveUrl}/api/apps`);
-  say(`  install an app: curl -s ${auth} ${json} -d '{"app":"notes"}' ${hiveUrl}/api/devices/${deviceId}/apps`);
-  say(`  stop an app:    curl -s -X POST ${auth} ${hiveUrl}/api/apps/<instance>/stop`);
-  say(`  move an app:    curl -s ${auth} ${json} -d '{"to":"<device id>"}' ${hiveUrl}/api/apps/<instance>/move`);
-  say(`                  (another device: run the device image on another machine with a token from`);
-  say(`                   curl -s ${auth} ${json} -d '{"name":"other"}' ${hiveUrl}/api/devices and the same passphrase)`);
+  say(`Command line (the REST API it uses is described at ${hiveUrl}/api/docs):`);
+  say(`  alias mosaic='${process.execPath} ${path.join(root, 'apps/cli/mosaic.js')}'`);
+  say(`  log in once:    ${cli} login --hive ${hiveUrl} < ${adminToken.file}`);
+  say(`  list apps:      ${cli} apps ls`);
+  say(`  install an app: ${cli} apps install notes --device ${deviceId}`);
+  say(`  stop an app:    ${cli} apps stop <instance>`);
+  say(`  move an app:    ${cli} apps move <instance> --to <device>`);
+  say(`                  (another device: ${cli} devices add other prints its docker run line)`);
+  say('');
+  say('Operations:');
   say(`  device health:  docker exec mosaic-device-1 node dist/apps/device/healthcheck.js`);
   say(`  logs:           ${composeCmd} logs -f device`);
   say(`  stop Mosaic:    ${composeCmd} stop   (apps keep running: they are containers of their own)`);

@@ -10,4 +10,7 @@ mosaic_use_node
 
 bash scripts/setup-test-env.sh
 bash scripts/build-images.sh
+# The `mosaic` command the closing lines show runs from this clone (node_modules and its bundle).
+bash scripts/install-deps.sh
+npx nest build cli
 exec node scripts/mosaic-local.js "$@"

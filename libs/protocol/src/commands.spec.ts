@@ -7,6 +7,8 @@ import {
   DiskSpaceResultDto,
   EmptyParamsDto,
   InfoResultDto,
+  PrepareResultDto,
+  SchedulerPrepareParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
   StartResultDto,
@@ -17,7 +19,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 
-/** The six types of docs/protocol.md §2, "The whole set of command types", spelled out by hand. */
+/** The seven types of docs/protocol.md §2, "The whole set of command types", spelled out by hand. */
 const PROTOCOL_TYPES = [
   'SchedulerAction.start',
   'SchedulerAction.stop',
@@ -25,6 +27,7 @@ const PROTOCOL_TYPES = [
   'SystemCommand.info',
   'AppCommand.run',
   'UpgradeCommand.run',
+  'SchedulerAction.prepare',
 ];
 
 const INSTANCE = '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f';
@@ -72,10 +75,20 @@ const EXAMPLES: Record<string, { params: object; result: object }> = {
     params: {},
     result: { updater: { image: 'ghcr.io/mosaic/device:1.2.3', containerId: 'u1' }, targets: ['mosaic-device'] },
   },
+  'SchedulerAction.prepare': {
+    params: { instance: INSTANCE },
+    result: {
+      instance: INSTANCE,
+      staged: [
+        { name: `mosaic-${INSTANCE}-app`, snapshot: 'a'.repeat(64), snapshotAt: '2026-12-06T10:00:00.000Z', bytes: 1024 },
+        { name: `mosaic-${INSTANCE}-link`, snapshot: null, snapshotAt: null, bytes: 0 },
+      ],
+    },
+  },
 };
 
 describe('the command table (§2)', () => {
-  it('COMMAND_TYPES holds exactly the six types of docs/protocol.md', () => {
+  it('COMMAND_TYPES holds exactly the seven types of docs/protocol.md', () => {
     expect([...COMMAND_TYPES].sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
@@ -83,7 +96,7 @@ describe('the command table (§2)', () => {
     expect(Object.values(CommandType).sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
-  it('COMMAND_CONTRACT covers exactly the six types', () => {
+  it('COMMAND_CONTRACT covers exactly the seven types', () => {
     expect(Object.keys(COMMAND_CONTRACT).sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
@@ -94,6 +107,7 @@ describe('the command table (§2)', () => {
     ['SystemCommand.info', EmptyParamsDto, InfoResultDto],
     ['AppCommand.run', AppCommandRunParamsDto, AppCommandResultDto],
     ['UpgradeCommand.run', UpgradeParamsDto, UpgradeResultDto],
+    ['SchedulerAction.prepare', SchedulerPrepareParamsDto, PrepareResultDto],
   ])('%s uses its own params and result DTOs', (type, params, result) => {
     expect(COMMAND_CONTRACT[type as CommandType]).toEqual({ params, result });
   });
@@ -121,6 +135,24 @@ describe('the command table (§2)', () => {
     expect(validatePayload(params, {}).ok).toBe(true);
     expect(validatePayload(params, { version: '1.3.0', image: 'ghcr.io/mosaic/device:1.3.0' }).ok).toBe(true);
     expect(validatePayload(result, { ...EXAMPLES['UpgradeCommand.run'].result, version: '1.3.0', image: 'ghcr.io/mosaic/device:1.3.0' }).ok).toBe(true);
+  });
+});
+
+describe('SchedulerAction.prepare (v1 + 2026-12-06)', () => {
+  const { params, result } = COMMAND_CONTRACT[CommandType.SchedulerPrepare];
+
+  it('takes an instance, and discard as a boolean only', () => {
+    expect(validatePayload(params, { instance: INSTANCE, discard: true }).ok).toBe(true);
+    expect(validatePayload(params, { instance: INSTANCE, discard: 'yes' }).ok).toBe(false);
+    expect(validatePayload(params, { instance: 'not-a-uuid' }).ok).toBe(false);
+    expect(validatePayload(params, {}).ok).toBe(false);
+  });
+
+  it('refuses a staged volume whose snapshot is not a restic id, or whose bytes are negative', () => {
+    const volume = { name: 'v', snapshot: 'a'.repeat(64), snapshotAt: '2026-12-06T10:00:00.000Z', bytes: 1 };
+    expect(validatePayload(result, { instance: INSTANCE, staged: [volume] }).ok).toBe(true);
+    expect(validatePayload(result, { instance: INSTANCE, staged: [{ ...volume, snapshot: '../x' }] }).ok).toBe(false);
+    expect(validatePayload(result, { instance: INSTANCE, staged: [{ ...volume, bytes: -1 }] }).ok).toBe(false);
   });
 });
 

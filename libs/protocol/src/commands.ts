@@ -2,6 +2,7 @@ import { ClassConstructor } from 'class-transformer';
 import {
   AppCommandRunParamsDto,
   EmptyParamsDto,
+  SchedulerPrepareParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
   UpgradeParamsDto,
@@ -10,6 +11,7 @@ import {
   AppCommandResultDto,
   DiskSpaceResultDto,
   InfoResultDto,
+  PrepareResultDto,
   StartResultDto,
   StopResultDto,
   UpgradeResultDto,
@@ -23,6 +25,7 @@ export const CommandType = {
   Info: 'SystemCommand.info',
   AppCommandRun: 'AppCommand.run',
   UpgradeRun: 'UpgradeCommand.run',
+  SchedulerPrepare: 'SchedulerAction.prepare',
 } as const;
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];
 
@@ -40,6 +43,7 @@ export const COMMAND_CONTRACT: Record<CommandType, { params: ClassConstructor<ob
   [CommandType.Info]: { params: EmptyParamsDto, result: InfoResultDto },
   [CommandType.AppCommandRun]: { params: AppCommandRunParamsDto, result: AppCommandResultDto },
   [CommandType.UpgradeRun]: { params: UpgradeParamsDto, result: UpgradeResultDto },
+  [CommandType.SchedulerPrepare]: { params: SchedulerPrepareParamsDto, result: PrepareResultDto },
 };
 
 /** The wire shapes, for code that builds them. */

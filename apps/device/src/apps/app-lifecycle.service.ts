@@ -5,7 +5,9 @@ import {
   AppCommandResultDto,
   AppCommandRunParamsDto,
   ErrorCode,
+  PrepareResultDto,
   ProtocolException,
+  SchedulerPrepareParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
   StartResultDto,
@@ -112,6 +114,26 @@ export class AppLifecycleService {
     const app = await this.inventory.app(instance);
     this.logger.log(`started ${params.application.name} ${instance}`);
     return { instance, state: 'running', containers: app?.containers ?? [] };
+  }
+
+  /**
+   * §2.7: stages a move to this device while the app still runs elsewhere: the keys fetched from
+   * Hive and opened now (the start that follows finds them in memory), both replicas restored
+   * ahead by the plugin without taking the writer role. With `discard`, drops such a stage.
+   */
+  async prepare(params: SchedulerPrepareParamsDto, progress: Progress): Promise<PrepareResultDto> {
+    const { instance } = params;
+    if (params.discard) {
+      const dropped = await this.storage.discardStages(instance);
+      this.logger.log(`dropped the stage of ${instance} (${dropped.length} volume(s))`);
+      return { instance, staged: [] };
+    }
+    progress('keys', 10);
+    const keys = await this.keystore.keysFor(instance, { failover: true });
+    progress('staging', 20);
+    const staged = await this.storage.stageVolumes(instance, keys, (percent) => progress('staging', 20 + Math.round(percent * 0.75)));
+    this.logger.log(`staged ${instance}: ${staged.map((v) => `${v.name} ${v.snapshot ? v.snapshot.slice(0, 8) : '(no data yet)'}`).join(', ')}`);
+    return { instance, staged };
   }
 
   /** `compose stop` (or `down` without volumes when removing), then the volumes' final state. */

@@ -9,6 +9,7 @@ import { CommandRegistry } from './command-registry';
 import { DiskSpaceHandler } from './handlers/disk-space.handler';
 import { AppCommandHandler } from './handlers/app-command.handler';
 import { InfoHandler } from './handlers/info.handler';
+import { SchedulerPrepareHandler } from './handlers/scheduler-prepare.handler';
 import { SchedulerStartHandler } from './handlers/scheduler-start.handler';
 import { SchedulerStopHandler } from './handlers/scheduler-stop.handler';
 import { UpgradeHandler } from './handlers/upgrade.handler';
@@ -16,7 +17,15 @@ import { UpgradeModule } from '../upgrade/upgrade.module';
 import { MetricsModule } from '../metrics/metrics.module';
 
 /** Adding a command type: write its handler, then list it here. Nothing else can run. */
-const HANDLERS = [SchedulerStartHandler, SchedulerStopHandler, DiskSpaceHandler, InfoHandler, AppCommandHandler, UpgradeHandler];
+const HANDLERS = [
+  SchedulerStartHandler,
+  SchedulerStopHandler,
+  SchedulerPrepareHandler,
+  DiskSpaceHandler,
+  InfoHandler,
+  AppCommandHandler,
+  UpgradeHandler,
+];
 
 /** The whitelist of commands and their intake (validation, idempotency, BUSY, results). */
 @Module({

@@ -11,8 +11,13 @@ export type ConfigResult = { ok: true; config: DeviceConfig } | { ok: false; err
 
 class BadSetting extends Error {}
 
-/** The Watchtower release `UPDATER=watchtower` starts unless UPDATER_IMAGE names another. */
-export const WATCHTOWER_IMAGE = 'nickfedor/watchtower:1.22.0';
+/**
+ * The Watchtower release `UPDATER=watchtower` starts unless UPDATER_IMAGE names another: the
+ * maintained fork's newest release whose tag we could check against its source (goreleaser tags
+ * images with the bare version, no `v`). Its flags (`--run-once --cleanup <names>`) are the ones
+ * that release documents; Mosaic's own updater stays the tested default.
+ */
+export const WATCHTOWER_IMAGE = 'nickfedor/watchtower:1.21.0';
 
 const EXEMPTION = /^([a-z0-9][a-z0-9-]{0,62})@sha256:([0-9a-f]{64})$/;
 /** A problem of NAME_FILE rather than of NAME. */

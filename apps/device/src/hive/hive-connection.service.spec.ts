@@ -241,6 +241,9 @@ describe('HiveConnectionService', () => {
   });
 
   describe('a Hive that cycles salts', () => {
+    // Each new salt is a real scrypt run (128 MiB, ~0.3 s idle, seconds on a loaded machine): up to
+    // five per test, so these get more than Jest's default 5 s.
+    const SCRYPT_HEAVY_MS = 60_000;
     const salt = (i: number) => Buffer.alloc(16, i).toString('base64');
 
     /** Hello with `salt(i)` on the current socket; the proof (if one comes) is refused, so the device reconnects. */
@@ -264,7 +267,7 @@ describe('HiveConnectionService', () => {
       // A salt it knows still costs nothing.
       expect((await helloWith(2)).proved).toBe(true);
       expect(exit).not.toHaveBeenCalled();
-    });
+    }, SCRYPT_HEAVY_MS);
 
     it('derives new ones again once the window has moved on', async () => {
       service.onApplicationBootstrap();
@@ -272,7 +275,7 @@ describe('HiveConnectionService', () => {
       expect((await helloWith(4)).proved).toBe(false);
       await jest.advanceTimersByTimeAsync(10 * 60_000);
       expect((await helloWith(4)).proved).toBe(true);
-    });
+    }, SCRYPT_HEAVY_MS);
   });
 
   describe('fatal refusals: one line naming the cause, exit status 78', () => {

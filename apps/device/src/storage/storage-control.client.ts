@@ -35,6 +35,15 @@ export interface CreateVolumeRequest {
   failover?: boolean;
 }
 
+/** What the plugin staged for a move (POST /volumes/{name}/stage). */
+export interface PluginStage {
+  name: string;
+  snapshot: string | null;
+  snapshotAt: string | null;
+  bytes: number;
+  incremental: boolean;
+}
+
 /** The plugin answered with an error, or could not be reached (status 0, STORAGE_UNAVAILABLE). */
 export class StorageControlError extends Error {
   constructor(
@@ -87,8 +96,22 @@ export class StorageControlClient {
   }
 
   /** Creates (and restores) a volume; the plugin streams NDJSON progress lines, then the volume. */
-  async createVolume(body: CreateVolumeRequest, onProgress: (percent: number) => void): Promise<PluginVolume> {
-    const res = await this.send('POST', '/volumes', body, VOLUME_CALL_TIMEOUT_MS);
+  createVolume(body: CreateVolumeRequest, onProgress: (percent: number) => void): Promise<PluginVolume> {
+    return this.streamed<PluginVolume>('POST', '/volumes', body, 'volume', onProgress);
+  }
+
+  /** Stages a move of the volume to this device: its replica restored ahead, nothing claimed. */
+  stageVolume(name: string, fingerprint: string, onProgress: (percent: number) => void): Promise<PluginStage> {
+    return this.streamed<PluginStage>('POST', `/volumes/${encodeURIComponent(name)}/stage`, { fingerprint }, 'staged', onProgress);
+  }
+
+  async discardStage(name: string): Promise<boolean> {
+    return (await this.json<{ discarded: boolean }>('DELETE', `/volumes/${encodeURIComponent(name)}/stage`, undefined, VOLUME_CALL_TIMEOUT_MS)).discarded === true;
+  }
+
+  /** A long call the plugin answers with NDJSON: `{"percent"}` lines, then `{"<outcome>": …}` or `{"error"}`. */
+  private async streamed<T>(method: string, path: string, body: unknown, outcome: string, onProgress: (percent: number) => void): Promise<T> {
+    const res = await this.send(method, path, body, VOLUME_CALL_TIMEOUT_MS);
     if (res.statusCode !== 200) throw this.failure(res.statusCode ?? 0, await this.collect(res));
     return new Promise((resolve, reject) => {
       let rest = '';
@@ -103,18 +126,18 @@ export class StorageControlClient {
         const lines = rest.split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines.filter((l) => l.trim())) {
-          let message: { percent?: number; volume?: PluginVolume; error?: ProtocolError };
+          let message: Record<string, unknown>;
           try {
             message = JSON.parse(line);
           } catch {
             continue;
           }
           if (typeof message.percent === 'number') onProgress(message.percent);
-          if (message.volume) settle(() => resolve(message.volume as PluginVolume));
+          if (message[outcome]) settle(() => resolve(message[outcome] as T));
           if (message.error) settle(() => reject(new StorageControlError(500, message.error as ProtocolError)));
         }
       });
-      res.on('end', () => settled || reject(this.unavailable('the plugin ended its answer without a volume')));
+      res.on('end', () => settled || reject(this.unavailable(`the plugin ended its answer without a ${outcome}`)));
       res.on('error', (err) => reject(this.unavailable(err.message)));
     });
   }

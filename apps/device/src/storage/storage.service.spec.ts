@@ -8,7 +8,7 @@ import { Secret } from '../config/secret';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { InstanceKey, InstanceKeys, KeystoreService } from '../keystore/keystore.service';
-import { CreateVolumeRequest, PluginHealth, PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
+import { CreateVolumeRequest, PluginHealth, PluginStage, PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
 import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, VOLUME_INSTANCE_LABEL, VOLUME_ROLE_LABEL } from './storage.service';
 
@@ -62,6 +62,8 @@ describe('StorageService', () => {
   let replicate: jest.Mock<Promise<{ name: string; lastReplicatedAt: string }>, [string]>;
   let ensureVolume: jest.Mock<Promise<string>, [string, string, Record<string, string>]>;
   let keysFor: jest.Mock<Promise<InstanceKeys>, [string, { failover: boolean }]>;
+  let stageVolume: jest.Mock<Promise<PluginStage>, [string, string, (percent: number) => void]>;
+  let discardStage: jest.Mock<Promise<boolean>, [string]>;
   let cached: jest.Mock<InstanceKeys | undefined, [string]>;
   let hive: { deviceId?: string; onAuthenticated: jest.Mock<void, [() => void]> };
   let metrics: DeviceMetrics;
@@ -82,6 +84,12 @@ describe('StorageService', () => {
     ensureVolume = jest.fn(async (_name: string, driver: string, _labels: Record<string, string>) => driver);
     keysFor = jest.fn(async (instance: string, _options: { failover: boolean }) => instanceKeys(instance));
     cached = jest.fn((instance: string) => instanceKeys(instance));
+    stageVolume = jest.fn(async (name: string, _fingerprint: string, onProgress: (percent: number) => void) => {
+      onProgress(50);
+      onProgress(100);
+      return { name, snapshot: 'c'.repeat(64), snapshotAt: REPLICATED_AT, bytes: name.endsWith('-app') ? 4096 : 0, incremental: false };
+    });
+    discardStage = jest.fn(async (name: string) => name.endsWith('-app'));
     hive = { deviceId: DEVICE_ID, onAuthenticated: jest.fn() };
     metrics = new DeviceMetrics();
   });
@@ -91,7 +99,7 @@ describe('StorageService', () => {
     return new StorageService(
       config,
       strictFake<StorageControlClient>(
-        { health, registerKey, createVolume, volumes: pluginVolumes, keys: pluginKeys, replicate },
+        { health, registerKey, createVolume, volumes: pluginVolumes, keys: pluginKeys, replicate, stageVolume, discardStage },
         'StorageControlClient',
       ),
       strictFake<DockerEngineAdapter>({ ensureVolume }, 'DockerEngineAdapter'),
@@ -103,6 +111,44 @@ describe('StorageService', () => {
 
   const appName = `mosaic-${INSTANCE}-app`;
   const linkName = `mosaic-${INSTANCE}-link`;
+
+  describe('stageVolumes() and discardStages() (§2.7)', () => {
+    it('registers both keys and stages both volumes with their keys, reporting progress over both', async () => {
+      const keys = instanceKeys(INSTANCE);
+      const seen: number[] = [];
+      const staged = await service().stageVolumes(INSTANCE, keys, (p) => seen.push(p));
+      expect(registerKey.mock.calls.map(([f]) => f).sort()).toEqual([keys.app.fingerprint, keys.link.fingerprint].sort());
+      expect(stageVolume.mock.calls.map(([name, f]) => [name, f]).sort()).toEqual(
+        [
+          [appName, keys.app.fingerprint],
+          [linkName, keys.link.fingerprint],
+        ].sort(),
+      );
+      expect(staged).toEqual([
+        { name: appName, snapshot: 'c'.repeat(64), snapshotAt: REPLICATED_AT, bytes: 4096 },
+        { name: linkName, snapshot: 'c'.repeat(64), snapshotAt: REPLICATED_AT, bytes: 0 },
+      ]);
+      expect(seen[seen.length - 1]).toBe(100);
+      // Nothing is created, in the plugin or in Docker: the start does that.
+      expect(createVolume).not.toHaveBeenCalled();
+      expect(ensureVolume).not.toHaveBeenCalled();
+    });
+
+    it('turns a plugin refusal into RESTORE_FAILED naming the volume, and keeps the plugin code it knows', async () => {
+      stageVolume.mockRejectedValueOnce(new StorageControlError(500, { code: 'INTERNAL', message: 'disk on fire' }));
+      await expect(service().stageVolumes(INSTANCE, instanceKeys(INSTANCE))).rejects.toMatchObject({
+        code: ErrorCode.RESTORE_FAILED,
+        message: expect.stringContaining('could not be staged'),
+      });
+      stageVolume.mockRejectedValueOnce(new StorageControlError(0, { code: ErrorCode.STORAGE_UNAVAILABLE, message: 'no socket' }));
+      await expect(service().stageVolumes(INSTANCE, instanceKeys(INSTANCE))).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE });
+    });
+
+    it('drops the stages of both volumes and says which had one', async () => {
+      await expect(service().discardStages(INSTANCE)).resolves.toEqual([appName]);
+      expect(discardStage.mock.calls.map(([n]) => n).sort()).toEqual([appName, linkName].sort());
+    });
+  });
 
   describe('prepareVolumes()', () => {
     it('registers both keys, creates both volumes in the plugin, then as Docker volumes of the driver', async () => {

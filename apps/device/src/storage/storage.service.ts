@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ErrorCode, ProtocolException, ReplicatedVolumeDto, VolumeReportDto } from '@mosaic/protocol';
+import { ErrorCode, ProtocolException, ReplicatedVolumeDto, StagedVolumeDto, VolumeReportDto } from '@mosaic/protocol';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HiveConnectionService } from '../hive/hive-connection.service';
@@ -117,6 +117,46 @@ export class StorageService implements OnApplicationBootstrap {
         return name;
       }),
     );
+  }
+
+  /**
+   * Stages a move to this device (§2.7): both keys registered, both replicas restored ahead by the
+   * plugin, side by side, without taking the writer role; the start that follows only brings them
+   * up to date.
+   */
+  async stageVolumes(instance: string, keys: InstanceKeys, progress?: (percent: number) => void): Promise<StagedVolumeDto[]> {
+    await this.ready();
+    const percent = { app: 0, link: 0 };
+    const report = () => progress?.(Math.round((percent.app + percent.link) / 2));
+    return Promise.all(
+      [keys.app, keys.link].map(async (key) => {
+        const name = key.role === 'app' ? appVolumeName(instance) : linkVolumeName(instance);
+        await this.register(key);
+        try {
+          const staged = await this.plugin.stageVolume(name, key.fingerprint, (p) => {
+            percent[key.role] = p;
+            report();
+          });
+          return { name, snapshot: staged.snapshot, snapshotAt: staged.snapshotAt, bytes: staged.bytes };
+        } catch (err) {
+          throw this.storageError(`The ${key.role} volume of ${instance} could not be staged`, err, ErrorCode.RESTORE_FAILED);
+        }
+      }),
+    );
+  }
+
+  /** Drops what a stage of the instance left (a move that will not come); the volumes it dropped. */
+  async discardStages(instance: string): Promise<string[]> {
+    await this.ready();
+    const names = [appVolumeName(instance), linkVolumeName(instance)];
+    const dropped = await Promise.all(
+      names.map((name) =>
+        this.plugin.discardStage(name).catch((err: unknown) => {
+          throw this.storageError(`The stage of ${name} could not be dropped`, err, ErrorCode.STORAGE_UNAVAILABLE);
+        }),
+      ),
+    );
+    return names.filter((_n, i) => dropped[i]);
   }
 
   /** After a stop: a final replication of both volumes (unless `replicate` is false). */

@@ -292,7 +292,7 @@ describe('UpgradeService', () => {
 
   it('hands UPDATER=watchtower to the Watchtower launcher', async () => {
     config = { ...config, updater: 'watchtower' };
-    const launched = { updater: { image: 'nickfedor/watchtower:1.22.0', containerId: 'w' }, targets: ['mosaic-device'] };
+    const launched = { updater: { image: 'nickfedor/watchtower:1.21.0', containerId: 'w' }, targets: ['mosaic-device'] };
     const launch = jest.fn(async () => launched);
     expect(await service(strictFake<WatchtowerLauncher>({ launch }, 'WatchtowerLauncher')).upgrade(COMMAND, { version: NEWER })).toBe(
       launched,

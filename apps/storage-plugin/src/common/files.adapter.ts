@@ -29,6 +29,12 @@ export class FilesAdapter {
     await rm(path, { recursive: true, force: true });
   }
 
+  /** Removes what `dir` holds, not `dir` itself (it may be a mount point); nothing when it is missing. */
+  async removeContents(dir: string): Promise<void> {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(entries.map((entry) => rm(join(dir, entry), { recursive: true, force: true })));
+  }
+
   async rename(from: string, to: string): Promise<void> {
     await rename(from, to);
   }

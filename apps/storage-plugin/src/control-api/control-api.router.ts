@@ -11,6 +11,7 @@ import { VOLUME_NAME_PATTERN } from '../volumes/volume-record';
 import { VolumesService } from '../volumes/volumes.service';
 import { CreateVolumeDto } from './dto/create-volume.dto';
 import { RegisterKeyDto } from './dto/register-key.dto';
+import { StageVolumeDto } from './dto/stage-volume.dto';
 
 export const CONTROL_BODY_LIMIT = 64 * 1024;
 
@@ -69,6 +70,8 @@ export class ControlApiRouter {
       handle: async (r) => ({ status: 200, body: await this.volumes.view(this.volumeName(r)) }),
     },
     { method: 'POST', pattern: /^\/volumes\/(?<name>[^/]+)\/replicate$/, handle: (r) => this.replicate(r) },
+    { method: 'POST', pattern: /^\/volumes\/(?<name>[^/]+)\/stage$/, handle: (r) => this.stage(r) },
+    { method: 'DELETE', pattern: /^\/volumes\/(?<name>[^/]+)\/stage$/, handle: (r) => this.discardStage(r) },
     { method: 'DELETE', pattern: /^\/volumes\/(?<name>[^/]+)$/, handle: (r) => this.removeVolume(r) },
   ];
 
@@ -145,12 +148,32 @@ export class ControlApiRouter {
    */
   private async createVolume({ req, res }: Request): Promise<Answer> {
     const body = await this.body(req, CreateVolumeDto);
+    return this.streamed(res, 'restore', async (progress) => ({ volume: await this.volumes.create(body, progress) }));
+  }
+
+  /** Same NDJSON answer as POST /volumes: `{"stage":"stage","percent":N}` lines, then `{"staged":{…}}`. */
+  private async stage(request: Request): Promise<Answer> {
+    const name = this.volumeName(request);
+    const body = await this.body(request.req, StageVolumeDto);
+    return this.streamed(request.res, 'stage', async (progress) => ({ staged: await this.volumes.stage(name, body.fingerprint, progress) }));
+  }
+
+  private async discardStage(request: Request): Promise<Answer> {
+    await this.emptyBody(request);
+    const name = this.volumeName(request);
+    return { status: 200, body: { name, discarded: await this.volumes.discardStage(name) } };
+  }
+
+  /**
+   * Long work answered as NDJSON (200): progress lines `{"stage","percent"}` while it runs, then its
+   * outcome as one line; a failure after the first line is a `{"error"}` line (handle() writes it).
+   */
+  private async streamed(res: ServerResponse, stage: string, work: (progress: (percent: number) => void) => Promise<object>): Promise<Answer> {
     const line = (value: unknown) => {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
       res.write(`${JSON.stringify(value)}\n`);
     };
-    const volume = await this.volumes.create(body, (percent) => line({ stage: 'restore', percent }));
-    line({ volume });
+    line(await work((percent) => line({ stage, percent })));
     res.end();
     return undefined;
   }

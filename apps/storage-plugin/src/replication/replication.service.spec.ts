@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, replicaPassword } from '@mosaic/protocol';
 import { strictFake } from '../../../../test/support/strict-fake';
@@ -103,10 +103,19 @@ class FakeRestic {
         .reduce((n, c) => n + c.length, 0),
     );
   }
-  restore(repo: Repository, id: string, target: string): Promise<void> {
-    return this.op(repo, `restore ${short(id)}`, () => {
+  restore(repo: Repository, id: string, target: string, options: { incremental?: boolean } = {}): Promise<void> {
+    return this.op(repo, `restore${options.incremental ? ' --incremental' : ''} ${short(id)}`, () => {
       let written = 0;
-      for (const [name, content] of Object.entries(this.find(repo, id).files)) {
+      const files = this.find(repo, id).files;
+      if (options.incremental) {
+        // --delete: what the snapshot does not hold goes (the fake's snapshots are one folder deep).
+        for (const entry of readdirSync(target)) {
+          for (const name of readdirSync(join(target, entry))) {
+            if (!(join(entry, name) in files)) rmSync(join(target, entry, name), { recursive: true });
+          }
+        }
+      }
+      for (const [name, content] of Object.entries(files)) {
         if (this.failRestoreAfter !== undefined && written++ >= this.failRestoreAfter) {
           throw new ResticError('no-space', `restic restore: write ${join(target, name)}: no space left on device`);
         }
@@ -295,6 +304,83 @@ describe('ReplicationService', () => {
       details: { writer: B },
     });
     await expect(replication.snapshot(target(B), dir)).resolves.toEqual({ at: '2026-11-25T12:00:00.000Z' });
+  });
+
+  describe('a staged move', () => {
+    const stagingOf = (name = 'vol1') => join(config.dataDir, 'staging', name);
+
+    it('stages without a claim, then a failover claims and brings the stage up to date instead of restoring in full', async () => {
+      const replication = service();
+      const dirA = await seed(replication, A, { 'a.txt': 'from A', 'gone.txt': 'deleted later' });
+      restic.calls.length = 0;
+      const staged = await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      expect(staged).toMatchObject({ name: 'vol1', snapshot: sid(2), incremental: false, bytes: 'from A'.length + 'deleted later'.length });
+      expect(restic.calls).toEqual(['snapshots', 'restore #2']);
+      expect(replication.stagedSnapshot('vol1')).toBe(sid(2));
+      // A still writes: staging claimed nothing.
+      writeFileSync(join(dirA, 'a.txt'), 'A, later');
+      rmSync(join(dirA, 'gone.txt'));
+      await replication.snapshot(target(A), dirA);
+
+      restic.calls.length = 0;
+      const dir = dataDir('b');
+      const result = await replication.prepare(target(B), dir, { failover: true });
+      expect(restic.calls).toEqual(['snapshots', `backup mosaic-claim,writer:${B},gen:2,base:${sid(3)}`, 'snapshots', 'restore --incremental #3']);
+      expect(result).toMatchObject({ isWriter: true, restoredFrom: sid(3) });
+      expect(readdirSync(dir)).toEqual(['a.txt']);
+      expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('A, later');
+      expect(existsSync(stagingOf())).toBe(false);
+      expect(replication.stagedSnapshot('vol1')).toBeUndefined();
+    });
+
+    it('a second stage brings the first up to date; a replica without data stages nothing', async () => {
+      const replication = service();
+      const dirA = await seed(replication, A, { 'a.txt': 'one' });
+      await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      writeFileSync(join(dirA, 'b.txt'), 'two');
+      await replication.snapshot(target(A), dirA);
+      restic.calls.length = 0;
+      await expect(replication.stage({ name: 'vol1', fingerprint: FINGERPRINT })).resolves.toMatchObject({ snapshot: sid(3), incremental: true });
+      expect(restic.calls).toEqual(['snapshots', 'restore --incremental #3']);
+      expect(readdirSync(join(stagingOf(), 'data')).sort()).toEqual(['a.txt', 'b.txt']);
+      await expect(replication.stage({ name: 'other', fingerprint: FINGERPRINT })).resolves.toEqual({
+        name: 'other',
+        snapshot: null,
+        snapshotAt: null,
+        bytes: 0,
+        incremental: false,
+      });
+    });
+
+    it('a stage that fills the disk keeps nothing, and the move restores in full', async () => {
+      const replication = service();
+      await seed(replication, A, { 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+      restic.failRestoreAfter = 1;
+      await expect(replication.stage({ name: 'vol1', fingerprint: FINGERPRINT })).rejects.toMatchObject({
+        code: ErrorCode.RESTORE_FAILED,
+        message: 'The disk filled up while staging vol1; nothing was kept.',
+      });
+      expect(existsSync(stagingOf())).toBe(false);
+      restic.failRestoreAfter = undefined;
+      restic.calls.length = 0;
+      await replication.prepare(target(B), dataDir('b'), { failover: true });
+      expect(restic.calls[restic.calls.length - 1]).toBe('restore #2');
+    });
+
+    it('is discarded on request, and by the next process (a stage lives as long as the process that made it)', async () => {
+      const replication = service();
+      await seed(replication, A, { 'a.txt': 'a' });
+      await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      await expect(replication.discardStage('vol1')).resolves.toBe(true);
+      expect(existsSync(stagingOf())).toBe(false);
+      await expect(replication.discardStage('vol1')).resolves.toBe(false);
+
+      await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      expect(existsSync(join(stagingOf(), 'data', 'a.txt'))).toBe(true);
+      const next = service();
+      await next.onModuleInit();
+      expect(readdirSync(join(config.dataDir, 'staging'))).toEqual([]);
+    });
   });
 
   it('does not claim again when this device already writes the replica, and keeps its newer local data', async () => {

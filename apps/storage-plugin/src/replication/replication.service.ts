@@ -37,6 +37,25 @@ export interface PrepareResult {
   snapshotAt: string | null;
 }
 
+/** What a stage left ready for a move (docs/storage-plugin-api.md §2, `POST /volumes/{name}/stage`). */
+export interface StageResult {
+  name: string;
+  /** The snapshot staged, or null when the replica has no data snapshot (nothing to stage). */
+  snapshot: string | null;
+  snapshotAt: string | null;
+  /** Bytes of the staged snapshot's files. */
+  bytes: number;
+  /** True when an earlier stage of the same replica was brought up to date rather than made anew. */
+  incremental: boolean;
+}
+
+/** A replica's snapshot restored ahead of a move, outside any volume, waiting for the create that takes it. */
+interface StagedRestore {
+  fingerprint: string;
+  snapshotId: string;
+  dir: string;
+}
+
 const MIN_RESTIC_MINOR = 17;
 
 /** A tool the plugin runs is missing or too old: the plugin does not start (exit 78). */
@@ -71,6 +90,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private readonly lastPrunes = new Map<string, number>();
   /** Per volume, the generation this process's claim saw itself alone in (the writer rule's `claimedAlone`). */
   private readonly claimedAlone = new Map<string, number>();
+  /** Staged restores by volume name (in memory: a restarted plugin discards the staging folder). */
+  private readonly staged = new Map<string, StagedRestore>();
   private closing = false;
 
   constructor(
@@ -90,6 +111,12 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       throw new UnsupportedToolError(`restic ${version} (${this.config.resticBinary}) is too old: the storage plugin needs restic 0.${MIN_RESTIC_MINOR} or newer`);
     }
     this.logger.log(`restic ${version}`);
+    // Stages are known to this process only: what an earlier one left is of no use (and may be stale).
+    await this.files.removeContents(this.stagingRoot());
+  }
+
+  private stagingRoot(): string {
+    return join(this.config.dataDir, 'staging');
   }
 
   /** `<REPLICA_URL>/<name>`: path.join for a local path, `/<name>` appended to a URL prefix. */
@@ -203,6 +230,57 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   /**
+   * Stages a move: restores the replica's current data snapshot into a folder of its own while the
+   * app still runs elsewhere, without claiming the replica. A later create with `failover` claims
+   * it and only brings the staged folder up to date (restic's `--overwrite if-changed --delete`)
+   * before swapping it in, so the app's downtime no longer grows with the data. Staging again
+   * brings an earlier stage up to date; one staged with another key is made anew.
+   */
+  stage(target: Pick<ReplicaTarget, 'name' | 'fingerprint'>, onProgress?: (percent: number) => void): Promise<StageResult> {
+    return this.queue.run(target.name, async () => {
+      const repo = this.repository({ ...target, writer: '' });
+      const snapshots = await this.listSnapshots(repo, { ...target, writer: '' }, ErrorCode.RESTORE_FAILED);
+      const current = snapshots === null ? undefined : currentSnapshot(replicaView(snapshots));
+      const prior = this.staged.get(target.name);
+      this.staged.delete(target.name);
+      const incremental = prior !== undefined && prior.fingerprint === target.fingerprint;
+      if (!current) {
+        if (prior) await this.files.removeTree(prior.dir);
+        return { name: target.name, snapshot: null, snapshotAt: null, bytes: 0, incremental: false };
+      }
+      const dir = join(this.stagingRoot(), target.name);
+      if (!incremental) await this.files.removeTree(dir);
+      await this.files.makeDir(dir, 0o700);
+      let bytes: number;
+      try {
+        bytes = await this.restoreTree(repo, target.name, current, dir, { incremental, onProgress, purpose: 'staging' });
+      } catch (err) {
+        // Half a stage is no stage: the next one starts afresh (a full disk leaves nothing behind).
+        await this.files.removeTree(dir);
+        throw err;
+      }
+      this.staged.set(target.name, { fingerprint: target.fingerprint, snapshotId: current.id, dir });
+      this.logger.log(`${target.name} staged from snapshot ${current.id.slice(0, 8)}${incremental ? ' (brought up to date)' : ''}`);
+      return { name: target.name, snapshot: current.id, snapshotAt: new Date(current.time).toISOString(), bytes, incremental };
+    });
+  }
+
+  /** Removes a volume's staged restore (a move that will not come); false when there was none. */
+  discardStage(name: string): Promise<boolean> {
+    return this.queue.run(name, async () => {
+      const prior = this.staged.get(name);
+      this.staged.delete(name);
+      if (prior) await this.files.removeTree(prior.dir);
+      return prior !== undefined;
+    });
+  }
+
+  /** The snapshot a volume has staged, if any. */
+  stagedSnapshot(name: string): string | undefined {
+    return this.staged.get(name)?.snapshotId;
+  }
+
+  /**
    * Deletes the replica: a local repository directory goes entirely; on a remote backend every
    * snapshot is forgotten and pruned (restic cannot delete the repository itself there). Only the
    * writer may do it.
@@ -274,6 +352,10 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     }
   }
 
+  /**
+   * Makes `dataDir` hold the snapshot: restored into a folder beside it (or, after a stage with the
+   * same key, into the staged folder, brought up to date), checked, then swapped in.
+   */
   private async restoreInto(
     repo: Repository,
     target: ReplicaTarget,
@@ -282,46 +364,15 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     onProgress?: (percent: number) => void,
   ) {
     const parent = dirname(dataDir);
-    const temp = join(parent, `.restore-${randomBytes(6).toString('hex')}`);
-    let timer: NodeJS.Timeout | undefined;
+    const staged = this.staged.get(target.name);
+    this.staged.delete(target.name);
+    const usable = staged !== undefined && staged.fingerprint === target.fingerprint;
+    if (staged && !usable) await this.files.removeTree(staged.dir);
+    const temp = usable ? staged.dir : join(parent, `.restore-${randomBytes(6).toString('hex')}`);
     try {
-      const total = snapshot.totalBytes ?? (await this.withStaleLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id)));
-      const available = await this.files.availableBytes(parent);
-      if (total > available) {
-        throw new ProtocolException(
-          ErrorCode.RESTORE_FAILED,
-          `Restoring ${target.name} needs ${total} bytes but only ${available} are free.`,
-        );
-      }
-      await this.files.makeDir(temp, 0o755);
-      let last = -1;
-      const report = (percent: number) => {
-        if (percent > last) onProgress?.((last = percent));
-      };
-      report(0);
-      if (onProgress && total > 0) {
-        timer = setInterval(() => {
-          void this.files.directorySize(temp).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
-        }, PROGRESS_POLL_MS);
-      }
-      await this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, temp));
-      clearInterval(timer);
-      // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as temp/data.
+      if (!usable) await this.files.makeDir(temp, 0o755);
+      await this.restoreTree(repo, target.name, snapshot, temp, { incremental: usable, onProgress, purpose: 'restore' });
       const restored = join(temp, basename(dataDir));
-      if (!(await this.files.exists(restored))) {
-        // restic restores even an empty folder; a snapshot without it is not one of ours.
-        throw new ProtocolException(
-          ErrorCode.RESTORE_FAILED,
-          `Snapshot ${snapshot.id.slice(0, 8)} of ${target.name} holds no ${basename(dataDir)} folder.`,
-        );
-      }
-      if (!(await this.files.isFolder(restored))) {
-        // A symlink renamed into place would be the mount point: Docker would mount wherever it leads.
-        throw new ProtocolException(
-          ErrorCode.RESTORE_FAILED,
-          `Snapshot ${snapshot.id.slice(0, 8)} of ${target.name} holds a ${basename(dataDir)} that is not a folder (a symlink or a file); it is not restored.`,
-        );
-      }
       if (await this.files.exists(dataDir)) {
         const old = join(parent, `.replaced-${randomBytes(6).toString('hex')}`);
         await this.files.rename(dataDir, old);
@@ -330,19 +381,68 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       } else {
         await this.files.rename(restored, dataDir);
       }
+      this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}${usable ? ' (staged: only what changed)' : ''}`);
+    } finally {
       await this.files.removeTree(temp);
+    }
+  }
+
+  /**
+   * restic restores `snapshot` into `dir`, which then holds the volume's folder as `dir/data`: with
+   * progress, a space check (not for an incremental one: it writes what changed), metrics, and a
+   * refusal of a snapshot whose folder is missing or is not a real folder. The bytes of its files.
+   */
+  private async restoreTree(
+    repo: Repository,
+    name: string,
+    snapshot: SnapshotInfo,
+    dir: string,
+    options: { incremental: boolean; onProgress?: (percent: number) => void; purpose: 'restore' | 'staging' },
+  ): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const total = snapshot.totalBytes ?? (await this.withStaleLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id)));
+      const available = await this.files.availableBytes(dir);
+      if (!options.incremental && total > available) {
+        throw new ProtocolException(ErrorCode.RESTORE_FAILED, `Restoring ${name} needs ${total} bytes but only ${available} are free.`);
+      }
+      let last = -1;
+      const report = (percent: number) => {
+        if (percent > last) options.onProgress?.((last = percent));
+      };
+      report(0);
+      if (options.onProgress && total > 0 && !options.incremental) {
+        timer = setInterval(() => {
+          void this.files.directorySize(dir).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
+        }, PROGRESS_POLL_MS);
+      }
+      await this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental }));
+      clearInterval(timer);
+      // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as dir/data.
+      const restored = join(dir, 'data');
+      if (!(await this.files.exists(restored))) {
+        // restic restores even an empty folder; a snapshot without it is not one of ours.
+        throw new ProtocolException(ErrorCode.RESTORE_FAILED, `Snapshot ${snapshot.id.slice(0, 8)} of ${name} holds no data folder.`);
+      }
+      if (!(await this.files.isFolder(restored))) {
+        // A symlink renamed into place would be the mount point: Docker would mount wherever it leads.
+        throw new ProtocolException(
+          ErrorCode.RESTORE_FAILED,
+          `Snapshot ${snapshot.id.slice(0, 8)} of ${name} holds a data folder that is not a folder (a symlink or a file); it is not restored.`,
+        );
+      }
       report(100);
       this.metrics.restores.inc({ outcome: 'ok' });
       this.metrics.restoredBytes.inc(total);
-      this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}`);
+      return total;
     } catch (err) {
       clearInterval(timer);
       this.metrics.restores.inc({ outcome: 'failed' });
-      await this.files.removeTree(temp);
+      const what = options.purpose === 'staging' ? `Staging ${name}` : `Restoring ${name}`;
       if (err instanceof ResticError && err.kind === 'no-space') {
-        throw new ProtocolException(ErrorCode.RESTORE_FAILED, `The disk filled up while restoring ${target.name}; nothing was kept.`);
+        throw new ProtocolException(ErrorCode.RESTORE_FAILED, `The disk filled up while ${options.purpose === 'staging' ? 'staging' : 'restoring'} ${name}; nothing was kept.`);
       }
-      throw this.failure(ErrorCode.RESTORE_FAILED, `Restoring ${target.name} failed`, err);
+      throw this.failure(ErrorCode.RESTORE_FAILED, `${what} failed`, err);
     }
   }
 

@@ -134,8 +134,15 @@ export class ResticAdapter {
     return Number((JSON.parse(stdout) as { total_size?: number }).total_size ?? 0);
   }
 
-  async restore(repo: Repository, snapshotId: string, target: string): Promise<void> {
-    await this.run(repo, ['restore', '--quiet', '--target', target, snapshotId]);
+  /**
+   * Restores the snapshot into `target`. `incremental`: `target` already holds an earlier restore of
+   * the same replica (a staged move): only files whose size or time differ are written, and what
+   * the snapshot no longer has is deleted (restic ≥ 0.17). restic replaces an entry of another type
+   * (a symlink where the snapshot has a folder) instead of writing through it.
+   */
+  async restore(repo: Repository, snapshotId: string, target: string, options: { incremental?: boolean } = {}): Promise<void> {
+    const incremental = options.incremental ? ['--overwrite', 'if-changed', '--delete'] : [];
+    await this.run(repo, ['restore', '--quiet', ...incremental, '--target', target, snapshotId]);
   }
 
   /** Forgets the given snapshots and, with `prune`, removes the data only they used. */

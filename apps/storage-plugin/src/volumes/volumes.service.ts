@@ -6,7 +6,7 @@ import { FilesAdapter } from '../common/files.adapter';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { ReplicationScheduler } from '../replication/replication-scheduler.service';
-import { ReplicaTarget, ReplicationService } from '../replication/replication.service';
+import { ReplicaTarget, ReplicationService, StageResult } from '../replication/replication.service';
 import { ReplicationState, VOLUME_NAME_PATTERN, VolumeRecord, VolumeRole, VolumeView, mountCount } from './volume-record';
 import { VolumeStateStore } from './volume-state.store';
 
@@ -188,6 +188,27 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
     } finally {
       this.preparing.delete(name);
     }
+  }
+
+  /**
+   * Stages a move to this device: the replica's current snapshot restored ahead, beside the
+   * volumes, without claiming the replica (ReplicationService.stage). The key must be registered.
+   */
+  async stage(name: string, fingerprint: string, onProgress?: (percent: number) => void): Promise<StageResult> {
+    if (this.preparing.has(name)) throw new ProtocolException(ErrorCode.BUSY, `Volume ${name} is being prepared.`);
+    if (!this.keys.has(fingerprint)) {
+      throw new ProtocolException(ErrorCode.KEYS_MISSING, `The key ${fingerprint} is not registered; register it before staging ${name}.`);
+    }
+    try {
+      return await this.replication.stage({ name, fingerprint }, onProgress);
+    } catch (err) {
+      throw asProtocolException(err);
+    }
+  }
+
+  /** Drops a volume's staged restore; false when it had none. */
+  discardStage(name: string): Promise<boolean> {
+    return this.replication.discardStage(name);
   }
 
   /** Docker mounts the volume for a container; counted per mount ID. */

@@ -115,6 +115,20 @@ export class SchedulerStopParamsDto {
   remove?: boolean;
 }
 
+/**
+ * §2.7 SchedulerAction.prepare: stage a move to this device (the instance's replicas restored
+ * ahead, nothing claimed), or with `discard` drop such a stage. Sent only to devices that know it
+ * (§10: device 0.1.0); an older device answers UNKNOWN_COMMAND and the move goes on unstaged.
+ */
+export class SchedulerPrepareParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @IsOptionalNotNull()
+  @IsBoolean()
+  discard?: boolean;
+}
+
 /** SystemCommand.diskSpace, SystemCommand.info: no params at all. */
 export class EmptyParamsDto {
   /** A class without rules cannot be validated strictly; this rule is "no fields at all". */

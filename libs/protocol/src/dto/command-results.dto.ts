@@ -78,6 +78,39 @@ export class StopResultDto {
   volumes!: ReplicatedVolumeDto[];
 }
 
+/** §2.7: what a stage left ready, per volume. */
+export class StagedVolumeDto {
+  @IsString()
+  @Length(1, 255)
+  name!: string;
+
+  /** The snapshot staged, or null when the replica has no data yet (nothing to stage). */
+  @ValidateIf((_o, v) => v !== null)
+  @IsString()
+  @Matches(/^[0-9a-f]{8,64}$/)
+  snapshot!: string | null;
+
+  @ValidateIf((_o, v) => v !== null)
+  @IsIsoUtc()
+  snapshotAt!: string | null;
+
+  @IsInt()
+  @Min(0)
+  bytes!: number;
+}
+
+export class PrepareResultDto {
+  @IsProtocolUuid()
+  instance!: string;
+
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => StagedVolumeDto)
+  staged!: StagedVolumeDto[];
+}
+
 export class DiskPathDto {
   @IsString()
   @Length(1, 4096)
