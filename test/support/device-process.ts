@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { deviceNodeFlags } from './device-node-flags';
 
 const MAIN = join(__dirname, '../../dist/apps/device/main.js');
 
 /**
- * A real Device process (`node dist/apps/device/main.js`, built by the test command) with its
+ * A real Device process (`node [the image's flags] dist/apps/device/main.js`, built by the test command) with its
  * output collected line by line, for tests that need its exit status or its logs.
  */
 export class DeviceProcess {
@@ -13,8 +14,9 @@ export class DeviceProcess {
   private readonly child: ChildProcess;
   private readonly waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [MAIN], {
+  /** `nodeArgs`: Node's flags, by default the image's own (the Dockerfile's CMD). */
+  constructor(env: Record<string, string>, nodeArgs: string[] = deviceNodeFlags()) {
+    this.child = spawn(process.execPath, [...nodeArgs, MAIN], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: process.env.HOME ?? '/root',

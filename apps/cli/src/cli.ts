@@ -42,13 +42,20 @@ interface Move {
   instance: string;
   from: string | null;
   to: string;
-  state: 'staging' | 'stopping' | 'replicated' | 'restoring' | 'running' | 'failed';
+  state: 'staging' | 'stopping' | 'replicated' | 'restoring' | 'running' | 'failed' | 'cancelled';
   error: { code: string; message: string } | null;
   lossWindow: { lastReplicatedAt: string | null; ageSeconds: number | null } | null;
   prepareCommandId: string | null;
   startCommandId: string | null;
+  createdAt: string;
   finishedAt: string | null;
+  resolvedOn: string | null;
+  resolution: string | null;
+  downtimeMs: number | null;
+  totalMs: number | null;
 }
+
+const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 const SETTLED = new Set(['refused', 'succeeded', 'failed', 'timeout']);
 const POLL_MS = 500;
@@ -337,7 +344,7 @@ ${setup.compose}
       const deadline = Date.now() + options.timeout * 1000;
       try {
         while (move.finishedAt === null) {
-          let percent = { staging: 0, stopping: 30, replicated: 45, restoring: 50, running: 100, failed: 100 }[move.state];
+          let percent = { staging: 0, stopping: 30, replicated: 45, restoring: 50, running: 100, failed: 100, cancelled: 100 }[move.state];
           if (move.state === 'staging' && move.prepareCommandId) {
             const prepare = await client.get<CommandView>(`/api/devices/${move.to}/commands/${move.prepareCommandId}`).catch(() => undefined);
             percent += ((prepare?.progress?.percent ?? 0) * 30) / 100;
@@ -356,7 +363,9 @@ ${setup.compose}
         bar.stop();
       }
       if (move.state === 'failed') throw new HiveApiError(0, move.error?.code ?? 'FAILED', `The move failed: ${move.error?.message ?? 'no reason given'}`);
+      if (move.state === 'cancelled') throw new HiveApiError(0, 'CANCELLED', `The move was cancelled: ${move.resolution ?? ''}`);
       if (move.lossWindow) note(`Forced: what changed after ${move.lossWindow.lastReplicatedAt ?? 'the start (never replicated)'} is lost.`);
+      note(`Moved in ${seconds(move.totalMs)}; the app was down for ${seconds(move.downtimeMs)}.`);
       if (json()) return printJson(io, move);
       await printApps(client, [await client.get<App>(`/api/apps/${instance}`)]);
     });
@@ -388,6 +397,32 @@ ${setup.compose}
       io.stdout.write(result.stdout);
       io.stderr.write(result.stderr);
       exitCode = result.exitCode;
+    });
+
+  const moves = program.command('moves').description("an app's moves between devices");
+  const printMoves = (list: Move[]) =>
+    say(table(
+      ['ID', 'STATE', 'FROM', 'TO', 'DOWNTIME', 'TOTAL', 'RESOLVED ON'],
+      list.map((m) => [m.id, m.state, m.from ?? '-', m.to, seconds(m.downtimeMs), seconds(m.totalMs), m.resolvedOn ?? '-']),
+    ));
+  moves
+    .command('ls')
+    .description("an app's moves, newest first, with each one's downtime and total time")
+    .argument('<instance>')
+    .action(async (instance: string) => {
+      const list = await hive().get<Move[]>(`/api/apps/${instance}/moves`);
+      if (json()) return printJson(io, list);
+      printMoves(list);
+    });
+  moves
+    .command('cancel')
+    .description('cancel a move that has not ended: the app is left where its data is safe')
+    .argument('<id>', 'the move id (mosaic moves ls <instance>)')
+    .action(async (id: string) => {
+      const { body: move } = await hive().post<Move>(`/api/moves/${encodeURIComponent(id)}/cancel`, {});
+      if (json()) return printJson(io, move);
+      printMoves([move]);
+      note(move.resolution ?? 'Cancelled.');
     });
 
   const replica = program.command('replica').description("an app volume's replica");

@@ -97,9 +97,15 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         finishedAt: expect.any(String),
+        resolvedOn: null,
+        resolution: null,
+        stoppedAt: expect.any(String),
+        downtimeMs: expect.any(Number),
+        totalMs: expect.any(Number),
       },
     });
     const move = moved.body;
+    expect(move.downtimeMs).toBeLessThanOrEqual(move.totalMs);
 
     expect(a.app.last()).toEqual({
       id: move.stopCommandId,
@@ -180,6 +186,23 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     expect((await hive.api.get(`/api/apps/${instance}`)).body.deviceId).toBe(b.id);
   });
 
+  it('stops the copy a device still runs when it comes back after a forced move: no replication, reason moved', async () => {
+    const { a, b, instance } = await appOnA();
+    a.app.device.close();
+    const forced = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, force: true });
+    expect(forced.body).toMatchObject({ state: 'running', stopError: { code: 'DEVICE_OFFLINE' } });
+
+    const back = await reconnect(hive.url, a.token);
+    const stopping = back.nextCommand(CommandType.SchedulerStop);
+    const copy = { instance, application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' }, state: 'running', containers: [] };
+    expect(await back.device.emitWithAck(Events.reportApps, { at: new Date().toISOString(), apps: [copy] })).toEqual({ ok: true });
+    expect((await stopping).params).toEqual({ instance, replicate: false, reason: 'moved' });
+    // The new owner's copy is its own: B's report of it stops nothing.
+    expect(await b.app.device.emitWithAck(Events.reportApps, { at: new Date().toISOString(), apps: [copy] })).toEqual({ ok: true });
+    expect(b.app.ofType(CommandType.SchedulerStop)).toEqual([]);
+    expect((await hive.api.get(`/api/apps/${instance}`)).body.deviceId).toBe(b.id);
+  });
+
   it('refuses a move to an offline device before anything stops', async () => {
     const a = await newDevice('attic');
     const { instance } = (await hive.api.post(`/api/devices/${a.id}/apps`, { app: 'notes' })).body;
@@ -214,6 +237,25 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     expect((await hive.api.get(`/api/moves/${randomUUID()}`)).status).toBe(404);
     expect((await hive.api.get(`/api/apps/${randomUUID()}/moves`)).status).toBe(404);
     expect((await hive.api.as(null).post(`/api/apps/${instance}/move`, { to: b.id })).status).toBe(401);
+  });
+
+  it('cancels an unfinished move over REST: 200 cancelled with where the app is, then 409 MOVE_FINISHED; 400 for a body, 404 for an unknown move', async () => {
+    const { a, b, instance } = await appOnA();
+    a.app.next('no-result');
+    const stopping = a.app.nextCommand(CommandType.SchedulerStop);
+    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+    await stopping;
+    const path = `/api/moves/${moving.body.id}/cancel`;
+    expect((await hive.api.post(path, { force: true })).body.code).toBe('INVALID_PARAMS');
+    const cancelled = await hive.api.post(path, {});
+    expect(cancelled).toMatchObject({
+      status: 200,
+      body: { id: moving.body.id, state: 'cancelled', resolvedOn: a.id, resolution: expect.stringContaining(a.id), totalMs: expect.any(Number) },
+    });
+    expect((await hive.api.get(`/api/apps/${instance}`)).body.deviceId).toBe(a.id);
+    expect(await hive.api.post(path, {})).toMatchObject({ status: 409, body: { code: 'MOVE_FINISHED', details: { state: 'cancelled' } } });
+    expect((await hive.api.post(`/api/moves/${randomUUID()}/cancel`, {})).status).toBe(404);
+    expect((await hive.api.as(null).post(path, {})).status).toBe(401);
   });
 
   it('answers 202 while the move goes on, and keeps other moves, starts and stops away until it ends', async () => {

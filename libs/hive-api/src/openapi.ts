@@ -354,6 +354,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/moves/{moveId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["Moves_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -740,6 +756,8 @@ export interface components {
         MoveSchema: {
             /** Format: date-time */
             createdAt: string;
+            /** @description A move that ended running: ms from the source's acknowledged stop to the target's start result */
+            downtimeMs: number | null;
             error: components["schemas"]["ErrorSchema"] | null;
             /** Format: date-time */
             finishedAt: string | null;
@@ -753,13 +771,27 @@ export interface components {
             lossWindow: components["schemas"]["LossWindowSchema"] | null;
             /** @description the target's SchedulerAction.prepare, when the move was staged */
             prepareCommandId: string | null;
+            /** @description A cancelled move: what was done and where the app is left */
+            resolution: string | null;
+            /**
+             * Format: uuid
+             * @description A cancelled move: the device where the data is safe and the app now is
+             */
+            resolvedOn: string | null;
             startCommandId: string | null;
             /** @enum {string} */
-            state: "staging" | "stopping" | "replicated" | "restoring" | "running" | "failed";
+            state: "staging" | "stopping" | "replicated" | "restoring" | "running" | "failed" | "cancelled";
             stopCommandId: string | null;
             stopError: components["schemas"]["ErrorSchema"] | null;
+            /**
+             * Format: date-time
+             * @description When the source's stop was acknowledged (or skipped): the downtime begins
+             */
+            stoppedAt: string | null;
             /** Format: uuid */
             to: string;
+            /** @description An ended move: ms from the request to its end */
+            totalMs: number | null;
             /** Format: date-time */
             updatedAt: string;
         };
@@ -1844,6 +1876,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MoveSchema"];
+                };
+            };
+            /** @description An error: { code, message, details? } */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
+                };
+            };
+        };
+    };
+    Moves_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                moveId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The move, cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveSchema"];
+                };
+            };
+            /** @description MOVE_FINISHED: the move ended already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorSchema"];
                 };
             };
             /** @description An error: { code, message, details? } */

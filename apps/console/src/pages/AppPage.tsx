@@ -238,6 +238,9 @@ function CommandForm({
 const FORCEABLE = new Set(['REPLICATION_FAILED', 'NOT_WRITER', 'NO_ANSWER', 'DEVICE_OFFLINE', 'APP_UNASSIGNED', 'STORAGE_UNAVAILABLE']);
 /** Refusals before anything stopped that forcing gets past: the app's device is offline, or was removed. */
 const FORCEABLE_REFUSALS = new Set(['DEVICE_OFFLINE', 'APP_UNASSIGNED']);
+/** A duration in ms as seconds with one decimal; "-" when there is none. */
+const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
 const REFUSAL_TEXT: Record<string, string> = {
   DEVICE_OFFLINE: 'The app’s device is offline: it cannot stop the app and replicate its data one last time.',
   APP_UNASSIGNED: 'The app has no device any more (it was removed): nothing can replicate its data one last time.',
@@ -287,6 +290,17 @@ function MoveSection({
     }
   };
 
+  const cancel = async () => {
+    if (!m) return;
+    setError('');
+    try {
+      await call(api.POST('/api/moves/{moveId}/cancel', { params: { path: { moveId: m.id } }, body: {} }));
+      move.reload();
+    } catch (failure) {
+      setError(messageOf(failure));
+    }
+  };
+
   const newest =
     app.volumes
       .map((v) => v.lastReplicatedAt)
@@ -321,7 +335,7 @@ function MoveSection({
             </p>
           )}
         </div>
-        <button disabled={!!m && m.state !== 'running' && m.state !== 'failed'}>Move {catalog?.title ?? app.application.name}</button>
+        <button disabled={!!m && m.finishedAt === null}>Move {catalog?.title ?? app.application.name}</button>
       </form>
       {refusal && <Alert>{refusal}</Alert>}
       {refusal && (
@@ -334,7 +348,7 @@ function MoveSection({
           <ol className="steps">
             {MOVE_STEPS.filter((step) => step !== 'staging' || m.prepareCommandId !== null).map((step) => {
               const reached =
-                m.state === 'failed' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
+                m.state === 'failed' || m.state === 'cancelled' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
               return (
                 <li key={step} data-done={reached} aria-current={m.state === step ? 'step' : undefined}>
                   {STEP_LABEL[step]}
@@ -343,7 +357,22 @@ function MoveSection({
               );
             })}
           </ol>
-          {m.state === 'running' && <Alert kind="success">Moved: the app runs on {targetName}.</Alert>}
+          {m.state === 'running' && (
+            <Alert kind="success">
+              Moved: the app runs on {targetName}. It was down for {seconds(m.downtimeMs)} of the move’s {seconds(m.totalMs)}.
+            </Alert>
+          )}
+          {m.state === 'cancelled' && (
+            <Alert kind="warning">
+              The move was cancelled: {m.resolution}
+              {m.resolvedOn ? ` The app’s data is safe on ${devices.find((d) => d.id === m.resolvedOn)?.name ?? m.resolvedOn}.` : ''}
+            </Alert>
+          )}
+          {m.finishedAt === null && (
+            <button type="button" onClick={cancel}>
+              Cancel the move
+            </button>
+          )}
           {m.state === 'failed' && (
             <Alert>
               The move failed: {m.error?.message} ({m.error?.code}). The app stays on its device

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApplicationDto, Patterns, validatePayload } from '@mosaic/protocol';
+import { ApplicationDto, Patterns, STOP_REASONS, StopReason, validatePayload } from '@mosaic/protocol';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { AppCommandSpec } from './app-commands';
 
@@ -12,6 +12,8 @@ export interface AppMetadata {
   application: ApplicationDto;
   /** What the app should be doing; boot brings `running` apps back. */
   desired: 'running' | 'stopped';
+  /** Why the Hive stopped this copy (§2.4 `reason`): the app moved elsewhere, or was removed. Reported in report.apps. */
+  stoppedReason?: StopReason;
   commands: Record<string, AppCommandSpec>;
   links: Record<string, { domain: string }>;
   updatedAt: string;
@@ -156,6 +158,7 @@ export class AppFilesAdapter implements OnModuleInit {
       instance,
       application: app.value,
       desired: metadata.desired === 'stopped' ? 'stopped' : 'running',
+      stoppedReason: (STOP_REASONS as readonly unknown[]).includes(metadata.stoppedReason) ? metadata.stoppedReason : undefined,
       commands: metadata.commands ?? {},
       links: metadata.links ?? {},
     };

@@ -77,6 +77,20 @@ describe('AppInventoryService', () => {
     expect(validatePayload(ReportAppsDto, { at: '2026-11-25T10:00:00.000Z', apps }).ok).toBe(true);
   });
 
+  it('says why the Hive stopped a copy (reason moved or removed), and only while it should stay stopped', async () => {
+    metadata(A, { application: WIKI, desired: 'stopped', stoppedReason: 'moved' });
+    metadata(B, { application: WIKI, desired: 'running', stoppedReason: 'removed' });
+    listContainers.mockResolvedValue([container(`mosaic-${A}`, 'app', 'exited'), container(`mosaic-${B}`, 'app', 'running')]);
+    const apps = await inventory.apps();
+    expect(apps.map((app) => [app.instance, app.state, app.reason])).toEqual([
+      [A, 'stopped', 'moved'],
+      [B, 'running', undefined],
+    ]);
+    expect(validatePayload(ReportAppsDto, { at: '2026-11-25T10:00:00.000Z', apps }).ok).toBe(true);
+    metadata(A, { application: WIKI, desired: 'stopped', stoppedReason: 'revoked' });
+    expect((await inventory.apps())[0]).not.toHaveProperty('reason');
+  });
+
   it('derives each app’s state from its own containers', async () => {
     listContainers.mockResolvedValue([
       container(`mosaic-${A}`, 'app', 'running'),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppReportDto, CONTAINER_HEALTH, CONTAINER_STATES, ContainerDto, Patterns } from '@mosaic/protocol';
 import { DockerEngineAdapter, EngineContainer } from '../docker/docker-engine.adapter';
-import { AppFilesAdapter } from './app-files.adapter';
+import { AppFilesAdapter, AppMetadata } from './app-files.adapter';
 import { appStateOf } from './app-state';
 
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
@@ -18,6 +18,13 @@ export function projectName(instance: string): string {
 export function instanceOfProject(project: string): string | undefined {
   const instance = project.startsWith(PROJECT_PREFIX) ? project.slice(PROJECT_PREFIX.length) : '';
   return Patterns.uuid.test(instance) ? instance : undefined;
+}
+
+/** §4: an app's entry in report.apps; `reason` when the Hive stopped this copy saying why. */
+function appReport(instance: string, metadata: AppMetadata | undefined, containers: ContainerDto[]): AppReportDto {
+  const report: AppReportDto = { instance, application: metadata?.application ?? UNKNOWN_APPLICATION, state: appStateOf(containers), containers };
+  if (metadata?.stoppedReason && metadata.desired === 'stopped') report.reason = metadata.stoppedReason;
+  return report;
 }
 
 function toContainer(c: EngineContainer): ContainerDto {
@@ -54,13 +61,7 @@ export class AppInventoryService {
     const reports: AppReportDto[] = [];
     for (const [instance, list] of [...byInstance.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       list.sort((a, b) => a.service.localeCompare(b.service));
-      const metadata = await this.files.readMetadata(instance);
-      reports.push({
-        instance,
-        application: metadata?.application ?? UNKNOWN_APPLICATION,
-        state: appStateOf(list),
-        containers: list,
-      });
+      reports.push(appReport(instance, await this.files.readMetadata(instance), list));
     }
     return reports;
   }
@@ -70,7 +71,6 @@ export class AppInventoryService {
     const containers = await this.engine.listContainers([`${COMPOSE_PROJECT_LABEL}=${projectName(instance)}`]);
     if (containers.length === 0) return undefined;
     const list = containers.map(toContainer).sort((a, b) => a.service.localeCompare(b.service));
-    const metadata = await this.files.readMetadata(instance);
-    return { instance, application: metadata?.application ?? UNKNOWN_APPLICATION, state: appStateOf(list), containers: list };
+    return appReport(instance, await this.files.readMetadata(instance), list);
   }
 }

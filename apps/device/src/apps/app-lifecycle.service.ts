@@ -99,6 +99,8 @@ export class AppLifecycleService {
       failover: params.failover,
       progress: (percent) => progress(params.failover ? 'restore' : 'volumes', 40 + Math.round(percent * 0.3)),
     });
+    // A failover takes the replica over; any other start runs only on the replica's writer (§2.1).
+    if (!params.failover) await this.storage.assertWriter(instance);
 
     progress('starting', 75);
     try {
@@ -136,10 +138,19 @@ export class AppLifecycleService {
     return { instance, staged };
   }
 
-  /** `compose stop` (or `down` without volumes when removing), then the volumes' final state. */
+  /**
+   * `compose stop` (or `down` without volumes when removing), then the volumes' final state. A stop
+   * with a `reason` (the app is no longer this device's, §2.4) is recorded first: should the device
+   * restart meanwhile, its boot does not bring the copy back.
+   */
   async stop(params: SchedulerStopParamsDto): Promise<StopResultDto> {
     const { instance } = params;
-    const metadata = await this.known(instance);
+    let metadata = await this.known(instance);
+    if (params.reason) {
+      metadata = { ...metadata, desired: 'stopped', stoppedReason: params.reason, updatedAt: this.clock.now().toISOString() };
+      await this.files.writeMetadata(metadata);
+      this.logger.warn(`stopping ${instance}: the Hive says it was ${params.reason === 'moved' ? 'moved to another device' : 'removed'}`);
+    }
     const project = this.project(instance, await this.files.readVariables(instance));
     try {
       if (params.remove) await this.compose.down(project, STOP_TIMEOUT_MS);
@@ -202,6 +213,8 @@ export class AppLifecycleService {
           const project = this.project(instance, await this.files.readVariables(instance));
           // Checked again: the device's settings (ALLOWED_CAPS, exemptions) may have changed since.
           await this.checkProject(project, instance, metadata.application.name, await this.files.readCompose(instance));
+          // The app may have moved while this device was away: another writer means the copy stays down.
+          await this.storage.assertWriter(instance);
           await this.up(instance, project);
           restarted.push(instance);
           this.logger.log(`brought ${metadata.application.name} ${instance} back up`);

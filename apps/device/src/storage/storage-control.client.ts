@@ -35,6 +35,18 @@ export interface CreateVolumeRequest {
   failover?: boolean;
 }
 
+/** `GET /volumes/:name/writer`: who writes the volume's replica, as its snapshots say now. */
+export interface PluginWriter {
+  name: string;
+  /** The device that holds the replica's top generation; null for an empty or contested replica. */
+  writer: string | null;
+  /** Whether this device (the volume's `writer`) may write the replica. */
+  isWriter: boolean;
+  /** Devices contend for the top generation: nobody writes until that settles. */
+  contested: boolean;
+  generation: number;
+}
+
 /** What the plugin staged for a move (POST /volumes/{name}/stage). */
 export interface PluginStage {
   name: string;
@@ -85,6 +97,11 @@ export class StorageControlClient {
 
   volumes(): Promise<PluginVolume[]> {
     return this.json('GET', '/volumes', undefined, QUICK_CALL_TIMEOUT_MS);
+  }
+
+  /** Lists the replica's snapshots (one restic call): a volume call's deadline. */
+  writer(name: string): Promise<PluginWriter> {
+    return this.json('GET', `/volumes/${encodeURIComponent(name)}/writer`, undefined, VOLUME_CALL_TIMEOUT_MS);
   }
 
   replicate(name: string): Promise<{ name: string; lastReplicatedAt: string }> {

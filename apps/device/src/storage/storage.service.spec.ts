@@ -8,7 +8,7 @@ import { Secret } from '../config/secret';
 import { DockerEngineAdapter } from '../docker/docker-engine.adapter';
 import { HiveConnectionService } from '../hive/hive-connection.service';
 import { InstanceKey, InstanceKeys, KeystoreService } from '../keystore/keystore.service';
-import { CreateVolumeRequest, PluginHealth, PluginStage, PluginVolume, StorageControlClient, StorageControlError } from './storage-control.client';
+import { CreateVolumeRequest, PluginHealth, PluginStage, PluginVolume, PluginWriter, StorageControlClient, StorageControlError } from './storage-control.client';
 import { DeviceMetrics } from '../metrics/device-metrics';
 import { StorageService, VOLUME_INSTANCE_LABEL, VOLUME_ROLE_LABEL } from './storage.service';
 
@@ -60,6 +60,7 @@ describe('StorageService', () => {
   let pluginVolumes: jest.Mock<Promise<PluginVolume[]>, []>;
   let pluginKeys: jest.Mock<Promise<string[]>, []>;
   let replicate: jest.Mock<Promise<{ name: string; lastReplicatedAt: string }>, [string]>;
+  let writer: jest.Mock<Promise<PluginWriter>, [string]>;
   let ensureVolume: jest.Mock<Promise<string>, [string, string, Record<string, string>]>;
   let keysFor: jest.Mock<Promise<InstanceKeys>, [string, { failover: boolean }]>;
   let stageVolume: jest.Mock<Promise<PluginStage>, [string, string, (percent: number) => void]>;
@@ -81,6 +82,7 @@ describe('StorageService', () => {
     pluginVolumes = jest.fn().mockResolvedValue([]);
     pluginKeys = jest.fn().mockResolvedValue([]);
     replicate = jest.fn(async (name: string) => ({ name, lastReplicatedAt: `2026-11-25T11:00:0${name.endsWith('-app') ? 1 : 2}.000Z` }));
+    writer = jest.fn(async (name: string) => ({ name, writer: DEVICE_ID, isWriter: true, contested: false, generation: 1 }));
     ensureVolume = jest.fn(async (_name: string, driver: string, _labels: Record<string, string>) => driver);
     keysFor = jest.fn(async (instance: string, _options: { failover: boolean }) => instanceKeys(instance));
     cached = jest.fn((instance: string) => instanceKeys(instance));
@@ -99,7 +101,7 @@ describe('StorageService', () => {
     return new StorageService(
       config,
       strictFake<StorageControlClient>(
-        { health, registerKey, createVolume, volumes: pluginVolumes, keys: pluginKeys, replicate, stageVolume, discardStage },
+        { health, registerKey, createVolume, volumes: pluginVolumes, keys: pluginKeys, replicate, writer, stageVolume, discardStage },
         'StorageControlClient',
       ),
       strictFake<DockerEngineAdapter>({ ensureVolume }, 'DockerEngineAdapter'),
@@ -285,6 +287,33 @@ describe('StorageService', () => {
       await jest.advanceTimersByTimeAsync(600);
       await expect(done).resolves.toEqual([appName, linkName]);
       expect(health).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('assertWriter()', () => {
+    const otherWrites = (name: string): PluginWriter => ({ name, writer: OTHER, isWriter: false, contested: false, generation: 3 });
+
+    it('lets the start go on when this device writes both replicas', async () => {
+      await expect(service().assertWriter(INSTANCE)).resolves.toBeUndefined();
+      expect(writer.mock.calls).toEqual([[appName], [linkName]]);
+    });
+
+    it('refuses with NOT_WRITER, naming the writer, when the plugin says another device writes a replica', async () => {
+      writer.mockImplementation(async (name) => (name === linkName ? otherWrites(name) : { name, writer: DEVICE_ID, isWriter: true, contested: false, generation: 3 }));
+      const refusal = service().assertWriter(INSTANCE);
+      await expect(refusal).rejects.toBeInstanceOf(ProtocolException);
+      await expect(refusal).rejects.toMatchObject({ code: ErrorCode.NOT_WRITER, details: { volume: linkName, writer: OTHER } });
+    });
+
+    it.each<[string, (name: string) => Promise<PluginWriter>]>([
+      ['the plugin cannot list the replica', async () => Promise.reject(new StorageControlError(503, { code: 'STORAGE_UNAVAILABLE', message: 'store unreachable' }))],
+      ['the keys are not registered', async () => Promise.reject(new StorageControlError(409, { code: 'KEYS_MISSING', message: 'no key' }))],
+      ['an older plugin without the route', async () => Promise.reject(new StorageControlError(404, { code: 'NOT_FOUND', message: 'no route' }))],
+      ['devices contend for the replica', async (name) => ({ name, writer: null, isWriter: false, contested: true, generation: 4 })],
+      ['the replica is empty', async (name) => ({ name, writer: null, isWriter: true, contested: false, generation: 0 })],
+    ])('lets the start go on when the answer is not definite: %s', async (_label, answer) => {
+      writer.mockImplementation(answer);
+      await expect(service().assertWriter(INSTANCE)).resolves.toBeUndefined();
     });
   });
 

@@ -120,6 +120,33 @@ export class StorageService implements OnApplicationBootstrap {
   }
 
   /**
+   * Refuses with NOT_WRITER, before anything runs, an instance whose replica another device now
+   * writes (it moved while this device was away). Only a definite answer refuses: the plugin
+   * names another writer. A plugin that cannot tell (replica unreachable, keys not registered, a
+   * plugin without the route, contending claims) lets the start go on, as before the check.
+   */
+  async assertWriter(instance: string): Promise<void> {
+    const own = this.hive.deviceId;
+    const names = [appVolumeName(instance), linkVolumeName(instance)];
+    const answers = await Promise.all(
+      names.map((name) =>
+        this.plugin.writer(name).catch((err: Error) => {
+          this.logger.warn(`cannot tell who writes the replica of ${name} (${codeOf(err) ?? 'no answer'}: ${err.message}); going on`);
+          return undefined;
+        }),
+      ),
+    );
+    for (const answer of answers) {
+      if (!answer || answer.isWriter || answer.contested || answer.writer === null || answer.writer === own) continue;
+      throw new ProtocolException(
+        ErrorCode.NOT_WRITER,
+        `Device ${answer.writer} now writes the replica of ${answer.name} (the app moved there): this device does not start its copy.`,
+        { volume: answer.name, writer: answer.writer },
+      );
+    }
+  }
+
+  /**
    * Stages a move to this device (§2.7): both keys registered, both replicas restored ahead by the
    * plugin, side by side, without taking the writer role; the start that follows only brings them
    * up to date.

@@ -16,6 +16,7 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   [HiveErrorCode.APP_UNASSIGNED]: HttpStatus.CONFLICT,
   [HiveErrorCode.SAME_DEVICE]: HttpStatus.BAD_REQUEST,
   [HiveErrorCode.MOVE_IN_PROGRESS]: HttpStatus.CONFLICT,
+  [HiveErrorCode.MOVE_FINISHED]: HttpStatus.CONFLICT,
   [HiveErrorCode.UPGRADE_IN_PROGRESS]: HttpStatus.CONFLICT,
   // A move is refused before anything stops when the Hive holds no keys a failover start could fetch.
   [HiveErrorCode.KEYS_MISSING]: HttpStatus.CONFLICT,

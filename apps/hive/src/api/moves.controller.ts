@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConflictResponse, ApiDefaultResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { EmptyParamsDto } from '@mosaic/protocol';
 import { MoveService, MoveView } from '../moves/move.service';
 import { ApiAuthGuard } from './api-auth.guard';
 import { ErrorSchema, MoveSchema } from './openapi/schemas';
@@ -41,5 +42,19 @@ export class MovesController {
   @ApiOkResponse({ type: MoveSchema })
   get(@Param('moveId') moveId: string): MoveView {
     return this.moves.get(moveId);
+  }
+
+  /**
+   * Cancels an unfinished move: it ends `cancelled`, the app left where its data is safe
+   * (`resolvedOn`, and `resolution` says what was done). 409 MOVE_FINISHED for a move that ended.
+   */
+  @Post('moves/:moveId/cancel')
+  @HttpCode(HttpStatus.OK)
+  @ApiBody({ required: false, schema: { type: 'object', additionalProperties: false, properties: {} } })
+  @ApiOkResponse({ type: MoveSchema, description: 'The move, cancelled' })
+  @ApiConflictResponse({ type: ErrorSchema, description: 'MOVE_FINISHED: the move ended already' })
+  cancel(@Param('moveId') moveId: string, @Body() body: unknown): Promise<MoveView> {
+    parseBody(EmptyParamsDto, body ?? {});
+    return this.moves.cancel(moveId);
   }
 }

@@ -17,6 +17,8 @@ export const HiveErrorCode = {
   SAME_DEVICE: 'SAME_DEVICE',
   /** The app has an unfinished move: it cannot be moved, started or stopped until that move ends. */
   MOVE_IN_PROGRESS: 'MOVE_IN_PROGRESS',
+  /** The move ended already (running, failed or cancelled): it cannot be cancelled. */
+  MOVE_FINISHED: 'MOVE_FINISHED',
   /** A device did not acknowledge a command in time (a move's stop, for one). */
   NO_ANSWER: 'NO_ANSWER',
   /** The device has an upgrade under way: another one waits for its outcome. */

@@ -172,6 +172,16 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE device_upgrades;
   `,
   `
+  -- Moves that end cancelled say where the app's data is safe (resolved_on, a device id, and
+  -- resolution, a sentence); every move records when its source's stop was acknowledged
+  -- (stopped_at), the app's downtime (stop acknowledged → target's start result) and its total time.
+  ALTER TABLE moves ADD COLUMN resolved_on TEXT;
+  ALTER TABLE moves ADD COLUMN resolution TEXT;
+  ALTER TABLE moves ADD COLUMN stopped_at TEXT;
+  ALTER TABLE moves ADD COLUMN downtime_ms INTEGER;
+  ALTER TABLE moves ADD COLUMN total_ms INTEGER;
+  `,
+  `
   -- A staged move: the target's SchedulerAction.prepare, sent before the source's stop.
   ALTER TABLE moves ADD COLUMN prepare_command_id TEXT;
   `,

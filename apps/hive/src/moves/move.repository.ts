@@ -3,13 +3,15 @@ import { ProtocolError } from '@mosaic/protocol';
 import { SqliteDatabase } from '../database/sqlite-database';
 
 /**
- * [staging →] stopping → replicated → restoring → running, or failed from any but running.
- * `staging`: the target restores the replicas ahead (SchedulerAction.prepare) while the app still
- * runs on the source; nothing is stopped until it ends.
- * `replicated` means the stop phase is over: the old device stopped with a final replica, or
+ * [staging →] stopping → replicated → restoring → running, or failed (or cancelled, by the
+ * operator) from any but running. `staging`: the target restores the replicas ahead
+ * (SchedulerAction.prepare) while the app still runs on the source; nothing is stopped until it
+ * ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
  * (force) its stop failed or was skipped and the loss window was recorded.
  */
-export const MOVE_STATES = ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed'] as const;
+export const MOVE_STATES = ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed', 'cancelled'] as const;
+/** The states a move ends in: it never changes again. */
+export const FINAL_MOVE_STATES: readonly MoveState[] = ['running', 'failed', 'cancelled'];
 export type MoveState = (typeof MOVE_STATES)[number];
 
 /** How much a forced move may have lost: what changed on the old device after its last replica. */
@@ -45,6 +47,16 @@ export interface MoveRecord {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** A cancelled move: the device where the app's data is safe and the app now belongs (null when none is). */
+  resolvedOn: string | null;
+  /** A cancelled move: what was done and where the app is left, in a sentence. */
+  resolution: string | null;
+  /** When the source's stop was acknowledged (or the move went on without it): the app's downtime begins. */
+  stoppedAt: string | null;
+  /** A move that ended `running`: from `stoppedAt` to the target's start result. */
+  downtimeMs: number | null;
+  /** An ended move: from its creation to its end. */
+  totalMs: number | null;
 }
 
 interface MoveRow {
@@ -63,6 +75,11 @@ interface MoveRow {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  resolved_on: string | null;
+  resolution: string | null;
+  stopped_at: string | null;
+  downtime_ms: number | null;
+  total_ms: number | null;
 }
 
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -85,6 +102,11 @@ function toRecord(row: MoveRow): MoveRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    resolvedOn: row.resolved_on,
+    resolution: row.resolution,
+    stoppedAt: row.stopped_at,
+    downtimeMs: row.downtime_ms,
+    totalMs: row.total_ms,
   };
 }
 
@@ -100,8 +122,9 @@ export class MoveRepository {
       this.db
         .prepare(
           `INSERT INTO moves (id, instance, from_device_id, to_device_id, force, state, error, stop_error, loss_window,
-             prepare_command_id, stop_command_id, start_command_id, created_at, updated_at, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             prepare_command_id, stop_command_id, start_command_id, created_at, updated_at, finished_at, resolved_on, resolution, stopped_at,
+             downtime_ms, total_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           move.id,
@@ -119,6 +142,11 @@ export class MoveRepository {
           move.createdAt,
           move.updatedAt,
           move.finishedAt,
+          move.resolvedOn,
+          move.resolution,
+          move.stoppedAt,
+          move.downtimeMs,
+          move.totalMs,
         );
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UnfinishedMoveExists(move.instance);
@@ -135,7 +163,8 @@ export class MoveRepository {
       this.db
         .prepare(
           `UPDATE moves SET state = ?, error = ?, stop_error = ?, loss_window = ?, prepare_command_id = ?, stop_command_id = ?,
-             start_command_id = ?, updated_at = ?, finished_at = ?
+             start_command_id = ?, updated_at = ?, finished_at = ?, resolved_on = ?, resolution = ?, stopped_at = ?, downtime_ms = ?,
+             total_ms = ?
            WHERE id = ? AND finished_at IS NULL`,
         )
         .run(
@@ -148,6 +177,11 @@ export class MoveRepository {
           move.startCommandId,
           move.updatedAt,
           move.finishedAt,
+          move.resolvedOn,
+          move.resolution,
+          move.stoppedAt,
+          move.downtimeMs,
+          move.totalMs,
           move.id,
         ).changes > 0
     );
@@ -168,6 +202,14 @@ export class MoveRepository {
   listUnfinished(): MoveRecord[] {
     const rows = this.db.prepare('SELECT * FROM moves WHERE finished_at IS NULL ORDER BY created_at, rowid').all() as MoveRow[];
     return rows.map(toRecord);
+  }
+
+  /** The newest move of the instance that ended `running` (the one that gave the app its current device), if any. */
+  latestCompleted(instance: string): MoveRecord | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM moves WHERE instance = ? AND state = 'running' ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .get(instance) as MoveRow | undefined;
+    return row && toRecord(row);
   }
 
   findUnfinished(instance: string): MoveRecord | undefined {

@@ -9,6 +9,7 @@ import { CommandCompletions } from '../commands/command-completions';
 import { CommandRepository } from '../commands/command.repository';
 import { HiveMetrics } from '../metrics/hive-metrics';
 import { CommandsService } from '../commands/commands.service';
+import { ChangeFeed } from '../changes/change-feed';
 import { Clock } from '../common/clock';
 import { HiveConfig } from '../config/hive-config';
 import { SqliteDatabase } from '../database/sqlite-database';
@@ -105,8 +106,9 @@ function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const keys = new KeysService(new KeyRepository(db), accounts, db);
   const reports = new ReportsService(new ReportRepository(db));
   const apps = new AppRepository(db);
-  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock);
-  return { sessions, devices, commands, keys, reports, apps, moves };
+  const metrics = new HiveMetrics();
+  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, new ChangeFeed(), metrics);
+  return { sessions, devices, commands, keys, reports, apps, moves, metrics };
 }
 type HiveProcess = ReturnType<typeof hiveProcess>;
 
@@ -188,6 +190,18 @@ describe('MoveService', () => {
   }
 
   const stored = (id: string, on: HiveProcess = hive) => on.moves.get(id);
+
+  /** A stopped with its final replica while B went away: the move waits in `replicated`. */
+  async function stoppedWhileBIsAway(): Promise<{ deviceA: ScriptedDevice; deviceB: ScriptedDevice; move: MoveView }> {
+    const deviceA = connect(a);
+    const deviceB = connect(b);
+    const move = await begin();
+    disconnect(deviceB);
+    answer(a, deviceA.received[0], { ok: true });
+    await hive.moves.idle();
+    expect(stored(move.id).state).toBe('replicated');
+    return { deviceA, deviceB, move };
+  }
   const appNow = (on: HiveProcess = hive) => on.apps.find(app.instance)!;
 
   /** A's latest report.volumes: its app volume replicated at `appAt`, its link volume at `linkAt`. */
@@ -625,13 +639,7 @@ describe('MoveService', () => {
     });
 
     it('fails in replicated when B stays away longer than the grace', async () => {
-      const deviceA = connect(a);
-      const deviceB = connect(b);
-      const move = await begin();
-      disconnect(deviceB);
-      answer(a, deviceA.received[0], { ok: true });
-      await hive.moves.idle();
-      expect(stored(move.id).state).toBe('replicated');
+      const { move } = await stoppedWhileBIsAway();
       clock.advance(GRACE_MS - 1);
       await hive.moves.sweep();
       expect(stored(move.id).state).toBe('replicated');
@@ -846,6 +854,167 @@ describe('MoveService', () => {
       await hive.moves.idle();
       expect(again.flatMap((device) => device.received)).toEqual([]);
       expect(stored(move.id)).toEqual(failed);
+    });
+  });
+
+  describe('downtime and total time', () => {
+    /** The histogram's count and sum, as /metrics would show them. */
+    async function histogram(name: string): Promise<{ count: number; sum: number }> {
+      const text = await hive.metrics.registry.getSingleMetricAsString(name);
+      const value = (suffix: string) => Number(new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { count: value('count'), sum: value('sum') };
+    }
+
+    it("counts the downtime from A's acknowledged stop to B's start result, the total from the request", async () => {
+      let ackStop!: () => void;
+      const deviceA = connect(a).nextAck((envelope) => new Promise((resolve) => (ackStop = () => resolve({ id: envelope.id, accepted: true }))));
+      const deviceB = connect(b);
+      const sent = deviceA.nextCommand();
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
+      await sent; // A has not acknowledged it yet
+      expect(stored(move.id)).toMatchObject({ stoppedAt: null, downtimeMs: null, totalMs: null });
+      clock.advance(1_000);
+      ackStop();
+      await hive.moves.idle();
+      expect(stored(move.id).stoppedAt).toBe(new Date(T0 + 1_000).toISOString());
+      clock.advance(2_000);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      clock.advance(3_000);
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 5_000, totalMs: 6_000 });
+      expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 1, sum: 5 });
+    });
+
+    it("leaves B's staging out of the downtime and in the total", async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin({ stage: true });
+      clock.advance(10_000); // B restores ahead while the app runs on A
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      clock.advance(2_000);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      clock.advance(1_000);
+      answer(b, deviceB.received[1], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 13_000 });
+    });
+
+    it('counts a forced move without its source from the request: downtime and total are one', async () => {
+      const deviceB = connect(b);
+      const move = await begin({ force: true });
+      expect(stored(move.id)).toMatchObject({ state: 'restoring', stoppedAt: new Date(T0).toISOString() });
+      clock.advance(4_000);
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 4_000, totalMs: 4_000 });
+    });
+
+    it('records only the total time of a move that failed, and no downtime', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      clock.advance(1_500);
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', downtimeMs: null, totalMs: 1_500 });
+      expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 0, sum: 0 });
+    });
+  });
+
+  describe('cancel', () => {
+    it('refuses a move that ended: MOVE_FINISHED', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      await expect(hive.moves.cancel(move.id)).rejects.toMatchObject({ code: 'MOVE_FINISHED', details: { moveId: move.id, state: 'failed' } });
+      expect(stored(move.id).state).toBe('failed');
+    });
+
+    it('refuses an unknown move: NOT_FOUND', async () => {
+      await expect(hive.moves.cancel(randomUUID())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    /** A stopped with its final replica, B accepted its failover start and restores. */
+    async function restoring(): Promise<{ deviceA: ScriptedDevice; deviceB: ScriptedDevice; move: MoveView }> {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id).state).toBe('restoring');
+      return { deviceA, deviceB, move };
+    }
+
+    it('while B restores: waits for its result; B ran the app, so it stays there, and the move ends cancelled', async () => {
+      const { deviceA, deviceB, move } = await restoring();
+      clock.advance(2_000);
+      const cancelling = hive.moves.cancel(move.id);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stored(move.id).state).toBe('restoring');
+      answer(b, deviceB.received[0], { ok: true });
+      const cancelled = await cancelling;
+      await hive.moves.idle();
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('stays there'), totalMs: 2_000 });
+      expect(stored(move.id)).toEqual(cancelled);
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
+    });
+
+    it('while B restores: a start that failed before B claimed the replica leaves the app on A, started again there', async () => {
+      const { deviceA, deviceB, move } = await restoring();
+      const cancelling = hive.moves.cancel(move.id);
+      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.KEYS_MISSING });
+      expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: a });
+      expect(deviceA.ofType(CommandType.SchedulerStart).map((e) => e.params)).toEqual([startParams(app, false)]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+    });
+
+    it('while B restores: a start that failed after B claimed the replica leaves the app on B', async () => {
+      const { deviceB, move } = await restoring();
+      const cancelling = hive.moves.cancel(move.id);
+      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+      expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('RESTORE_FAILED') });
+      expect(appNow().deviceId).toBe(b);
+    });
+
+    it('while B restores without a result in time: B keeps the app (its start claimed the replica first); a late result changes nothing', async () => {
+      const { deviceA, deviceB, move } = await restoring();
+      const cancelled = await hive.moves.cancel(move.id, 0);
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('goes on') });
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toEqual(cancelled);
+      expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
+    });
+
+    it('before B got its start: the app stays on A, which has the newest data, and A starts it again', async () => {
+      const { deviceA, deviceB, move } = await stoppedWhileBIsAway();
+      const cancelled = await hive.moves.cancel(move.id);
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: a, resolution: expect.stringContaining('started again') });
+      const [restart] = deviceA.ofType(CommandType.SchedulerStart);
+      expect(restart.params).toEqual(startParams(app, false));
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect(deviceB.received).toEqual([]);
+    });
+
+    it("while A's stop still runs: the app stays on A; nothing is started there before the stop ends", async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      const cancelled = await hive.moves.cancel(move.id);
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: a, resolution: expect.stringContaining('under way') });
+      expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toEqual(cancelled);
+      expect(appNow().deviceId).toBe(a);
     });
   });
 });

@@ -9,11 +9,12 @@ import { Clock } from '../common/clock';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
+import { HiveMetrics } from '../metrics/hive-metrics';
 import { KeysService } from '../keys/keys.service';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { lossWindow } from './loss-window';
-import { LossWindow, MoveRecord, MoveRepository, UnfinishedMoveExists } from './move.repository';
+import { FINAL_MOVE_STATES, LossWindow, MoveRecord, MoveRepository, UnfinishedMoveExists } from './move.repository';
 
 /** How often unfinished moves are looked at again without an event: re-sends, and devices gone too long. */
 export const MOVE_SWEEP_INTERVAL_MS = 5_000;
@@ -42,7 +43,7 @@ export type MoveView = Omit<MoveRecord, 'fromDeviceId' | 'toDeviceId'> & { from:
 
 export interface MoveOutcome {
   move: MoveView;
-  /** True once the move ended (`running` or `failed`). */
+  /** True once the move ended (`running`, `failed` or `cancelled`). */
   settled: boolean;
 }
 
@@ -63,8 +64,28 @@ export function toMoveView(move: MoveRecord): MoveView {
     createdAt: move.createdAt,
     updatedAt: move.updatedAt,
     finishedAt: move.finishedAt,
+    resolvedOn: move.resolvedOn,
+    resolution: move.resolution,
+    stoppedAt: move.stoppedAt,
+    downtimeMs: move.downtimeMs,
+    totalMs: move.totalMs,
   };
 }
+
+/** The fields a step may change. */
+type MoveChanges = Partial<
+  Pick<
+    MoveRecord,
+    'state' | 'error' | 'stopError' | 'lossWindow' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
+  >
+>;
+
+/**
+ * A failover start that failed with one of these had claimed the replica already (they come after
+ * the volumes were prepared, or from the restore that follows the claim): its device holds the data.
+ */
+const AFTER_CLAIM: readonly string[] = [ErrorCode.RESTORE_FAILED, ErrorCode.DOCKER_ERROR];
+const claimedBefore = (code: string | undefined): boolean => code !== undefined && AFTER_CLAIM.includes(code);
 
 const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
 
@@ -118,6 +139,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly keys: KeysService,
     private readonly clock: Clock,
     private readonly changes: ChangeFeed = new ChangeFeed(),
+    private readonly metrics: HiveMetrics = new HiveMetrics(),
   ) {
     this.stopListening = [
       commands.onSettled(({ commandId }) => this.onCommandSettled(commandId)),
@@ -162,6 +184,22 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   listForApp(instance: string): MoveView[] {
     this.requireApp(instance);
     return this.moves.listForInstance(instance).map(toMoveView);
+  }
+
+  /**
+   * Ends an unfinished move `cancelled` (MOVE_FINISHED for one that ended), leaving the app where
+   * its data is safe. While the target restores (it accepted its failover start), its result is
+   * awaited, up to `waitMs` (HIVE_COMMAND_TIMEOUT_S by default): a start that succeeded, or failed
+   * after the target claimed the replica, leaves the app on the target; one that failed before
+   * (nothing claimed) leaves it on the source. Without a result in time the target keeps it: its
+   * start claims the replica before it restores. Before the target accepted a start, the app stays
+   * on the source (nothing claimed its replica), started again there when the source is connected
+   * and its stop ended. Runs between the move's steps, never during one.
+   */
+  async cancel(id: string, waitMs = this.graceMs()): Promise<MoveView> {
+    this.require(id);
+    await this.exclusive(id, () => this.cancelNow(id, waitMs));
+    return this.get(id);
   }
 
   /** For the app endpoints: nothing else may start or stop an app while it moves. */
@@ -262,6 +300,11 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
+      resolvedOn: null,
+      resolution: null,
+      stoppedAt: null,
+      downtimeMs: null,
+      totalMs: null,
     };
     try {
       this.moves.transaction(() => {
@@ -275,7 +318,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
             from === null
               ? errorOf(HiveErrorCode.APP_UNASSIGNED, 'The app had no device (it was revoked): nothing was stopped.')
               : errorOf(HiveErrorCode.DEVICE_OFFLINE, `Device ${from} was offline: its stop was skipped.`);
-          move = { ...move, state: 'replicated', stopError: skipped, lossWindow: this.lossWindowOf(move) };
+          // Nothing can stop the app there: it is down (for the Hive) from now on.
+          move = { ...move, state: 'replicated', stopError: skipped, lossWindow: this.lossWindowOf(move), stoppedAt: now };
         }
         this.moves.insert(move);
       });
@@ -286,6 +330,113 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     this.changes.publish('moves', move.id);
     this.logger.log(`moving app ${instance} from device ${from ?? '(none)'} to ${to}${force ? ' (forced)' : ''}: move ${move.id}`);
     return move;
+  }
+
+  /** Runs `work` after the move's current run, before any later one. */
+  private exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const pending = this.runs.get(id) ?? Promise.resolve();
+    const done = pending.then(work);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.runs.set(id, settled);
+    void settled.then(() => {
+      if (this.runs.get(id) === settled) this.runs.delete(id);
+    });
+    return done;
+  }
+
+  private async cancelNow(id: string, waitMs: number): Promise<void> {
+    let move = this.require(id);
+    if (move.finishedAt !== null) throw this.finishedError(move);
+    let start = move.startCommandId === null ? undefined : this.commands.lookup(move.toDeviceId, move.startCommandId);
+    if (start?.ack?.accepted && start.status === 'accepted') {
+      start = await this.settledOrNot(move.toDeviceId, start.id, waitMs);
+      move = this.require(id);
+      if (move.finishedAt !== null) throw this.finishedError(move);
+    }
+    const at = this.clock.now().toISOString();
+    // The target holds the data once it accepted the failover start, unless that failed before its claim.
+    if (start?.ack?.accepted && !(start.status === 'failed' && !claimedBefore(start.error?.code))) {
+      const resolution =
+        start.status === 'succeeded'
+          ? `Cancelled while device ${move.toDeviceId} restored the app, which then ran there: it stays there.`
+          : start.status === 'failed'
+            ? `Cancelled after device ${move.toDeviceId} took the replica over; its start failed (${start.error?.code ?? 'INTERNAL'}): start the app again there.`
+            : `Cancelled while device ${move.toDeviceId} restores the app, with no result within ${Math.round(waitMs / 1000)} s: its start took the replica over before restoring, so the app is left there and its start goes on.`;
+      this.moves.transaction(() => {
+        this.apps.assign(move.instance, move.toDeviceId, 'running', at);
+        this.update(move, { state: 'cancelled', resolvedOn: move.toDeviceId, resolution });
+      });
+      this.logger.log(`move ${id} of app ${move.instance} cancelled: the app stays on device ${move.toDeviceId}`);
+      return;
+    }
+    const from = move.fromDeviceId;
+    if (from === null) {
+      this.update(move, {
+        state: 'cancelled',
+        resolution: 'Cancelled before any device took the app over; it had no device (its device was revoked): move it again.',
+      });
+      return;
+    }
+    if (move.state === 'staging') {
+      // Nothing stopped yet: the app runs where it was. A stage B finished is dropped (finished()).
+      const resolution = `Cancelled while device ${move.toDeviceId} staged the app: it never stopped on device ${from}, where it stays.`;
+      this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
+      this.logger.log(`move ${id} of app ${move.instance} cancelled while staging: the app stays on device ${from}`);
+      return;
+    }
+    const stop = move.stopCommandId === null ? undefined : this.commands.lookup(from, move.stopCommandId);
+    const stopRuns = stop !== undefined && (stop.status === 'accepted' || stop.status === 'sent');
+    let resolution = `Cancelled before device ${move.toDeviceId} took the replica over: the app stays on device ${from}, which holds its newest data`;
+    let restart = false;
+    if (stopRuns) resolution += '; its stop was under way there: start the app again when it ended.';
+    else if (stop === undefined && move.stopError !== null) resolution += ` (its stop was skipped: ${move.stopError.code}); start it when the device is back.`;
+    else if (!this.online(from)) resolution += ': start it again when the device is back.';
+    else {
+      restart = true;
+      resolution += ', where it is started again.';
+    }
+    this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
+    this.logger.log(`move ${id} of app ${move.instance} cancelled: the app stays on device ${from}`);
+    if (restart) await this.restartOnSource(move.instance, from);
+  }
+
+  private finishedError(move: MoveRecord): HiveError {
+    return new HiveError(HiveErrorCode.MOVE_FINISHED, `Move ${move.id} ended ${move.state} already; there is nothing to cancel.`, {
+      moveId: move.id,
+      state: move.state,
+    });
+  }
+
+  /** The command once it settled, or as it stands after `waitMs` (or when the Hive stops). */
+  private async settledOrNot(deviceId: string, commandId: string, waitMs: number): Promise<CommandView | undefined> {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, waitMs));
+      const stop = this.commands.onSettled((settled) => settled.commandId === commandId && done());
+      const now = this.commands.lookup(deviceId, commandId);
+      if (!now || now.status !== 'accepted' || this.closed) done();
+    });
+    return this.commands.lookup(deviceId, commandId);
+  }
+
+  /** After a cancelled move: the app runs again on the device it never left. */
+  private async restartOnSource(instance: string, deviceId: string): Promise<void> {
+    const app = this.apps.find(instance);
+    if (!app) return;
+    try {
+      const outcome = await this.commands.send(deviceId, CommandType.SchedulerStart, startParams(app, false), { wait: false });
+      if (outcome.command.ack?.accepted) this.apps.setDesired(instance, 'running', this.clock.now().toISOString());
+      this.changes.publish('apps', instance);
+    } catch (err) {
+      this.logger.warn(`the app ${instance} could not be started again on device ${deviceId}: ${(err as Error).message}`);
+    }
   }
 
   /** Queues a run of the move's machine; runs of one move never overlap, and kicks while one is queued add nothing. */
@@ -404,7 +555,15 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     const stop = this.commands.lookup(from, move.stopCommandId);
     if (!stop) return this.stopFailed(move, errorOf(HiveErrorCode.NOT_FOUND, `Device ${from} was revoked during the stop.`));
     // As for POST /api/apps/:instance/stop: the Hive's intent follows what the device accepted.
-    if (stop.ack?.accepted) this.recordStopped(move.instance);
+    if (stop.ack?.accepted) {
+      this.recordStopped(move.instance);
+      // The app's downtime begins with the acknowledged stop (a step follows the acknowledgement at once).
+      if (move.stoppedAt === null) {
+        const stoppedAt = this.clock.now().toISOString();
+        if (!this.update(move, { stoppedAt })) return false;
+        move = { ...move, stoppedAt };
+      }
+    }
     switch (stop.status) {
       case 'succeeded':
         return this.update(move, { state: 'replicated' });
@@ -453,7 +612,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       case 'succeeded':
         return this.moves.transaction(() => {
           this.apps.assign(move.instance, to, 'running', this.clock.now().toISOString());
-          this.update(move, { state: 'running' });
+          this.update(move, { state: 'running' }, start.finishedAt);
           return false;
         });
       case 'refused':
@@ -516,7 +675,12 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   private stopFailed(move: MoveRecord, error: ProtocolError): boolean {
     if (!move.force) return this.fail(move, error);
     this.logger.warn(`move ${move.id}: the stop on device ${move.fromDeviceId} failed (${error.code}); going on as forced`);
-    return this.update(move, { state: 'replicated', stopError: error, lossWindow: this.lossWindowOf(move) });
+    return this.update(move, {
+      state: 'replicated',
+      stopError: error,
+      lossWindow: this.lossWindowOf(move),
+      stoppedAt: move.stoppedAt ?? this.clock.now().toISOString(),
+    });
   }
 
   private fail(move: MoveRecord, error: ProtocolError): boolean {
@@ -525,15 +689,24 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     return false;
   }
 
-  /** Stores the move's next state (a finished one never changes again); true when it was stored. */
-  private update(
-    move: MoveRecord,
-    changes: Partial<Pick<MoveRecord, 'state' | 'error' | 'stopError' | 'lossWindow' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId'>>,
-  ): boolean {
+  /**
+   * Stores the move's next state (a finished one never changes again); true when it was stored.
+   * An ending records the total time; one in `running` the downtime, up to `runningAt` (the target's start result).
+   */
+  private update(move: MoveRecord, changes: MoveChanges, runningAt?: string): boolean {
     const at = this.clock.now().toISOString();
     const next: MoveRecord = { ...move, ...changes, updatedAt: at };
-    if (next.state === 'running' || next.state === 'failed') next.finishedAt = at;
+    if (FINAL_MOVE_STATES.includes(next.state)) {
+      next.finishedAt = at;
+      next.totalMs = Math.max(0, Date.parse(at) - Date.parse(next.createdAt));
+      if (next.state === 'running') {
+        const end = Math.min(Date.parse(runningAt ?? at), Date.parse(at));
+        next.downtimeMs = Math.max(0, end - Date.parse(next.stoppedAt ?? next.createdAt));
+      }
+    }
     if (!this.moves.save(next)) return false;
+    if (next.downtimeMs !== null) this.metrics.moveDowntime.observe(next.downtimeMs / 1000);
+    if (next.totalMs !== null) this.metrics.moveTotal.observe({ state: next.state }, next.totalMs / 1000);
     this.changes.publish('moves', move.id);
     if (next.state !== move.state) this.changes.publish('apps', move.instance);
     if (next.state !== move.state) this.logger.log(`move ${move.id} of app ${move.instance}: ${move.state} → ${next.state}`);
@@ -543,7 +716,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private finished(move: MoveRecord): void {
     for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
-    if (move.state === 'failed') this.discardStage(move);
+    if (move.state === 'failed' || move.state === 'cancelled') this.discardStage(move);
     // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
     setImmediate(() => {
       for (const wake of [...(this.finishWaiters.get(move.id) ?? [])]) wake();

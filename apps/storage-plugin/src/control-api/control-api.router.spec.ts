@@ -60,6 +60,10 @@ class FakeVolumes {
   async remove(name: string, options: { replica: boolean }): Promise<void> {
     this.removed.push({ name, ...options });
   }
+  async writer(name: string) {
+    if (name !== 'v1') throw new ProtocolException(ErrorCode.NOT_FOUND, `No volume named ${name}.`);
+    return { name, writer: INSTANCE, isWriter: false, contested: false, generation: 2 };
+  }
 }
 
 describe('the control API on its socket', () => {
@@ -128,6 +132,16 @@ describe('the control API on its socket', () => {
     expect(extra.body).toMatchObject({ code: ErrorCode.INVALID_PARAMS, details: [{ field: 'passphrase' }] });
     const broken = key.privateKey.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA');
     expect((await client.request('PUT', `/keys/${key.fingerprint}`, { privateKey: broken })).status).toBe(400);
+  });
+
+  it('answers GET /volumes/:name/writer with who writes the replica now; 404 for an unknown volume, 400 for a bad name', async () => {
+    expect(await client.request('GET', '/volumes/v1/writer')).toMatchObject({
+      status: 200,
+      body: { name: 'v1', writer: INSTANCE, isWriter: false, contested: false, generation: 2 },
+    });
+    expect(await client.request('GET', '/volumes/v9/writer')).toMatchObject({ status: 404, body: { code: ErrorCode.NOT_FOUND } });
+    expect(await client.request('GET', '/volumes/-bad/writer')).toMatchObject({ status: 400, body: { code: ErrorCode.INVALID_PARAMS } });
+    expect((await client.request('POST', '/volumes/v1/writer')).status).toBe(405);
   });
 
   it('validates POST /volumes: every field, unknown fields refused, nothing created', async () => {

@@ -70,6 +70,11 @@ export class ControlApiRouter {
       handle: async (r) => ({ status: 200, body: await this.volumes.view(this.volumeName(r)) }),
     },
     { method: 'POST', pattern: /^\/volumes\/(?<name>[^/]+)\/replicate$/, handle: (r) => this.replicate(r) },
+    {
+      method: 'GET',
+      pattern: /^\/volumes\/(?<name>[^/]+)\/writer$/,
+      handle: async (r) => ({ status: 200, body: await this.volumes.writer(this.volumeName(r)) }),
+    },
     { method: 'POST', pattern: /^\/volumes\/(?<name>[^/]+)\/stage$/, handle: (r) => this.stage(r) },
     { method: 'DELETE', pattern: /^\/volumes\/(?<name>[^/]+)\/stage$/, handle: (r) => this.discardStage(r) },
     { method: 'DELETE', pattern: /^\/volumes\/(?<name>[^/]+)$/, handle: (r) => this.removeVolume(r) },

@@ -555,6 +555,20 @@ describe('ReplicationService', () => {
     expect(restic.calls.slice(0, 4)).toEqual(['snapshots', 'unlock', 'snapshots', `backup mosaic-claim,writer:${A},gen:1`]);
   });
 
+  it('tells who writes a replica from one listing: nobody for a missing one, the holder after a failover claimed it', async () => {
+    const a = service();
+    const b = service({}, { restic: new FakeRestic(restic.store) });
+    await expect(a.writerOf(target(A))).resolves.toEqual({ writer: null, isWriter: true, contested: false, generation: 0 });
+    await seed(a, A, { 'a.txt': 'from A' });
+    await expect(a.writerOf(target(A))).resolves.toEqual({ writer: A, isWriter: true, contested: false, generation: 1 });
+    await b.prepare(target(B), dataDir('b'), { failover: true });
+    restic.calls.length = 0;
+    await expect(a.writerOf(target(A))).resolves.toEqual({ writer: B, isWriter: false, contested: false, generation: 2 });
+    expect(restic.calls).toEqual(['snapshots']);
+    registered = false;
+    await expect(a.writerOf(target(A))).rejects.toMatchObject({ code: ErrorCode.KEYS_MISSING });
+  });
+
   it('deletes a replica only for its writer', async () => {
     const replication = service({ REPLICA_URL: 'rest:http://127.0.0.1:1' });
     await seed(replication, A, { 'a.txt': 'a' });

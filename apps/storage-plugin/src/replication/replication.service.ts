@@ -58,6 +58,16 @@ interface StagedRestore {
 
 const MIN_RESTIC_MINOR = 17;
 
+/** Who writes a replica now, as one listing of its snapshots shows (docs/storage-plugin-api.md §1, `GET /volumes/:name/writer`). */
+export interface ReplicaWriter {
+  /** The holder of the top generation; null for an empty (or missing) replica, or a contested one. */
+  writer: string | null;
+  /** The writer rule's answer for this target's device. */
+  isWriter: boolean;
+  contested: boolean;
+  generation: number;
+}
+
 /** A tool the plugin runs is missing or too old: the plugin does not start (exit 78). */
 export class UnsupportedToolError extends Error {
   constructor(message: string) {
@@ -227,6 +237,20 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     );
     this.waitingSnapshots.set(target.name, run);
     return run;
+  }
+
+  /**
+   * The writer rule for `target.writer`, from one listing of the replica (queued behind the
+   * volume's other restic work). A missing replica has no writer: anyone may write it.
+   */
+  writerOf(target: ReplicaTarget): Promise<ReplicaWriter> {
+    return this.queue.run(target.name, async () => {
+      const snapshots = await this.listSnapshots(this.repository(target), target, ErrorCode.STORAGE_UNAVAILABLE);
+      if (snapshots === null) return { writer: null, isWriter: true, contested: false, generation: 0 };
+      const view = replicaView(snapshots);
+      const decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
+      return { writer: decision.writer, isWriter: decision.allowed, contested: decision.allowed ? false : decision.contested, generation: view.generation };
+    });
   }
 
   /**

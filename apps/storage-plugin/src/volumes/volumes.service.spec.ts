@@ -10,7 +10,7 @@ import { FilesAdapter } from '../common/files.adapter';
 import { PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { ReplicationScheduler } from '../replication/replication-scheduler.service';
-import { PrepareOptions, PrepareResult, ReplicaTarget, ReplicationService } from '../replication/replication.service';
+import { PrepareOptions, PrepareResult, ReplicaTarget, ReplicaWriter, ReplicationService } from '../replication/replication.service';
 import { VolumeStateStore } from './volume-state.store';
 import { CreateVolumeRequest, VolumesService } from './volumes.service';
 
@@ -33,6 +33,10 @@ class FakeReplication {
   snapshot(target: ReplicaTarget): Promise<{ at: string }> {
     this.snapshots.push(target.name);
     return this.snapshotResult();
+  }
+  writerResult: ReplicaWriter = { writer: DEVICE, isWriter: true, contested: false, generation: 1 };
+  async writerOf(): Promise<ReplicaWriter> {
+    return this.writerResult;
   }
   async settle(): Promise<void> {}
   async destroy(target: ReplicaTarget): Promise<void> {
@@ -94,6 +98,26 @@ describe('VolumesService', () => {
   });
 
   afterAll(() => root.remove());
+
+  describe('writer()', () => {
+    const OTHER = '99999999-2222-4333-8444-555555555555';
+
+    it('answers who writes the replica now, and records a volume found fenced as a refused snapshot would', async () => {
+      const volumes = service();
+      await volumes.create(request('v1'));
+      await expect(volumes.writer('v1')).resolves.toEqual({ name: 'v1', writer: DEVICE, isWriter: true, contested: false, generation: 1 });
+      expect((await volumes.view('v1')).isWriter).toBe(true);
+      replication.writerResult = { writer: OTHER, isWriter: false, contested: false, generation: 2 };
+      await expect(volumes.writer('v1')).resolves.toMatchObject({ writer: OTHER, isWriter: false });
+      expect(await volumes.view('v1')).toMatchObject({ isWriter: false, replication: { state: 'error', code: ErrorCode.NOT_WRITER } });
+      // Remembered across a restart of the plugin.
+      expect((await service().view('v1')).isWriter).toBe(false);
+    });
+
+    it('refuses an unknown volume with NOT_FOUND', async () => {
+      await expect(service().writer('nope')).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    });
+  });
 
   describe('mount counting', () => {
     it('counts mounts per mount ID, and only the last unmount replicates', async () => {

@@ -6,7 +6,7 @@ import { FilesAdapter } from '../common/files.adapter';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { ReplicationScheduler } from '../replication/replication-scheduler.service';
-import { ReplicaTarget, ReplicationService, StageResult } from '../replication/replication.service';
+import { ReplicaTarget, ReplicaWriter, ReplicationService, StageResult } from '../replication/replication.service';
 import { ReplicationState, VOLUME_NAME_PATTERN, VolumeRecord, VolumeRole, VolumeView, mountCount } from './volume-record';
 import { VolumeStateStore } from './volume-state.store';
 
@@ -33,6 +33,9 @@ function asProtocolException(err: unknown): ProtocolException {
  * The volumes: their records (persisted in state.json), their data directories, mount counting,
  * and the lifecycle that ties Docker's and the device's requests to the replica.
  */
+/** `GET /volumes/:name/writer`. */
+export type VolumeWriter = { name: string } & ReplicaWriter;
+
 @Injectable()
 export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Volumes');
@@ -286,6 +289,22 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
       }
       throw failure;
     }
+  }
+
+  /**
+   * Who writes the volume's replica now (its snapshots listed afresh), for the Device's check
+   * before it starts an app. A volume found fenced records it as a failed snapshot would.
+   */
+  async writer(name: string): Promise<VolumeWriter> {
+    const record = this.record(name);
+    if (this.preparing.has(name)) throw new ProtocolException(ErrorCode.BUSY, `Volume ${name} is being prepared.`);
+    const answer = await this.replication.writerOf(this.target(record));
+    const current = this.records.get(name);
+    if (current && !answer.isWriter && !answer.contested && current.isWriter) {
+      current.isWriter = false;
+      this.setReplication(current, { state: 'error', code: ErrorCode.NOT_WRITER, error: `The replica is written by device ${answer.writer}.` });
+    }
+    return { name, ...answer };
   }
 
   /**

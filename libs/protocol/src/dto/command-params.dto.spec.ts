@@ -506,6 +506,8 @@ describe('SchedulerStopParamsDto (§2)', () => {
     ['remove: false', { instance: INSTANCE, remove: false }],
     ['remove: true', { instance: INSTANCE, remove: true }],
     ['both flags', { instance: INSTANCE, replicate: true, remove: false }],
+    ['reason: moved', { instance: INSTANCE, replicate: false, reason: 'moved' }],
+    ['reason: removed', { instance: INSTANCE, replicate: false, reason: 'removed' }],
   ])('accepts %s', (_label, params) => {
     expect(problems(SchedulerStopParamsDto, params)).toEqual([]);
   });
@@ -518,6 +520,8 @@ describe('SchedulerStopParamsDto (§2)', () => {
     ['replicate: null (optional means absent, not null)', { instance: INSTANCE, replicate: null }, ['replicate']],
     ['remove: null', { instance: INSTANCE, remove: null }, ['remove']],
     ['an unknown field', { instance: INSTANCE, force: true }, ['force']],
+    ['an unknown reason', { instance: INSTANCE, reason: 'revoked' }, ['reason']],
+    ['reason: null', { instance: INSTANCE, reason: null }, ['reason']],
   ])('refuses %s', (_label, params, fields) => {
     expect(badFields(SchedulerStopParamsDto, params)).toEqual(fields);
   });

@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
+  IsIn,
   IsObject,
   IsString,
   Length,
@@ -20,6 +21,10 @@ import {
   isReservedVariable,
   nestedDto,
 } from './constraints';
+
+/** §2.4: why a Hive stops a copy of an app that is no longer this device's. */
+export const STOP_REASONS = ['moved', 'removed'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export const LIMITS = {
   composeBytes: 256 * 1024,
@@ -113,6 +118,14 @@ export class SchedulerStopParamsDto {
   @IsOptionalNotNull()
   @IsBoolean()
   remove?: boolean;
+
+  /**
+   * §2.4: why the Hive stops this copy (v1 + 2026-12-06): the app moved to another device, or was
+   * removed. Sent only to devices that understand it (§10: device 0.1.0).
+   */
+  @IsOptionalNotNull()
+  @IsIn(STOP_REASONS)
+  reason?: StopReason;
 }
 
 /**

@@ -21,6 +21,10 @@ describe('ReportAppsDto (§4: report.apps)', () => {
     expect(problems(ReportAppsDto, report([app(), app({ state: 'stopped', containers: [] })]))).toEqual([]);
   });
 
+  it.each([['moved'], ['removed']])('accepts a stopped copy with the reason %s', (reason) => {
+    expect(problems(ReportAppsDto, report([app({ state: 'stopped', reason })]))).toEqual([]);
+  });
+
   it('accepts a report without apps', () => {
     expect(problems(ReportAppsDto, report([]))).toEqual([]);
   });
@@ -42,6 +46,7 @@ describe('ReportAppsDto (§4: report.apps)', () => {
     ['a bad application name', [app({ application: { appstore: 'a', name: 'Wiki', version: '1' } })], ['apps[0].application.name']],
     ['a bad container in the second app', [app(), app({ containers: [{ service: 'app', containerId: 'c', state: 'up' }] })], ['apps[1].containers[0].state']],
     ['an unknown field in an app', [app({ url: 'http://x' })], ['apps[0].url']],
+    ['an unknown reason', [app({ state: 'stopped', reason: 'revoked' })], ['apps[0].reason']],
   ])('refuses %s', (_label, apps, fields) => {
     expect(badFields(ReportAppsDto, report(apps))).toEqual(fields);
   });

@@ -13,7 +13,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { ApplicationDto } from './command-params.dto';
+import { ApplicationDto, STOP_REASONS, StopReason } from './command-params.dto';
 import { ContainerDto } from './command-results.dto';
 import { IsIsoUtc, IsOptionalNotNull, IsProtocolUuid, Patterns } from './constraints';
 import { KEY_ROLES, KeyRole } from './keys.dto';
@@ -39,6 +39,11 @@ export class AppReportDto {
   @ValidateNested({ each: true })
   @Type(() => ContainerDto)
   containers!: ContainerDto[];
+
+  /** Why this copy was stopped: the `reason` of the Hive's SchedulerAction.stop (§4, v1 + 2026-12-06). */
+  @IsOptionalNotNull()
+  @IsIn(STOP_REASONS)
+  reason?: StopReason;
 }
 
 /** §4: report.apps */

@@ -20,6 +20,7 @@ import type { SessionStatus } from '../../console-auth/console-auth.service';
 import type { UpgradeOutcome, UpgradeRequester } from '../../upgrades/upgrade.repository';
 import type { InstanceKey } from '../../keys/key.repository';
 import type { CreatedDevice, DeviceView } from '../../devices/devices.service';
+import { MOVE_STATES } from '../../moves/move.repository';
 import type { LossWindow, MoveState } from '../../moves/move.repository';
 import type { MoveView } from '../../moves/move.service';
 import type { ConsoleSettingsView } from '../../settings/console-settings.service';
@@ -291,7 +292,7 @@ export class MoveSchema implements MoveView {
   @ApiProperty({ ...nullableString, format: 'uuid' }) from!: string | null;
   @ApiProperty({ format: 'uuid' }) to!: string;
   @ApiProperty() force!: boolean;
-  @ApiProperty({ enum: ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed'] }) state!: MoveState;
+  @ApiProperty({ enum: MOVE_STATES }) state!: MoveState;
   @ApiProperty({ type: ErrorSchema, nullable: true }) error!: ErrorSchema | null;
   @ApiProperty({ type: ErrorSchema, nullable: true }) stopError!: ErrorSchema | null;
   @ApiProperty({ type: LossWindowSchema, nullable: true }) lossWindow!: LossWindowSchema | null;
@@ -301,6 +302,14 @@ export class MoveSchema implements MoveView {
   @ApiProperty(time) createdAt!: string;
   @ApiProperty(time) updatedAt!: string;
   @ApiProperty(nullableTime) finishedAt!: string | null;
+  @ApiProperty({ ...nullableString, format: 'uuid', description: 'A cancelled move: the device where the data is safe and the app now is' })
+  resolvedOn!: string | null;
+  @ApiProperty({ ...nullableString, description: 'A cancelled move: what was done and where the app is left' }) resolution!: string | null;
+  @ApiProperty({ ...nullableTime, description: "When the source's stop was acknowledged (or skipped): the downtime begins" })
+  stoppedAt!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: "A move that ended running: ms from the source's acknowledged stop to the target's start result" })
+  downtimeMs!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'An ended move: ms from the request to its end' }) totalMs!: number | null;
 }
 
 /** Schemas only reached through additionalProperties $refs: registered with the document explicitly. */

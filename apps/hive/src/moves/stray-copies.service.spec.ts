@@ -1,0 +1,175 @@
+import { Logger } from '@nestjs/common';
+import { AppReportDto, AppState, CommandType } from '@mosaic/protocol';
+import { randomUUID } from 'node:crypto';
+import { AppRecord, AppRepository } from '../apps/app.repository';
+import { CommandsService, SendOutcome } from '../commands/commands.service';
+import { Clock } from '../common/clock';
+import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { HiveConfig } from '../config/hive-config';
+import { SqliteDatabase } from '../database/sqlite-database';
+import { DeviceRepository } from '../devices/device.repository';
+import { KeysService } from '../keys/keys.service';
+import { MoveRecord, MoveRepository } from './move.repository';
+import { StrayCopiesService } from './stray-copies.service';
+
+const CONFIG = { commandTimeoutS: 30 } as HiveConfig;
+const T0 = Date.parse('2026-12-06T12:00:00.000Z');
+
+class FakeClock extends Clock {
+  ms = T0;
+  override now(): Date {
+    return new Date(this.ms);
+  }
+}
+
+describe('StrayCopiesService', () => {
+  let db: SqliteDatabase;
+  let apps: AppRepository;
+  let moves: MoveRepository;
+  let clock: FakeClock;
+  let sent: Array<{ deviceId: string; type: unknown; params: unknown }>;
+  let ack: (deviceId: string) => SendOutcome | Promise<never>;
+  let keyed: Set<string>;
+  let strays: StrayCopiesService;
+  let a: string;
+  let b: string;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(() => {
+    db = new SqliteDatabase(':memory:');
+    apps = new AppRepository(db);
+    moves = new MoveRepository(db);
+    clock = new FakeClock();
+    const devices = new DeviceRepository(db);
+    [a, b] = ['attic', 'basement'].map((name) => {
+      const id = randomUUID();
+      devices.insert({ id, name, tokenHash: randomUUID(), createdAt: new Date(T0).toISOString(), lastSeenAt: null, version: '0.1.0' });
+      return id;
+    });
+    sent = [];
+    keyed = new Set();
+    ack = () => ({ command: { ack: { accepted: true }, status: 'accepted' }, settled: false }) as unknown as SendOutcome;
+    const commands = {
+      send: async (deviceId: string, type: unknown, params: unknown) => {
+        sent.push({ deviceId, type, params });
+        return ack(deviceId);
+      },
+    } as unknown as CommandsService;
+    const keys = {
+      get: (instance: string) => {
+        if (!keyed.has(instance)) throw new HiveError(HiveErrorCode.NOT_FOUND, 'no keys');
+        return [{ role: 'app' }];
+      },
+    } as unknown as KeysService;
+    strays = new StrayCopiesService(CONFIG, apps, moves, keys, commands, clock);
+  });
+
+  afterEach(() => db.close());
+
+  function installed(deviceId: string): AppRecord {
+    const instance = randomUUID();
+    const record: AppRecord = {
+      instance,
+      deviceId,
+      application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' },
+      compose: 'services: {}\n',
+      variables: {},
+      secretVariables: [],
+      links: {},
+      desired: 'running',
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+    };
+    apps.insert(record);
+    keyed.add(instance);
+    return record;
+  }
+
+  const copy = (instance: string, state: AppState = 'running'): AppReportDto => ({
+    instance,
+    application: { appstore: 'Mosaic Catalog', name: 'notes', version: '1.0.0' },
+    state,
+    containers: [],
+  });
+
+  function moveOf(instance: string, from: string, to: string, state: MoveRecord['state'], finished: boolean): void {
+    const at = new Date(T0).toISOString();
+    moves.insert({
+      id: randomUUID(),
+      instance,
+      fromDeviceId: from,
+      toDeviceId: to,
+      force: true,
+      state,
+      error: null,
+      stopError: null,
+      lossWindow: null,
+      prepareCommandId: null,
+      stopCommandId: null,
+      startCommandId: null,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: finished ? at : null,
+      resolvedOn: null,
+      resolution: null,
+      stoppedAt: at,
+      downtimeMs: null,
+      totalMs: null,
+    });
+  }
+
+  it("stops, without replicating, a copy of an app that moved to another device, saying why", async () => {
+    const app = installed(a);
+    moveOf(app.instance, a, b, 'running', true);
+    apps.assign(app.instance, b, 'running', new Date(T0).toISOString());
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    expect(sent).toEqual([{ deviceId: a, type: CommandType.SchedulerStop, params: { instance: app.instance, replicate: false, reason: 'moved' } }]);
+  });
+
+  it('stops a running copy of an app that was removed (its keys stay in the Hive)', async () => {
+    const app = installed(a);
+    apps.delete(app.instance);
+    await strays.reported(a, '0.1.0', [copy(app.instance, 'degraded')]);
+    expect(sent).toEqual([{ deviceId: a, type: CommandType.SchedulerStop, params: { instance: app.instance, replicate: false, reason: 'removed' } }]);
+  });
+
+  it.each([
+    ['the app on its own device', () => installed(a).instance, 'running' as AppState],
+    ['a stopped copy', () => installed(b).instance, 'stopped' as AppState],
+    ['an instance the Hive never knew (no app, no keys)', () => randomUUID(), 'running' as AppState],
+    [
+      'an app with a move under way (its stop and start decide)',
+      () => {
+        const app = installed(b);
+        moveOf(app.instance, b, a, 'restoring', false);
+        return app.instance;
+      },
+      'starting' as AppState,
+    ],
+  ])('leaves alone %s', async (_label, instanceOf, state) => {
+    await strays.reported(a, '0.1.0', [copy(instanceOf(), state)]);
+    expect(sent).toEqual([]);
+  });
+
+  it('leaves the reason out for a device older than 0.1.0, which would refuse it', async () => {
+    const app = installed(b);
+    await strays.reported(a, '0.0.9', [copy(app.instance)]);
+    expect(sent.map((s) => s.params)).toEqual([{ instance: app.instance, replicate: false }]);
+  });
+
+  it('sends one stop per command timeout for a copy that goes on being reported, and again after a refusal', async () => {
+    const app = installed(b);
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    expect(sent).toHaveLength(1);
+    clock.ms += CONFIG.commandTimeoutS * 1000;
+    ack = () => ({ command: { ack: { accepted: false }, status: 'refused', error: { code: 'BUSY' } }, settled: true }) as unknown as SendOutcome;
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    expect(sent).toHaveLength(2);
+    ack = () => Promise.reject(new HiveError(HiveErrorCode.DEVICE_OFFLINE, 'gone'));
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    await expect(strays.reported(a, '0.1.0', [copy(app.instance)])).resolves.toBeUndefined();
+    expect(sent).toHaveLength(4);
+  });
+});
