@@ -29,6 +29,7 @@ const PARAM_FIELDS = new Set([
   'failover',
   'replicate',
   'remove',
+  'reason',
   'command',
   'args',
   'version',
@@ -106,7 +107,11 @@ describe('the trust boundary, fuzzed by a hostile Hive', () => {
     fuzz = await FuzzDevice.start(root.path, { ALLOWED_CAPS: ALLOWED_CAPS.join(',') });
     appInstance = randomUUID();
     const started = await command(CommandType.SchedulerStart, startParams(appInstance, ARGS_APP_COMPOSE), 180_000);
-    expect(started.result).toMatchObject({ ok: true, result: { state: 'running' } });
+    expect({ ok: started.result?.ok, error: started.result?.error, state: started.result?.result?.state }).toEqual({
+      ok: true,
+      error: undefined,
+      state: 'running',
+    });
   });
 
   afterAll(async () => {
