@@ -830,7 +830,7 @@ export interface components {
             };
             timeoutSeconds?: number;
             /** @enum {string} */
-            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run";
+            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run" | "SchedulerAction.prepare";
             /** @default true */
             wait?: boolean;
         };

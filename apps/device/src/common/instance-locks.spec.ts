@@ -96,7 +96,7 @@ describe('InstanceLocks', () => {
         strictFake<ContainerExecService>({}, 'ContainerExecService'),
         strictFake<AppInventoryService>({ app: async () => undefined }, 'AppInventoryService'),
         strictFake<KeystoreService>({}, 'KeystoreService'),
-        strictFake<StorageService>({}, 'StorageService'),
+        strictFake<StorageService>({ assertWriter: async () => undefined }, 'StorageService'),
         strictFake<AppEventsService>({ changed: () => undefined }, 'AppEventsService'),
         new FakeClock(NOW).asClock(),
         locks,
