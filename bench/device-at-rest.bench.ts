@@ -11,16 +11,9 @@
  *   node -r ./bench/support/register.js bench/device-at-rest.bench.ts
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { E2E_PASSPHRASE, installCatalogApp, startE2eHive } from '../test/support/e2e-hive';
-import { tempRoot } from '../test/support/device-harness';
-import { DeviceProcess } from '../test/support/device-process';
-import { pluginConfig, startPlugin } from '../test/support/storage-plugin';
 import { runBench } from './support/bench';
-import { ensureBuilt } from './support/build';
 import { ProcSample, cpuPercent, mib, rssSlopeMibPerHour, sampleProcess } from './support/proc-usage';
-import { temporaryFolder, isolatedEngine } from './support/resources';
+import { memoryBreakdown, startRestingDevice } from './support/resting-device';
 
 const BUDGET = { rssMb: 85, cpuPercent: 1, growthPercentPerHour: 5 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,53 +43,19 @@ runBench('device-at-rest', {
     const windowS = bench.setting('BENCH_SECONDS', 300, 6);
     const everyS = bench.setting('BENCH_SAMPLE_S', 10, 2);
     const warmupS = bench.setting('BENCH_WARMUP_S', 60, 2);
-    await bench.step('the Device build (dist/apps/device/main.js)', 300, () => ensureBuilt('device'));
-    const root = await temporaryFolder(bench, () => tempRoot('bench-rest'));
-    const engine = await isolatedEngine(bench);
-    const driver = `mosaic-bench-${randomBytes(3).toString('hex')}`;
-    const plugin = await bench.resource(
-      'the storage plugin',
-      60,
-      () => startPlugin(pluginConfig(join(root.path, 'plugin'), { STORAGE_DRIVER: driver, DOCKER_PLUGIN_DIR: engine.pluginDir })),
-      (p) => p.close(),
-    );
-    const hive = await bench.resource(
-      'the Hive',
-      60,
-      () => startE2eHive(join(root.path, 'hive.db')),
-      (h) => h.close(),
-    );
     const idleNode = await bench.resource(
       'an idle node -e (the floor)',
       10,
       async () => spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' }),
       (child) => child.kill(),
     );
-    const created = await bench.step('POST /api/devices', 30, () => hive.api.post('/api/devices', { name: 'at-rest' }));
-    const device = new DeviceProcess({
-      HIVE_URL: hive.url,
-      DEVICE_TOKEN: created.body.token,
-      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
-      DOCKER_HOST: `unix://${engine.socket}`,
-      STORAGE_DRIVER: driver,
-      STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
-      APPS_DIR: join(root.path, 'apps'),
-      STATE_DIR: join(root.path, 'state'),
-      VOLUMES_DIR: plugin.config.dataDir,
-      LOG_LEVEL: 'log',
-    });
-    bench.cleanup('stopping the Device process', () => device.stop());
-    await bench.step('the Device to log that it is authenticated', 60, () => device.waitForLine(/authenticated as device/));
-    for (const title of ['first', 'second']) {
-      await bench.step(`the ${title} static-site running with both volumes reported`, 180, () =>
-        installCatalogApp(hive.api, created.body.id, 'static-site', { SITE_TITLE: `At rest ${title}` }),
-      );
-    }
+    const { device } = await startRestingDevice(bench, 'at-rest');
     console.log(`device ${device.pid} runs 2 apps; warming up ${warmupS} s, then sampling every ${everyS} s for ${windowS} s`);
     await sleep(warmupS * 1000);
     const [deviceSamples, nodeSamples] = await sampleFor([device.pid, idleNode.pid!], windowS, everyS);
 
     console.log(`\n${summary('Device (2 apps)', deviceSamples)}\n${summary('floor: idle node -e', nodeSamples)}`);
+    console.log(`the Device's own view (/metrics): ${await memoryBreakdown(device)}`);
     const maxRssMb = (samples: ProcSample[]) => Math.max(...samples.map((x) => x.rssBytes)) / 1e6;
     const cpu = (samples: ProcSample[]) => cpuPercent(samples[0], samples[samples.length - 1]);
     const growth = (rssSlopeMibPerHour(deviceSamples) * 1024 * 1024 * 100) / deviceSamples[0].rssBytes;

@@ -16,7 +16,7 @@ const benches = listBenches();
 
 describe('benches, quick mode', () => {
   it('finds every bench with the npm script that runs it', () => {
-    expect(benches.map((b) => b.name)).toEqual(['device-at-rest', 'failover', 'hive-load', 'replication', 'start-overhead']);
+    expect(benches.map((b) => b.name)).toEqual(['device-at-rest', 'device-soak', 'failover', 'hive-load', 'replication', 'start-overhead']);
     expect(benches.find((b) => b.name === 'start-overhead')?.command).toBe('npm run bench');
   });
 

@@ -13,9 +13,14 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** Packages Nest requires by name when a feature is used, which no static scan can see. */
+/**
+ * Packages required by name at run time, which no static scan can see: Nest's platforms; for the
+ * Device, dockerode (loaded through Node's own require with stubs for what it never uses,
+ * apps/device/src/docker/dockerode-loader.ts) and openpgp, which only its key jobs load (a child
+ * process, apps/device/src/keystore/key-job.ts).
+ */
 const LOADED_BY_NAME = {
-  device: ['@nestjs/platform-express'],
+  device: ['dockerode', 'openpgp'],
   hive: ['@nestjs/platform-express', '@nestjs/platform-socket.io'],
   'storage-plugin': [],
 };

@@ -83,6 +83,10 @@ describe('moving an app between two real devices', () => {
   it('moves an app with its data from A to B, after which A can no longer write the replica', async () => {
     const instance = await install(a);
     await run(instance, 'add-note', { text: 'written on A' });
+    // A stop replicates: the move finds a replica with data, which B stages while A runs the app again.
+    expect((await hive.api.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
+    expect((await hive.api.post(`/api/apps/${instance}/start`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
+    await run(instance, 'add-note', { text: 'written on A after the replica' });
 
     const moved = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, timeoutSeconds: 240 });
     expect(moved.status).toBe(200);
@@ -90,10 +94,19 @@ describe('moving an app between two real devices', () => {
     // Downtime (A's acknowledged stop → B's start result) and total time are recorded.
     expect(moved.body.downtimeMs).toBeGreaterThan(0);
     expect(moved.body.downtimeMs).toBeLessThanOrEqual(moved.body.totalMs);
+    // B staged both volumes from the replica (a snapshot with the first note) before A stopped.
+    const prepared = (await hive.api.get(`/api/devices/${b.id}/commands/${moved.body.prepareCommandId}`)).body;
+    expect(prepared).toMatchObject({ type: 'SchedulerAction.prepare', status: 'succeeded' });
+    expect(prepared.result.staged.map((v: any) => v.name).sort()).toEqual([`mosaic-${instance}-app`, `mosaic-${instance}-link`]);
+    expect(prepared.result.staged.every((v: any) => /^[0-9a-f]{64}$/.test(v.snapshot))).toBe(true);
+    expect(Date.parse(prepared.finishedAt)).toBeLessThan(Date.parse((await hive.api.get(`/api/devices/${a.id}/commands/${moved.body.stopCommandId}`)).body.issuedAt));
 
     const app = await eventually('the app running on B', () => appOn(instance), (v) => v.deviceId === b.id && v.state === 'running');
     expect(app.containers.length).toBeGreaterThan(0);
-    expect((await run(instance, 'list-notes')).stdout).toContain('written on A');
+    const notes = (await run(instance, 'list-notes')).stdout;
+    expect(notes).toContain('written on A');
+    // What changed after the staged snapshot came with the final replication.
+    expect(notes).toContain('written on A after the replica');
     expect((await a.engine.docker('ps', '-q', '--filter', `label=com.docker.compose.project=mosaic-${instance}`)).trim()).toBe('');
 
     // A comes back with the app's old volumes: its replication is refused, and it says so.
@@ -127,6 +140,7 @@ describe('moving an app between two real devices', () => {
     expect((await appOn(instance)).deviceId).toBe(a.id);
 
     const forced = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, force: true, timeoutSeconds: 240 });
+    expect(forced.body.error).toBeNull();
     expect(forced.body).toMatchObject({ state: 'running', lossWindow: { lastReplicatedAt: expect.any(String), ageSeconds: expect.any(Number) } });
     expect(Date.parse(forced.body.lossWindow.lastReplicatedAt)).toBeGreaterThanOrEqual(Date.parse(lastReplicatedAt) - 1000);
     expect(forced.body.lossWindow.ageSeconds).toBeGreaterThanOrEqual(0);

@@ -10,6 +10,7 @@ import { DeviceConfig } from '../../apps/device/src/config/device-config';
 import { loadDeviceConfig } from '../../apps/device/src/config/load-device-config';
 import { DeviceModule } from '../../apps/device/src/device.module';
 import { HiveConnectionService } from '../../apps/device/src/hive/hive-connection.service';
+import { MonitorRoutes, MonitorServer } from '../../apps/device/src/monitor/monitor-server';
 
 /** Small Argon2 parameters, allowed only because a test builds this config itself. */
 export const TEST_ARGON2 = { passes: 1, parallelism: 1, memoryExponent: 10 };
@@ -121,13 +122,16 @@ export async function startDevice(config: DeviceConfig, hive = new RecordingHive
     .compile();
   module.useLogger(['error', 'warn']);
   // The HTTP side (health, metrics) as main.ts serves it, on a free port.
-  const app = module.createNestApplication({ logger: ['error', 'warn'] });
+  // The testing module is itself an application context, like main.ts's.
+  await module.init();
   let monitorUrl: string | undefined;
+  let monitor: MonitorServer | undefined;
   if (config.monitor) {
-    await app.listen(config.monitor.port, config.monitor.host);
-    monitorUrl = `http://${config.monitor.host}:${(app.getHttpServer().address() as AddressInfo).port}`;
-  } else {
-    await app.init();
+    monitor = new MonitorServer();
+    const server = monitor.server;
+    await new Promise<void>((resolve) => server.listen(config.monitor!.port, config.monitor!.host, resolve));
+    monitor.serve(module.get(MonitorRoutes));
+    monitorUrl = `http://${config.monitor.host}:${(server.address() as AddressInfo).port}`;
   }
   const intake = module.get(CommandIntakeService);
   return {
@@ -145,7 +149,8 @@ export async function startDevice(config: DeviceConfig, hive = new RecordingHive
     },
     async close() {
       await intake.idle();
-      await app.close();
+      await monitor?.close();
+      await module.close();
     },
   };
 }

@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { deviceNodeFlags } from './device-node-flags';
 
 const MAIN = join(__dirname, '../../dist/apps/device/main.js');
 
 /**
- * A real Device process (`node dist/apps/device/main.js`, built by the test command) with its
+ * A real Device process (`node [the image's flags] dist/apps/device/main.js`, built by the test command) with its
  * output collected line by line, for tests that need its exit status or its logs.
  */
 export class DeviceProcess {
@@ -13,9 +14,16 @@ export class DeviceProcess {
   private readonly child: ChildProcess;
   private readonly waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'debug', MONITOR_ADDRESS: '127.0.0.1:0', ...env },
+  /** `nodeArgs`: Node's flags, by default the image's own (the Dockerfile's CMD). */
+  constructor(env: Record<string, string>, nodeArgs: string[] = deviceNodeFlags()) {
+    this.child = spawn(process.execPath, [...nodeArgs, MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        LOG_LEVEL: 'debug',
+        MONITOR_ADDRESS: '127.0.0.1:0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -29,6 +37,11 @@ export class DeviceProcess {
       stream.on('end', () => rest && this.line(rest));
     }
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Whether the process still runs. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   get pid(): number {

@@ -42,9 +42,10 @@ interface Move {
   instance: string;
   from: string | null;
   to: string;
-  state: 'stopping' | 'replicated' | 'restoring' | 'running' | 'failed' | 'cancelled';
+  state: 'staging' | 'stopping' | 'replicated' | 'restoring' | 'running' | 'failed' | 'cancelled';
   error: { code: string; message: string } | null;
   lossWindow: { lastReplicatedAt: string | null; ageSeconds: number | null } | null;
+  prepareCommandId: string | null;
   startCommandId: string | null;
   createdAt: string;
   finishedAt: string | null;
@@ -332,16 +333,22 @@ ${setup.compose}
     .argument('<instance>')
     .requiredOption('--to <device>', 'id or name')
     .option('--force', 'go on when the first device cannot give a final replica (what changed since the last one is lost)')
+    .option('--no-stage', 'stop the app first and restore all of its data then (by default the new device copies it ahead, while the app runs)')
     .addOption(timeoutOption(1800))
-    .action(async (instance: string, options: { to: string; force?: boolean; timeout: number }) => {
+    .action(async (instance: string, options: { to: string; force?: boolean; stage: boolean; timeout: number }) => {
       const client = hive();
       const to = await deviceOf(client, options.to);
-      let move = (await client.post<Move>(`/api/apps/${instance}/move`, { to: to.id, force: options.force === true, wait: false })).body;
+      const body = { to: to.id, force: options.force === true, stage: options.stage, wait: false };
+      let move = (await client.post<Move>(`/api/apps/${instance}/move`, body)).body;
       const bar = progress(io, `move to ${to.name}`);
       const deadline = Date.now() + options.timeout * 1000;
       try {
         while (move.finishedAt === null) {
-          let percent = { stopping: 5, replicated: 45, restoring: 50, running: 100, failed: 100, cancelled: 100 }[move.state];
+          let percent = { staging: 0, stopping: 30, replicated: 45, restoring: 50, running: 100, failed: 100, cancelled: 100 }[move.state];
+          if (move.state === 'staging' && move.prepareCommandId) {
+            const prepare = await client.get<CommandView>(`/api/devices/${move.to}/commands/${move.prepareCommandId}`).catch(() => undefined);
+            percent += ((prepare?.progress?.percent ?? 0) * 30) / 100;
+          }
           if (move.state === 'restoring' && move.startCommandId) {
             const start = await client.get<CommandView>(`/api/devices/${move.to}/commands/${move.startCommandId}`).catch(() => undefined);
             percent += (start?.progress?.percent ?? 0) / 2;

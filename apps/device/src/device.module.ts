@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { devtoolsModule } from '@mosaic/ops';
-import { ScheduleModule } from '@nestjs/schedule';
 import { CommandsModule } from './commands/commands.module';
 import { CommonModule } from './common/common.module';
 import { ConfigModule } from './config/config.module';
@@ -17,7 +16,6 @@ export class DeviceModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        ScheduleModule.forRoot(),
         CommandsModule,
         TelemetryModule,
         MonitorModule,

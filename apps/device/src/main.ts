@@ -10,6 +10,7 @@ import { loadDeviceConfig } from './config/load-device-config';
 import { DeviceModule } from './device.module';
 import { DEVICE_VERSION } from './device-version';
 import { importCycles, moduleImports } from './monitor/module-graph';
+import { MonitorRoutes, MonitorServer } from './monitor/monitor-server';
 import { runUpdater } from './updater/updater.main';
 
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
@@ -60,15 +61,18 @@ async function bootstrap(): Promise<void> {
     // Not fatal: the device keeps its state in memory and says so until STATE_DIR can be written.
     process.stderr.write(`STATE_DIR ${config.stateDir} cannot be made: ${(err as Error).message}\n`);
   }
-  const app = await NestFactory.create(DeviceModule.forRoot(config), {
+  // Bound before the Device starts (connects to Hive, brings apps up); it answers 503 until then.
+  const monitor = config.monitor ? new MonitorServer() : undefined;
+  const address = config.monitor && monitor ? await listenOrExit(monitor.server, config.monitor) : undefined;
+  // An application context, not an HTTP application: the monitor is a plain node:http server, so
+  // neither Express nor Nest's router is loaded.
+  const app = await NestFactory.createApplicationContext(DeviceModule.forRoot(config), {
     logger: consoleLogger(config.logLevel, config.logFormat, 'Mosaic'),
     snapshot: config.devtools,
   });
   app.enableShutdownHooks();
   const logger = new Logger('Device');
-  // Bound before init(), which connects to Hive and brings apps up; its routes answer once init() is done.
-  const address = config.monitor ? await listenOrExit(app.getHttpServer() as Server, config.monitor) : undefined;
-  await app.init();
+  monitor?.serve(app.get(MonitorRoutes));
   if (config.monitor && address) logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
   if (config.devtools) logModuleGraph(app.get(SerializedGraph), logger);
   announceDevtools(logger, config.devtools, config.devtoolsServer);

@@ -75,7 +75,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     };
   }
 
-  it('moves an app: A stops it with a final replica, B starts the very same params with failover: true', async () => {
+  it('moves an app: B stages it, A stops it with a final replica, B starts the very same params with failover: true', async () => {
     const { a, b, instance, installParams } = await appOnA();
 
     const moved = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id });
@@ -91,6 +91,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
         error: null,
         stopError: null,
         lossWindow: null,
+        prepareCommandId: expect.any(String),
         stopCommandId: expect.any(String),
         startCommandId: expect.any(String),
         createdAt: expect.any(String),
@@ -113,6 +114,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
       params: { instance, replicate: true },
     });
     expect(b.app.received).toEqual([
+      { id: move.prepareCommandId, type: CommandType.SchedulerPrepare, issuedAt: expect.any(String), params: { instance } },
       {
         id: move.startCommandId,
         type: CommandType.SchedulerStart,
@@ -125,6 +127,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     expect((await hive.api.get(`/api/apps/${instance}`)).body).toMatchObject({ instance, deviceId: b.id, desired: 'running' });
     expect((await hive.api.get(`/api/moves/${move.id}`)).body).toEqual(move);
     expect((await hive.api.get(`/api/apps/${instance}/moves`)).body).toEqual([move]);
+    expect((await hive.api.get(`/api/devices/${b.id}/commands/${move.prepareCommandId}`)).body.status).toBe('succeeded');
     expect((await hive.api.get(`/api/devices/${a.id}/commands/${move.stopCommandId}`)).body.status).toBe('succeeded');
     expect((await hive.api.get(`/api/devices/${b.id}/commands/${move.startCommandId}`)).body.status).toBe('succeeded');
     // The move's own answers never show the link token either.
@@ -140,7 +143,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     const failure = { code: ErrorCode.REPLICATION_FAILED, message: 'restic: repository unreachable' };
     a.app.next({ ok: false, error: failure });
 
-    const refused = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id });
+    const refused = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, stage: false });
     expect(refused.status).toBe(200);
     expect(refused.body).toMatchObject({ state: 'failed', error: failure, stopError: null, lossWindow: null, startCommandId: null });
     expect(b.app.received).toEqual([]);
@@ -160,7 +163,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     const failure = { code: ErrorCode.REPLICATION_FAILED, message: 'restic: repository unreachable' };
     a.app.next({ ok: false, error: failure });
 
-    const forced = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, force: true });
+    const forced = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, force: true, stage: false });
     expect(forced.status).toBe(200);
     expect(forced.body).toMatchObject({
       force: true,
@@ -259,7 +262,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     const { a, b, instance } = await appOnA();
     a.app.next('no-result');
     const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false, stage: false });
     expect(moving.status).toBe(202);
     expect(moving.body).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), startCommandId: null });
     const stop = await stopping;

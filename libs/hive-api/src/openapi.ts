@@ -738,6 +738,11 @@ export interface components {
              * @default false
              */
             force?: boolean;
+            /**
+             * @description Let the new device restore the data ahead while the app still runs (false: stop first, then restore all of it)
+             * @default true
+             */
+            stage?: boolean;
             /** @description Default: HIVE_COMMAND_TIMEOUT_S */
             timeoutSeconds?: number;
             /** Format: uuid */
@@ -764,6 +769,8 @@ export interface components {
             /** Format: uuid */
             instance: string;
             lossWindow: components["schemas"]["LossWindowSchema"] | null;
+            /** @description the target's SchedulerAction.prepare, when the move was staged */
+            prepareCommandId: string | null;
             /** @description A cancelled move: what was done and where the app is left */
             resolution: string | null;
             /**
@@ -773,7 +780,7 @@ export interface components {
             resolvedOn: string | null;
             startCommandId: string | null;
             /** @enum {string} */
-            state: "stopping" | "replicated" | "restoring" | "running" | "failed" | "cancelled";
+            state: "staging" | "stopping" | "replicated" | "restoring" | "running" | "failed" | "cancelled";
             stopCommandId: string | null;
             stopError: components["schemas"]["ErrorSchema"] | null;
             /**

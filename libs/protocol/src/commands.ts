@@ -16,6 +16,7 @@ import {
   StopResultDto,
   UpgradeResultDto,
 } from './dto/command-results.dto';
+import { isPlainObject } from './validation';
 
 /** §2: the whole set of command types. Nothing outside this table is ever executed. */
 export const CommandType = {
@@ -52,4 +53,12 @@ export interface CommandEnvelope<P = Record<string, unknown>> {
   type: string;
   issuedAt: string;
   params: P;
+}
+
+/**
+ * §2: the id an acknowledgement names when the envelope may be unusable: the string id as sent,
+ * cut to 64 characters, or "" (never a number, an object or a megabyte echoed back).
+ */
+export function commandIdOf(payload: unknown): string {
+  return isPlainObject(payload) && typeof payload.id === 'string' ? payload.id.slice(0, 64) : '';
 }

@@ -1,4 +1,6 @@
 import {
+  AppCommandRunParamsDto,
+  EmptyParamsDto,
   FieldProblem,
   ProtocolErrorDto,
   ReportAppsDto,
@@ -88,6 +90,42 @@ describe('isPlainObject', () => {
   });
 });
 
+describe('validatePayload: keys named like Object.prototype members are refused, not dropped', () => {
+  // class-transformer skipped such keys (toString, valueOf, …) while copying a payload, so they
+  // were silently dropped instead of refused as unknown fields: found by the trust-boundary fuzz.
+  const MEMBERS = [
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    'propertyIsEnumerable',
+    'toLocaleString',
+    '__defineGetter__',
+    '__lookupSetter__',
+  ];
+
+  it.each(MEMBERS)('refuses %s in params that take no fields', (key) => {
+    expect(refusal(validatePayload(EmptyParamsDto, { [key]: 1 }, 'params'))).toEqual([
+      { field: `params.${key}`, problems: [`the key "${key}" is not allowed`] },
+    ]);
+  });
+
+  it.each(MEMBERS)('refuses %s beside the fields of a payload, in a nested object and as a map key', (key) => {
+    const top = { ...startParams(), [key]: 'x' };
+    expect(refusal(validatePayload(SchedulerStartParamsDto, top)).map((d) => d.field)).toEqual([key]);
+    const nested = startParams();
+    nested.application[key] = 'x';
+    expect(refusal(validatePayload(SchedulerStartParamsDto, nested)).map((d) => d.field)).toEqual([`application.${key}`]);
+    const args = { instance: INSTANCE, command: 'echo', args: { [key]: 'x' } };
+    expect(refusal(validatePayload(AppCommandRunParamsDto, args)).map((d) => d.field)).toEqual([`args.${key}`]);
+  });
+
+  it('still accepts values that are such names', () => {
+    expect(validatePayload(SchedulerStopParamsDto, { instance: INSTANCE }).ok).toBe(true);
+    expect(validatePayload(AppCommandRunParamsDto, { instance: INSTANCE, command: 'echo', args: { text: 'toString' } }).ok).toBe(true);
+  });
+});
+
 describe('validatePayload: prototype keys are refused and pollute nothing', () => {
   afterEach(() => {
     // Whatever a case tried, Object.prototype must be untouched.
@@ -135,9 +173,7 @@ describe('validatePayload: prototype keys are refused and pollute nothing', () =
   });
 
   it('reports every prototype key, not only the first', () => {
-    const input = JSON.parse(
-      '{"__proto__":{"polluted":true},"constructor":1,"instance":"x","application":{"prototype":{}}}',
-    );
+    const input = JSON.parse('{"__proto__":{"polluted":true},"constructor":1,"instance":"x","application":{"prototype":{}}}');
     expect(refusal(validatePayload(SchedulerStartParamsDto, input)).map((d) => d.field)).toEqual([
       '__proto__',
       'constructor',
@@ -219,16 +255,7 @@ describe('validatePayload: details', () => {
     params.unknown = true;
     const details = refusal(validatePayload(SchedulerStartParamsDto, params));
     expect(details.map((d) => d.field).sort()).toEqual(
-      [
-        'instance',
-        'application.name',
-        'application.version',
-        'compose',
-        'links',
-        'variables',
-        'failover',
-        'unknown',
-      ].sort(),
+      ['instance', 'application.name', 'application.version', 'compose', 'links', 'variables', 'failover', 'unknown'].sort(),
     );
     for (const detail of details) expect(detail.problems.length).toBeGreaterThan(0);
   });
@@ -240,11 +267,7 @@ describe('validatePayload: details', () => {
     expect(details).toHaveLength(1);
     expect(details[0].field).toBe('compose');
     expect(details[0].problems).toEqual(
-      expect.arrayContaining([
-        'compose must be a string',
-        'compose must be at most 262144 bytes of UTF-8',
-        'compose must not contain NUL',
-      ]),
+      expect.arrayContaining(['compose must be a string', 'compose must be at most 262144 bytes of UTF-8', 'compose must not contain NUL']),
     );
   });
 

@@ -9,8 +9,12 @@ export interface FieldProblem {
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; details: FieldProblem[] };
 
-/** Keys that could reach an object's prototype when a payload is copied; refused anywhere. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Keys refused anywhere: those that could reach an object's prototype when a payload is copied,
+ * and the names of Object.prototype's members (toString, valueOf, hasOwnProperty, …), which the
+ * copy into a DTO silently skipped, so they were dropped instead of refused as unknown fields.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 const MAX_DEPTH = 32;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -59,11 +63,7 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldProblem[])
  * are checked, and prototype keys never reach an object. Returns the typed value or, per field,
  * why it was refused.
  */
-export function validatePayload<T extends object>(
-  dto: ClassConstructor<T>,
-  input: unknown,
-  path = '',
-): Validated<T> {
+export function validatePayload<T extends object>(dto: ClassConstructor<T>, input: unknown, path = ''): Validated<T> {
   if (!isPlainObject(input)) {
     return { ok: false, details: [{ field: path || '(payload)', problems: ['must be a JSON object'] }] };
   }

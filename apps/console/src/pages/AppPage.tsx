@@ -7,8 +7,9 @@ import { matchesPattern } from '../patterns';
 import { replicaIsOld } from '../replication';
 import { go, href } from '../router';
 
-const MOVE_STEPS = ['stopping', 'replicated', 'restoring', 'running'] as const;
+const MOVE_STEPS = ['staging', 'stopping', 'replicated', 'restoring', 'running'] as const;
 const STEP_LABEL: Record<string, string> = {
+  staging: 'Copying the data to the new device while the app still runs',
   stopping: 'Stopping on the old device, with a final replication',
   replicated: 'Replicated',
   restoring: 'Restoring on the new device',
@@ -345,7 +346,7 @@ function MoveSection({
       {m && (
         <div aria-live="polite" className="move">
           <ol className="steps">
-            {MOVE_STEPS.map((step) => {
+            {MOVE_STEPS.filter((step) => step !== 'staging' || m.prepareCommandId !== null).map((step) => {
               const reached =
                 m.state === 'failed' || m.state === 'cancelled' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
               return (

@@ -5,7 +5,7 @@ import {
   ErrorCode,
   Events,
   ProtocolError,
-  isPlainObject,
+  commandIdOf,
   protocolError,
   toProtocolError,
   validatePayload,
@@ -20,9 +20,7 @@ import { CommandContext, CommandHandler } from './command-handler';
 import { CommandJournalService, StoredResult } from './command-journal.service';
 import { CommandRegistry } from './command-registry';
 
-export type CommandAck =
-  | { id: string; accepted: true; duplicate?: true }
-  | { id: string; accepted: false; error: ProtocolError };
+export type CommandAck = { id: string; accepted: true; duplicate?: true } | { id: string; accepted: false; error: ProtocolError };
 
 /** How far in the future `issuedAt` may be (§2), for clocks that disagree a little. */
 const MAX_FUTURE_SKEW_MS = 60_000;
@@ -56,7 +54,11 @@ export class CommandIntakeService implements OnModuleInit {
         this.logger.log(`resuming ${type} ${id}, which a restart cut off`);
         // Nothing else holds the instance this early in boot; were it held, the resumed work goes on regardless.
         const release = (resumed.lockKey !== undefined && this.locks.tryAcquire(resumed.lockKey)) || (() => undefined);
-        this.track(handler, id, this.run(handler, id, release, () => resumed.done));
+        this.track(
+          handler,
+          id,
+          this.run(handler, id, release, () => resumed.done),
+        );
         continue;
       }
       const result = this.journal.interrupt(id);
@@ -72,8 +74,11 @@ export class CommandIntakeService implements OnModuleInit {
   receive(payload: unknown): CommandAck {
     const envelope = validatePayload(CommandEnvelopeDto, payload);
     if (!envelope.ok) {
-      const rawId = isPlainObject(payload) && typeof payload.id === 'string' ? payload.id.slice(0, 64) : '';
-      return this.refuse(rawId, UNKNOWN_COMMAND_TYPE, protocolError(ErrorCode.INVALID_PARAMS, 'The command envelope is malformed.', envelope.details));
+      return this.refuse(
+        commandIdOf(payload),
+        UNKNOWN_COMMAND_TYPE,
+        protocolError(ErrorCode.INVALID_PARAMS, 'The command envelope is malformed.', envelope.details),
+      );
     }
     const { id, type, issuedAt, params } = envelope.value;
 
@@ -86,7 +91,11 @@ export class CommandIntakeService implements OnModuleInit {
 
     const handler = this.registry.find(type);
     if (!handler) {
-      return this.refuse(id, UNKNOWN_COMMAND_TYPE, protocolError(ErrorCode.UNKNOWN_COMMAND, `The device does not run commands of type "${type.slice(0, 64)}".`));
+      return this.refuse(
+        id,
+        UNKNOWN_COMMAND_TYPE,
+        protocolError(ErrorCode.UNKNOWN_COMMAND, `The device does not run commands of type "${type.slice(0, 64)}".`),
+      );
     }
 
     const expired = this.expiry(issuedAt);
@@ -103,11 +112,19 @@ export class CommandIntakeService implements OnModuleInit {
     const lock = handler.lockKey?.(checked.value);
     const release = lock === undefined ? () => undefined : this.locks.tryAcquire(lock);
     if (!release) {
-      return this.refuse(id, handler.type, protocolError(ErrorCode.BUSY, 'Another command for the same app instance, or the device bringing it back up, is still running.'));
+      return this.refuse(
+        id,
+        handler.type,
+        protocolError(ErrorCode.BUSY, 'Another command for the same app instance, or the device bringing it back up, is still running.'),
+      );
     }
 
     this.journal.begin(id, type);
-    this.track(handler, id, this.run(handler, id, release, (context) => handler.execute(checked.value, context)));
+    this.track(
+      handler,
+      id,
+      this.run(handler, id, release, (context) => handler.execute(checked.value, context)),
+    );
     this.logger.log(`accepted ${type} ${id}`);
     return { id, accepted: true };
   }
@@ -130,7 +147,10 @@ export class CommandIntakeService implements OnModuleInit {
   private expiry(issuedAt: string): ProtocolError | undefined {
     const age = this.clock.now().getTime() - Date.parse(issuedAt);
     if (age > this.config.commandMaxAgeS * 1000) {
-      return protocolError(ErrorCode.EXPIRED, `The command was issued ${Math.round(age / 1000)} s ago; the limit is ${this.config.commandMaxAgeS} s.`);
+      return protocolError(
+        ErrorCode.EXPIRED,
+        `The command was issued ${Math.round(age / 1000)} s ago; the limit is ${this.config.commandMaxAgeS} s.`,
+      );
     }
     if (age < -MAX_FUTURE_SKEW_MS) {
       return protocolError(ErrorCode.EXPIRED, `The command was issued ${Math.round(-age / 1000)} s in the future; check the clocks.`);
@@ -139,7 +159,12 @@ export class CommandIntakeService implements OnModuleInit {
   }
 
   /** Holds the instance (`release` frees it) while `work` runs, then stores and sends the result. */
-  private async run(handler: CommandHandler, id: string, release: () => void, work: (context: CommandContext) => Promise<object>): Promise<void> {
+  private async run(
+    handler: CommandHandler,
+    id: string,
+    release: () => void,
+    work: (context: CommandContext) => Promise<object>,
+  ): Promise<void> {
     const context: CommandContext = {
       id,
       progress: (stage, percent, message) =>

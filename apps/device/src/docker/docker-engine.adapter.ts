@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { Writable } from 'node:stream';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
+import { loadDockerode } from './dockerode-loader';
+
+/** dockerode without the ssh2 and gRPC modules it would load for nothing (dockerode-loader.ts). */
+const DockerodeClient = loadDockerode();
 
 export interface EngineContainer {
   id: string;
@@ -202,7 +206,7 @@ export class DockerEngineAdapter {
 
   constructor(@Inject(DEVICE_CONFIG) config: Pick<DeviceConfig, 'dockerHost' | 'engineTimeoutS'>) {
     this.dockerHost = config.dockerHost;
-    this.docker = new Dockerode(dockerConnection(config.dockerHost));
+    this.docker = new DockerodeClient(dockerConnection(config.dockerHost));
     this.timeoutMs = config.engineTimeoutS * 1000;
   }
 

@@ -118,7 +118,14 @@ describe('HiveConnectionService', () => {
     exit = jest.fn();
     stateDir = dirs.make('state');
     service = new HiveConnectionService(
-      deviceConfig({ hiveUrl: 'https://hive.example.net', deviceToken: new Secret(TOKEN), passphrase: new Secret(PASSPHRASE), deviceName: 'nas', hiveAckTimeoutS: 7, stateDir }),
+      deviceConfig({
+        hiveUrl: 'https://hive.example.net',
+        deviceToken: new Secret(TOKEN),
+        passphrase: new Secret(PASSPHRASE),
+        deviceName: 'nas',
+        hiveAckTimeoutS: 7,
+        stateDir,
+      }),
       strictFake<HiveSocketFactory>(factory, 'HiveSocketFactory'),
       strictFake<ProcessExitAdapter>({ exit }, 'ProcessExitAdapter'),
       (store = stateStore(deviceConfig({ stateDir }))),
@@ -198,7 +205,12 @@ describe('HiveConnectionService', () => {
       await done;
       await store.flush();
       const config = deviceConfig({ stateDir });
-      const restarted = new HiveConnectionService(config, strictFake<HiveSocketFactory>({}, 'HiveSocketFactory'), strictFake<ProcessExitAdapter>({}, 'ProcessExitAdapter'), stateStore(config));
+      const restarted = new HiveConnectionService(
+        config,
+        strictFake<HiveSocketFactory>({}, 'HiveSocketFactory'),
+        strictFake<ProcessExitAdapter>({}, 'ProcessExitAdapter'),
+        stateStore(config),
+      );
       expect(restarted.deviceId).toBe(DEVICE_ID);
     });
 
@@ -391,6 +403,22 @@ describe('HiveConnectionService', () => {
       expect(ack).toEqual({ id: COMMAND_ID, accepted: false, error: { code: 'NOT_AUTHENTICATED', message: expect.any(String) } });
       expect(listener).not.toHaveBeenCalled();
     });
+
+    it.each([
+      ['a number', 42, ''],
+      ['an object', { evil: true }, ''],
+      ['no payload at all', undefined, ''],
+      ['a huge string', 'x'.repeat(100_000), 'x'.repeat(64)],
+    ])(
+      'answers NOT_AUTHENTICATED with an id of the ack’s shape for %s as id (a string, at most 64 characters)',
+      async (_label, id, answered) => {
+        service.setCommandListener(jest.fn());
+        service.onApplicationBootstrap();
+        const payload = id === undefined ? undefined : { ...command, id };
+        const ack = await factory.last.hiveEmits(Events.command, payload);
+        expect(ack).toEqual({ id: answered, accepted: false, error: { code: 'NOT_AUTHENTICATED', message: expect.any(String) } });
+      },
+    );
 
     it('answers NOT_AUTHENTICATED while the proof is still pending', async () => {
       const listener = jest.fn();

@@ -6,6 +6,7 @@ import {
   HelloDto,
   OkAckDto,
   PROTOCOL_VERSION,
+  commandIdOf,
   describeProblems,
   derivePassphraseVerifier,
   validatePayload,
@@ -62,7 +63,10 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     state: StateStore,
   ) {
     this.backoff = new ReconnectBackoff();
-    this.verifiers = new VerifierCache((salt) => derivePassphraseVerifier(config.passphrase.reveal(), salt), () => Date.now());
+    this.verifiers = new VerifierCache(
+      (salt) => derivePassphraseVerifier(config.passphrase.reveal(), salt),
+      () => Date.now(),
+    );
     this.identity = state.document(IDENTITY_FILE, () => JSON.stringify({ deviceId: this.deviceId }));
     this.deviceId = state.read<{ deviceId?: string }>(IDENTITY_FILE)?.deviceId;
   }
@@ -162,7 +166,11 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
     if (name === Events.hello) return this.hello(socket, payload);
     if (name === Events.command && ack) {
       if (!this.authenticatedNow || !this.commandListener) {
-        ack({ id: (payload as { id?: unknown })?.id ?? '', accepted: false, error: { code: ErrorCode.NOT_AUTHENTICATED, message: 'The device has not finished its handshake.' } });
+        ack({
+          id: commandIdOf(payload),
+          accepted: false,
+          error: { code: ErrorCode.NOT_AUTHENTICATED, message: 'The device has not finished its handshake.' },
+        });
         return;
       }
       let answer: unknown;
@@ -171,7 +179,11 @@ export class HiveConnectionService implements OnApplicationBootstrap, OnApplicat
       } catch (err) {
         // Hive gets an answer whatever went wrong in here, and the device goes on.
         this.logger.error(`the command intake failed: ${(err as Error).message}`, (err as Error).stack);
-        answer = { id: (payload as { id?: unknown })?.id ?? '', accepted: false, error: { code: ErrorCode.INTERNAL, message: 'The device could not take the command.' } };
+        answer = {
+          id: commandIdOf(payload),
+          accepted: false,
+          error: { code: ErrorCode.INTERNAL, message: 'The device could not take the command.' },
+        };
       }
       ack(answer);
       return;

@@ -1,5 +1,5 @@
 import * as openpgp from 'openpgp';
-import { Argon2Params, GeneratedKey, KeyCryptoAdapter, RFC9106_SECOND_RECOMMENDATION, WrongPassphraseError } from './key-crypto.adapter';
+import { Argon2Params, CreatedKey, KeyCryptoAdapter, RFC9106_SECOND_RECOMMENDATION, WrongPassphraseError } from './key-crypto.adapter';
 
 /** Small enough for unit tests; production always uses RFC9106_SECOND_RECOMMENDATION. */
 const SMALL: Argon2Params = { passes: 1, parallelism: 1, memoryExponent: 10 };
@@ -20,17 +20,15 @@ interface Protection {
 const packets = (key: openpgp.PrivateKey): Protection[] =>
   [key.keyPacket, ...key.subkeys.map((s) => s.keyPacket)] as unknown as Protection[];
 
-describe('KeyCryptoAdapter (§3, real OpenPGP in real worker threads)', () => {
+describe('KeyCryptoAdapter (§3, real OpenPGP in real key jobs)', () => {
   const crypto = new KeyCryptoAdapter();
-  let key: GeneratedKey;
-  let protectedKey: string;
+  let key: CreatedKey;
 
   beforeAll(async () => {
-    key = await crypto.generate('mosaic app 3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f');
-    protectedKey = await crypto.protect(key.privateKey, PASSPHRASE, SMALL);
+    key = await crypto.create('mosaic app 3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', PASSPHRASE, SMALL);
   });
 
-  describe('generate', () => {
+  describe('create', () => {
     it('makes an OpenPGP v4 key: Ed25519 primary, one X25519 subkey', async () => {
       const privateKey = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
       expect(privateKey.keyPacket.version).toBe(4);
@@ -44,25 +42,23 @@ describe('KeyCryptoAdapter (§3, real OpenPGP in real worker threads)', () => {
       const publicKey = await openpgp.readKey({ armoredKey: key.publicKey });
       expect(publicKey.isPrivate()).toBe(false);
       expect(publicKey.getFingerprint()).toBe(key.fingerprint);
-      await expect(crypto.fingerprintOf(key.privateKey)).resolves.toBe(key.fingerprint);
+      expect((await openpgp.readKey({ armoredKey: key.privateKey })).getFingerprint()).toBe(key.fingerprint);
     });
 
     it('makes a new key every time', async () => {
-      const other = await crypto.generate('mosaic link x');
+      const other = await crypto.create('mosaic link x', PASSPHRASE, SMALL);
       expect(other.fingerprint).not.toBe(key.fingerprint);
     });
-  });
 
-  describe('protect', () => {
-    it('returns an armored private key that is encrypted', async () => {
-      expect(protectedKey).toMatch(/^-----BEGIN PGP PRIVATE KEY BLOCK-----[\s\S]+-----END PGP PRIVATE KEY BLOCK-----\s*$/);
-      const read = await openpgp.readPrivateKey({ armoredKey: protectedKey });
+    it('returns the key protected: an armored private key that is encrypted', async () => {
+      expect(key.encryptedPrivateKey).toMatch(/^-----BEGIN PGP PRIVATE KEY BLOCK-----[\s\S]+-----END PGP PRIVATE KEY BLOCK-----\s*$/);
+      const read = await openpgp.readPrivateKey({ armoredKey: key.encryptedPrivateKey });
       expect(read.isDecrypted()).toBe(false);
       expect(read.getFingerprint()).toBe(key.fingerprint);
     });
 
     it('protects the primary key and the subkey with the Argon2 S2K and AEAD', async () => {
-      const read = await openpgp.readPrivateKey({ armoredKey: protectedKey });
+      const read = await openpgp.readPrivateKey({ armoredKey: key.encryptedPrivateKey });
       for (const packet of packets(read)) {
         expect(packet.isEncrypted).toBe(true);
         expect(packet.s2kUsage).toBe(253);
@@ -76,7 +72,7 @@ describe('KeyCryptoAdapter (§3, real OpenPGP in real worker threads)', () => {
       const plain = await openpgp.readPrivateKey({ armoredKey: key.privateKey });
       const secrets = packets(plain).flatMap((p) => Object.values(p.privateParams ?? {}));
       expect(secrets.length).toBeGreaterThanOrEqual(2);
-      const { data } = await openpgp.unarmor(protectedKey);
+      const { data } = await openpgp.unarmor(key.encryptedPrivateKey);
       const binary = Buffer.from(data as Uint8Array);
       for (const secret of secrets) {
         expect(secret.length).toBeGreaterThanOrEqual(32);
@@ -88,35 +84,42 @@ describe('KeyCryptoAdapter (§3, real OpenPGP in real worker threads)', () => {
 
     it('uses the production parameters of RFC 9106 when given them', async () => {
       expect(RFC9106_SECOND_RECOMMENDATION).toEqual({ passes: 3, parallelism: 4, memoryExponent: 16 });
-      const armored = await crypto.protect(key.privateKey, PASSPHRASE, RFC9106_SECOND_RECOMMENDATION);
-      const read = await openpgp.readPrivateKey({ armoredKey: armored });
+      const made = await crypto.create('mosaic app production', PASSPHRASE, RFC9106_SECOND_RECOMMENDATION);
+      const read = await openpgp.readPrivateKey({ armoredKey: made.encryptedPrivateKey });
       expect(packets(read).map((p) => p.s2k)).toEqual([
         expect.objectContaining({ type: 'argon2', t: 3, p: 4, encodedM: 16 }),
         expect.objectContaining({ type: 'argon2', t: 3, p: 4, encodedM: 16 }),
       ]);
-      await expect(crypto.fingerprintOf(await crypto.unprotect(armored, PASSPHRASE))).resolves.toBe(key.fingerprint);
+      const opened = await crypto.open(made.encryptedPrivateKey, made.publicKey, PASSPHRASE);
+      expect(opened.fingerprint).toBe(made.fingerprint);
     }, 60_000);
 
-    it('salts every protection anew', async () => {
-      expect(await crypto.protect(key.privateKey, PASSPHRASE, SMALL)).not.toBe(protectedKey);
-    });
-
-    it('fails clearly on something that is not a private key', async () => {
-      await expect(crypto.protect(key.publicKey, PASSPHRASE, SMALL)).rejects.toThrow(/^key protection failed: /);
+    it('fails clearly on parameters a key job refuses', async () => {
+      await expect(crypto.create('x', PASSPHRASE, { passes: 0, parallelism: 1, memoryExponent: 10 })).rejects.toThrow(
+        /^key creation failed: malformed key job request/,
+      );
     });
   });
 
-  describe('unprotect', () => {
-    it('opens the key with the right passphrase', async () => {
-      const opened = await crypto.unprotect(protectedKey, PASSPHRASE);
-      const read = await openpgp.readPrivateKey({ armoredKey: opened });
+  describe('open', () => {
+    it('opens the key with the right passphrase, and fingerprints both parts', async () => {
+      const opened = await crypto.open(key.encryptedPrivateKey, key.publicKey, PASSPHRASE);
+      const read = await openpgp.readPrivateKey({ armoredKey: opened.privateKey });
       expect(read.isDecrypted()).toBe(true);
       expect(read.getFingerprint()).toBe(key.fingerprint);
-      await expect(crypto.fingerprintOf(opened)).resolves.toBe(key.fingerprint);
+      expect(opened).toMatchObject({ fingerprint: key.fingerprint, publicFingerprint: key.fingerprint });
+    });
+
+    it('says whose public key it was given: a mismatch shows in the fingerprints', async () => {
+      const other = await crypto.create('mosaic link y', PASSPHRASE, SMALL);
+      const opened = await crypto.open(key.encryptedPrivateKey, other.publicKey, PASSPHRASE);
+      expect(opened.fingerprint).toBe(key.fingerprint);
+      expect(opened.publicFingerprint).toBe(other.fingerprint);
     });
 
     it('signs with the opened key', async () => {
-      const signingKey = await openpgp.readPrivateKey({ armoredKey: await crypto.unprotect(protectedKey, PASSPHRASE) });
+      const opened = await crypto.open(key.encryptedPrivateKey, key.publicKey, PASSPHRASE);
+      const signingKey = await openpgp.readPrivateKey({ armoredKey: opened.privateKey });
       const message = await openpgp.createMessage({ text: 'mosaic' });
       const signed = await openpgp.sign({ message, signingKeys: signingKey });
       const verified = await openpgp.verify({
@@ -127,12 +130,12 @@ describe('KeyCryptoAdapter (§3, real OpenPGP in real worker threads)', () => {
     });
 
     it('throws WrongPassphraseError for a wrong passphrase', async () => {
-      await expect(crypto.unprotect(protectedKey, 'incorrect horse')).rejects.toBeInstanceOf(WrongPassphraseError);
+      await expect(crypto.open(key.encryptedPrivateKey, key.publicKey, 'incorrect horse')).rejects.toBeInstanceOf(WrongPassphraseError);
     });
 
     it('fails, not as a wrong passphrase, on something that is not a key', async () => {
-      const failure = crypto.unprotect('-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nnot a key\n-----END PGP PRIVATE KEY BLOCK-----\n', PASSPHRASE);
-      await expect(failure).rejects.toThrow(/^key decryption failed: /);
+      const failure = crypto.open('-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nnot a key\n-----END PGP PRIVATE KEY BLOCK-----\n', key.publicKey, PASSPHRASE);
+      await expect(failure).rejects.toThrow(/^key decryption failed: not an OpenPGP key/);
       await expect(failure).rejects.not.toBeInstanceOf(WrongPassphraseError);
     });
   });

@@ -47,11 +47,13 @@ class FakeHive {
 async function keysOfAnotherDevice(crypto: KeyCryptoAdapter, passphrase = PASSPHRASE): Promise<KeyRecordDto[]> {
   return Promise.all(
     (['app', 'link'] as const).map(async (role) => {
-      const key = await crypto.generate(`mosaic ${role} ${A}`);
-      return { role, fingerprint: key.fingerprint, publicKey: key.publicKey, encryptedPrivateKey: await crypto.protect(key.privateKey, passphrase, SMALL) };
+      const key = await crypto.create(`mosaic ${role} ${A}`, passphrase, SMALL);
+      return { role, fingerprint: key.fingerprint, publicKey: key.publicKey, encryptedPrivateKey: key.encryptedPrivateKey };
     }),
   );
 }
+
+const fingerprintOf = async (armoredKey: string) => (await openpgp.readKey({ armoredKey })).getFingerprint();
 
 /** How a string looks inside JSON (newlines escaped). */
 const jsonText = (text: string) => JSON.stringify(text).slice(1, -1);
@@ -160,7 +162,7 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
       const keys = await keystore.keysFor(A, { failover: false });
       expect(hive.events()).toEqual([Events.keysGet, Events.keysPut, Events.keysGet]);
       expect([keys.app.fingerprint, keys.link.fingerprint]).toEqual(theirs.map((k) => k.fingerprint));
-      expect(await crypto.fingerprintOf(keys.app.privateKey.reveal())).toBe(theirs[0].fingerprint);
+      expect(await fingerprintOf(keys.app.privateKey.reveal())).toBe(theirs[0].fingerprint);
       expect(hive.stored.get(A)).toBe(theirs);
     });
 
@@ -178,7 +180,7 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
 
   describe('a failover', () => {
     it('fails with KEYS_MISSING when Hive has no keys, and generates nothing', async () => {
-      const generate = jest.spyOn(crypto, 'generate');
+      const generate = jest.spyOn(crypto, 'create');
       try {
         const err = await rejection(keystore.keysFor(A, { failover: true }));
         expect(err.code).toBe(ErrorCode.KEYS_MISSING);
@@ -197,7 +199,7 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
       expect(hive.events()).toEqual([Events.keysGet]);
       expect([keys.app.fingerprint, keys.link.fingerprint]).toEqual(theirs.map((k) => k.fingerprint));
       expect(keys.app.encryptedPrivateKey).toBe(theirs[0].encryptedPrivateKey);
-      expect(await crypto.fingerprintOf(keys.link.privateKey.reveal())).toBe(theirs[1].fingerprint);
+      expect(await fingerprintOf(keys.link.privateKey.reveal())).toBe(theirs[1].fingerprint);
     });
 
     it('opens the keys whatever order Hive lists them in', async () => {
@@ -260,7 +262,7 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
   describe('without Hive', () => {
     it.each([true, false])('fails with KEYS_MISSING and says Hive is not reachable (failover %p)', async (failover) => {
       hive.unavailable = true;
-      const generate = jest.spyOn(crypto, 'generate');
+      const generate = jest.spyOn(crypto, 'create');
       try {
         const err = await rejection(keystore.keysFor(A, { failover }));
         expect(err.code).toBe(ErrorCode.KEYS_MISSING);

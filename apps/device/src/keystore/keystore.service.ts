@@ -12,7 +12,7 @@ import {
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { Secret } from '../config/secret';
 import { HiveConnectionService, HiveUnavailableError } from '../hive/hive-connection.service';
-import { KeyCryptoAdapter, WrongPassphraseError } from './key-crypto.adapter';
+import { KeyCryptoAdapter, OpenedKey, WrongPassphraseError } from './key-crypto.adapter';
 
 export interface InstanceKey {
   role: KeyRole;
@@ -90,9 +90,9 @@ export class KeystoreService {
     const opened = await Promise.all(
       ROLES.map(async (role): Promise<InstanceKey> => {
         const record = records.find((r) => r.role === role) as KeyRecordDto;
-        let privateKey: string;
+        let key: OpenedKey;
         try {
-          privateKey = await this.crypto.unprotect(record.encryptedPrivateKey, this.config.passphrase.reveal());
+          key = await this.crypto.open(record.encryptedPrivateKey, record.publicKey, this.config.passphrase.reveal());
         } catch (err) {
           if (err instanceof WrongPassphraseError) {
             throw new ProtocolException(ErrorCode.PASSPHRASE_MISMATCH, `The ${role} key of instance ${instance} does not open with this device's passphrase.`);
@@ -100,11 +100,10 @@ export class KeystoreService {
           throw err;
         }
         // The key (private and public part) must be the one Hive says it is, or replica ownership could be confused.
-        const fingerprints = [await this.crypto.fingerprintOf(privateKey), await this.crypto.fingerprintOf(record.publicKey)];
-        if (fingerprints.some((fingerprint) => fingerprint !== record.fingerprint)) {
+        if ([key.fingerprint, key.publicFingerprint].some((fingerprint) => fingerprint !== record.fingerprint)) {
           throw new ProtocolException(ErrorCode.KEYS_MISSING, `The ${role} key of instance ${instance} does not match its fingerprint.`);
         }
-        return { ...record, role, privateKey: new Secret(privateKey) };
+        return { ...record, role, privateKey: new Secret(key.privateKey) };
       }),
     );
     this.logger.log(`opened the keys of instance ${instance}`);
@@ -114,9 +113,9 @@ export class KeystoreService {
   private async create(instance: string): Promise<InstanceKeys> {
     const made = await Promise.all(
       ROLES.map(async (role): Promise<InstanceKey> => {
-        const key = await this.crypto.generate(`mosaic ${role} ${instance}`);
-        const encryptedPrivateKey = await this.crypto.protect(key.privateKey, this.config.passphrase.reveal(), this.config.argon2);
-        return { role, fingerprint: key.fingerprint, publicKey: key.publicKey, encryptedPrivateKey, privateKey: new Secret(key.privateKey) };
+        const key = await this.crypto.create(`mosaic ${role} ${instance}`, this.config.passphrase.reveal(), this.config.argon2);
+        const { fingerprint, publicKey, encryptedPrivateKey } = key;
+        return { role, fingerprint, publicKey, encryptedPrivateKey, privateKey: new Secret(key.privateKey) };
       }),
     );
     const put: KeysPutDto = {

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { AppReportDto, ReportAppsDto, ReportVersionDto, ReportVolumesDto, VolumeReportDto, validatePayload } from '@mosaic/protocol';
 import { FakeClock, deviceConfig } from '../../../../test/support/device-fixtures';
 import { strictFake } from '../../../../test/support/strict-fake';
@@ -23,7 +22,6 @@ const APP: AppReportDto = {
 
 describe('TelemetryService', () => {
   let clock: FakeClock;
-  let scheduler: SchedulerRegistry;
   let sendReport: jest.Mock<Promise<void>, [string, unknown]>;
   let listApps: jest.Mock<Promise<AppReportDto[]>, []>;
   let volumes: jest.Mock<Promise<VolumeReportDto[]>, []>;
@@ -35,7 +33,6 @@ describe('TelemetryService', () => {
   beforeEach(() => {
     jest.useFakeTimers();
     clock = new FakeClock(NOW);
-    scheduler = new SchedulerRegistry();
     sendReport = jest.fn().mockResolvedValue(undefined);
     listApps = jest.fn().mockResolvedValue([APP]);
     volumes = jest.fn().mockResolvedValue([]);
@@ -44,14 +41,12 @@ describe('TelemetryService', () => {
   });
   afterEach(() => {
     service?.onApplicationShutdown();
-    for (const name of scheduler.getIntervals()) scheduler.deleteInterval(name);
     jest.useRealTimers();
   });
 
   function start(overrides: Partial<DeviceConfig> = {}): TelemetryService {
     service = new TelemetryService(
       deviceConfig({ reportAppsIntervalS: 30, reportVolumesIntervalS: 60, reportVersionIntervalS: 3600, autoUpdate: false, ...overrides }),
-      scheduler,
       strictFake<HiveConnectionService>({ onAuthenticated: (l: () => void) => void authenticatedListeners.push(l) }, 'HiveConnectionService'),
       strictFake<OutboxService>({ sendReport }, 'OutboxService'),
       strictFake<AppInventoryService>({ apps: listApps }, 'AppInventoryService'),
@@ -107,9 +102,15 @@ describe('TelemetryService', () => {
     expect(sent('report.volumes')).toHaveLength(7);
   });
 
-  it('registers its intervals with the scheduler, so Nest clears them at shutdown', () => {
+  it('clears its intervals at shutdown: nothing more is sent', async () => {
     start({ autoUpdate: true });
-    expect(scheduler.getIntervals().sort()).toEqual(['report.apps', 'report.version', 'report.volumes']);
+    await advance(3_600_000);
+    const before = sendReport.mock.calls.length;
+    expect(before).toBeGreaterThan(0);
+    service.onApplicationShutdown();
+    expect(jest.getTimerCount()).toBe(0);
+    await advance(2 * 3_600_000);
+    expect(sendReport.mock.calls.length).toBe(before);
   });
 
   describe('report.version', () => {
@@ -118,7 +119,6 @@ describe('TelemetryService', () => {
       authenticatedListeners.forEach((l) => l());
       await advance(2 * 3_600_000);
       expect(sent('report.version')).toEqual([]);
-      expect(scheduler.getIntervals()).not.toContain('report.version');
     });
 
     it('is sent every REPORT_VERSION_INTERVAL_S with AUTO_UPDATE=true', async () => {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { Events } from '@mosaic/protocol';
 import { AppEventsService } from '../apps/app-events.service';
 import { AppInventoryService } from '../apps/app-inventory.service';
@@ -22,10 +21,11 @@ export const CHANGE_REPORT_DELAY_MS = 1000;
 export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Telemetry');
   private changeTimer?: NodeJS.Timeout;
+  /** The periodic reports' timers: plain intervals (no scheduler module to load), cleared at shutdown. */
+  private readonly intervals: NodeJS.Timeout[] = [];
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
-    private readonly scheduler: SchedulerRegistry,
     private readonly hive: HiveConnectionService,
     private readonly outbox: OutboxService,
     private readonly apps: AppInventoryService,
@@ -36,9 +36,9 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.every('report.apps', this.config.reportAppsIntervalS, () => this.reportApps());
-    this.every('report.volumes', this.config.reportVolumesIntervalS, () => this.reportVolumes());
-    if (this.config.autoUpdate) this.every('report.version', this.config.reportVersionIntervalS, () => this.reportVersion());
+    this.every(this.config.reportAppsIntervalS, () => this.reportApps());
+    this.every(this.config.reportVolumesIntervalS, () => this.reportVolumes());
+    if (this.config.autoUpdate) this.every(this.config.reportVersionIntervalS, () => this.reportVersion());
     this.appEvents.onChange((_instance, settled) => (settled ? this.reportAppsNow() : this.appsChanged()));
     this.hive.onAuthenticated(() => {
       void this.reportApps();
@@ -49,6 +49,7 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     clearTimeout(this.changeTimer);
+    for (const interval of this.intervals.splice(0)) clearInterval(interval);
   }
 
   /** Something changed: report within 2 s, once for a burst of changes. */
@@ -94,8 +95,9 @@ export class TelemetryService implements OnModuleInit, OnApplicationShutdown {
     await this.outbox.sendReport(event, payload);
   }
 
-  private every(name: string, seconds: number, task: () => Promise<void>): void {
-    this.scheduler.addInterval(name, setInterval(() => void task(), seconds * 1000));
+  /** Unref'd: the Hive connection keeps the process alive, a report timer alone must not. */
+  private every(seconds: number, task: () => Promise<void>): void {
+    this.intervals.push(setInterval(() => void task(), seconds * 1000).unref());
   }
 
   private now(): string {

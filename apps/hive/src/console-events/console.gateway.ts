@@ -27,6 +27,8 @@ interface ConsoleSocketData {
 export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy {
   private readonly logger = new Logger('ConsoleGateway');
   private stopListening?: () => void;
+  private readonly pending = new Map<string, Change>();
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -49,11 +51,28 @@ export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy
         refuse(ErrorCode.INTERNAL, 'The Hive could not check the session.');
       }
     });
-    this.stopListening = this.changes.subscribe((change) => this.broadcast(namespace, change));
+    this.stopListening = this.changes.subscribe((change) => this.queue(namespace, change));
   }
 
   onModuleDestroy(): void {
     this.stopListening?.();
+    if (this.flushing) clearImmediate(this.flushing);
+  }
+
+  /**
+   * Notices are gathered for one event-loop turn and sent once each: a batch of reports changes
+   * `devices`/`apps` many times over, and a page refetches a topic once however often it heard it.
+   * With no Console connected nothing is kept at all.
+   */
+  private queue(namespace: Namespace, change: Change): void {
+    if (namespace.sockets.size === 0) return;
+    this.pending.set(change.id === undefined ? change.topic : `${change.topic}\0${change.id}`, change);
+    this.flushing ??= setImmediate(() => {
+      this.flushing = undefined;
+      const changes = [...this.pending.values()];
+      this.pending.clear();
+      for (const queued of changes) this.broadcast(namespace, queued);
+    });
   }
 
   private broadcast(namespace: Namespace, change: Change): void {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { SqliteDatabase } from './sqlite-database';
+import { WriteBatcher } from './write-batcher';
 
 @Module({
   providers: [
@@ -9,7 +10,8 @@ import { SqliteDatabase } from './sqlite-database';
       useFactory: (config: HiveConfig) => new SqliteDatabase(config.dbPath),
       inject: [HIVE_CONFIG],
     },
+    { provide: WriteBatcher, useFactory: (db: SqliteDatabase) => new WriteBatcher(db), inject: [SqliteDatabase] },
   ],
-  exports: [SqliteDatabase],
+  exports: [SqliteDatabase, WriteBatcher],
 })
 export class DatabaseModule {}

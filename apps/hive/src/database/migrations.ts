@@ -181,4 +181,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE moves ADD COLUMN downtime_ms INTEGER;
   ALTER TABLE moves ADD COLUMN total_ms INTEGER;
   `,
+  `
+  -- A staged move: the target's SchedulerAction.prepare, sent before the source's stop.
+  ALTER TABLE moves ADD COLUMN prepare_command_id TEXT;
+  `,
 ];

@@ -13,6 +13,8 @@ export const IN_MEMORY = ':memory:';
 export class SqliteDatabase implements OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   private readonly db: Database.Database;
+  /** Prepared statements by their SQL: each is compiled once and reused (repositories prepare per call). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(readonly path: string) {
     if (path !== IN_MEMORY) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -27,8 +29,22 @@ export class SqliteDatabase implements OnApplicationShutdown {
     this.migrate();
   }
 
+  /**
+   * The prepared statement for `sql`, compiled on first use and reused after: the SQL texts are
+   * the repositories' constants, so the cache is bounded by the code, not by the data.
+   */
   prepare(sql: string): Database.Statement {
-    return this.db.prepare(sql);
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** How many distinct statements have been prepared (for tests and /metrics). */
+  get preparedStatements(): number {
+    return this.statements.size;
   }
 
   /** Runs `work` in one transaction; it commits when `work` returns and rolls back when it throws. */
@@ -62,6 +78,7 @@ export class SqliteDatabase implements OnApplicationShutdown {
   }
 
   close(): void {
+    this.statements.clear();
     if (this.db.open) this.db.close();
   }
 

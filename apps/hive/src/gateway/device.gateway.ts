@@ -32,6 +32,7 @@ import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.ser
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_VERSION } from '../common/hive-version';
+import { WriteBatcher } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
 import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
@@ -77,6 +78,7 @@ const refuse = (code: string, message: string, details?: unknown): Ack => ({
   ok: false,
   error: protocolError(code as ErrorCode, message, details),
 });
+const notAuthenticated = (event: string): Ack => refuse(ErrorCode.NOT_AUTHENTICATED, `Prove the passphrase before sending ${event}.`);
 
 /**
  * The device side of docs/protocol.md on namespace /device. Each handler validates its payload,
@@ -98,6 +100,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly upgrades: DeviceUpgradeService,
     private readonly throttle: AuthThrottle,
     private readonly strays: StrayCopiesService,
+    private readonly writes: WriteBatcher,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
@@ -191,17 +194,13 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   /** A device that runs a copy of an app now elsewhere (or removed) is told to stop it (§2.4); the stop follows this ack. */
   @SubscribeMessage(Events.reportApps)
   async reportApps(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.reportApps, (connection) => {
-      const report = this.validate(Events.reportApps, ReportAppsDto, body);
-      if (this.reports.store(connection.deviceId, 'apps', report)) {
-        setImmediate(() =>
-          this.strays
-            .reported(connection.deviceId, connection.version, report.apps)
-            .catch((err: Error) => this.logger.error(`stopping stray copies failed: ${err.stack ?? String(err)}`)),
-        );
-      }
-      return OK;
-    });
+    return this.report(socket, Events.reportApps, 'apps', ReportAppsDto, body, (connection, report) =>
+      setImmediate(() =>
+        this.strays
+          .reported(connection.deviceId, connection.version, report.apps)
+          .catch((err: Error) => this.logger.error(`stopping stray copies failed: ${err.stack ?? String(err)}`)),
+      ),
+    );
   }
 
   @SubscribeMessage(Events.reportVolumes)
@@ -236,15 +235,26 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     });
   }
 
+  /** `afterStored` runs once a report newer than the kept one is committed. */
   private report<T extends { at: string }>(
     socket: Socket,
     event: string,
     kind: ReportKind,
     dto: ClassConstructor<T>,
     body: unknown,
+    afterStored?: (connection: SocketDeviceConnection, report: T) => void,
   ): Promise<Ack> {
-    return this.authenticated(socket, event, (connection) => {
-      this.reports.store(connection.deviceId, kind, this.validate(event, dto, body));
+    return this.guard(event, async () => {
+      const connection = this.connectionOf(socket);
+      if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
+      const report = this.validate(event, dto, body);
+      // Batched with the other reports of this turn; the ack leaves once the batch committed.
+      const stored = await this.writes.run(() => {
+        const kept = this.reports.store(connection.deviceId, kind, report);
+        this.devices.touch(connection.deviceId);
+        return kept;
+      });
+      if (stored) afterStored?.(connection, report);
       return OK;
     });
   }
@@ -253,9 +263,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   private authenticated(socket: Socket, event: string, handle: (connection: SocketDeviceConnection) => Ack): Promise<Ack> {
     return this.guard(event, () => {
       const connection = this.connectionOf(socket);
-      if (!this.sessions.isAuthenticated(connection)) {
-        return refuse(ErrorCode.NOT_AUTHENTICATED, `Prove the passphrase before sending ${event}.`);
-      }
+      if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
       const ack = handle(connection);
       this.devices.touch(connection.deviceId);
       return ack;

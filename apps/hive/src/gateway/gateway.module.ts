@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuthThrottleModule } from '../auth/auth-throttle.module';
 import { CommandsModule } from '../commands/commands.module';
+import { DatabaseModule } from '../database/database.module';
 import { DevicesModule } from '../devices/devices.module';
 import { KeysModule } from '../keys/keys.module';
 import { MovesModule } from '../moves/moves.module';
@@ -12,7 +13,18 @@ import { DeviceGateway } from './device.gateway';
 import { DeviceHandshake } from './device-handshake';
 
 @Module({
-  imports: [AuthThrottleModule, AccountsModule, DevicesModule, SessionsModule, CommandsModule, ReportsModule, KeysModule, UpgradesModule, MovesModule],
+  imports: [
+    DatabaseModule,
+    AuthThrottleModule,
+    AccountsModule,
+    DevicesModule,
+    SessionsModule,
+    CommandsModule,
+    ReportsModule,
+    KeysModule,
+    UpgradesModule,
+    MovesModule,
+  ],
   providers: [DeviceHandshake, DeviceGateway],
 })
 export class GatewayModule {}

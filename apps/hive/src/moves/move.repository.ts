@@ -3,11 +3,13 @@ import { ProtocolError } from '@mosaic/protocol';
 import { SqliteDatabase } from '../database/sqlite-database';
 
 /**
- * stopping → replicated → restoring → running, or failed (or cancelled, by the operator) from any
- * of the first three. `replicated` means the stop phase is over: the old device stopped with a
- * final replica, or (force) its stop failed or was skipped and the loss window was recorded.
+ * [staging →] stopping → replicated → restoring → running, or failed (or cancelled, by the
+ * operator) from any but running. `staging`: the target restores the replicas ahead
+ * (SchedulerAction.prepare) while the app still runs on the source; nothing is stopped until it
+ * ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
+ * (force) its stop failed or was skipped and the loss window was recorded.
  */
-export const MOVE_STATES = ['stopping', 'replicated', 'restoring', 'running', 'failed', 'cancelled'] as const;
+export const MOVE_STATES = ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed', 'cancelled'] as const;
 /** The states a move ends in: it never changes again. */
 export const FINAL_MOVE_STATES: readonly MoveState[] = ['running', 'failed', 'cancelled'];
 export type MoveState = (typeof MOVE_STATES)[number];
@@ -38,6 +40,8 @@ export interface MoveRecord {
   stopError: ProtocolError | null;
   /** Set when a forced move went on without a final replica; null otherwise. */
   lossWindow: LossWindow | null;
+  /** The target's SchedulerAction.prepare, when the move was staged. */
+  prepareCommandId: string | null;
   stopCommandId: string | null;
   startCommandId: string | null;
   createdAt: string;
@@ -65,6 +69,7 @@ interface MoveRow {
   error: string | null;
   stop_error: string | null;
   loss_window: string | null;
+  prepare_command_id: string | null;
   stop_command_id: string | null;
   start_command_id: string | null;
   created_at: string;
@@ -91,6 +96,7 @@ function toRecord(row: MoveRow): MoveRecord {
     error: parsed<ProtocolError>(row.error),
     stopError: parsed<ProtocolError>(row.stop_error),
     lossWindow: parsed<LossWindow>(row.loss_window),
+    prepareCommandId: row.prepare_command_id,
     stopCommandId: row.stop_command_id,
     startCommandId: row.start_command_id,
     createdAt: row.created_at,
@@ -116,8 +122,9 @@ export class MoveRepository {
       this.db
         .prepare(
           `INSERT INTO moves (id, instance, from_device_id, to_device_id, force, state, error, stop_error, loss_window,
-             stop_command_id, start_command_id, created_at, updated_at, finished_at, resolved_on, resolution, stopped_at, downtime_ms, total_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             prepare_command_id, stop_command_id, start_command_id, created_at, updated_at, finished_at, resolved_on, resolution, stopped_at,
+             downtime_ms, total_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           move.id,
@@ -129,6 +136,7 @@ export class MoveRepository {
           json(move.error),
           json(move.stopError),
           json(move.lossWindow),
+          move.prepareCommandId,
           move.stopCommandId,
           move.startCommandId,
           move.createdAt,
@@ -154,8 +162,9 @@ export class MoveRepository {
     return (
       this.db
         .prepare(
-          `UPDATE moves SET state = ?, error = ?, stop_error = ?, loss_window = ?, stop_command_id = ?, start_command_id = ?,
-             updated_at = ?, finished_at = ?, resolved_on = ?, resolution = ?, stopped_at = ?, downtime_ms = ?, total_ms = ?
+          `UPDATE moves SET state = ?, error = ?, stop_error = ?, loss_window = ?, prepare_command_id = ?, stop_command_id = ?,
+             start_command_id = ?, updated_at = ?, finished_at = ?, resolved_on = ?, resolution = ?, stopped_at = ?, downtime_ms = ?,
+             total_ms = ?
            WHERE id = ? AND finished_at IS NULL`,
         )
         .run(
@@ -163,6 +172,7 @@ export class MoveRepository {
           json(move.error),
           json(move.stopError),
           json(move.lossWindow),
+          move.prepareCommandId,
           move.stopCommandId,
           move.startCommandId,
           move.updatedAt,

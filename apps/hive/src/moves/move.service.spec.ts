@@ -172,7 +172,9 @@ describe('MoveService', () => {
     const result =
       envelope.type === CommandType.SchedulerStop
         ? { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: clock.now().toISOString() }] }
-        : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
+        : envelope.type === CommandType.SchedulerPrepare
+          ? { instance, staged: [{ name: `mosaic-${instance}-app`, snapshot: 'a'.repeat(64), snapshotAt: clock.now().toISOString(), bytes: 1024 }] }
+          : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
     const body = outcome.ok ? { ok: true, result } : { ok: false, error: { code: outcome.code, message: `it failed: ${outcome.code}` } };
     expect(
       on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
@@ -181,7 +183,8 @@ describe('MoveService', () => {
 
   /** Starts a move without waiting, and lets the machine go as far as it can. */
   async function begin(request: Partial<MoveRequest> = {}, on: HiveProcess = hive): Promise<MoveView> {
-    const { move } = await on.moves.move(app.instance, { to: b, wait: false, ...request });
+    // Unstaged unless a test asks: most of these are about the stop and the start (staging has its own tests).
+    const { move } = await on.moves.move(app.instance, { to: b, wait: false, stage: false, ...request });
     await on.moves.idle();
     return on.moves.get(move.id);
   }
@@ -285,6 +288,151 @@ describe('MoveService', () => {
     });
   });
 
+  describe('a staged move (§2.7)', () => {
+    const staged = (request: Partial<MoveRequest> = {}) => begin({ stage: true, ...request });
+
+    it('staging → stopping → replicated → restoring → running: B stages while A runs, then A stops, then B starts', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      expect(move).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), stopCommandId: null });
+      expect(deviceB.received).toEqual([
+        { id: move.prepareCommandId, type: CommandType.SchedulerPrepare, issuedAt: expect.any(String), params: { instance: app.instance } },
+      ]);
+      // Nothing stops while B stages: the app still runs on A.
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('staging');
+
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      const stopping = stored(move.id);
+      expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
+      expect(deviceA.received).toEqual([
+        { id: stopping.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance: app.instance, replicate: true } },
+      ]);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(deviceB.received[1]).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
+      answer(b, deviceB.received[1], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', error: null });
+      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+    });
+
+    it.each([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY])('moves unstaged when B refuses the prepare with %s (it did nothing)', async (code) => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(code));
+      const move = await staged();
+      expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
+      expect(deviceA.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+    });
+
+    it('fails before anything stops when B refuses the prepare otherwise', async () => {
+      const deviceA = connect(a);
+      connect(b).nextAck(refuse(ErrorCode.INVALID_PARAMS));
+      const move = await staged();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
+      expect(deviceA.received).toEqual([]);
+    });
+
+    it.each([
+      ['its stage failed (a full disk)', ErrorCode.RESTORE_FAILED],
+      ['the keys do not open there', ErrorCode.PASSPHRASE_MISMATCH],
+    ])('fails before anything stops when %s: the app stays where it runs', async (_label, code) => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      answer(b, deviceB.received[0], { ok: false, code });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({
+        state: 'failed',
+        error: { code, message: expect.stringMatching(new RegExp(`Device ${b} could not stage the app \\(${code}: .*\\); it was never stopped`)) },
+      });
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      // Nothing was kept by a failed stage: no drop is asked for.
+      expect(deviceB.received).toHaveLength(1);
+    });
+
+    it('fails when B stays away longer than the grace while it stages; A never stopped', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      disconnect(deviceB);
+      await hive.moves.sweep();
+      clock.advance(GRACE_MS - 1);
+      await hive.moves.sweep();
+      expect(stored(move.id).state).toBe('staging');
+      clock.advance(1);
+      await hive.moves.sweep();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
+      expect(deviceA.received).toEqual([]);
+      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+    });
+
+    it('asks B to drop its stage when the move fails after it (A could not give a final replica)', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await staged();
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      const dropped = deviceB.nextCommand();
+      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.REPLICATION_FAILED } });
+      expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
+    });
+
+    it('A goes away while B stages: failed after the grace (B drops its stage), or with force on to B from the stage', async () => {
+      for (const force of [false, true]) {
+        const deviceA = connect(a);
+        const deviceB = connect(b);
+        const move = await staged({ force });
+        disconnect(deviceA);
+        answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle(); // finds A away: waits for it
+        expect(stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
+        clock.advance(GRACE_MS - 1);
+        await hive.moves.sweep();
+        expect(stored(move.id).state).toBe('staging');
+        clock.advance(1);
+        const next = deviceB.nextCommand();
+        await hive.moves.sweep();
+        if (force) {
+          expect(stored(move.id)).toMatchObject({ state: 'restoring', stopError: { code: 'DEVICE_OFFLINE' }, lossWindow: expect.any(Object) });
+          expect(await next).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
+        } else {
+          expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) } });
+          expect(await next).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
+        }
+        disconnect(deviceB);
+      }
+    });
+
+    it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
+      const deviceB = connect(b).nextAck(never);
+      connect(a);
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(deviceB.received).toHaveLength(1);
+      hive.moves.onModuleDestroy();
+      const next = hiveProcess(db, clock);
+      await next.moves.resume();
+      const deviceA2 = connect(a, next);
+      const deviceB2 = connect(b, next);
+      await next.moves.idle();
+      // The same prepare (same id) goes to B again; B runs it at most once.
+      expect(deviceB2.received.map((e) => e.id)).toEqual([deviceB.received[0].id]);
+      answer(b, deviceB2.received[0], { ok: true }, next);
+      await next.moves.idle();
+      expect(next.moves.get(move.id).state).toBe('stopping');
+      expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+      next.moves.onModuleDestroy();
+    });
+  });
+
   describe('transitions', () => {
     it('stopping → replicated → restoring → running: a stop with replication on A, then the stored start with failover on B', async () => {
       let ackStart!: () => void;
@@ -347,7 +495,7 @@ describe('MoveService', () => {
     it('waits for the end when asked to, and says whether it ended', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
-      const moving = hive.moves.move(app.instance, { to: b, timeoutSeconds: 5 });
+      const moving = hive.moves.move(app.instance, { to: b, stage: false, timeoutSeconds: 5 });
       await hive.moves.idle();
       answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
@@ -565,7 +713,7 @@ describe('MoveService', () => {
     it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
       const first = connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       expect(first.received).toHaveLength(1);
 
@@ -603,7 +751,7 @@ describe('MoveService', () => {
     it('stopping, A never comes back: a forced move goes on after the grace', async () => {
       connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       await restart();
       const deviceB = connect(b);
@@ -620,7 +768,7 @@ describe('MoveService', () => {
     it('stopping, the old stop now too old for A: a fresh stop replaces it', async () => {
       const first = connect(a).nextAck(never);
       connect(b);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
 
       clock.advance(REISSUE_EXPIRED_AFTER_MS + 5_000);
@@ -658,7 +806,7 @@ describe('MoveService', () => {
     it('restoring, the start never acknowledged: sends it again with the same id once B is back', async () => {
       const deviceA = connect(a);
       const firstB = connect(b).nextAck(never);
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await new Promise((resolve) => setImmediate(resolve));
       answer(a, deviceA.received[0], { ok: true });
       await new Promise((resolve) => setImmediate(resolve));
@@ -722,7 +870,7 @@ describe('MoveService', () => {
       const deviceA = connect(a).nextAck((envelope) => new Promise((resolve) => (ackStop = () => resolve({ id: envelope.id, accepted: true }))));
       const deviceB = connect(b);
       const sent = deviceA.nextCommand();
-      const { move } = await hive.moves.move(app.instance, { to: b, wait: false });
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await sent; // A has not acknowledged it yet
       expect(stored(move.id)).toMatchObject({ stoppedAt: null, downtimeMs: null, totalMs: null });
       clock.advance(1_000);
@@ -737,6 +885,22 @@ describe('MoveService', () => {
       await hive.moves.idle();
       expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 5_000, totalMs: 6_000 });
       expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 1, sum: 5 });
+    });
+
+    it("leaves B's staging out of the downtime and in the total", async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin({ stage: true });
+      clock.advance(10_000); // B restores ahead while the app runs on A
+      answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      clock.advance(2_000);
+      answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      clock.advance(1_000);
+      answer(b, deviceB.received[1], { ok: true });
+      await hive.moves.idle();
+      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 13_000 });
     });
 
     it('counts a forced move without its source from the request: downtime and total are one', async () => {

@@ -24,12 +24,16 @@ export const MOVE_SWEEP_INTERVAL_MS = 5_000;
  * clocks disagree, and a fresh command would be refused the same way.
  */
 export const REISSUE_EXPIRED_AFTER_MS = 60_000;
+/** Refusals of SchedulerAction.prepare after which a move goes on unstaged instead of failing. */
+const UNSTAGED_ON_REFUSAL: ReadonlySet<string> = new Set([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY]);
 /** A safety net: one run of a move never takes more steps than the machine has. */
 const MAX_STEPS_PER_RUN = 16;
 
 export interface MoveRequest {
   to: string;
   force?: boolean;
+  /** Stage the move on the target first (default true, §2.7); false stops the source first. */
+  stage?: boolean;
   wait?: boolean;
   timeoutSeconds?: number;
 }
@@ -54,6 +58,7 @@ export function toMoveView(move: MoveRecord): MoveView {
     error: move.error,
     stopError: move.stopError,
     lossWindow: move.lossWindow,
+    prepareCommandId: move.prepareCommandId,
     stopCommandId: move.stopCommandId,
     startCommandId: move.startCommandId,
     createdAt: move.createdAt,
@@ -69,7 +74,10 @@ export function toMoveView(move: MoveRecord): MoveView {
 
 /** The fields a step may change. */
 type MoveChanges = Partial<
-  Pick<MoveRecord, 'state' | 'error' | 'stopError' | 'lossWindow' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'>
+  Pick<
+    MoveRecord,
+    'state' | 'error' | 'stopError' | 'lossWindow' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
+  >
 >;
 
 /**
@@ -85,12 +93,17 @@ const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new Hiv
  * Moves an app from its device A to device B (docs/architecture.md, "Move / failover") as a persisted
  * state machine:
  *
- *   stopping ──A's stop succeeded──▶ replicated ──start issued on B──▶ restoring ──B's start succeeded──▶ running
+ *   staging ──B staged (or cannot: an older device)──▶ stopping ──A's stop succeeded──▶ replicated ──start issued on B──▶ restoring ──B's start succeeded──▶ running
  *      │                                  │                                │
  *      │ A's stop failed, was refused     │ B revoked, or away             │ B's start failed or was refused, B revoked,
  *      │ or unanswered, or A went away:   │ longer than the grace          │ or B away longer than the grace before it
  *      │ force → replicated + loss window ▼                                ▼ accepted the start
  *      └───────── otherwise ──────────▶ failed ◀─────────────────────────── failed
+ *
+ * `staging` (when A is connected): B restores the replicas ahead while A still runs the app
+ * (SchedulerAction.prepare, docs/protocol.md §2.7), so B's failover start only brings them up to
+ * date. A device without `prepare` (UNKNOWN_COMMAND) is moved unstaged; a stage that fails, or a
+ * B that stays away, fails the move before anything was stopped.
  *
  * Each step reads the move and its commands from the database, so the machine goes on from
  * wherever a restart left it. It is driven by events (a command settling, a device proving its
@@ -277,10 +290,11 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       fromDeviceId: from,
       toDeviceId: to,
       force,
-      state: 'stopping',
+      state: fromOnline && (request.stage ?? true) ? 'staging' : 'stopping',
       error: null,
       stopError: null,
       lossWindow: null,
+      prepareCommandId: null,
       stopCommandId: null,
       startCommandId: null,
       createdAt: now,
@@ -294,8 +308,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     };
     try {
       this.moves.transaction(() => {
-        if (fromOnline) {
-          // Stored with the move before it is sent: whatever happens next, the move knows its stop.
+        // Stored with the move before it is sent: whatever happens next, the move knows its command.
+        if (move.state === 'staging') {
+          move.prepareCommandId = this.commands.prepare(to, CommandType.SchedulerPrepare, { instance }).id;
+        } else if (fromOnline) {
           move.stopCommandId = this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true }).id;
         } else {
           const skipped =
@@ -362,6 +378,13 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         state: 'cancelled',
         resolution: 'Cancelled before any device took the app over; it had no device (its device was revoked): move it again.',
       });
+      return;
+    }
+    if (move.state === 'staging') {
+      // Nothing stopped yet: the app runs where it was. A stage B finished is dropped (finished()).
+      const resolution = `Cancelled while device ${move.toDeviceId} staged the app: it never stopped on device ${from}, where it stays.`;
+      this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
+      this.logger.log(`move ${id} of app ${move.instance} cancelled while staging: the app stays on device ${from}`);
       return;
     }
     const stop = move.stopCommandId === null ? undefined : this.commands.lookup(from, move.stopCommandId);
@@ -450,6 +473,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `App ${move.instance} was removed during the move.`));
     }
     switch (move.state) {
+      case 'staging':
+        return this.stepStaging(move);
       case 'stopping':
         return this.stepStopping(move);
       case 'replicated':
@@ -459,6 +484,66 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       default:
         return false;
     }
+  }
+
+  /**
+   * B's stage: succeeded, or refused as unknown (a device from before staging), expired or busy →
+   * A's stop is issued (stopping). Failed (a full disk, keys that do not open…), refused otherwise, or B
+   * away longer than the grace → failed, and A was never stopped: nothing lost.
+   */
+  private async stepStaging(move: MoveRecord): Promise<boolean> {
+    const to = move.toDeviceId;
+    if (move.prepareCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
+    const prepare = this.commands.lookup(to, move.prepareCommandId);
+    if (!prepare) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while it staged the app.`));
+    switch (prepare.status) {
+      case 'succeeded':
+        return this.issueStop(move);
+      case 'refused':
+        // B did nothing: it does not know prepare (older), or the command is stale, or B is busy with
+        // this app (dropping an earlier move's stage, say). Staging only saves time: go on without it.
+        if (UNSTAGED_ON_REFUSAL.has(prepare.error?.code ?? '')) {
+          this.logger.log(`move ${move.id}: device ${to} cannot stage (${prepare.error?.code}); moving unstaged`);
+          return this.issueStop(move);
+        }
+        return this.fail(move, this.notStaged(to, prepare.error));
+      case 'failed':
+        return this.fail(move, this.notStaged(to, prepare.error));
+      case 'accepted':
+        // B restores ahead; its result comes (from its outbox if need be), unless B stays away too long.
+        return this.online(to) || !this.offlineTooLong(to) ? false : this.fail(move, this.wentAway(to, 'stage'));
+      case 'sent':
+      case 'timeout':
+        return this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage')));
+    }
+  }
+
+  /**
+   * Issues A's stop, stored with the move's step to `stopping` in one transaction. An A that went
+   * away while B staged is waited for up to the grace, then handled as a stop it never answered
+   * (failed, or with force on without it).
+   */
+  private issueStop(move: MoveRecord): boolean {
+    const from = move.fromDeviceId;
+    if (from === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a device to stop.'));
+    if (!this.online(from)) return this.offlineTooLong(from) ? this.stopFailed(move, this.wentAway(from, 'stop')) : false;
+    try {
+      return this.moves.transaction(() => {
+        const stop = this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
+        return this.update(move, { state: 'stopping', stopCommandId: stop.id });
+      });
+    } catch (err) {
+      if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
+      throw err;
+    }
+  }
+
+  private notStaged(to: string, error: ProtocolError | undefined | null): ProtocolError {
+    const why = error ? `${error.code}: ${error.message}` : 'no reason given';
+    return errorOf(
+      (error?.code as HiveErrorCode | undefined) ?? HiveErrorCode.INTERNAL,
+      `Device ${to} could not stage the app (${why}); it was never stopped where it runs.`,
+    );
   }
 
   /** A's stop: succeeded → replicated; any other end → failed, or with force replicated with the loss window. */
@@ -630,11 +715,28 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private finished(move: MoveRecord): void {
-    for (const id of [move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    if (move.state === 'failed' || move.state === 'cancelled') this.discardStage(move);
     // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
     setImmediate(() => {
       for (const wake of [...(this.finishWaiters.get(move.id) ?? [])]) wake();
     });
+  }
+
+  /**
+   * A move that failed after B staged the app and before B's start was issued: B is asked to drop
+   * the stage (best effort, when connected; a restart of its plugin drops it too).
+   */
+  private discardStage(move: MoveRecord): void {
+    if (move.prepareCommandId === null || move.startCommandId !== null) return;
+    const to = move.toDeviceId;
+    if (this.commands.lookup(to, move.prepareCommandId)?.status !== 'succeeded' || !this.online(to)) return;
+    try {
+      const discard = this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, discard: true });
+      void this.commands.dispatch(to, discard.id, { wait: false }).catch((err: Error) => this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${err.message}`));
+    } catch (err) {
+      this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${(err as Error).message}`);
+    }
   }
 
   private lossWindowOf(move: MoveRecord): LossWindow {
@@ -654,7 +756,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private wentAway(deviceId: string, which: 'stop' | 'start'): ProtocolError {
+  private wentAway(deviceId: string, which: 'stage' | 'stop' | 'start'): ProtocolError {
     return errorOf(
       HiveErrorCode.DEVICE_OFFLINE,
       `Device ${deviceId} was offline for more than ${this.config.commandTimeoutS} s while the move needed its ${which}.`,
@@ -691,7 +793,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   private onCommandSettled(commandId: string): void {
     if (this.closed) return;
     for (const move of this.moves.listUnfinished()) {
-      if (move.stopCommandId === commandId || move.startCommandId === commandId) void this.kick(move.id);
+      if ([move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId)) void this.kick(move.id);
     }
   }
 

@@ -105,6 +105,7 @@ describe('StrayCopiesService', () => {
       error: null,
       stopError: null,
       lossWindow: null,
+      prepareCommandId: null,
       stopCommandId: null,
       startCommandId: null,
       createdAt: at,

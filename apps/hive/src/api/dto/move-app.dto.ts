@@ -15,4 +15,16 @@ export class MoveAppDto extends AppCommandOptionsDto {
   @IsOptionalNotNull()
   @IsBoolean()
   force?: boolean;
+
+  /**
+   * Stage the move (default): the new device restores the replicas ahead while the app still runs
+   * on the old one, so the app is down only while what changed since is copied (docs/protocol.md §2.7).
+   */
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Let the new device restore the data ahead while the app still runs (false: stop first, then restore all of it)',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  stage?: boolean;
 }

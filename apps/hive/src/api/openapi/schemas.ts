@@ -296,6 +296,7 @@ export class MoveSchema implements MoveView {
   @ApiProperty({ type: ErrorSchema, nullable: true }) error!: ErrorSchema | null;
   @ApiProperty({ type: ErrorSchema, nullable: true }) stopError!: ErrorSchema | null;
   @ApiProperty({ type: LossWindowSchema, nullable: true }) lossWindow!: LossWindowSchema | null;
+  @ApiProperty({ ...nullableString, description: "the target's SchedulerAction.prepare, when the move was staged" }) prepareCommandId!: string | null;
   @ApiProperty(nullableString) stopCommandId!: string | null;
   @ApiProperty(nullableString) startCommandId!: string | null;
   @ApiProperty(time) createdAt!: string;
