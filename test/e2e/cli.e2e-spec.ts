@@ -6,7 +6,7 @@ import type { TestHive } from '../../apps/hive/src/testing/test-hive';
 import { TEST_ADMIN_TOKEN } from '../../apps/hive/src/testing/test-hive';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
-import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { E2E_PASSPHRASE, machineDeviceSettings, startE2eHive } from '../support/e2e-hive';
 import { IsolatedEngine } from '../support/isolated-engine';
 import { RunningPlugin, pluginConfig, startPlugin } from '../support/storage-plugin';
 
@@ -64,19 +64,7 @@ describe('the mosaic CLI against a real Hive and Devices', () => {
     expect(added.dockerRun).toContain(`HIVE_URL='${hive.url}'`);
     expect(added.compose).toContain('DEVICE_TOKEN_FILE: /run/secrets/mosaic_device_token');
     expect(added.tokenFile).toContain(added.token);
-    const device = new DeviceProcess({
-      HIVE_URL: hive.url,
-      DEVICE_TOKEN: added.token,
-      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
-      DEVICE_NAME: name,
-      DOCKER_HOST: `unix://${engine.socket}`,
-      STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
-      APPS_DIR: join(dir, 'apps'),
-      STATE_DIR: join(dir, 'state'),
-      VOLUMES_DIR: plugin.config.dataDir,
-      REPORT_APPS_INTERVAL_S: '2',
-      REPORT_VOLUMES_INTERVAL_S: '1',
-    });
+    const device = new DeviceProcess(machineDeviceSettings(hive, added.token, name, dir, engine, plugin));
     await device.waitForLine(/authenticated as device/);
     const m = { name, engine, plugin, device };
     machines.push(m);
@@ -135,6 +123,13 @@ describe('the mosaic CLI against a real Hive and Devices', () => {
     expect(moved.code).toBe(0);
     expect(moved.stderr).toMatch(/move to cli-b: (stopping|replicated|restoring)/);
     expect(moved.stdout).toMatch(new RegExp(`^${instance}\\s+notes\\s+cli-b\\s+running`, 'm'));
+    expect(moved.stderr).toMatch(/Moved in \d+\.\d s; the app was down for \d+\.\d s\./);
+    const moves = await mosaic(['moves', 'ls', instance!]);
+    expect(moves.stdout).toMatch(/^ID\s+STATE\s+FROM\s+TO\s+DOWNTIME\s+TOTAL\s+RESOLVED ON$/m);
+    expect(moves.stdout).toMatch(/\srunning\s.*\d+\.\d s\s+\d+\.\d s\s+-$/m);
+    const [move] = JSON.parse(await ok(['--json', 'moves', 'ls', instance!]));
+    const again = await mosaic(['moves', 'cancel', move.id]);
+    expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('MOVE_FINISHED') });
     const notes = await mosaic(['apps', 'run', instance!, 'list-notes']);
     expect(notes).toMatchObject({ code: 0, stdout: expect.stringContaining('written through the CLI') });
 

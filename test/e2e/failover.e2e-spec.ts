@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { machineDeviceSettings, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
@@ -39,19 +39,7 @@ describe('moving an app between two real devices', () => {
     // restic retries a store that refuses connections for up to 15 minutes; the plugin stops it sooner.
     const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: replicaUrl, RESTIC_STALL_TIMEOUT_S: '20' }));
     const created = await hive.api.post('/api/devices', { name });
-    const device = new DeviceProcess({
-      HIVE_URL: hive.url,
-      DEVICE_TOKEN: created.body.token,
-      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
-      DEVICE_NAME: name,
-      DOCKER_HOST: `unix://${engine.socket}`,
-      STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
-      APPS_DIR: join(dir, 'apps'),
-      STATE_DIR: join(dir, 'state'),
-      VOLUMES_DIR: plugin.config.dataDir,
-      REPORT_APPS_INTERVAL_S: '2',
-      REPORT_VOLUMES_INTERVAL_S: '1',
-    });
+    const device = new DeviceProcess(machineDeviceSettings(hive, created.body.token, name, dir, engine, plugin));
     await device.waitForLine(/authenticated as device/);
     return { id: created.body.id, engine, plugin, device };
   }
@@ -103,6 +91,9 @@ describe('moving an app between two real devices', () => {
     const moved = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, timeoutSeconds: 240 });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ instance, from: a.id, to: b.id, state: 'running', error: null, lossWindow: null });
+    // Downtime (A's acknowledged stop → B's start result) and total time are recorded.
+    expect(moved.body.downtimeMs).toBeGreaterThan(0);
+    expect(moved.body.downtimeMs).toBeLessThanOrEqual(moved.body.totalMs);
     // B staged both volumes from the replica (a snapshot with the first note) before A stopped.
     const prepared = (await hive.api.get(`/api/devices/${b.id}/commands/${moved.body.prepareCommandId}`)).body;
     expect(prepared).toMatchObject({ type: 'SchedulerAction.prepare', status: 'succeeded' });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { E2E_PASSPHRASE, startE2eHive } from '../support/e2e-hive';
+import { machineDeviceSettings, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
 import { DeviceProcess } from '../support/device-process';
 import { tempRoot } from '../support/device-harness';
@@ -38,19 +38,7 @@ describe('moves that meet a returning device or a cancel, between two real devic
     const engine = await IsolatedEngine.start();
     const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: store.url }));
     const created = await hive.api.post('/api/devices', { name });
-    const env = {
-      HIVE_URL: hive.url,
-      DEVICE_TOKEN: created.body.token,
-      DEVICE_PASSPHRASE: E2E_PASSPHRASE,
-      DEVICE_NAME: name,
-      DOCKER_HOST: `unix://${engine.socket}`,
-      STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
-      APPS_DIR: join(dir, 'apps'),
-      STATE_DIR: join(dir, 'state'),
-      VOLUMES_DIR: plugin.config.dataDir,
-      REPORT_APPS_INTERVAL_S: '2',
-      REPORT_VOLUMES_INTERVAL_S: '1',
-    };
+    const env = machineDeviceSettings(hive, created.body.token, name, dir, engine, plugin);
     const device = new DeviceProcess(env);
     await device.waitForLine(/authenticated as device/);
     return { id: created.body.id, engine, plugin, env, device };

@@ -42,6 +42,33 @@ export function e2eDeviceSettings(hive: TestHive, token: string, root: string, n
   };
 }
 
+/**
+ * The settings of a Device process on a machine of its own (an engine and a plugin of the test's),
+ * its apps and state under `dir`, reporting apps every 2 s and volumes every second.
+ */
+export function machineDeviceSettings(
+  hive: TestHive,
+  token: string,
+  name: string,
+  dir: string,
+  engine: { socket: string },
+  plugin: { config: { controlSocket: string; dataDir: string } },
+): Record<string, string> {
+  return {
+    HIVE_URL: hive.url,
+    DEVICE_TOKEN: token,
+    DEVICE_PASSPHRASE: E2E_PASSPHRASE,
+    DEVICE_NAME: name,
+    DOCKER_HOST: `unix://${engine.socket}`,
+    STORAGE_PLUGIN_SOCKET: plugin.config.controlSocket,
+    APPS_DIR: join(dir, 'apps'),
+    STATE_DIR: join(dir, 'state'),
+    VOLUMES_DIR: plugin.config.dataDir,
+    REPORT_APPS_INTERVAL_S: '2',
+    REPORT_VOLUMES_INTERVAL_S: '1',
+  };
+}
+
 /** Installs a catalog app through Hive's REST API and waits until Hive shows it running with both volumes. */
 export async function installCatalogApp(api: HiveApiClient, deviceId: string, app: string, variables: Record<string, string>, timeoutMs = 120_000) {
   const installed = await api.post(`/api/devices/${deviceId}/apps`, { app, variables, timeoutSeconds: Math.round(timeoutMs / 1000) });
