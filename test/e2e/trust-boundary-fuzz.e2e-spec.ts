@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommandType, ErrorCode } from '@mosaic/protocol';
+import { CommandType, ErrorCode, isPlainObject } from '@mosaic/protocol';
 import { tempRoot } from '../support/device-harness';
 import { Outcome, OutcomeTally, classify } from '../support/fuzz/answers';
 import { auditEngine } from '../support/fuzz/container-audit';
@@ -29,6 +29,7 @@ const PARAM_FIELDS = new Set([
   'failover',
   'replicate',
   'remove',
+  'reason',
   'command',
   'args',
   'version',
@@ -84,10 +85,19 @@ describe('the trust boundary, fuzzed by a hostile Hive', () => {
     return outcome;
   }
 
-  /** Runs one property with the settings' runs and seed, timing it. */
-  async function run<T>(property: FuzzProperty, arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<void>): Promise<void> {
+  /** Runs one property with the settings' runs and seed, timing it; `after` runs before the device is looked at. */
+  async function run<T>(
+    property: FuzzProperty,
+    arbitrary: fc.Arbitrary<T>,
+    check: (value: T) => Promise<void>,
+    after?: () => Promise<void>,
+  ): Promise<void> {
     const started = performance.now();
-    await fc.assert(fc.asyncProperty(arbitrary, check), checkParameters(settings, property));
+    try {
+      await fc.assert(fc.asyncProperty(arbitrary, check), checkParameters(settings, property));
+    } finally {
+      await after?.();
+    }
     seconds[property] = (performance.now() - started) / 1000;
     await expectDeviceWell();
   }
@@ -106,7 +116,11 @@ describe('the trust boundary, fuzzed by a hostile Hive', () => {
     fuzz = await FuzzDevice.start(root.path, { ALLOWED_CAPS: ALLOWED_CAPS.join(',') });
     appInstance = randomUUID();
     const started = await command(CommandType.SchedulerStart, startParams(appInstance, ARGS_APP_COMPOSE), 180_000);
-    expect(started.result).toMatchObject({ ok: true, result: { state: 'running' } });
+    expect({ ok: started.result?.ok, error: started.result?.error, state: started.result?.result?.state }).toEqual({
+      ok: true,
+      error: undefined,
+      state: 'running',
+    });
   });
 
   afterAll(async () => {
@@ -136,6 +150,22 @@ describe('the trust boundary, fuzzed by a hostile Hive', () => {
         allowed: true,
       });
     });
+  });
+
+  it('envelopes before the handshake: NOT_AUTHENTICATED, naming the id only as §2 allows (a string of at most 64 characters)', async () => {
+    const link = await fuzz.reconnectHoldingProof();
+    await run(
+      'preHandshake',
+      hostileEnvelope,
+      async (c) => {
+        const envelope = withFreshId(c.envelope);
+        const { ack } = await fuzz.send(envelope);
+        const outcome = await counted('preHandshake', { ack });
+        const id = isPlainObject(envelope) && typeof envelope.id === 'string' ? envelope.id.slice(0, 64) : '';
+        expect({ code: outcome.code, id: (ack as { id: unknown }).id }).toEqual({ code: ErrorCode.NOT_AUTHENTICATED, id });
+      },
+      () => link.release(),
+    );
   });
 
   it('params: every field of every command type mutated; unknown keys, prototype names included, are refused in the ack', async () => {

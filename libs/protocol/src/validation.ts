@@ -17,6 +17,11 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; details: FieldP
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 const MAX_DEPTH = 32;
 
+/** Whether payloads may never carry `key` (docs/protocol.md, Strict payloads). */
+export function isRefusedKey(key: string): boolean {
+  return FORBIDDEN_KEYS.has(key);
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);

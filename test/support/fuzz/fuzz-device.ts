@@ -32,7 +32,9 @@ export class FuzzDevice {
   private readonly results = new Map<string, any>();
   private readonly waiters = new Map<string, (result: any) => void>();
   private readonly keys = new Map<string, unknown[]>();
-  private authenticated?: () => void;
+  /** Set by reconnectHoldingProof: receives the next proof's answer instead of giving it. */
+  private holdProof?: (answer: () => void) => void;
+  private readonly eventWaiters: Array<{ event: string; resolve: () => void }> = [];
   monitorUrl = '';
 
   private constructor(
@@ -95,8 +97,14 @@ export class FuzzDevice {
     }
     this.socket = socket;
     socket.on(Events.passphraseProve, (_payload: unknown, ack?: (r: unknown) => void) => {
-      ack?.({ ok: true });
-      authenticated();
+      const answer = () => {
+        ack?.({ ok: true });
+        authenticated();
+      };
+      const hold = this.holdProof;
+      this.holdProof = undefined;
+      if (hold) hold(answer);
+      else answer();
     });
     socket.on(Events.commandResult, (payload: any, ack?: (r: unknown) => void) => {
       ack?.({ ok: true });
@@ -135,6 +143,28 @@ export class FuzzDevice {
 
   private count(event: string): void {
     this.events.set(event, (this.events.get(event) ?? 0) + 1);
+    for (const waiter of this.eventWaiters.splice(0)) {
+      if (waiter.event === event) waiter.resolve();
+      else this.eventWaiters.push(waiter);
+    }
+  }
+
+  /**
+   * Drops the link and lets the device connect again, holding the acknowledgement of its next
+   * proof: until `release()` the device is connected but not authenticated (§1), which is what
+   * commands sent meanwhile meet. `release()` resolves once the device reported again.
+   */
+  async reconnectHoldingProof(): Promise<{ release(): Promise<void> }> {
+    const held = new Promise<() => void>((resolve) => (this.holdProof = resolve));
+    this.socket?.disconnect(true);
+    const answer = await held;
+    return {
+      release: async () => {
+        const reported = new Promise<void>((resolve) => this.eventWaiters.push({ event: Events.reportApps, resolve }));
+        answer();
+        await reported;
+      },
+    };
   }
 
   /**

@@ -7,9 +7,10 @@
 export const DEFAULT_RUNS = 10_400;
 export const DEFAULT_SEED = 20261206;
 
-/** Each property's part of the total: hostile envelopes, params, compose templates, app-command arguments. */
+/** Each property's part of the total: hostile envelopes (after and before the handshake), params, compose templates, app-command arguments. */
 export const SHARES = {
-  envelopes: 4250,
+  envelopes: 4050,
+  preHandshake: 200,
   params: 4000,
   composeEarly: 800,
   composeInstall: 100,

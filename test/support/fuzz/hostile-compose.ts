@@ -113,6 +113,14 @@ export const ALLOWED_ITEMS: ComposeItem[] = [
     d.services.worker = { image: 'mosaic-test/busybox', command: ['sleep', '300'], stop_grace_period: '1s', depends_on: ['web'] };
   }),
   topVolume('link volume', 'link', { external: true, name: '${LINK_VOLUME_NAME}' }, true),
+  item('config content', true, (d) => {
+    web(d).configs = [{ source: 'conf', target: '/etc/app.conf' }];
+    d.configs = { conf: { content: 'greeting=hello\n' } };
+  }),
+  item('secret from environment', true, (d) => {
+    web(d).secrets = ['key'];
+    d.secrets = { key: { environment: 'APP_INSTANCE' } };
+  }),
 ];
 
 /** A minimal app on the test image with the app volume, as every generated document starts. */

@@ -49,9 +49,8 @@ describe('parseAppCommands (§2.3 declarations)', () => {
     expect(parseAppCommands({}, SERVICES)).toEqual({ commands: {}, violations: [] });
   });
 
-  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
-    const { commands } = parse({ service: 'app', argv: ['echo', '{{constructor}}'], args: {} });
-    expect(Object.entries(commands.cmd.args)).toEqual([['constructor', DEFAULT_ARG_PATTERN]]);
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'prototype'])('refuses a placeholder named %s, a key no Hive may send as an argument', (name) => {
+    expect(refusal({ service: 'app', argv: ['echo', `{{${name}}}`] })).toEqual([`command "cmd": placeholder "${name}" is a key payloads may not carry; rename it`]);
   });
 
   it('refuses commands that are not a map', () => {

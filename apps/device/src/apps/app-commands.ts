@@ -1,4 +1,4 @@
-import { appArgumentProblem, catalogPattern } from '@mosaic/protocol';
+import { appArgumentProblem, catalogPattern, isRefusedKey } from '@mosaic/protocol';
 import { posix } from 'node:path';
 import { PolicyViolation } from './compose-policy';
 
@@ -70,9 +70,14 @@ export function parseAppCommands(
     const placeholders = argv.slice(1).map(placeholderOf).filter((p): p is string => p !== undefined);
     const declaredArgs = (spec.args ?? {}) as Json;
     if (typeof declaredArgs !== 'object' || Array.isArray(declaredArgs)) bad('args must be a map');
-    // No prototype: a placeholder named like one of Object's members must stay an argument of its own.
+    // No prototype, so that no name is ever looked up on Object.prototype.
     const args: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const placeholder of placeholders) {
+      // The Hive could never send it: the wire refuses such a key in `args` (Strict payloads).
+      if (isRefusedKey(placeholder)) {
+        bad(`placeholder "${placeholder}" is a key payloads may not carry; rename it`);
+        continue;
+      }
       const declaration = Object.hasOwn(declaredArgs, placeholder) ? (declaredArgs[placeholder] as Json) : undefined;
       const pattern = declaration?.pattern ?? DEFAULT_ARG_PATTERN;
       if (typeof pattern !== 'string') {

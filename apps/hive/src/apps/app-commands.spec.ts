@@ -25,13 +25,16 @@ describe('parseAppCommands', () => {
     });
   });
 
-  it('gives a placeholder named like a member of Object.prototype the default pattern', () => {
-    const parsed = parseAppCommands({ commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'] } } }, ['web']);
-    expect(parsed).toEqual({
-      problems: [],
-      commands: { greet: { service: 'web', argv: ['echo', '{{constructor}}'], args: { constructor: DEFAULT_ARG_PATTERN }, timeoutSeconds: 60 } },
-    });
-  });
+  it.each(['constructor', 'toString', 'valueOf', '__proto__'])(
+    'refuses a placeholder named %s, as the device does: no Hive may send that key',
+    (name) => {
+      const parsed = parseAppCommands({ commands: { greet: { service: 'web', argv: ['echo', `{{${name}}}`] } } }, ['web']);
+      expect(parsed).toEqual({
+        problems: [`x-mosaic.commands.greet: placeholder "${name}" is a key payloads may not carry; rename it`],
+        commands: {},
+      });
+    },
+  );
 
   it('has no commands when there is no x-mosaic', () => {
     expect(parseAppCommands(undefined, ['web'])).toEqual({ commands: {}, problems: [] });

@@ -1,4 +1,4 @@
-import { FieldProblem, Patterns, appArgumentProblem, catalogPattern } from '@mosaic/protocol';
+import { FieldProblem, Patterns, appArgumentProblem, catalogPattern, isRefusedKey } from '@mosaic/protocol';
 import { posix } from 'node:path';
 
 /** An app command as declared in a compose template's `x-mosaic.commands` (docs/protocol.md §2.3). */
@@ -98,6 +98,10 @@ export function parseAppCommands(extension: unknown, services: string[]): { comm
     }
     const args: Record<string, string> = {};
     for (const placeholder of placeholders) {
+      if (isRefusedKey(placeholder)) {
+        bad(`placeholder "${placeholder}" is a key payloads may not carry; rename it`);
+        continue;
+      }
       const spec = Object.hasOwn(declaredArgs, placeholder) ? declaredArgs[placeholder] : undefined;
       if (spec !== undefined && (!isMap(spec) || Object.keys(spec).some((key) => key !== 'pattern'))) {
         bad(`args.${placeholder} may only have a pattern`);
