@@ -96,7 +96,7 @@ describe('InstanceLocks', () => {
         strictFake<ContainerExecService>({}, 'ContainerExecService'),
         strictFake<AppInventoryService>({ app: async () => undefined }, 'AppInventoryService'),
         strictFake<KeystoreService>({}, 'KeystoreService'),
-        strictFake<StorageService>({}, 'StorageService'),
+        strictFake<StorageService>({ assertWriter: async () => undefined }, 'StorageService'),
         strictFake<AppEventsService>({ changed: () => undefined }, 'AppEventsService'),
         new FakeClock(NOW).asClock(),
         locks,
@@ -134,10 +134,14 @@ describe('InstanceLocks', () => {
       await appThatShouldRun(files, INSTANCE);
       const commands = intake();
       const reconciled = lifecycle(files).reconcile();
-      await new Promise<void>((resolve) => {
-        const poll = () => (ups.length ? resolve() : setImmediate(poll));
-        poll();
-      });
+      // Until its compose up is under way; a reconcile that ends first (it refused the app) fails the test, not hangs it.
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          const poll = () => (ups.length ? resolve() : setImmediate(poll));
+          poll();
+        }),
+        reconciled.then((brought) => Promise.reject(new Error(`the reconcile ended without a compose up (brought up: ${brought.join(', ') || 'none'})`))),
+      ]);
       expect(ups).toEqual([{ project: `mosaic-${INSTANCE}`, done: expect.any(Deferred) }]);
 
       expect(commands.receive(stop(1, INSTANCE))).toEqual({
