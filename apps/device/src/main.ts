@@ -1,3 +1,5 @@
+// First, before Nest loads: it keeps Nest's logger from loading ICU's data (see the file).
+import { restoreDateTimeFormat } from './common/log-clock';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory, SerializedGraph } from '@nestjs/core';
@@ -12,6 +14,8 @@ import { DEVICE_VERSION } from './device-version';
 import { importCycles, moduleImports } from './monitor/module-graph';
 import { MonitorRoutes, MonitorServer } from './monitor/monitor-server';
 import { runUpdater } from './updater/updater.main';
+
+restoreDateTimeFormat();
 
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
 function logModuleGraph(graph: SerializedGraph, logger: Logger): void {

@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { LIMITS } from './dto/command-params.dto';
 import { charLength } from './dto/constraints';
 
@@ -11,6 +11,17 @@ export const MAX_PATTERN_CHARS = 512;
 export const MAX_PATTERN_PROGRAM_SIZE = 5000;
 /** Compiled patterns kept for reuse; the catalog and the installed apps declare far fewer. */
 const CACHE_SIZE = 512;
+
+/**
+ * re2js, loaded on the first pattern compiled: ~1 MB resident with its Unicode tables, which a
+ * Device whose apps declare no commands never needs.
+ */
+let re2js: typeof RE2JS | undefined;
+function loadRe2js(): typeof RE2JS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  re2js ??= (require('re2js') as typeof import('re2js')).RE2JS;
+  return re2js;
+}
 
 /**
  * A pattern a catalog app declares for a command argument or a variable (docs/protocol.md §2.3),
@@ -29,7 +40,7 @@ export class CatalogPattern {
     if (source.length === 0 || source.length > MAX_PATTERN_CHARS) return `must be 1 to ${MAX_PATTERN_CHARS} characters`;
     let re2: RE2JS;
     try {
-      re2 = RE2JS.compile(source);
+      re2 = loadRe2js().compile(source);
     } catch (err) {
       return `is not a regular expression RE2 accepts (${(err as Error).message})`;
     }
