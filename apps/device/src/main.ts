@@ -17,6 +17,9 @@ import { runUpdater } from './updater/updater.main';
 
 restoreDateTimeFormat();
 
+/** The signals Nest's shutdown hooks listen to (enableShutdownHooks() without a list). */
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+
 /** DEVTOOLS: says at boot how the module graph looks, loudly if it has a cycle. */
 function logModuleGraph(graph: SerializedGraph, logger: Logger): void {
   const imports = moduleImports(graph.toJSON());
@@ -75,6 +78,12 @@ async function bootstrap(): Promise<void> {
     snapshot: config.devtools,
   });
   app.enableShutdownHooks();
+  if (monitor) {
+    // Nest ends the Device by sending the signal again once it has shut down, and as its container's
+    // PID 1 the process ignores that signal: it ends only when nothing is left to do, so the
+    // monitor's server must close with the rest (else `docker stop` waits for its SIGKILL).
+    for (const signal of SHUTDOWN_SIGNALS) process.once(signal, () => void monitor.close());
+  }
   const logger = new Logger('Device');
   monitor?.serve(app.get(MonitorRoutes));
   if (config.monitor && address) logger.log(`health and metrics on http://${config.monitor.host}:${address.port}/health and /metrics`);
