@@ -16,6 +16,7 @@ import {
   pluginRoot,
   randomName,
   startPlugin,
+  startPluginOnTinyDisk,
   treeDigest,
 } from '../support/storage-plugin';
 
@@ -204,21 +205,14 @@ describe('storage plugin: replication to a local replica', () => {
   describe('a restore that does not fit on the disk', () => {
     let c: RunningPlugin;
     let tmpfs: string;
+    let close: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      const config = pluginConfig(join(root.path, 'c'), { REPLICA_URL: replicas });
-      tmpfs = join(config.dataDir, 'volumes');
-      mkdirSync(tmpfs, { recursive: true });
-      // A 1 MiB filesystem of its own for the volumes (the test runs as root, like CI).
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tmpfs]);
-      c = await startPlugin(config);
+      ({ plugin: c, disk: tmpfs, close } = await startPluginOnTinyDisk(pluginConfig(join(root.path, 'c'), { REPLICA_URL: replicas }), 'volumes'));
       await c.control.registerKey(key);
     });
 
-    afterAll(async () => {
-      await c?.close();
-      if (tmpfs) execFileSync('umount', [tmpfs]);
-    });
+    afterAll(() => close?.());
 
     async function replicaOf(fill: (dir: string) => void): Promise<{ name: string; instance: string }> {
       const name = randomName();

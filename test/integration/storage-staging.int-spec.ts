@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@mosaic/protocol';
-import { RunningPlugin, TestKey, generateKey, pluginConfig, pluginRoot, randomName, startPlugin, treeDigest } from '../support/storage-plugin';
+import { RunningPlugin, TestKey, generateKey, pluginConfig, pluginRoot, randomName, startPlugin, startPluginOnTinyDisk, treeDigest } from '../support/storage-plugin';
 
 jest.setTimeout(90_000);
 
@@ -148,21 +147,14 @@ describe('storage plugin: a move staged ahead on the new device', () => {
   describe('a stage interrupted by a full disk', () => {
     let c: RunningPlugin;
     let tmpfs: string;
+    let close: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      const config = pluginConfig(join(root.path, 'c'), { REPLICA_URL: replicas });
-      tmpfs = join(config.dataDir, 'staging');
-      mkdirSync(tmpfs, { recursive: true });
-      // A 1 MiB filesystem of its own for the staging folder (the test runs as root, like CI).
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tmpfs]);
-      c = await startPlugin(config);
+      ({ plugin: c, disk: tmpfs, close } = await startPluginOnTinyDisk(pluginConfig(join(root.path, 'c'), { REPLICA_URL: replicas }), 'staging'));
       await c.control.registerKey(key);
     });
 
-    afterAll(async () => {
-      await c?.close();
-      if (tmpfs) execFileSync('umount', [tmpfs]);
-    });
+    afterAll(() => close?.());
 
     it('fails with RESTORE_FAILED, keeps nothing, and a later create still restores in full', async () => {
       // 600 files of 100 bytes: 60 kB by restic's count, but a page each on tmpfs, so it runs out midway.

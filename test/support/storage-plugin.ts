@@ -1,6 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -64,6 +64,35 @@ export async function startPlugin(config: PluginConfig): Promise<RunningPlugin> 
     control: new ControlClient(config.controlSocket),
     pluginSocket: join(config.pluginDir, `${config.driver}.sock`),
     close: () => app.close(),
+  };
+}
+
+/**
+ * The real plugin with one of its data folders (`volumes` or `staging`) on a 1 MiB tmpfs of its
+ * own, so a restore into it runs out of space (mounting needs root, as CI has). `close` stops the
+ * plugin and unmounts.
+ */
+export async function startPluginOnTinyDisk(
+  config: PluginConfig,
+  folder: 'volumes' | 'staging',
+): Promise<{ plugin: RunningPlugin; disk: string; close(): Promise<void> }> {
+  const disk = join(config.dataDir, folder);
+  mkdirSync(disk, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+  let plugin: RunningPlugin;
+  try {
+    plugin = await startPlugin(config);
+  } catch (err) {
+    execFileSync('umount', [disk]);
+    throw err;
+  }
+  return {
+    plugin,
+    disk,
+    close: async () => {
+      await plugin.close();
+      execFileSync('umount', [disk]);
+    },
   };
 }
 
