@@ -11,6 +11,8 @@ const ESM_ONLY_PACKAGES = [
   // @nestjs/devtools-integration's own dependencies (DEVTOOLS=true).
   '@nyariv',
   'chalk',
+  // The Hive's query builder (apps/hive/src/database).
+  'kysely',
 ];
 const base = {
   preset: 'ts-jest',
