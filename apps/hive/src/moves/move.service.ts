@@ -124,6 +124,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   /** When this process first found a device it waits for to be offline. */
   private readonly offlineSince = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<() => void>>();
+  /** Work started by a listener or an ended move (the lookups that kick runs, a stage dropped), for `idle`. */
+  private readonly background = new Set<Promise<void>>();
   private readonly stopListening: Array<() => void>;
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
@@ -233,7 +235,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async idle(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.runs.size) await Promise.all([...this.runs.values()]);
+    while (this.runs.size || this.background.size) await Promise.all([...this.runs.values(), ...this.background]);
   }
 
   /** Runs every unfinished move once (at boot); resolves when those runs are over. */
@@ -720,7 +722,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
     if (move.state === 'failed' || move.state === 'cancelled') {
       // After the transaction that ended the move (its caller's): the stage is dropped on its own time.
-      setImmediate(() => void this.discardStage(move));
+      this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.discardStage(move)));
     }
     // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
     setImmediate(() => {
@@ -738,7 +740,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       if ((await this.commands.lookup(to, move.prepareCommandId))?.status !== 'succeeded' || !this.online(to)) return;
       const discard = await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, discard: true });
-      void this.commands.dispatch(to, discard.id, { wait: false }).catch((err: Error) => this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${err.message}`));
+      await this.commands.dispatch(to, discard.id, { wait: false });
     } catch (err) {
       this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${(err as Error).message}`);
     }
@@ -806,12 +808,19 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Kicks the unfinished moves `concerned` picks (from a listener: the work is scheduled, a failure logged). */
   private kickUnfinished(concerned: (move: MoveRecord) => boolean): void {
     if (this.closed) return;
-    this.moves.listUnfinished().then(
-      (moves) => {
-        for (const move of moves) if (concerned(move)) void this.kick(move.id);
-      },
-      (err: Error) => this.logger.error(`looking for the moves to go on with failed: ${err.message}`),
+    this.inBackground(
+      this.moves.listUnfinished().then(
+        (moves) => {
+          for (const move of moves) if (concerned(move)) void this.kick(move.id);
+        },
+        (err: Error) => this.logger.error(`looking for the moves to go on with failed: ${err.message}`),
+      ),
     );
+  }
+
+  private inBackground(work: Promise<void>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
   }
 
   private async require(id: string): Promise<MoveRecord> {
