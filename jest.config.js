@@ -30,12 +30,46 @@ const base = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(?:${ESM_ONLY_PACKAGES.join('|')})/)`],
 };
+/**
+ * The Hive's specs that use its database, run by the `postgres` project as well: all of them but
+ * those about SQLite itself (its files, its migrations from before the store layer).
+ */
+const HIVE_DATABASE_SPECS = [
+  'accounts/account.service',
+  'commands/commands.service',
+  'console-auth/console-auth.service',
+  'database/write-batcher',
+  'hive-apps',
+  'hive-console-events',
+  'hive-console-session',
+  'hive-moves',
+  'hive-restart',
+  'hive-throttle',
+  'hive-upgrades',
+  'hive.gateway',
+  'keys/keys.service',
+  'monitor/hive-stats.repository',
+  'moves/move.service',
+  'moves/stray-copies.service',
+  'reports/reports.service',
+  'upgrades/device-upgrade.service',
+].map((name) => `<rootDir>/apps/hive/src/${name}.spec.ts`);
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The Hive's specs again, on PostgreSQL (a throwaway cluster for the run, a database per file):
+    // the same behaviour on both stores (docs/architecture.md "The store").
+    {
+      ...base,
+      displayName: 'postgres',
+      testMatch: [...HIVE_DATABASE_SPECS, '<rootDir>/apps/hive/src/**/*.pg-spec.ts'],
+      globalSetup: '<rootDir>/test/support/postgres-jest-setup.ts',
+      globalTeardown: '<rootDir>/test/support/postgres-jest-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/use-postgres.ts'],
+    },
     // Every bench once in quick mode, so a bench broken by a change fails the suite (bench/quick.bench-spec.ts).
     { ...base, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.bench-spec.ts'] },
   ],

@@ -6,6 +6,7 @@ import { Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { HiveDatabase } from '../database/database';
+import { databaseNameOf } from '../database/database-url';
 import { PostgresDatabase } from '../database/postgres-database';
 import { IN_MEMORY, SqliteDatabase } from '../database/sqlite-database';
 
@@ -58,7 +59,7 @@ export async function testPostgresUrl(key: string = IN_MEMORY): Promise<string> 
 }
 
 export async function dropTestDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const name = databaseNameOf(url);
   if (!made.delete(name)) return;
   await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
