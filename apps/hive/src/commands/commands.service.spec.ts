@@ -156,9 +156,19 @@ describe('CommandsService', () => {
   });
 
   it('answers "still running" when the result does not come within the timeout', async () => {
-    jest.useFakeTimers();
+    // Timers only: the database's I/O (PostgreSQL's socket) goes on in real time.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     connect(accept);
+    // The caller's clock starts when it waits for the result (after the ack is stored).
+    const listen = completions.listen.bind(completions);
+    const waiting = new Promise<void>((resolve) => {
+      jest.spyOn(completions, 'listen').mockImplementation((id) => {
+        const listener = listen(id);
+        return { ...listener, wait: (ms) => (resolve(), listener.wait(ms)) };
+      });
+    });
     const sending = commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 10_000 });
+    await waiting;
     await jest.advanceTimersByTimeAsync(9_999);
     let done = false;
     void sending.then(() => (done = true));

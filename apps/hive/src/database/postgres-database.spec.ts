@@ -24,7 +24,12 @@ describe('PostgresDatabase without a server', () => {
   it('fails to open without a server, within its connect deadline, naming the URL without its password', async () => {
     const logged: string[] = [];
     const logger = new Logger('test');
-    for (const level of ['log', 'warn', 'error'] as const) jest.spyOn(logger, level).mockImplementation((m: unknown) => void logged.push(String(m)));
+    const keep = (message: unknown) => {
+      logged.push(String(message));
+    };
+    jest.spyOn(logger, 'log').mockImplementation(keep);
+    jest.spyOn(logger, 'warn').mockImplementation(keep);
+    jest.spyOn(logger, 'error').mockImplementation(keep);
     const url = `postgresql://hive:s3cret-pw@/hive?host=${encodeURIComponent(dir)}`;
     const error: Error = await PostgresDatabase.open(url, { logger, timeouts: { connectMs: 500 } }).then(
       () => new Error('opened'),

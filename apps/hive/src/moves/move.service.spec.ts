@@ -414,9 +414,10 @@ describe('MoveService', () => {
 
     it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
       const deviceB = connect(b).nextAck(never);
+      const prepared = deviceB.nextCommand();
       connect(a);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
-      await new Promise((resolve) => setImmediate(resolve));
+      await prepared;
       expect(deviceB.received).toHaveLength(1);
       hive.moves.onModuleDestroy();
       const next = await hiveProcess(db, clock);
@@ -713,9 +714,10 @@ describe('MoveService', () => {
 
     it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
       const first = connect(a).nextAck(never);
+      const stopped = first.nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
       expect(first.received).toHaveLength(1);
 
       await restart();
@@ -750,10 +752,10 @@ describe('MoveService', () => {
     });
 
     it('stopping, A never comes back: a forced move goes on after the grace', async () => {
-      connect(a).nextAck(never);
+      const stopped = connect(a).nextAck(never).nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
       await restart();
       const deviceB = connect(b);
       clock.advance(GRACE_MS);
@@ -768,11 +770,13 @@ describe('MoveService', () => {
 
     it('stopping, the old stop now too old for A: a fresh stop replaces it', async () => {
       const first = connect(a).nextAck(never);
+      const stopped = first.nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
 
-      clock.advance(REISSUE_EXPIRED_AFTER_MS + 5_000);
+      // Older than the reissue limit by the Hive's clock (commands carry the real time they were issued).
+      clock.ms = Date.parse(first.received[0].issuedAt) + REISSUE_EXPIRED_AFTER_MS + 5_000;
       await restart();
       connect(b);
       const deviceA = connect(a).nextAck(refuse(ErrorCode.EXPIRED));
@@ -806,11 +810,12 @@ describe('MoveService', () => {
 
     it('restoring, the start never acknowledged: sends it again with the same id once B is back', async () => {
       const deviceA = connect(a);
+      const stopped = deviceA.nextCommand();
       const firstB = connect(b).nextAck(never);
+      const started = firstB.nextCommand();
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
-      await answer(a, deviceA.received[0], { ok: true });
-      await new Promise((resolve) => setImmediate(resolve));
+      await answer(a, await stopped, { ok: true });
+      await started;
       expect(firstB.received).toHaveLength(1);
       expect((await stored(move.id)).state).toBe('restoring');
 
