@@ -863,6 +863,29 @@ describe('MoveService', () => {
     });
   });
 
+  describe('waiting for the end', () => {
+    it('wakes a caller whose move ends while it reads the move (the end comes between the read and the wait)', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      await answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect((await stored(move.id)).state).toBe('restoring');
+      const find = MoveRepository.prototype.find;
+      jest.spyOn(MoveRepository.prototype, 'find').mockImplementationOnce(async function (this: MoveRepository, id: string) {
+        const before = await find.call(this, id);
+        // B's start succeeds after the caller read the move, before it waits.
+        await answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle();
+        // …and those waiting then were woken (a turn after the end).
+        await new Promise((resolve) => setImmediate(resolve));
+        return before;
+      });
+      const ended = await hive.moves.whenFinished(move.id, 600_000);
+      expect(ended).toMatchObject({ state: 'running' });
+    });
+  });
+
   describe('downtime and total time', () => {
     /** The histogram's count and sum, as /metrics would show them. */
     async function histogram(name: string): Promise<{ count: number; sum: number }> {

@@ -212,10 +212,13 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Resolves with the move once it ended, or as it stands after `timeoutMs` (or when the Hive stops). */
   async whenFinished(id: string, timeoutMs: number): Promise<MoveView> {
-    if ((await this.require(id)).finishedAt === null && !this.closed) {
-      await new Promise<void>((resolve) => {
+    await this.require(id);
+    if (!this.closed) {
+      // Listening before the move is read again: an end that comes in between still wakes this caller.
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => {
         const waiters = this.finishWaiters.get(id) ?? new Set<() => void>();
-        const wake = () => {
+        wake = () => {
           clearTimeout(timer);
           waiters.delete(wake);
           if (waiters.size === 0 && this.finishWaiters.get(id) === waiters) this.finishWaiters.delete(id);
@@ -225,6 +228,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         waiters.add(wake);
         this.finishWaiters.set(id, waiters);
       });
+      if ((await this.require(id)).finishedAt !== null) wake();
+      await woken;
     }
     return this.get(id);
   }
