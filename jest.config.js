@@ -54,6 +54,8 @@ const HIVE_DATABASE_SPECS = [
   'reports/reports.service',
   'upgrades/device-upgrade.service',
 ].map((name) => `<rootDir>/apps/hive/src/${name}.spec.ts`);
+/** End-to-end paths through the Hive, with real Devices, run on PostgreSQL too: a Hive restart, a catalog app. */
+const HIVE_E2E_ON_POSTGRES = ['foundation', 'catalog-app'].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`);
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
@@ -65,7 +67,7 @@ module.exports = {
     {
       ...base,
       displayName: 'postgres',
-      testMatch: [...HIVE_DATABASE_SPECS, '<rootDir>/apps/hive/src/**/*.pg-spec.ts'],
+      testMatch: [...HIVE_DATABASE_SPECS, '<rootDir>/apps/hive/src/**/*.pg-spec.ts', ...HIVE_E2E_ON_POSTGRES],
       globalSetup: '<rootDir>/test/support/postgres-jest-setup.ts',
       globalTeardown: '<rootDir>/test/support/postgres-jest-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/use-postgres.ts'],
