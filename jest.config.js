@@ -11,6 +11,8 @@ const ESM_ONLY_PACKAGES = [
   // @nestjs/devtools-integration's own dependencies (DEVTOOLS=true).
   '@nyariv',
   'chalk',
+  // The Hive's query builder (apps/hive/src/database).
+  'kysely',
 ];
 const base = {
   preset: 'ts-jest',
@@ -28,12 +30,48 @@ const base = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(?:${ESM_ONLY_PACKAGES.join('|')})/)`],
 };
+/**
+ * The Hive's specs that use its database, run by the `postgres` project as well: all of them but
+ * those about SQLite itself (its files, its migrations from before the store layer).
+ */
+const HIVE_DATABASE_SPECS = [
+  'accounts/account.service',
+  'commands/commands.service',
+  'console-auth/console-auth.service',
+  'database/write-batcher',
+  'hive-apps',
+  'hive-console-events',
+  'hive-console-session',
+  'hive-moves',
+  'hive-restart',
+  'hive-throttle',
+  'hive-upgrades',
+  'hive.gateway',
+  'keys/keys.service',
+  'monitor/hive-stats.repository',
+  'moves/move.service',
+  'moves/stray-copies.service',
+  'reports/reports.service',
+  'upgrades/device-upgrade.service',
+].map((name) => `<rootDir>/apps/hive/src/${name}.spec.ts`);
+/** End-to-end paths through the Hive, with real Devices, run on PostgreSQL too: a Hive restart, a catalog app. */
+const HIVE_E2E_ON_POSTGRES = ['foundation', 'catalog-app'].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`);
 module.exports = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // The Hive's specs again, on PostgreSQL (a throwaway cluster for the run, a database per file):
+    // the same behaviour on both stores (docs/architecture.md "The store").
+    {
+      ...base,
+      displayName: 'postgres',
+      testMatch: [...HIVE_DATABASE_SPECS, '<rootDir>/apps/hive/src/**/*.pg-spec.ts', ...HIVE_E2E_ON_POSTGRES],
+      globalSetup: '<rootDir>/test/support/postgres-jest-setup.ts',
+      globalTeardown: '<rootDir>/test/support/postgres-jest-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/use-postgres.ts'],
+    },
     // Every bench once in quick mode, so a bench broken by a change fails the suite (bench/quick.bench-spec.ts).
     { ...base, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.bench-spec.ts'] },
   ],

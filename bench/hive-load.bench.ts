@@ -10,7 +10,9 @@
  * every report.apps emit → ack latency, devices still held, and the Hive's RSS and CPU time from
  * /proc. It also times connecting and authenticating all devices (BENCH_CONNECT_CONCURRENCY
  * handshakes in flight, default 100; BENCH_HIVE_NODE_ARGS adds Node flags to the Hive, for
- * profiling it under this load). The figures are printed next to the budget; a miss is
+ * profiling it under this load). BENCH_HIVE_DATABASE=postgres runs the Hive on PostgreSQL instead
+ * of SQLite: a throwaway cluster of Debian's postgresql (test/support/postgres.ts, a unix socket
+ * only), whose server's CPU and RSS are reported beside the Hive's. The figures are printed next to the budget; a miss is
  * reported, not failed: the exit status is non-zero only when the bench itself breaks. Quick
  * mode: 20 devices, 1 s warm-up, 5 s measured.
  *
@@ -18,12 +20,14 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Events, PROTOCOL_VERSION, derivePassphraseVerifier } from '@mosaic/protocol';
+import { Client } from 'pg';
 import { FakeDevice } from '../apps/hive/src/testing/fake-device';
+import { PostgresCluster, startPostgresCluster } from '../test/support/postgres';
 import { appsReport, volumesReport } from '../apps/hive/src/testing/fixtures';
 import { HiveApiClient } from '../apps/hive/src/testing/hive-api-client';
 import { Bench, runBench } from './support/bench';
@@ -71,7 +75,7 @@ interface HiveProcess {
 }
 
 /** Starts `node dist/apps/hive/main.js` with its log in a file, and waits for "Hive listening on <url>". */
-async function startHiveProcess(dir: string, adminToken: string): Promise<HiveProcess> {
+async function startHiveProcess(dir: string, adminToken: string, databaseUrl?: string): Promise<HiveProcess> {
   const logPath = join(dir, 'hive.log');
   const log = openSync(logPath, 'w');
   // BENCH_HIVE_NODE_ARGS adds Node flags to the Hive, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (split on spaces, no shell).
@@ -86,6 +90,7 @@ async function startHiveProcess(dir: string, adminToken: string): Promise<HivePr
       HIVE_PORT: '0',
       HIVE_HOST: '127.0.0.1',
       HIVE_DB: join(dir, 'hive.db'),
+      ...(databaseUrl && { HIVE_DATABASE_URL: databaseUrl }),
     },
     // A file rather than a pipe: the Hive's (synchronous) log writes never wait on this process.
     stdio: ['ignore', log, log],
@@ -114,6 +119,30 @@ async function startHiveProcess(dir: string, adminToken: string): Promise<HivePr
   }
   await stop();
   throw new Error(`the Hive did not say it was listening within 30 s:\n${readFileSync(logPath, 'utf8')}`);
+}
+
+/** The PostgreSQL server's CPU time and RSS: its postmaster and every process it started (backends, workers). */
+function sampleCluster(cluster: PostgresCluster): ProcSample & { processes: number } {
+  const postmaster = Number(readFileSync(join(cluster.socketDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
+    } catch {
+      // a process that ended meanwhile
+    }
+  }
+  const samples = pids.flatMap((pid) => {
+    try {
+      return [sampleProcess(pid)];
+    } catch {
+      return [];
+    }
+  });
+  const sum = (pick: (p: ProcSample) => number) => samples.reduce((total, p) => total + pick(p), 0);
+  return { atMs: performance.now(), rssBytes: sum((p) => p.rssBytes), peakRssBytes: sum((p) => p.peakRssBytes), cpuS: sum((p) => p.cpuS), processes: samples.length };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,10 +328,19 @@ runBench('hive-load', {
       (d) => (process.env.BENCH_KEEP ? console.log(`kept ${d}`) : rmSync(d, { recursive: true, force: true })),
     );
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+    const store = process.env.BENCH_HIVE_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+    let cluster: PostgresCluster | undefined;
+    if (store === 'postgres') {
+      cluster = await bench.resource('a PostgreSQL cluster (Debian\'s postgresql, a unix socket only)', 120, startPostgresCluster, (c) => c.stop());
+      const admin = new Client({ connectionString: cluster.url('postgres') });
+      await admin.connect();
+      await admin.query('CREATE DATABASE hive');
+      await admin.end();
+    }
     const hive = await bench.resource(
       'the Hive process (until it says it listens)',
       60,
-      () => startHiveProcess(dir, adminToken),
+      () => startHiveProcess(dir, adminToken, cluster?.url('hive')),
       (h) => h.stop(),
     );
     const sims: SimDevice[] = [];
@@ -310,7 +348,7 @@ runBench('hive-load', {
     let hiveExit: number | null | undefined;
     void hive.exited.then((code) => (hiveExit = code));
 
-    console.log(`Hive pid ${hive.pid} at ${hive.url} (database and log in ${dir}); open-files limit ${limit}`);
+    console.log(`Hive pid ${hive.pid} at ${hive.url} on ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} (log in ${dir}); open-files limit ${limit}`);
     const api = new HiveApiClient(hive.url, adminToken);
 
     // One verifier for all: every device of the account has the same passphrase and salt.
@@ -373,6 +411,7 @@ runBench('hive-load', {
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowStart - performance.now())));
     const hiveStart = sampleProcess(hive.pid);
+    const serverStart = cluster && sampleCluster(cluster);
     const clientCpuStart = process.cpuUsage();
     const clientLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     clientLag.enable();
@@ -386,6 +425,7 @@ runBench('hive-load', {
     if (hiveExit !== undefined)
       throw new Error(`the Hive exited (${hiveExit}) during the measure:\n${readFileSync(hive.logPath, 'utf8').slice(-4000)}`);
     const hiveEnd = sampleProcess(hive.pid);
+    const serverEnd = cluster && sampleCluster(cluster);
     hiveSamples.push(hiveEnd);
     clientLag.disable();
     stalls.stop();
@@ -456,6 +496,11 @@ runBench('hive-load', {
       `\nHive process: CPU ${hiveCpu.toFixed(1)} % of one core over ${windowS.toFixed(0)} s (${(hiveEnd.cpuS - hiveStart.cpuS).toFixed(2)} s CPU); ` +
         `RSS ${mibs(hiveStart.rssBytes)} at the window's start, ${mibs(hiveEnd.rssBytes)} at its end, max sampled ${mibs(Math.max(...hiveSamples.map((h) => h.rssBytes)))}, peak (VmHWM) ${mibs(hiveEnd.peakRssBytes)}`,
     );
+    if (serverStart && serverEnd) {
+      console.log(
+        `PostgreSQL server (its ${serverEnd.processes} processes): CPU ${cpuPercent(serverStart, serverEnd).toFixed(1)} % of one core over the window; RSS ${mibs(serverEnd.rssBytes)} summed (shared buffers counted in each)`,
+      );
+    }
     console.log(
       `devices: ${heldAtEnd}/${n} connected and authenticated at the window's end (Hive's own view: ${hiveView.filter((d) => d.online).length} online, ` +
         `${hiveView.filter((d) => d.authenticated).length} authenticated); ${disconnects.length} disconnect(s) during the run` +

@@ -6,6 +6,7 @@
 #   - restic 0.18 (from trixie), rclone, Debian's static busybox, Debian's docker-registry
 #   - the local test image mosaic-test/busybox, built FROM scratch
 #   - Debian's Chromium (and a font) for the Console's browser tests (playwright-core drives it)
+#   - Debian's PostgreSQL, whose binaries the Hive's PostgreSQL tests run
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -26,6 +27,13 @@ apt_install() {
 }
 
 apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables openssl chromium fonts-dejavu-core
+# PostgreSQL for the Hive's second store: the tests start throwaway clusters of their own
+# (test/support/postgres.ts, initdb as the postgres user, a unix socket only); the package's own
+# cluster and service are not wanted.
+apt_install postgresql
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled postgresql >/dev/null 2>&1; then
+  systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
 # A container registry for the upgrade test (test/support/loopback-registry.ts starts its own on
 # 127.0.0.1, port 0, with a storage folder of its own). The package's own service is not wanted.
 apt_install docker-registry

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteDatabase } from './database/sqlite-database';
+import { HiveDatabase } from './database/database';
 import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
 import { armored, randomVerifier } from './testing/fixtures';
@@ -124,12 +124,12 @@ describe('Hive apps (in-process Hive, fake device over socket.io)', () => {
       const response = await hive.api.post(`/api/devices/${id}/apps`, { app: 'static-site' });
       expect(response.status).toBe(201);
       const token = app.received[0].params.links.default.token;
-      const db = hive.app.get(SqliteDatabase);
-      const row = db.prepare('SELECT * FROM commands WHERE id = ?').get(response.body.command.id) as { params: string; status: string };
+      const db = hive.app.get(HiveDatabase);
+      const row = await db.q.selectFrom('commands').selectAll().where('id', '=', response.body.command.id).executeTakeFirstOrThrow();
       expect(row.status).toBe('succeeded');
       expect(JSON.parse(row.params).links).toEqual({ default: { domain: `static-site-${response.body.instance.slice(0, 8)}.mosaic.test` } });
-      expect(JSON.stringify(db.prepare('SELECT * FROM commands').all())).not.toContain(token);
-      expect(JSON.stringify(db.prepare('SELECT links FROM apps WHERE instance = ?').get(response.body.instance))).toContain(token);
+      expect(JSON.stringify(await db.q.selectFrom('commands').selectAll().execute())).not.toContain(token);
+      expect(JSON.stringify(await db.q.selectFrom('apps').select('links').where('instance', '=', response.body.instance).execute())).toContain(token);
     });
 
     it('takes a given instance and domain, applies defaults, and issues a new link token per app', async () => {

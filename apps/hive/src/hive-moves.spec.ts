@@ -8,6 +8,7 @@ import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
 import { HiveApiClient } from './testing/hive-api-client';
 import { armored, instanceKeys, randomVerifier } from './testing/fixtures';
+import { commandReaches } from './testing/command-status';
 import { TestHive, startTestHive } from './testing/test-hive';
 
 interface Device {
@@ -309,6 +310,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
       const moving = await before.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
       expect(moving.status).toBe(202);
       const stop = await stopping;
+      await commandReaches(before.app, a.id, stop.id, 'accepted');
       expect((await before.api.get(`/api/devices/${a.id}/commands/${stop.id}`)).body.status).toBe('accepted');
       for (const device of open.splice(0)) device.close();
       await hives.splice(0)[0].close();

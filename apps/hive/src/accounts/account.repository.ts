@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase, affected } from '../database/database';
+import { AccountRow } from '../database/schema';
 import { VerifierHash } from './verifier-hash';
 
 export interface AccountRecord {
@@ -8,14 +9,6 @@ export interface AccountRecord {
   passphraseSalt: string;
   verifier: VerifierHash | null;
   createdAt: string;
-}
-
-interface AccountRow {
-  id: string;
-  passphrase_salt: string;
-  verifier_hash: string | null;
-  verifier_hash_salt: string | null;
-  created_at: string;
 }
 
 function toRecord(row: AccountRow): AccountRecord {
@@ -30,22 +23,43 @@ function toRecord(row: AccountRow): AccountRecord {
 /** The account row: this reference Hive serves exactly one account. */
 @Injectable()
 export class AccountRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  find(): AccountRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM account ORDER BY created_at LIMIT 1').get() as AccountRow | undefined;
+  async find(): Promise<AccountRecord | undefined> {
+    const row = await this.db.q.selectFrom('account').selectAll().orderBy('created_at').limit(1).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  insert(account: AccountRecord): void {
-    this.db
-      .prepare('INSERT INTO account (id, passphrase_salt, verifier_hash, verifier_hash_salt, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(account.id, account.passphraseSalt, account.verifier?.hash ?? null, account.verifier?.salt ?? null, account.createdAt);
+  async insert(account: AccountRecord): Promise<void> {
+    await this.db.q
+      .insertInto('account')
+      .values({
+        id: account.id,
+        passphrase_salt: account.passphraseSalt,
+        verifier_hash: account.verifier?.hash ?? null,
+        verifier_hash_salt: account.verifier?.salt ?? null,
+        verifier_set_at: null,
+        created_at: account.createdAt,
+      })
+      .execute();
   }
 
-  setVerifier(id: string, verifier: VerifierHash, at: string): void {
-    this.db
-      .prepare('UPDATE account SET verifier_hash = ?, verifier_hash_salt = ?, verifier_set_at = ? WHERE id = ?')
-      .run(verifier.hash, verifier.salt, at, id);
+  /** Sets the verifier only while none is set (one statement: two devices cannot both adopt); true when it did. */
+  async adoptVerifier(id: string, verifier: VerifierHash, at: string): Promise<boolean> {
+    const result = await this.db.q
+      .updateTable('account')
+      .set({ verifier_hash: verifier.hash, verifier_hash_salt: verifier.salt, verifier_set_at: at })
+      .where('id', '=', id)
+      .where('verifier_hash', 'is', null)
+      .executeTakeFirst();
+    return affected(result);
+  }
+
+  async setVerifier(id: string, verifier: VerifierHash, at: string): Promise<void> {
+    await this.db.q
+      .updateTable('account')
+      .set({ verifier_hash: verifier.hash, verifier_hash_salt: verifier.salt, verifier_set_at: at })
+      .where('id', '=', id)
+      .execute();
   }
 }

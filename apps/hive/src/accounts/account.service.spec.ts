@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceConnection } from '../sessions/device-connection';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { AccountRepository } from './account.repository';
@@ -9,50 +10,50 @@ import { AccountService } from './account.service';
 const verifier = () => randomBytes(32).toString('base64');
 
 describe('AccountService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let sessions: DeviceSessionRegistry;
   let accounts: AccountService;
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     sessions = new DeviceSessionRegistry();
     accounts = new AccountService(new AccountRepository(db), db, sessions);
-    accounts.onModuleInit();
+    await accounts.onModuleInit();
   });
 
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('creates one account with a random salt of at least 16 bytes, once', () => {
-    const first = accounts.describe();
+  it('creates one account with a random salt of at least 16 bytes, once', async () => {
+    const first = await accounts.describe();
     expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(Buffer.from(first.passphrase.salt, 'base64').length).toBeGreaterThanOrEqual(16);
     expect(first.passphrase.set).toBe(false);
-    accounts.onModuleInit();
-    expect(accounts.describe()).toEqual(first);
+    await accounts.onModuleInit();
+    expect(await accounts.describe()).toEqual(first);
   });
 
-  it('adopts the first proved verifier, then matches it and refuses others', () => {
+  it('adopts the first proved verifier, then matches it and refuses others', async () => {
     const v = verifier();
-    expect(accounts.prove(v)).toBe('adopted');
-    expect(accounts.describe().passphrase.set).toBe(true);
-    expect(accounts.prove(v)).toBe('matched');
-    expect(accounts.prove(verifier())).toBe('mismatched');
+    expect(await accounts.prove(v)).toBe('adopted');
+    expect((await accounts.describe()).passphrase.set).toBe(true);
+    expect(await accounts.prove(v)).toBe('matched');
+    expect(await accounts.prove(verifier())).toBe('mismatched');
   });
 
-  it('never stores the verifier itself', () => {
+  it('never stores the verifier itself', async () => {
     const v = verifier();
-    accounts.prove(v);
-    const stored = JSON.stringify(db.prepare('SELECT * FROM account').all());
+    await accounts.prove(v);
+    const stored = JSON.stringify(await db.q.selectFrom('account').selectAll().execute());
     expect(stored).not.toContain(v);
   });
 
-  it('refuses to replace a set verifier unless asked to, and then drops every connection', () => {
+  it('refuses to replace a set verifier unless asked to, and then drops every connection', async () => {
     const old = verifier();
-    accounts.setVerifier(old, false);
-    expect(() => accounts.setVerifier(verifier(), false)).toThrow(expect.objectContaining({ code: 'PASSPHRASE_ALREADY_SET' }));
-    expect(accounts.prove(old)).toBe('matched');
+    await accounts.setVerifier(old, false);
+    await expect(accounts.setVerifier(verifier(), false)).rejects.toEqual(expect.objectContaining({ code: 'PASSPHRASE_ALREADY_SET' }));
+    expect(await accounts.prove(old)).toBe('matched');
 
     const dropped: string[] = [];
     const connection: DeviceConnection = {
@@ -63,9 +64,9 @@ describe('AccountService', () => {
     };
     sessions.add(connection);
     const replacement = verifier();
-    accounts.setVerifier(replacement, true);
+    await accounts.setVerifier(replacement, true);
     expect(dropped).toEqual(['c1']);
-    expect(accounts.prove(old)).toBe('mismatched');
-    expect(accounts.prove(replacement)).toBe('matched');
+    expect(await accounts.prove(old)).toBe('mismatched');
+    expect(await accounts.prove(replacement)).toBe('matched');
   });
 });

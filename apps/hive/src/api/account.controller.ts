@@ -17,7 +17,7 @@ export class AccountController {
 
   @Get()
   @ApiOkResponse({ type: AccountSchema })
-  describe(): AccountView {
+  async describe(): Promise<AccountView> {
     return this.accounts.describe();
   }
 
@@ -25,7 +25,7 @@ export class AccountController {
   @Put('passphrase')
   @ApiBody({ type: SetPassphraseDto })
   @ApiOkResponse({ type: AccountSchema })
-  setPassphrase(@Body() body: unknown): AccountView {
+  async setPassphrase(@Body() body: unknown): Promise<AccountView> {
     const { verifier, replace } = parseBody(SetPassphraseDto, body);
     return this.accounts.setVerifier(verifier, replace ?? false);
   }
@@ -35,7 +35,7 @@ export class AccountController {
   @HttpCode(HttpStatus.OK)
   @ApiBody({ type: CheckPassphraseDto })
   @ApiOkResponse({ type: PassphraseCheckSchema })
-  check(@Body() body: unknown): { matches: boolean } {
-    return { matches: this.accounts.matches(parseBody(CheckPassphraseDto, body).verifier) };
+  async check(@Body() body: unknown): Promise<{ matches: boolean }> {
+    return { matches: await this.accounts.matches(parseBody(CheckPassphraseDto, body).verifier) };
   }
 }

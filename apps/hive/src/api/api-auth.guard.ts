@@ -50,8 +50,8 @@ export class ApiAuthGuard implements CanActivate {
     );
   }
 
-  private withSession(request: AuthenticatedRequest, sessionId: string): boolean {
-    const session = this.consoleAuth.authenticate(sessionId);
+  private async withSession(request: AuthenticatedRequest, sessionId: string): Promise<boolean> {
+    const session = await this.consoleAuth.authenticate(sessionId);
     if (!session) throw new HiveError(HiveErrorCode.UNAUTHORIZED, 'The Console session has expired or was signed out; sign in again.');
     if (!SAFE_METHODS.has(request.method.toUpperCase())) {
       if (!csrfMatches(request.headers[CSRF_HEADER], session.csrfToken)) {

@@ -20,7 +20,7 @@ export class AppKeysController {
 
   @Get('apps/:instance/keys')
   @ApiOkResponse({ type: [InstanceKeySchema] })
-  list(@Param('instance') instance: string): InstanceKey[] {
+  async list(@Param('instance') instance: string): Promise<InstanceKey[]> {
     return this.keys.get(instance);
   }
 }

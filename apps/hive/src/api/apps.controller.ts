@@ -24,13 +24,13 @@ export class AppsController {
 
   @Get()
   @ApiOkResponse({ type: [AppSchema] })
-  list(): AppView[] {
+  async list(): Promise<AppView[]> {
     return this.apps.list();
   }
 
   @Get(':instance')
   @ApiOkResponse({ type: AppSchema })
-  get(@Param('instance') instance: string): AppView {
+  async get(@Param('instance') instance: string): Promise<AppView> {
     return this.apps.get(instance);
   }
 
@@ -46,7 +46,7 @@ export class AppsController {
   ): Promise<AppResponse> {
     const request = parseBody(StartAppDto, body ?? {});
     // A start or stop in the middle of a move would race the move's own stop and start.
-    this.moves.assertNotMoving(instance);
+    await this.moves.assertNotMoving(instance);
     return answer(await this.apps.start(instance, request), response);
   }
 
@@ -60,7 +60,7 @@ export class AppsController {
     @Res({ passthrough: true }) response: StatusSettable,
   ): Promise<AppResponse> {
     const request = parseBody(StopAppDto, body ?? {});
-    this.moves.assertNotMoving(instance);
+    await this.moves.assertNotMoving(instance);
     return answer(await this.apps.stop(instance, request), response);
   }
 

@@ -39,7 +39,7 @@ export class DeviceAppsController {
   /** The apps of one device, oldest first. */
   @Get()
   @ApiOkResponse({ type: [AppSchema] })
-  list(@Param('deviceId') deviceId: string): AppView[] {
+  async list(@Param('deviceId') deviceId: string): Promise<AppView[]> {
     return this.apps.list(deviceId);
   }
 }

@@ -42,13 +42,13 @@ export class DeviceCommandsController {
   @Get()
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
   @ApiOkResponse({ type: [CommandSchema] })
-  list(@Param('deviceId') deviceId: string, @Query('limit') limit: unknown): CommandView[] {
+  async list(@Param('deviceId') deviceId: string, @Query('limit') limit: unknown): Promise<CommandView[]> {
     return this.commands.list(deviceId, parseLimit(limit));
   }
 
   @Get(':commandId')
   @ApiOkResponse({ type: CommandSchema })
-  get(@Param('deviceId') deviceId: string, @Param('commandId') commandId: string): CommandView {
+  async get(@Param('deviceId') deviceId: string, @Param('commandId') commandId: string): Promise<CommandView> {
     return this.commands.get(deviceId, commandId);
   }
 }

@@ -19,8 +19,8 @@ export class DeviceReportsController {
   /** The newest report of each kind, null for a kind not reported yet. */
   @Get()
   @ApiOkResponse({ type: LatestReportsSchema })
-  latest(@Param('deviceId') deviceId: string): LatestReports {
-    this.devices.require(deviceId);
+  async latest(@Param('deviceId') deviceId: string): Promise<LatestReports> {
+    await this.devices.require(deviceId);
     return this.reports.latest(deviceId);
   }
 }

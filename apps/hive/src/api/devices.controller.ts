@@ -42,34 +42,34 @@ export class DevicesController {
   @HttpCode(HttpStatus.CREATED)
   @ApiBody({ type: CreateDeviceDto })
   @ApiCreatedResponse({ type: CreatedDeviceSchema })
-  create(@Body() body: unknown): CreatedDevice {
+  async create(@Body() body: unknown): Promise<CreatedDevice> {
     return this.devices.create(parseBody(CreateDeviceDto, body).name ?? '');
   }
 
   @Get()
   @ApiOkResponse({ type: [DeviceSchema] })
-  list(): DeviceView[] {
+  async list(): Promise<DeviceView[]> {
     return this.devices.list();
   }
 
   /** The device, with how keeping it up to date goes. */
   @Get(':deviceId')
   @ApiOkResponse({ type: DeviceWithUpgradeSchema })
-  get(@Param('deviceId') deviceId: string): DeviceWithUpgrade {
-    return { ...this.devices.get(deviceId), upgrade: this.upgrades.describe(deviceId) };
+  async get(@Param('deviceId') deviceId: string): Promise<DeviceWithUpgrade> {
+    return { ...(await this.devices.get(deviceId)), upgrade: await this.upgrades.describe(deviceId) };
   }
 
   @Patch(':deviceId')
   @ApiBody({ type: RenameDeviceDto })
   @ApiOkResponse({ type: DeviceSchema })
-  rename(@Param('deviceId') deviceId: string, @Body() body: unknown): DeviceView {
+  async rename(@Param('deviceId') deviceId: string, @Body() body: unknown): Promise<DeviceView> {
     return this.devices.rename(deviceId, parseBody(RenameDeviceDto, body).name);
   }
 
   @Get(':deviceId/upgrade')
   @ApiOkResponse({ type: UpgradeSchema })
-  upgrade(@Param('deviceId') deviceId: string): UpgradeView {
-    this.devices.require(deviceId);
+  async upgrade(@Param('deviceId') deviceId: string): Promise<UpgradeView> {
+    await this.devices.require(deviceId);
     return this.upgrades.describe(deviceId);
   }
 
@@ -95,7 +95,7 @@ export class DevicesController {
   @Delete(':deviceId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  revoke(@Param('deviceId') deviceId: string): void {
-    this.devices.revoke(deviceId);
+  async revoke(@Param('deviceId') deviceId: string): Promise<void> {
+    await this.devices.revoke(deviceId);
   }
 }

@@ -34,13 +34,13 @@ export class MovesController {
   /** Newest first. */
   @Get('apps/:instance/moves')
   @ApiOkResponse({ type: [MoveSchema] })
-  list(@Param('instance') instance: string): MoveView[] {
+  async list(@Param('instance') instance: string): Promise<MoveView[]> {
     return this.moves.listForApp(instance);
   }
 
   @Get('moves/:moveId')
   @ApiOkResponse({ type: MoveSchema })
-  get(@Param('moveId') moveId: string): MoveView {
+  async get(@Param('moveId') moveId: string): Promise<MoveView> {
     return this.moves.get(moveId);
   }
 

@@ -39,7 +39,7 @@ export class SessionController {
   /** Whether the first run is due, and who is signed in (with the CSRF token) when someone is. */
   @Get()
   @ApiOkResponse({ type: SessionStatusSchema })
-  status(@Req() request: SessionRequest): SessionStatus {
+  async status(@Req() request: SessionRequest): Promise<SessionStatus> {
     return this.auth.status(cookieOf(request));
   }
 
@@ -73,13 +73,13 @@ export class SessionController {
   /** Signs out: the session is forgotten and the cookie cleared. A live session must send its CSRF token. */
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
-  logout(@Req() request: SessionRequest, @Res({ passthrough: true }) response: CookieResponse): void {
+  async logout(@Req() request: SessionRequest, @Res({ passthrough: true }) response: CookieResponse): Promise<void> {
     const sessionId = cookieOf(request);
-    const session = this.auth.authenticate(sessionId);
+    const session = await this.auth.authenticate(sessionId);
     if (session && !csrfMatches(request.headers[CSRF_HEADER], session.csrfToken)) {
       throw new HiveError(HiveErrorCode.CSRF_MISMATCH, `Signing out needs the session's ${CSRF_HEADER} header.`);
     }
-    this.auth.logout(sessionId);
+    await this.auth.logout(sessionId);
     response.clearCookie(SESSION_COOKIE, this.cookieOptions(request));
   }
 

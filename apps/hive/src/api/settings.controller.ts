@@ -16,14 +16,14 @@ export class SettingsController {
 
   @Get()
   @ApiOkResponse({ type: ConsoleSettingsSchema })
-  get(): ConsoleSettingsView {
+  async get(): Promise<ConsoleSettingsView> {
     return this.settings.get();
   }
 
   @Put()
   @ApiBody({ type: ConsoleSettingsDto })
   @ApiOkResponse({ type: ConsoleSettingsSchema })
-  update(@Body() body: unknown): ConsoleSettingsView {
+  async update(@Body() body: unknown): Promise<ConsoleSettingsView> {
     return this.settings.update(parseBody(ConsoleSettingsDto, body));
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { sql } from 'kysely';
+import { HiveDatabase, affected } from '../database/database';
+import { AppRow } from '../database/schema';
 
 /** What the user asked for last: the Hive's intent, not what the device reports. */
 export type DesiredState = 'running' | 'stopped';
@@ -31,19 +33,6 @@ export interface AppRecord {
   updatedAt: string;
 }
 
-interface AppRow {
-  instance: string;
-  device_id: string | null;
-  application: string;
-  compose: string;
-  variables: string;
-  secret_variables: string;
-  links: string;
-  desired: DesiredState;
-  created_at: string;
-  updated_at: string;
-}
-
 function toRecord(row: AppRow): AppRecord {
   return {
     instance: row.instance,
@@ -53,7 +42,7 @@ function toRecord(row: AppRow): AppRecord {
     variables: JSON.parse(row.variables) as Record<string, string>,
     secretVariables: JSON.parse(row.secret_variables) as string[],
     links: JSON.parse(row.links) as Record<string, StoredLink>,
-    desired: row.desired,
+    desired: row.desired as DesiredState,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -61,56 +50,51 @@ function toRecord(row: AppRow): AppRecord {
 
 @Injectable()
 export class AppRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
   /** Returns false when the instance exists already. */
-  insert(app: AppRecord): boolean {
-    return (
-      this.db
-        .prepare(
-          `INSERT INTO apps (instance, device_id, application, compose, variables, secret_variables, links, desired, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance) DO NOTHING`,
-        )
-        .run(
-          app.instance,
-          app.deviceId,
-          JSON.stringify(app.application),
-          app.compose,
-          JSON.stringify(app.variables),
-          JSON.stringify(app.secretVariables),
-          JSON.stringify(app.links),
-          app.desired,
-          app.createdAt,
-          app.updatedAt,
-        ).changes > 0
-    );
+  async insert(app: AppRecord): Promise<boolean> {
+    const result = await this.db.q
+      .insertInto('apps')
+      .values({
+        instance: app.instance,
+        device_id: app.deviceId,
+        application: JSON.stringify(app.application),
+        compose: app.compose,
+        variables: JSON.stringify(app.variables),
+        secret_variables: JSON.stringify(app.secretVariables),
+        links: JSON.stringify(app.links),
+        desired: app.desired,
+        created_at: app.createdAt,
+        updated_at: app.updatedAt,
+      })
+      .onConflict((oc) => oc.column('instance').doNothing())
+      .executeTakeFirst();
+    return affected(result);
   }
 
-  find(instance: string): AppRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM apps WHERE instance = ?').get(instance) as AppRow | undefined;
+  async find(instance: string): Promise<AppRecord | undefined> {
+    const row = await this.db.q.selectFrom('apps').selectAll().where('instance', '=', instance).executeTakeFirst();
     return row && toRecord(row);
   }
 
   /** Oldest first, so a listing reads in the order the apps were installed. */
-  list(deviceId?: string): AppRecord[] {
-    const rows = (
-      deviceId === undefined
-        ? this.db.prepare('SELECT * FROM apps ORDER BY created_at, rowid').all()
-        : this.db.prepare('SELECT * FROM apps WHERE device_id = ? ORDER BY created_at, rowid').all(deviceId)
-    ) as AppRow[];
-    return rows.map(toRecord);
+  async list(deviceId?: string): Promise<AppRecord[]> {
+    let query = this.db.q.selectFrom('apps').selectAll();
+    if (deviceId !== undefined) query = query.where('device_id', '=', deviceId);
+    return (await query.orderBy('created_at').orderBy(sql`rowid`).execute()).map(toRecord);
   }
 
-  setDesired(instance: string, desired: DesiredState, at: string): void {
-    this.db.prepare('UPDATE apps SET desired = ?, updated_at = ? WHERE instance = ?').run(desired, at, instance);
+  async setDesired(instance: string, desired: DesiredState, at: string): Promise<void> {
+    await this.db.q.updateTable('apps').set({ desired, updated_at: at }).where('instance', '=', instance).execute();
   }
 
   /** The app now lives on `deviceId` (a move ended there). */
-  assign(instance: string, deviceId: string, desired: DesiredState, at: string): void {
-    this.db.prepare('UPDATE apps SET device_id = ?, desired = ?, updated_at = ? WHERE instance = ?').run(deviceId, desired, at, instance);
+  async assign(instance: string, deviceId: string, desired: DesiredState, at: string): Promise<void> {
+    await this.db.q.updateTable('apps').set({ device_id: deviceId, desired, updated_at: at }).where('instance', '=', instance).execute();
   }
 
-  delete(instance: string): boolean {
-    return this.db.prepare('DELETE FROM apps WHERE instance = ?').run(instance).changes > 0;
+  async delete(instance: string): Promise<boolean> {
+    return affected(await this.db.q.deleteFrom('apps').where('instance', '=', instance).executeTakeFirst());
   }
 }

@@ -117,11 +117,11 @@ export class AppsService {
 
   async install(deviceId: string, request: InstallRequest): Promise<AppOutcome> {
     const app = this.catalog.require(request.app);
-    this.devices.require(deviceId);
+    await this.devices.require(deviceId);
     const variables = resolveAppVariables(app.manifest.variables, request.variables ?? {});
     if (!variables.ok) throw invalid(variables.details);
     const instance = request.instance ?? randomUUID();
-    if (this.apps.find(instance)) throw new HiveError(HiveErrorCode.APP_EXISTS, `An app with instance ${instance} is installed already.`);
+    if (await this.apps.find(instance)) throw new HiveError(HiveErrorCode.APP_EXISTS, `An app with instance ${instance} is installed already.`);
 
     const now = new Date().toISOString();
     const record: AppRecord = {
@@ -146,7 +146,7 @@ export class AppsService {
     const params = startParams(record, false);
     const checked = validatePayload(SchedulerStartParamsDto, params);
     if (!checked.ok) throw invalid(checked.details.map((d) => ({ ...d, field: bodyField(d.field) })));
-    if (!this.apps.insert(record)) throw new HiveError(HiveErrorCode.APP_EXISTS, `An app with instance ${instance} is installed already.`);
+    if (!(await this.apps.insert(record))) throw new HiveError(HiveErrorCode.APP_EXISTS, `An app with instance ${instance} is installed already.`);
 
     this.logger.log(`installing ${app.manifest.name} ${instance} on device ${deviceId}`);
     let outcome: SendOutcome;
@@ -154,35 +154,35 @@ export class AppsService {
       outcome = await this.commands.send(deviceId, CommandType.SchedulerStart, params, sendOptions(request));
     } catch (err) {
       // The start never reached the device (offline, revoked): nothing to remember.
-      this.apps.delete(instance);
+      await this.apps.delete(instance);
       throw err;
     }
     this.changes.publish('apps', instance);
-    return { instance, app: this.viewOf(instance), ...outcome };
+    return { instance, app: await this.viewOf(instance), ...outcome };
   }
 
-  list(deviceId?: string): AppView[] {
-    if (deviceId !== undefined) this.devices.require(deviceId);
-    const reports = new Map<string, LatestReports>();
-    return this.apps.list(deviceId).map((record) => this.view(record, reports));
+  async list(deviceId?: string): Promise<AppView[]> {
+    if (deviceId !== undefined) await this.devices.require(deviceId);
+    const reports = new Map<string, Promise<LatestReports>>();
+    return Promise.all((await this.apps.list(deviceId)).map((record) => this.view(record, reports)));
   }
 
-  get(instance: string): AppView {
-    return this.view(this.require(instance), new Map());
+  async get(instance: string): Promise<AppView> {
+    return this.view(await this.require(instance), new Map());
   }
 
   /** Sends the stored start again (same instance, same link token) to the app's device. */
   async start(instance: string, options: CommandOptions): Promise<AppOutcome> {
-    const record = this.require(instance);
+    const record = await this.require(instance);
     const outcome = await this.commands.send(
       this.deviceOf(record),
       CommandType.SchedulerStart,
       startParams(record, false),
       sendOptions(options),
     );
-    if (outcome.command.ack?.accepted) this.apps.setDesired(instance, 'running', new Date().toISOString());
+    if (outcome.command.ack?.accepted) await this.apps.setDesired(instance, 'running', new Date().toISOString());
     this.changes.publish('apps', instance);
-    return { instance, app: this.viewOf(instance), ...outcome };
+    return { instance, app: await this.viewOf(instance), ...outcome };
   }
 
   /**
@@ -190,7 +190,7 @@ export class AppsService {
    * answers that it does not know it (NOT_FOUND): asking again after a failure converges.
    */
   async stop(instance: string, request: StopRequest): Promise<AppOutcome> {
-    const record = this.require(instance);
+    const record = await this.require(instance);
     const params = {
       instance,
       ...(request.replicate !== undefined && { replicate: request.replicate }),
@@ -198,20 +198,20 @@ export class AppsService {
     };
     const outcome = await this.commands.send(this.deviceOf(record), CommandType.SchedulerStop, params, sendOptions(request));
     const { command } = outcome;
-    if (command.ack?.accepted) this.apps.setDesired(instance, 'stopped', new Date().toISOString());
+    if (command.ack?.accepted) await this.apps.setDesired(instance, 'stopped', new Date().toISOString());
     const gone = command.status === 'succeeded' || command.error?.code === ErrorCode.NOT_FOUND;
     this.changes.publish('apps', instance);
     if (request.remove && gone) {
-      this.apps.delete(instance);
+      await this.apps.delete(instance);
       this.logger.log(`removed app ${instance} from device ${record.deviceId}`);
       return { instance, app: null, ...outcome };
     }
-    return { instance, app: this.viewOf(instance), ...outcome };
+    return { instance, app: await this.viewOf(instance), ...outcome };
   }
 
   /** AppCommand.run, after the checks the device would make against the app's own declaration. */
   async runCommand(instance: string, request: AppCommandRequest): Promise<AppCommandOutcome> {
-    const record = this.require(instance);
+    const record = await this.require(instance);
     const template = parseTemplate(record.compose);
     if (typeof template !== 'string') {
       const services = Object.keys((template.services ?? {}) as object);
@@ -232,8 +232,8 @@ export class AppsService {
   }
 
   /** Throws NOT_FOUND for an unknown instance. */
-  require(instance: string): AppRecord {
-    const record = this.apps.find(instance);
+  async require(instance: string): Promise<AppRecord> {
+    const record = await this.apps.find(instance);
     if (!record) throw new HiveError(HiveErrorCode.NOT_FOUND, `No app has the instance id ${instance}.`);
     return record;
   }
@@ -245,17 +245,18 @@ export class AppsService {
     return record.deviceId;
   }
 
-  private viewOf(instance: string): AppView | null {
-    const record = this.apps.find(instance);
+  private async viewOf(instance: string): Promise<AppView | null> {
+    const record = await this.apps.find(instance);
     return record ? this.view(record, new Map()) : null;
   }
 
   /** `reports` caches each device's latest reports for the length of one listing. */
-  private view(record: AppRecord, reports: Map<string, LatestReports>): AppView {
+  private async view(record: AppRecord, reports: Map<string, Promise<LatestReports>>): Promise<AppView> {
     let latest: LatestReports | undefined;
     if (record.deviceId !== null) {
-      latest = reports.get(record.deviceId) ?? this.reports.latest(record.deviceId);
-      reports.set(record.deviceId, latest);
+      const pending = reports.get(record.deviceId) ?? this.reports.latest(record.deviceId);
+      reports.set(record.deviceId, pending);
+      latest = await pending;
     }
     const reported = latest?.apps?.apps.find((app) => app.instance === record.instance);
     const volumes = (latest?.volumes?.volumes ?? [])

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ProtocolError } from '@mosaic/protocol';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { sql } from 'kysely';
+import { HiveDatabase, affected } from '../database/database';
+import { withoutLinkTokens } from '../database/migrations';
+import { CommandRow } from '../database/schema';
 
 /** §2 plus Hive's own bookkeeping: sent → accepted | refused | timeout → succeeded | failed. */
 export type CommandStatus = 'sent' | 'accepted' | 'refused' | 'succeeded' | 'failed' | 'timeout';
@@ -33,29 +36,6 @@ export interface CommandRecord {
   finishedAt: string | null;
 }
 
-interface CommandRow {
-  id: string;
-  device_id: string;
-  type: string;
-  params: string;
-  issued_at: string;
-  status: CommandStatus;
-  ack: string | null;
-  result: string | null;
-  error: string | null;
-  progress: string | null;
-  finished_at: string | null;
-}
-
-/**
- * Removes `links.*.token` from the stored params of a SchedulerAction.start: the link tokens the
- * Hive issued stay in the apps table alone. (Migration 4 did the same to the rows stored before.)
- */
-const PRUNE_LINK_TOKENS = `
-  UPDATE commands
-  SET params = json_set(params, '$.links', (SELECT json_group_object(key, json_remove(value, '$.token')) FROM json_each(commands.params, '$.links')))
-  WHERE id = ? AND type = 'SchedulerAction.start' AND json_type(params, '$.links') = 'object'`;
-
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 const parsed = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -66,7 +46,7 @@ function toRecord(row: CommandRow): CommandRecord {
     type: row.type,
     params: parsed<Record<string, unknown>>(row.params) ?? {},
     issuedAt: row.issued_at,
-    status: row.status,
+    status: row.status as CommandStatus,
     ack: parsed<CommandAck>(row.ack),
     result: parsed<Record<string, unknown>>(row.result),
     error: parsed<ProtocolError>(row.error),
@@ -81,39 +61,42 @@ function toRecord(row: CommandRow): CommandRecord {
  */
 @Injectable()
 export class CommandRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  insert(command: CommandRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO commands (id, device_id, type, params, issued_at, status, ack, result, error, progress, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        command.id,
-        command.deviceId,
-        command.type,
-        JSON.stringify(command.params),
-        command.issuedAt,
-        command.status,
-        json(command.ack),
-        json(command.result),
-        json(command.error),
-        json(command.progress),
-        command.finishedAt,
-      );
+  async insert(command: CommandRecord): Promise<void> {
+    await this.db.q
+      .insertInto('commands')
+      .values({
+        id: command.id,
+        device_id: command.deviceId,
+        type: command.type,
+        params: JSON.stringify(command.params),
+        issued_at: command.issuedAt,
+        status: command.status,
+        ack: json(command.ack),
+        result: json(command.result),
+        error: json(command.error),
+        progress: json(command.progress),
+        finished_at: command.finishedAt,
+      })
+      .execute();
   }
 
-  find(deviceId: string, id: string): CommandRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM commands WHERE id = ? AND device_id = ?').get(id, deviceId) as CommandRow | undefined;
+  async find(deviceId: string, id: string): Promise<CommandRecord | undefined> {
+    const row = await this.db.q.selectFrom('commands').selectAll().where('id', '=', id).where('device_id', '=', deviceId).executeTakeFirst();
     return row && toRecord(row);
   }
 
   /** Newest first. */
-  listForDevice(deviceId: string, limit: number): CommandRecord[] {
-    const rows = this.db
-      .prepare('SELECT * FROM commands WHERE device_id = ? ORDER BY issued_at DESC, rowid DESC LIMIT ?')
-      .all(deviceId, limit) as CommandRow[];
+  async listForDevice(deviceId: string, limit: number): Promise<CommandRecord[]> {
+    const rows = await this.db.q
+      .selectFrom('commands')
+      .selectAll()
+      .where('device_id', '=', deviceId)
+      .orderBy('issued_at', 'desc')
+      .orderBy(sql`rowid`, 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(toRecord);
   }
 
@@ -121,48 +104,64 @@ export class CommandRepository {
    * Stores the acknowledgement; the status moves only while no result has arrived (results may
    * overtake acks). A refused command is over: its link tokens go (it is never sent again).
    */
-  recordAck(id: string, ack: CommandAck, status: 'accepted' | 'refused', error: ProtocolError | null): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `UPDATE commands SET ack = ?,
-             status = CASE WHEN finished_at IS NULL THEN ? ELSE status END,
-             error = CASE WHEN finished_at IS NULL THEN ? ELSE error END
-           WHERE id = ?`,
-        )
-        .run(json(ack), status, json(error), id);
-      if (status === 'refused') this.pruneLinkTokens(id);
+  async recordAck(id: string, ack: CommandAck, status: 'accepted' | 'refused', error: ProtocolError | null): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.q
+        .updateTable('commands')
+        .set((eb) => ({
+          ack: json(ack),
+          status: eb.case().when('finished_at', 'is', null).then(status).else(eb.ref('status')).end(),
+          error: eb.case().when('finished_at', 'is', null).then(json(error)).else(eb.ref('error')).end(),
+        }))
+        .where('id', '=', id)
+        .execute();
+      if (status === 'refused') await this.pruneLinkTokens(id);
     });
   }
 
   /** No acknowledgement came in time; a later result still ends the command. */
-  recordAckTimeout(id: string): void {
-    this.db.prepare(`UPDATE commands SET status = 'timeout' WHERE id = ? AND status = 'sent'`).run(id);
+  async recordAckTimeout(id: string): Promise<void> {
+    await this.db.q.updateTable('commands').set({ status: 'timeout' }).where('id', '=', id).where('status', '=', 'sent').execute();
   }
 
   /**
    * Returns false when the command had ended already: a re-sent result changes nothing. An ended
    * command is never sent again, so its link tokens go.
    */
-  recordResult(
+  async recordResult(
     id: string,
     outcome: { status: 'succeeded' | 'failed'; result: Record<string, unknown> | null; error: ProtocolError | null; finishedAt: string },
-  ): boolean {
-    return this.db.transaction(() => {
-      const ended =
-        this.db
-          .prepare('UPDATE commands SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL')
-          .run(outcome.status, json(outcome.result), json(outcome.error), outcome.finishedAt, id).changes > 0;
-      if (ended) this.pruneLinkTokens(id);
+  ): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const ended = affected(
+        await this.db.q
+          .updateTable('commands')
+          .set({ status: outcome.status, result: json(outcome.result), error: json(outcome.error), finished_at: outcome.finishedAt })
+          .where('id', '=', id)
+          .where('finished_at', 'is', null)
+          .executeTakeFirst(),
+      );
+      if (ended) await this.pruneLinkTokens(id);
       return ended;
     });
   }
 
-  private pruneLinkTokens(id: string): void {
-    this.db.prepare(PRUNE_LINK_TOKENS).run(id);
+  /**
+   * Removes `links.*.token` from the stored params of a SchedulerAction.start: the link tokens the
+   * Hive issued stay in the apps table alone. (Migration 4 did the same to the rows stored before.)
+   */
+  private async pruneLinkTokens(id: string): Promise<void> {
+    const row = await this.db.q
+      .selectFrom('commands')
+      .select('params')
+      .where('id', '=', id)
+      .where('type', '=', 'SchedulerAction.start')
+      .executeTakeFirst();
+    const pruned = row && withoutLinkTokens(row.params);
+    if (pruned) await this.db.q.updateTable('commands').set({ params: pruned }).where('id', '=', id).execute();
   }
 
-  recordProgress(id: string, progress: CommandProgress): void {
-    this.db.prepare('UPDATE commands SET progress = ? WHERE id = ? AND finished_at IS NULL').run(json(progress), id);
+  async recordProgress(id: string, progress: CommandProgress): Promise<void> {
+    await this.db.q.updateTable('commands').set({ progress: json(progress) }).where('id', '=', id).where('finished_at', 'is', null).execute();
   }
 }

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { CommandType, Events } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
 import { HiveConfig } from '../config/hive-config';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { ReportRepository } from '../reports/report.repository';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceRepository } from '../devices/device.repository';
@@ -50,7 +51,7 @@ class ScriptedConnection implements DeviceConnection {
 const accept = (envelope: any) => Promise.resolve({ id: envelope.id, accepted: true });
 
 describe('CommandsService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let sessions: DeviceSessionRegistry;
   let completions: CommandCompletions;
   let commands: CommandsService;
@@ -58,18 +59,18 @@ describe('CommandsService', () => {
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     sessions = new DeviceSessionRegistry();
     completions = new CommandCompletions();
     const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
-    deviceId = devices.create('test').id;
+    deviceId = (await devices.create('test')).id;
     commands = new CommandsService(CONFIG, new CommandRepository(db), completions, devices, sessions, new HiveMetrics());
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     jest.useRealTimers();
-    db.close();
+    await db.close();
   });
 
   function connect(acknowledge: (envelope: any) => Promise<unknown>): ScriptedConnection {
@@ -95,19 +96,19 @@ describe('CommandsService', () => {
       details: [{ field: 'params.verbose', problems: expect.any(Array) }],
     });
     expect(connection.emitted).toEqual([]);
-    expect(commands.list(deviceId, 10)).toEqual([]);
+    expect(await commands.list(deviceId, 10)).toEqual([]);
   });
 
   it('refuses a device that has not authenticated with DEVICE_OFFLINE and stores nothing', async () => {
     sessions.add(new ScriptedConnection(deviceId, accept));
     await expect(commands.send(deviceId, CommandType.Info, {}, { wait: true })).rejects.toMatchObject({ code: 'DEVICE_OFFLINE' });
-    expect(commands.list(deviceId, 10)).toEqual([]);
+    expect(await commands.list(deviceId, 10)).toEqual([]);
   });
 
   it('emits the §2 envelope and waits for the result', async () => {
     const connection = connect(async (envelope) => {
       // The result may be processed before the acknowledgement; it must still count.
-      setImmediate(() => commands.recordResult(deviceId, resultFor(envelope) as never));
+      setImmediate(() => void commands.recordResult(deviceId, resultFor(envelope) as never));
       return { id: envelope.id, accepted: true };
     });
     const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 5000 });
@@ -123,7 +124,7 @@ describe('CommandsService', () => {
 
   it('keeps a result that overtook its acknowledgement', async () => {
     connect(async (envelope) => {
-      commands.recordResult(deviceId, resultFor(envelope) as never);
+      await commands.recordResult(deviceId, resultFor(envelope) as never);
       return { id: envelope.id, accepted: true, duplicate: true };
     });
     const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
@@ -150,14 +151,24 @@ describe('CommandsService', () => {
     const outcome = await commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 1000 });
     expect(outcome).toEqual({ settled: true, command: expect.objectContaining({ status: 'timeout', ack: null }) });
 
-    expect(commands.recordResult(deviceId, resultFor(outcome.command) as never)).toBe('recorded');
-    expect(commands.get(deviceId, outcome.command.id).status).toBe('succeeded');
+    expect(await commands.recordResult(deviceId, resultFor(outcome.command) as never)).toBe('recorded');
+    expect((await commands.get(deviceId, outcome.command.id)).status).toBe('succeeded');
   });
 
   it('answers "still running" when the result does not come within the timeout', async () => {
-    jest.useFakeTimers();
+    // Timers only: the database's I/O (PostgreSQL's socket) goes on in real time.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     connect(accept);
+    // The caller's clock starts when it waits for the result (after the ack is stored).
+    const listen = completions.listen.bind(completions);
+    const waiting = new Promise<void>((resolve) => {
+      jest.spyOn(completions, 'listen').mockImplementation((id) => {
+        const listener = listen(id);
+        return { ...listener, wait: (ms) => (resolve(), listener.wait(ms)) };
+      });
+    });
     const sending = commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 10_000 });
+    await waiting;
     await jest.advanceTimersByTimeAsync(9_999);
     let done = false;
     void sending.then(() => (done = true));
@@ -175,9 +186,15 @@ describe('CommandsService', () => {
   });
 
   it('lets waiting callers go when the Hive shuts down', async () => {
-    connect(accept);
+    // The caller listens for the result before the command goes out: once emitted, it waits.
+    let emitted!: () => void;
+    const wentOut = new Promise<void>((resolve) => (emitted = resolve));
+    connect((envelope) => {
+      emitted();
+      return accept(envelope);
+    });
     const sending = commands.send(deviceId, CommandType.Info, {}, { wait: true, timeoutMs: 600_000 });
-    await new Promise((resolve) => setImmediate(resolve));
+    await wentOut;
     completions.onModuleDestroy();
     expect((await sending).settled).toBe(false);
   });
@@ -190,44 +207,40 @@ describe('CommandsService', () => {
 
     it('records a result once; a repeated one changes nothing', async () => {
       const command = await accepted();
-      expect(commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
+      expect(await commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
       const failed = resultFor(command, { ok: false, result: undefined, error: { code: 'DOCKER_ERROR', message: 'x' } });
-      expect(commands.recordResult(deviceId, failed as never)).toBe('repeated');
-      expect(commands.get(deviceId, command.id)).toMatchObject({ status: 'succeeded', result: infoResult() });
+      expect(await commands.recordResult(deviceId, failed as never)).toBe('repeated');
+      expect(await commands.get(deviceId, command.id)).toMatchObject({ status: 'succeeded', result: infoResult() });
     });
 
     it('records a failure with its error', async () => {
       const command = await accepted();
       const error = { code: 'DOCKER_ERROR', message: 'the engine is gone' };
-      commands.recordResult(deviceId, resultFor(command, { ok: false, result: undefined, error }) as never);
-      expect(commands.get(deviceId, command.id)).toMatchObject({ status: 'failed', error });
-      expect(commands.get(deviceId, command.id).result).toBeUndefined();
+      await commands.recordResult(deviceId, resultFor(command, { ok: false, result: undefined, error }) as never);
+      expect(await commands.get(deviceId, command.id)).toMatchObject({ status: 'failed', error });
+      expect((await commands.get(deviceId, command.id)).result).toBeUndefined();
     });
 
     it("checks the result against its type's contract", async () => {
       const command = await accepted();
-      expect(() => commands.recordResult(deviceId, resultFor(command, { result: { hostname: 'box' } }) as never)).toThrow(
-        expect.objectContaining({ code: 'INVALID_PARAMS' }),
-      );
-      expect(() =>
-        commands.recordResult(deviceId, resultFor(command, { type: CommandType.DiskSpace, result: { paths: [] } }) as never),
-      ).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS', details: [{ field: 'type', problems: expect.any(Array) }] }));
-      expect(commands.get(deviceId, command.id).status).toBe('accepted');
+      await expect(commands.recordResult(deviceId, resultFor(command, { result: { hostname: 'box' } }) as never)).rejects.toEqual(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+      await expect(commands.recordResult(deviceId, resultFor(command, { type: CommandType.DiskSpace, result: { paths: [] } }) as never)).rejects.toEqual(expect.objectContaining({ code: 'INVALID_PARAMS', details: [{ field: 'type', problems: expect.any(Array) }] }));
+      expect((await commands.get(deviceId, command.id)).status).toBe('accepted');
     });
 
     it("ignores results for unknown commands and for another device's commands", async () => {
       const command = await accepted();
-      expect(commands.recordResult(deviceId, resultFor({ id: randomUUID(), type: CommandType.Info }) as never)).toBe('unknown');
-      expect(commands.recordResult(randomUUID(), resultFor(command) as never)).toBe('unknown');
-      expect(commands.get(deviceId, command.id).status).toBe('accepted');
+      expect(await commands.recordResult(deviceId, resultFor({ id: randomUUID(), type: CommandType.Info }) as never)).toBe('unknown');
+      expect(await commands.recordResult(randomUUID(), resultFor(command) as never)).toBe('unknown');
+      expect((await commands.get(deviceId, command.id)).status).toBe('accepted');
     });
 
     it('keeps the latest progress of a running command', async () => {
       const command = await accepted();
-      expect(commands.recordProgress(deviceId, { id: command.id, stage: 'pull', percent: 10 })).toBe(true);
-      expect(commands.recordProgress(deviceId, { id: command.id, stage: 'up' })).toBe(true);
-      expect(commands.get(deviceId, command.id).progress).toEqual({ stage: 'up', at: expect.any(String) });
-      expect(commands.recordProgress(deviceId, { id: randomUUID(), stage: 'x' })).toBe(false);
+      expect(await commands.recordProgress(deviceId, { id: command.id, stage: 'pull', percent: 10 })).toBe(true);
+      expect(await commands.recordProgress(deviceId, { id: command.id, stage: 'up' })).toBe(true);
+      expect((await commands.get(deviceId, command.id)).progress).toEqual({ stage: 'up', at: expect.any(String) });
+      expect(await commands.recordProgress(deviceId, { id: randomUUID(), stage: 'x' })).toBe(false);
     });
   });
 
@@ -247,7 +260,8 @@ describe('CommandsService', () => {
     }
 
     /** The params column as stored, read back from the table itself. */
-    const storedParams = (id: string) => JSON.parse((db.prepare('SELECT params FROM commands WHERE id = ?').get(id) as { params: string }).params);
+    const storedParams = async (id: string) =>
+      JSON.parse((await db.q.selectFrom('commands').select('params').where('id', '=', id).executeTakeFirstOrThrow()).params);
     const startResult = (envelope: any) => ({ instance: envelope.params.instance, state: 'running', containers: [] });
 
     it.each([
@@ -257,31 +271,31 @@ describe('CommandsService', () => {
       const connection = connect(accept);
       const params = startParams();
       const { command } = await commands.send(deviceId, CommandType.SchedulerStart, params, { wait: false });
-      expect(storedParams(command.id).links.default.token).toBe(TOKEN);
-      expect(commands.recordResult(deviceId, result(connection.emitted[0].payload) as never)).toBe('recorded');
+      expect((await storedParams(command.id)).links.default.token).toBe(TOKEN);
+      expect(await commands.recordResult(deviceId, result(connection.emitted[0].payload) as never)).toBe('recorded');
       const { links, ...rest } = params;
-      expect(storedParams(command.id)).toEqual({ ...rest, links: { default: { domain: links.default.domain }, admin: { domain: links.admin.domain } } });
-      expect(JSON.stringify(db.prepare('SELECT * FROM commands').all())).not.toContain(TOKEN);
+      expect((await storedParams(command.id))).toEqual({ ...rest, links: { default: { domain: links.default.domain }, admin: { domain: links.admin.domain } } });
+      expect(JSON.stringify(await db.q.selectFrom('commands').selectAll().execute())).not.toContain(TOKEN);
     });
 
     it('drops them once a device refused the start', async () => {
       connect((envelope) => Promise.resolve({ id: envelope.id, accepted: false, error: { code: 'BUSY', message: 'busy' } }));
       const { command } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false });
       expect(command.status).toBe('refused');
-      expect(storedParams(command.id).links).toEqual({ default: { domain: 'notes.mosaic.test' }, admin: { domain: 'admin.mosaic.test' } });
+      expect((await storedParams(command.id)).links).toEqual({ default: { domain: 'notes.mosaic.test' }, admin: { domain: 'admin.mosaic.test' } });
     });
 
     it('keeps them while the start may still be sent again: unacknowledged, or accepted without a result', async () => {
       connect(() => Promise.reject(new Error('operation has timed out')));
       const { command: timedOut } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false, timeoutMs: 1000 });
       expect(timedOut.status).toBe('timeout');
-      expect(storedParams(timedOut.id).links.default.token).toBe(TOKEN);
+      expect((await storedParams(timedOut.id)).links.default.token).toBe(TOKEN);
 
       sessions.remove(sessions.authenticatedConnection(deviceId)!);
       connect(accept);
       const { command: accepted } = await commands.send(deviceId, CommandType.SchedulerStart, startParams(), { wait: false });
       expect(accepted.status).toBe('accepted');
-      expect(storedParams(accepted.id).links.default.token).toBe(TOKEN);
+      expect((await storedParams(accepted.id)).links.default.token).toBe(TOKEN);
     });
   });
 
@@ -289,13 +303,13 @@ describe('CommandsService', () => {
     connect(accept);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command.id);
-    expect(commands.list(deviceId, 2).map((c) => c.id)).toEqual([ids[2], ids[1]]);
+    expect((await commands.list(deviceId, 2)).map((c) => c.id)).toEqual([ids[2], ids[1]]);
   });
 
   describe('prepare and dispatch', () => {
     it('stores a prepared command without sending it, then sends it with its own id and issuedAt', async () => {
       const connection = connect(accept);
-      const prepared = commands.prepare(deviceId, CommandType.Info, {});
+      const prepared = await commands.prepare(deviceId, CommandType.Info, {});
       expect(prepared).toMatchObject({ status: 'sent', ack: null });
       expect(connection.emitted).toEqual([]);
       const outcome = await commands.dispatch(deviceId, prepared.id, { wait: false });
@@ -303,10 +317,10 @@ describe('CommandsService', () => {
       expect(outcome.command).toMatchObject({ id: prepared.id, status: 'accepted' });
     });
 
-    it('refuses to prepare for an offline device, and stores nothing', () => {
+    it('refuses to prepare for an offline device, and stores nothing', async () => {
       sessions.add(new ScriptedConnection(deviceId, accept));
-      expect(() => commands.prepare(deviceId, CommandType.Info, {})).toThrow(expect.objectContaining({ code: 'DEVICE_OFFLINE' }));
-      expect(commands.list(deviceId, 10)).toEqual([]);
+      await expect(commands.prepare(deviceId, CommandType.Info, {})).rejects.toEqual(expect.objectContaining({ code: 'DEVICE_OFFLINE' }));
+      expect(await commands.list(deviceId, 10)).toEqual([]);
     });
 
     it('sends an unanswered command again, unchanged, and records the new acknowledgement', async () => {
@@ -323,7 +337,7 @@ describe('CommandsService', () => {
 
     it('does not send a finished command again', async () => {
       const connection = connect(async (envelope) => {
-        commands.recordResult(deviceId, resultFor(envelope) as never);
+        await commands.recordResult(deviceId, resultFor(envelope) as never);
         return { id: envelope.id, accepted: true };
       });
       const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
@@ -335,9 +349,9 @@ describe('CommandsService', () => {
     it('looks a command up without throwing', async () => {
       connect(accept);
       const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
-      expect(commands.lookup(deviceId, command.id)).toEqual(command);
-      expect(commands.lookup(deviceId, randomUUID())).toBeUndefined();
-      expect(commands.lookup(randomUUID(), command.id)).toBeUndefined();
+      expect(await commands.lookup(deviceId, command.id)).toEqual(command);
+      expect(await commands.lookup(deviceId, randomUUID())).toBeUndefined();
+      expect(await commands.lookup(randomUUID(), command.id)).toBeUndefined();
     });
   });
 
@@ -358,10 +372,10 @@ describe('CommandsService', () => {
       expect(heard).toEqual([]);
       const refused = (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
       const unanswered = (await commands.send(deviceId, CommandType.Info, {}, { wait: false })).command;
-      commands.recordResult(deviceId, resultFor(accepted) as never);
-      commands.recordResult(deviceId, resultFor(accepted) as never); // repeated: changes nothing, tells nobody
+      await commands.recordResult(deviceId, resultFor(accepted) as never);
+      await commands.recordResult(deviceId, resultFor(accepted) as never); // repeated: changes nothing, tells nobody
       stop();
-      commands.recordResult(deviceId, resultFor(unanswered) as never);
+      await commands.recordResult(deviceId, resultFor(unanswered) as never);
       expect(heard).toEqual([
         { commandId: refused.id, status: 'refused' },
         { commandId: unanswered.id, status: 'timeout' },
@@ -373,7 +387,7 @@ describe('CommandsService', () => {
       const heard: string[] = [];
       commands.onSettled(({ status }) => heard.push(status));
       connect(async (envelope) => {
-        commands.recordResult(deviceId, resultFor(envelope) as never);
+        await commands.recordResult(deviceId, resultFor(envelope) as never);
         return { id: envelope.id, accepted: true };
       });
       await commands.send(deviceId, CommandType.Info, {}, { wait: false });
@@ -388,7 +402,7 @@ describe('CommandsService', () => {
       commands.onSettled(({ status }) => heard.push(status));
       connect(accept);
       const { command } = await commands.send(deviceId, CommandType.Info, {}, { wait: false });
-      expect(commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
+      expect(await commands.recordResult(deviceId, resultFor(command) as never)).toBe('recorded');
       expect(heard).toEqual(['succeeded']);
     });
   });

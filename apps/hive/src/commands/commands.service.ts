@@ -42,6 +42,8 @@ export interface SendOptions {
   wait: boolean;
   /** For the acknowledgement and the result together; the Hive's default when absent. */
   timeoutMs?: number;
+  /** Called as the command goes out to the device (not when it is not sent). */
+  onEmit?: () => void;
 }
 
 export interface SendOutcome {
@@ -94,7 +96,7 @@ export class CommandsService {
 
   /** Checks, stores and sends a command, then waits for its acknowledgement (and its result when `wait`). */
   async send(deviceId: string, type: unknown, params: unknown, options: SendOptions): Promise<SendOutcome> {
-    const command = this.prepare(deviceId, type, params);
+    const command = await this.prepare(deviceId, type, params);
     return this.dispatch(deviceId, command.id, options);
   }
 
@@ -103,8 +105,8 @@ export class CommandsService {
    * record the command's id before the device can answer (a move does); `dispatch` sends it.
    * Throws NOT_FOUND, INVALID_PARAMS or DEVICE_OFFLINE, and then stores nothing.
    */
-  prepare(deviceId: string, type: unknown, params: unknown): CommandView {
-    this.devices.require(deviceId);
+  async prepare(deviceId: string, type: unknown, params: unknown): Promise<CommandView> {
+    await this.devices.require(deviceId);
     if (!isCommandType(type)) {
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, `type is not a command type.`, [
         { field: 'type', problems: [`must be one of ${COMMAND_TYPES.join(', ')}`] },
@@ -129,7 +131,7 @@ export class CommandsService {
       progress: null,
       finishedAt: null,
     };
-    this.commands.insert(record);
+    await this.commands.insert(record);
     this.changes.publish('commands', record.id);
     return toCommandView(record);
   }
@@ -141,7 +143,7 @@ export class CommandsService {
    * and finds it too old refuses it EXPIRED. A finished command is not emitted again.
    */
   async dispatch(deviceId: string, commandId: string, options: SendOptions): Promise<SendOutcome> {
-    const stored = this.commands.find(deviceId, commandId);
+    const stored = await this.commands.find(deviceId, commandId);
     if (!stored) throw new HiveError(HiveErrorCode.NOT_FOUND, `Device ${deviceId} has no command ${commandId}.`);
     if (stored.finishedAt !== null) return this.outcome(deviceId, commandId);
     const connection = this.requireConnection(deviceId);
@@ -155,20 +157,22 @@ export class CommandsService {
       let ack: unknown;
       const sentAt = performance.now();
       try {
-        ack = await connection.emitWithAck(Events.command, envelope, timeoutMs);
+        const acknowledged = connection.emitWithAck(Events.command, envelope, timeoutMs);
+        options.onEmit?.();
+        ack = await acknowledged;
         this.metrics.ackLatency.observe({ type: envelope.type }, (performance.now() - sentAt) / 1000);
       } catch {
         this.logger.warn(`device ${deviceId} did not acknowledge ${envelope.id} within ${timeoutMs} ms`);
-        this.commands.recordAckTimeout(envelope.id);
+        await this.commands.recordAckTimeout(envelope.id);
         this.changes.publish('commands', envelope.id);
-        this.notifySettled(deviceId, envelope.id);
+        await this.notifySettled(deviceId, envelope.id);
         return this.outcome(deviceId, envelope.id);
       }
-      this.recordAck(envelope.id, ack);
+      await this.recordAck(envelope.id, ack);
       this.changes.publish('commands', envelope.id);
-      const status = this.commands.find(deviceId, envelope.id)?.status;
+      const status = (await this.commands.find(deviceId, envelope.id))?.status;
       // A result that overtook the acknowledgement was told about already.
-      if (status === 'refused') this.notifySettled(deviceId, envelope.id);
+      if (status === 'refused') await this.notifySettled(deviceId, envelope.id);
       if (completion && status === 'accepted') {
         await completion.wait(deadline - Date.now());
       }
@@ -189,21 +193,21 @@ export class CommandsService {
   }
 
   /** The command, or undefined when there is none (its device may have been revoked since). */
-  lookup(deviceId: string, commandId: string): CommandView | undefined {
-    const command = this.commands.find(deviceId, commandId);
+  async lookup(deviceId: string, commandId: string): Promise<CommandView | undefined> {
+    const command = await this.commands.find(deviceId, commandId);
     return command && toCommandView(command);
   }
 
-  get(deviceId: string, commandId: string): CommandView {
-    this.devices.require(deviceId);
-    const command = this.commands.find(deviceId, commandId);
+  async get(deviceId: string, commandId: string): Promise<CommandView> {
+    await this.devices.require(deviceId);
+    const command = await this.commands.find(deviceId, commandId);
     if (!command) throw new HiveError(HiveErrorCode.NOT_FOUND, `Device ${deviceId} has no command ${commandId}.`);
     return toCommandView(command);
   }
 
-  list(deviceId: string, limit: number): CommandView[] {
-    this.devices.require(deviceId);
-    return this.commands.listForDevice(deviceId, limit).map(toCommandView);
+  async list(deviceId: string, limit: number): Promise<CommandView[]> {
+    await this.devices.require(deviceId);
+    return (await this.commands.listForDevice(deviceId, limit)).map(toCommandView);
   }
 
   /**
@@ -211,7 +215,7 @@ export class CommandsService {
    * ignored; a repeated result changes nothing. Throws INVALID_PARAMS when the result does not
    * match its type's contract.
    */
-  recordResult(deviceId: string, payload: CommandResultDto): ResultOutcome {
+  async recordResult(deviceId: string, payload: CommandResultDto): Promise<ResultOutcome> {
     if (!isCommandType(payload.type)) {
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, 'type is not a command type.', [
         { field: 'type', problems: [`must be one of ${COMMAND_TYPES.join(', ')}`] },
@@ -223,7 +227,7 @@ export class CommandsService {
         throw new HiveError(HiveErrorCode.INVALID_PARAMS, `The result of ${payload.type} is invalid: ${describeProblems(checked.details)}`, checked.details);
       }
     }
-    const command = this.commands.find(deviceId, payload.id);
+    const command = await this.commands.find(deviceId, payload.id);
     if (!command) {
       this.logger.warn(`device ${deviceId} sent a result for unknown command ${payload.id}; ignored`);
       return 'unknown';
@@ -233,7 +237,7 @@ export class CommandsService {
         { field: 'type', problems: [`must be ${command.type}, the type of command ${payload.id}`] },
       ]);
     }
-    const recorded = this.commands.recordResult(payload.id, {
+    const recorded = await this.commands.recordResult(payload.id, {
       status: payload.ok ? 'succeeded' : 'failed',
       result: payload.ok ? (payload.result ?? {}) : null,
       error: payload.ok ? null : (payload.error ?? null),
@@ -243,14 +247,14 @@ export class CommandsService {
     this.changes.publish('commands', payload.id);
     this.logger.log(`${payload.type} ${payload.id} on device ${deviceId} ${payload.ok ? 'succeeded' : `failed (${payload.error?.code})`}`);
     this.completions.complete(payload.id);
-    this.notifySettled(deviceId, payload.id);
+    await this.notifySettled(deviceId, payload.id);
     return 'recorded';
   }
 
   /** Keeps the latest `command.progress` of a running command; returns false for an unknown id. */
-  recordProgress(deviceId: string, payload: CommandProgressDto): boolean {
-    if (!this.commands.find(deviceId, payload.id)) return false;
-    this.commands.recordProgress(payload.id, {
+  async recordProgress(deviceId: string, payload: CommandProgressDto): Promise<boolean> {
+    if (!(await this.commands.find(deviceId, payload.id))) return false;
+    await this.commands.recordProgress(payload.id, {
       stage: payload.stage,
       ...(payload.percent !== undefined && { percent: payload.percent }),
       ...(payload.message !== undefined && { message: payload.message }),
@@ -260,23 +264,23 @@ export class CommandsService {
     return true;
   }
 
-  private recordAck(commandId: string, raw: unknown): void {
+  private async recordAck(commandId: string, raw: unknown): Promise<void> {
     const checked = validatePayload(CommandAckDto, raw);
     if (!checked.ok || checked.value.id !== commandId) {
       const details = checked.ok ? [{ field: 'id', problems: [`must be ${commandId}`] }] : checked.details;
       this.logger.warn(`malformed acknowledgement of ${commandId}: ${describeProblems(details)}`);
       const error = protocolError(HiveErrorCode.INTERNAL, 'The device acknowledged with a malformed payload.', details);
-      this.commands.recordAck(commandId, { accepted: false, error }, 'refused', error);
+      await this.commands.recordAck(commandId, { accepted: false, error }, 'refused', error);
       return;
     }
     const { accepted, duplicate, error } = checked.value;
     if (accepted) {
-      this.commands.recordAck(commandId, duplicate ? { accepted, duplicate } : { accepted }, 'accepted', null);
+      await this.commands.recordAck(commandId, duplicate ? { accepted, duplicate } : { accepted }, 'accepted', null);
       return;
     }
     const refusal: ProtocolError = error ?? protocolError(HiveErrorCode.INTERNAL, 'The device refused without saying why.');
     this.logger.warn(`command ${commandId} refused: ${refusal.code}`);
-    this.commands.recordAck(commandId, { accepted, error: refusal }, 'refused', refusal);
+    await this.commands.recordAck(commandId, { accepted, error: refusal }, 'refused', refusal);
   }
 
   private requireConnection(deviceId: string): DeviceConnection {
@@ -288,8 +292,8 @@ export class CommandsService {
   }
 
   /** Tells the listeners when the command's status is a settled one (an accepted command is not). */
-  private notifySettled(deviceId: string, commandId: string): void {
-    const command = this.commands.find(deviceId, commandId);
+  private async notifySettled(deviceId: string, commandId: string): Promise<void> {
+    const command = await this.commands.find(deviceId, commandId);
     const status = command?.status;
     if (command === undefined || status === undefined || !SETTLED.includes(status)) return;
     this.metrics.commands.inc({ type: command.type, outcome: status });
@@ -303,8 +307,8 @@ export class CommandsService {
     }
   }
 
-  private outcome(deviceId: string, commandId: string): SendOutcome {
-    const command = this.commands.find(deviceId, commandId);
+  private async outcome(deviceId: string, commandId: string): Promise<SendOutcome> {
+    const command = await this.commands.find(deviceId, commandId);
     if (!command) throw new HiveError(HiveErrorCode.NOT_FOUND, `Command ${commandId} is gone (was its device revoked?).`);
     return { command: toCommandView(command), settled: SETTLED.includes(command.status) };
   }

@@ -8,8 +8,13 @@ export interface HiveConfig {
   /** 0 asks the system for any free port. */
   port: number;
   host: string;
-  /** A file path, or `:memory:` for a Hive that forgets everything when it stops. */
+  /** The SQLite file (HIVE_DB): a file path, or `:memory:` for a Hive that forgets everything when it stops. Unused with `databaseUrl`. */
   dbPath: string;
+  /**
+   * PostgreSQL instead of SQLite (HIVE_DATABASE_URL or HIVE_DATABASE_URL_FILE), e.g.
+   * postgres://hive:secret@db:5432/hive; a secret: never logged, never echoed in an error.
+   */
+  databaseUrl?: string;
   /** How long a REST caller waits for a command's acknowledgement and result by default. */
   commandTimeoutS: number;
   /** The app catalog: one folder per app with app.json and compose.yaml (HIVE_CATALOG_DIR). */

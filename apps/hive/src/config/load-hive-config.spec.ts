@@ -39,6 +39,51 @@ describe('loadHiveConfig', () => {
     });
   });
 
+  describe('HIVE_DATABASE_URL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mosaic-hive-dburl-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const URL_WITH_PASSWORD = 'postgres://hive:s3cret-pw@db.example:5432/hive';
+
+    it('selects PostgreSQL, from the variable or from its file', () => {
+      const direct = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_DATABASE_URL: URL_WITH_PASSWORD });
+      expect(direct.ok && direct.config.databaseUrl).toBe(URL_WITH_PASSWORD);
+      const file = join(dir, 'database-url');
+      writeFileSync(file, 'postgresql://hive@/hive?host=/run/postgresql\n', { mode: 0o600 });
+      const fromFile = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_DATABASE_URL_FILE: file });
+      expect(fromFile.ok && fromFile.config.databaseUrl).toBe('postgresql://hive@/hive?host=/run/postgresql');
+      const absent = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN });
+      expect(absent.ok && 'databaseUrl' in absent.config).toBe(false);
+    });
+
+    it.each([
+      ['mysql://hive:s3cret-pw@db/hive', /must start with postgres:\/\/ or postgresql:\/\//],
+      ['not a url s3cret-pw', /must be a URL such as postgres:/],
+      ['postgres://hive:s3cret-pw@db.example:5432/', /must name one database/],
+      ['postgres://hive:s3cret-pw@/hive', /must name a host, or a unix socket folder/],
+      ['postgres://hive:s3cret-pw@db/hive?host=run/pg', /\?host= must be an absolute folder path/],
+      ['postgres://hive:s3cret-pw@db/hive?sslmode=sometimes', /sslmode must be one of/],
+      ['postgres://hive:s3cret-pw@db/hive?options=-c%20x', /\?options= is not understood/],
+    ])('refuses %s with a clear error that never shows the password', (url, problem) => {
+      const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_DATABASE_URL: url });
+      expect(loaded.ok).toBe(false);
+      const errors = loaded.ok ? [] : loaded.errors;
+      expect(errors).toEqual([expect.stringMatching(/^HIVE_DATABASE_URL: /)]);
+      expect(errors[0]).toMatch(problem);
+      expect(errors.join('\n')).not.toContain('s3cret-pw');
+    });
+
+    it('refuses the URL and its file together, and a file it cannot read', () => {
+      expect(loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_DATABASE_URL: URL_WITH_PASSWORD, HIVE_DATABASE_URL_FILE: join(dir, 'x') })).toEqual({
+        ok: false,
+        errors: ['HIVE_DATABASE_URL: give HIVE_DATABASE_URL or HIVE_DATABASE_URL_FILE, not both'],
+      });
+      expect(loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, HIVE_DATABASE_URL_FILE: join(dir, 'missing') })).toEqual({
+        ok: false,
+        errors: ['HIVE_DATABASE_URL_FILE: cannot be read: ENOENT'],
+      });
+    });
+  });
+
   it('refuses a bad LOG_FORMAT, LOG_LEVEL or DEVTOOLS_ADDRESS, naming each', () => {
     const loaded = loadHiveConfig({ HIVE_ADMIN_TOKEN: TOKEN, LOG_FORMAT: 'xml', LOG_LEVEL: 'loud', DEVTOOLS: 'true', DEVTOOLS_ADDRESS: '0.0.0.0:8000' });
     expect(loaded.ok ? [] : loaded.errors.map((e) => e.split(':')[0])).toEqual(['LOG_LEVEL', 'LOG_FORMAT', 'DEVTOOLS_ADDRESS']);

@@ -1,5 +1,6 @@
 import { LIMITS, Patterns, isSemver } from '@mosaic/protocol';
 import { LOG_FORMATS, LOG_LEVELS, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
+import { databaseUrlProblems } from '../database/database-url';
 import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
 import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
 
@@ -12,6 +13,7 @@ const VARIABLE: Record<Exclude<keyof HiveConfig, 'devtools' | 'devtoolsServer'>,
   port: 'HIVE_PORT',
   host: 'HIVE_HOST',
   dbPath: 'HIVE_DB',
+  databaseUrl: 'HIVE_DATABASE_URL',
   commandTimeoutS: 'HIVE_COMMAND_TIMEOUT_S',
   catalogDir: 'HIVE_CATALOG_DIR',
   deviceVersion: 'HIVE_DEVICE_VERSION',
@@ -60,6 +62,11 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Var
   if (typeof config.dbPath !== 'string' || config.dbPath.length === 0 || config.dbPath.includes('\0')) {
     bad('dbPath', 'must be a file path or :memory:');
   }
+  if (config.databaseUrl !== undefined) {
+    // Never echoed: the URL may hold the password.
+    const urlProblems = typeof config.databaseUrl === 'string' ? databaseUrlProblems(config.databaseUrl) : ['must be a postgres:// URL'];
+    for (const problem of urlProblems) bad('databaseUrl', problem);
+  }
   if (!Number.isInteger(config.commandTimeoutS) || config.commandTimeoutS < 1 || config.commandTimeoutS > COMMAND_TIMEOUT_MAX_S) {
     bad('commandTimeoutS', `must be a whole number of seconds from 1 to ${COMMAND_TIMEOUT_MAX_S}${got('commandTimeoutS')}`);
   }
@@ -89,6 +96,7 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Var
 export function loadHiveConfig(env: Env): HiveConfigResult {
   const token = readSecretSetting(env, VARIABLE.adminToken);
   const devtools = readDevtoolsSettings(env, { allowCodeSetting: false });
+  const databaseUrl = readSecretSetting(env, VARIABLE.databaseUrl);
   const given = {
     adminToken: token.ok ? token.value : undefined,
     port: raw(env, VARIABLE.port),
@@ -118,6 +126,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     publicUrl: given.publicUrl?.replace(/\/$/, '') ?? HIVE_CONFIG_DEFAULTS.publicUrl,
     consoleDir: given.consoleDir ?? defaultConsoleDir(),
     ...(given.deviceImage !== undefined ? { deviceImage: given.deviceImage } : {}),
+    ...(databaseUrl.ok && databaseUrl.value !== undefined ? { databaseUrl: databaseUrl.value } : {}),
   };
   if (devtools.settings.enabled) config.devtoolsServer = devtools.settings.address;
   const { adminToken: _secret, ...echoable } = given;
@@ -126,6 +135,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     // A token that could not be read is reported as that, not as a missing token.
     ...(token.ok ? problems : [`${token.variable}: ${token.message}`, ...problems.filter((p) => !p.startsWith(`${VARIABLE.adminToken}:`))]),
     ...devtools.problems.map((p) => `${p.variable}: ${p.message}`),
+    ...(databaseUrl.ok ? [] : [`${databaseUrl.variable}: ${databaseUrl.message}`]),
   ];
   return errors.length ? { ok: false, errors } : { ok: true, config };
 }

@@ -5,7 +5,7 @@ import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.ser
 import { Clock } from '../common/clock';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
 import { ConsoleSessionRepository } from './console-session.repository';
 import { ConsoleUserRepository } from './console-user.repository';
 import { hashPassword, passwordMatches } from './password-hash';
@@ -59,14 +59,14 @@ export class ConsoleAuthService {
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
     private readonly users: ConsoleUserRepository,
     private readonly sessions: ConsoleSessionRepository,
-    private readonly db: SqliteDatabase,
+    private readonly db: HiveDatabase,
     private readonly throttle: AuthThrottle,
     private readonly clock: Clock,
   ) {}
 
-  status(sessionId: string | undefined): SessionStatus {
-    const session = this.authenticate(sessionId);
-    return { setupRequired: this.users.count() === 0, username: session?.username ?? null, csrfToken: session?.csrfToken ?? null };
+  async status(sessionId: string | undefined): Promise<SessionStatus> {
+    const session = await this.authenticate(sessionId);
+    return { setupRequired: (await this.users.count()) === 0, username: session?.username ?? null, csrfToken: session?.csrfToken ?? null };
   }
 
   /**
@@ -76,7 +76,7 @@ export class ConsoleAuthService {
   async setup(adminToken: string, username: string, password: string, address: string | undefined): Promise<NewSession> {
     const keys: ThrottleKey[] = [{ rule: 'loginPerAddress', id: addressKey(address) }];
     this.throttle.check(keys, 'sign-in attempts');
-    if (this.users.count() > 0) throw new HiveError(HiveErrorCode.ACCOUNT_EXISTS, 'The Console has an operator account already; sign in.');
+    if ((await this.users.count()) > 0) throw new HiveError(HiveErrorCode.ACCOUNT_EXISTS, 'The Console has an operator account already; sign in.');
     if (!adminTokenMatches(this.config.adminToken, adminToken)) {
       await this.throttle.failed(keys);
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, 'The admin token is not this Hive’s HIVE_ADMIN_TOKEN.', [
@@ -84,7 +84,7 @@ export class ConsoleAuthService {
       ]);
     }
     const user = { id: randomUUID(), username, passwordHash: await hashPassword(password), createdAt: this.now() };
-    if (!this.users.insertFirst(user))
+    if (!(await this.users.insertFirst(user)))
       throw new HiveError(HiveErrorCode.ACCOUNT_EXISTS, 'The Console has an operator account already; sign in.');
     this.logger.log(`created the Console operator account "${username}"`);
     return this.open(user.id, username);
@@ -96,7 +96,7 @@ export class ConsoleAuthService {
       { rule: 'loginPerUser', id: username },
     ];
     this.throttle.check(keys, 'sign-in attempts');
-    const user = this.users.findByUsername(username);
+    const user = await this.users.findByUsername(username);
     this.decoy ??= hashPassword(randomBytes(16).toString('hex'));
     const matches = await passwordMatches(password, user?.passwordHash ?? (await this.decoy));
     if (!user || !matches) {
@@ -107,44 +107,44 @@ export class ConsoleAuthService {
   }
 
   /** The valid session an id names, its idle deadline pushed back; undefined when unknown or expired. */
-  authenticate(sessionId: string | undefined): SessionContext | undefined {
+  async authenticate(sessionId: string | undefined): Promise<SessionContext | undefined> {
     if (!sessionId) return undefined;
     const idHash = hashSessionId(sessionId);
-    const session = this.sessions.find(idHash);
+    const session = await this.sessions.find(idHash);
     if (!session) return undefined;
     const now = this.clock.now().getTime();
     if (Date.parse(session.expiresAt) <= now) {
-      this.sessions.delete(idHash);
+      await this.sessions.delete(idHash);
       return undefined;
     }
-    const user = this.users.findById(session.userId);
+    const user = await this.users.findById(session.userId);
     if (!user) return undefined;
     let expiresAt = session.expiresAt;
     if (now - Date.parse(session.lastUsedAt) >= TOUCH_EVERY_MS) {
       expiresAt = new Date(Math.min(now + SESSION_IDLE_MS, Date.parse(session.createdAt) + SESSION_MAX_MS)).toISOString();
-      this.sessions.touch(idHash, new Date(now).toISOString(), expiresAt);
+      await this.sessions.touch(idHash, new Date(now).toISOString(), expiresAt);
     }
     return { idHash, userId: user.id, username: user.username, csrfToken: session.csrfToken, expiresAt };
   }
 
   /** A session that is not valid any more (expired, signed out) says so. */
-  isValid(idHash: string): boolean {
-    const session = this.sessions.find(idHash);
+  async isValid(idHash: string): Promise<boolean> {
+    const session = await this.sessions.find(idHash);
     return session !== undefined && Date.parse(session.expiresAt) > this.clock.now().getTime();
   }
 
-  logout(sessionId: string | undefined): void {
-    if (sessionId) this.sessions.delete(hashSessionId(sessionId));
+  async logout(sessionId: string | undefined): Promise<void> {
+    if (sessionId) await this.sessions.delete(hashSessionId(sessionId));
   }
 
-  private open(userId: string, username: string): NewSession {
+  private async open(userId: string, username: string): Promise<NewSession> {
     const id = randomBytes(SESSION_ID_BYTES).toString('base64url');
     const csrfToken = randomBytes(SESSION_ID_BYTES).toString('base64url');
     const now = this.clock.now().getTime();
     const expiresAt = new Date(now + SESSION_IDLE_MS).toISOString();
-    this.db.transaction(() => {
-      this.sessions.deleteExpired(new Date(now).toISOString());
-      this.sessions.insert({
+    await this.db.transaction(async () => {
+      await this.sessions.deleteExpired(new Date(now).toISOString());
+      await this.sessions.insert({
         idHash: hashSessionId(id),
         userId,
         csrfToken,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase, affected } from '../database/database';
+import { ConsoleSessionRow } from '../database/schema';
 
 export interface ConsoleSessionRecord {
   /** SHA-256 of the session id the cookie carries; the id itself is never stored. */
@@ -9,15 +10,6 @@ export interface ConsoleSessionRecord {
   createdAt: string;
   lastUsedAt: string;
   expiresAt: string;
-}
-
-interface ConsoleSessionRow {
-  id_hash: string;
-  user_id: string;
-  csrf_token: string;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
 }
 
 const toRecord = (row: ConsoleSessionRow): ConsoleSessionRecord => ({
@@ -32,30 +24,37 @@ const toRecord = (row: ConsoleSessionRow): ConsoleSessionRecord => ({
 /** Signed-in browsers. */
 @Injectable()
 export class ConsoleSessionRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  insert(session: ConsoleSessionRecord): void {
-    this.db
-      .prepare(
-        'INSERT INTO console_sessions (id_hash, user_id, csrf_token, created_at, last_used_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(session.idHash, session.userId, session.csrfToken, session.createdAt, session.lastUsedAt, session.expiresAt);
+  async insert(session: ConsoleSessionRecord): Promise<void> {
+    await this.db.q
+      .insertInto('console_sessions')
+      .values({
+        id_hash: session.idHash,
+        user_id: session.userId,
+        csrf_token: session.csrfToken,
+        created_at: session.createdAt,
+        last_used_at: session.lastUsedAt,
+        expires_at: session.expiresAt,
+      })
+      .execute();
   }
 
-  find(idHash: string): ConsoleSessionRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM console_sessions WHERE id_hash = ?').get(idHash) as ConsoleSessionRow | undefined;
+  async find(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    const row = await this.db.q.selectFrom('console_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  touch(idHash: string, lastUsedAt: string, expiresAt: string): void {
-    this.db.prepare('UPDATE console_sessions SET last_used_at = ?, expires_at = ? WHERE id_hash = ?').run(lastUsedAt, expiresAt, idHash);
+  async touch(idHash: string, lastUsedAt: string, expiresAt: string): Promise<void> {
+    await this.db.q.updateTable('console_sessions').set({ last_used_at: lastUsedAt, expires_at: expiresAt }).where('id_hash', '=', idHash).execute();
   }
 
-  delete(idHash: string): void {
-    this.db.prepare('DELETE FROM console_sessions WHERE id_hash = ?').run(idHash);
+  async delete(idHash: string): Promise<void> {
+    await this.db.q.deleteFrom('console_sessions').where('id_hash', '=', idHash).execute();
   }
 
-  deleteExpired(now: string): number {
-    return this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?').run(now).changes;
+  async deleteExpired(now: string): Promise<number> {
+    const result = await this.db.q.deleteFrom('console_sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return affected(result) ? Number(result.numDeletedRows) : 0;
   }
 }

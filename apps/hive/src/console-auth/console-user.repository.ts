@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { sql } from 'kysely';
+import { HiveDatabase, affected } from '../database/database';
+import { ConsoleUserRow } from '../database/schema';
 
 export interface ConsoleUserRecord {
   id: string;
@@ -7,13 +9,6 @@ export interface ConsoleUserRecord {
   /** password-hash.ts format; never the password. */
   passwordHash: string;
   createdAt: string;
-}
-
-interface ConsoleUserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  created_at: string;
 }
 
 const toRecord = (row: ConsoleUserRow): ConsoleUserRecord => ({
@@ -26,30 +21,42 @@ const toRecord = (row: ConsoleUserRow): ConsoleUserRecord => ({
 /** The Console's operator account(s); this Hive makes exactly one, at first run. */
 @Injectable()
 export class ConsoleUserRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM console_users').get() as { n: number }).n;
+  async count(): Promise<number> {
+    const row = await this.db.q
+      .selectFrom('console_users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
-  findByUsername(username: string): ConsoleUserRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM console_users WHERE username = ?').get(username) as ConsoleUserRow | undefined;
+  async findByUsername(username: string): Promise<ConsoleUserRecord | undefined> {
+    const row = await this.db.q.selectFrom('console_users').selectAll().where('username', '=', username).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  findById(id: string): ConsoleUserRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM console_users WHERE id = ?').get(id) as ConsoleUserRow | undefined;
+  async findById(id: string): Promise<ConsoleUserRecord | undefined> {
+    const row = await this.db.q.selectFrom('console_users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  /** Inserts only while there is no user yet; false when one exists (a second first run lost the race). */
-  insertFirst(user: ConsoleUserRecord): boolean {
-    return (
-      this.db
-        .prepare(
-          'INSERT INTO console_users (id, username, password_hash, created_at) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM console_users)',
-        )
-        .run(user.id, user.username, user.passwordHash, user.createdAt).changes > 0
-    );
+  /** Inserts only while there is no user yet (the check and the insert are one statement); false when one exists (a second first run lost the race). */
+  async insertFirst(user: ConsoleUserRecord): Promise<boolean> {
+    const result = await this.db.q
+      .insertInto('console_users')
+      .columns(['id', 'username', 'password_hash', 'created_at'])
+      .expression(
+        this.db.q
+          .selectNoFrom([
+            sql<string>`CAST(${user.id} AS TEXT)`.as('id'),
+            sql<string>`CAST(${user.username} AS TEXT)`.as('username'),
+            sql<string>`CAST(${user.passwordHash} AS TEXT)`.as('password_hash'),
+            sql<string>`CAST(${user.createdAt} AS TEXT)`.as('created_at'),
+          ])
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('console_users').select(sql`1`.as('one'))))),
+      )
+      .executeTakeFirst();
+    return affected(result);
   }
 }

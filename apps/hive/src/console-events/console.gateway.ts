@@ -29,6 +29,7 @@ export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy
   private stopListening?: () => void;
   private readonly pending = new Map<string, Change>();
   private flushing: NodeJS.Immediate | undefined;
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -37,12 +38,12 @@ export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy
   ) {}
 
   afterInit(namespace: Namespace): void {
-    namespace.use((socket, next) => {
+    namespace.use(async (socket, next) => {
       const refuse = (code: ErrorCode, message: string) => next(Object.assign(new Error(message), { data: protocolError(code, message) }));
       try {
         if (!this.sameOrigin(socket)) return refuse(ErrorCode.UNAUTHORIZED, 'The Console connects from the Hive’s own origin only.');
         const cookie = typeof socket.handshake.headers.cookie === 'string' ? socket.handshake.headers.cookie : undefined;
-        const session = this.auth.authenticate(readCookie(cookie, SESSION_COOKIE));
+        const session = await this.auth.authenticate(readCookie(cookie, SESSION_COOKIE));
         if (!session) return refuse(ErrorCode.UNAUTHORIZED, 'Sign in to the Console first.');
         (socket.data as ConsoleSocketData) = { sessionIdHash: session.idHash };
         next();
@@ -71,19 +72,22 @@ export class ConsoleGateway implements OnGatewayInit<Namespace>, OnModuleDestroy
       this.flushing = undefined;
       const changes = [...this.pending.values()];
       this.pending.clear();
-      for (const queued of changes) this.broadcast(namespace, queued);
+      // One batch after the other, so a page hears the changes in the order they came.
+      this.sending = this.sending
+        .then(() => this.broadcast(namespace, changes))
+        .catch((err: Error) => this.logger.error(`sending changes to the Console failed: ${err.message}`));
     });
   }
 
-  private broadcast(namespace: Namespace, change: Change): void {
-    for (const socket of namespace.sockets.values()) {
+  private async broadcast(namespace: Namespace, changes: Change[]): Promise<void> {
+    for (const socket of [...namespace.sockets.values()]) {
       // A session that expired or was signed out hears nothing more.
-      if (!this.auth.isValid((socket.data as ConsoleSocketData).sessionIdHash)) {
+      if (!(await this.auth.isValid((socket.data as ConsoleSocketData).sessionIdHash))) {
         socket.emit(ConsoleEvents.sessionEnded);
         socket.disconnect(true);
         continue;
       }
-      socket.emit(ConsoleEvents.change, change);
+      for (const change of changes) socket.emit(ConsoleEvents.change, change);
     }
   }
 

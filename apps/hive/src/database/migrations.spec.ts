@@ -1,12 +1,20 @@
+import { Logger } from '@nestjs/common';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MoveRepository, UnfinishedMoveExists } from '../moves/move.repository';
 import { MIGRATIONS } from './migrations';
 import { SqliteDatabase } from './sqlite-database';
+import { LEGACY_SQLITE_MIGRATIONS } from './testing/legacy-sqlite-migrations';
+
+const quiet = new Logger('test');
 
 describe('migrations', () => {
   let dir: string;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(true));
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hive-migrations-'));
@@ -14,14 +22,14 @@ describe('migrations', () => {
 
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A database file as a Hive of schema `version` left it, with `rows` in its commands table. */
+  /** A database file as a Hive of schema `version` (before the store layer) left it, with `rows` in its commands table. */
   function databaseAt(
     version: number,
     rows: Array<{ id: string; type: string; params: unknown; status: string; finishedAt: string | null }>,
   ): string {
     const path = join(dir, 'hive.db');
     const db = new Database(path);
-    for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+    for (const migration of LEGACY_SQLITE_MIGRATIONS.slice(0, version)) db.exec(migration);
     db.pragma(`user_version = ${version}`);
     db.prepare(`INSERT INTO devices (id, name, token_hash, created_at) VALUES ('d1', 'attic', 'hash', '2026-01-01T00:00:00.000Z')`).run();
     for (const row of rows) {
@@ -33,7 +41,7 @@ describe('migrations', () => {
     return path;
   }
 
-  it('drops the link tokens of every start stored before that has ended or was refused, and keeps those that may be sent again', () => {
+  it('drops the link tokens of every start stored before that has ended or was refused, and keeps those that may be sent again', async () => {
     const start = (token: string) => ({
       instance: 'i',
       compose: 'services: {}',
@@ -63,7 +71,8 @@ describe('migrations', () => {
       { id: 'info', type: 'SystemCommand.info', params: {}, status: 'succeeded', finishedAt: '2026-01-01T00:01:00.000Z' },
     ]);
 
-    const db = new SqliteDatabase(path);
+    await (await SqliteDatabase.open(path, quiet)).close();
+    const db = new Database(path);
     try {
       const params = Object.fromEntries(
         (db.prepare('SELECT id, params FROM commands').all() as Array<{ id: string; params: string }>).map((r) => [
@@ -85,7 +94,7 @@ describe('migrations', () => {
     }
   });
 
-  it('turns the last upgrade attempt of each device into its first recorded attempt', () => {
+  it('turns the last upgrade attempt of each device into its first recorded attempt', async () => {
     const path = databaseAt(4, []);
     const before = new Database(path);
     before.prepare(`INSERT INTO devices (id, name, token_hash, created_at) VALUES ('d2', 'cellar', 'hash2', '2026-01-01T00:00:00.000Z')`).run();
@@ -96,7 +105,8 @@ describe('migrations', () => {
     insert.run('d2', '2026-01-03T00:00:00.000Z', '0.0.8', '0.1.0', null, JSON.stringify({ code: 'DEVICE_OFFLINE', message: 'away' }));
     before.close();
 
-    const db = new SqliteDatabase(path);
+    await (await SqliteDatabase.open(path, quiet)).close();
+    const db = new Database(path);
     try {
       const rows = db
         .prepare('SELECT device_id, requested_at, requested_by, from_version, target_version, target_image, command_id, outcome, reason, finished_at FROM upgrade_attempts ORDER BY device_id')
@@ -121,4 +131,85 @@ describe('migrations', () => {
       db.close();
     }
   });
+
+  it('carries a database of the last schema before the store layer forward: every row kept, the same schema', async () => {
+    const path = databaseAt(LEGACY_SQLITE_MIGRATIONS.length, [
+      { id: 'c1', type: 'SystemCommand.info', params: {}, status: 'succeeded', finishedAt: '2026-01-01T00:01:00.000Z' },
+    ]);
+    const before = new Database(path);
+    before
+      .prepare(
+        `INSERT INTO moves (id, instance, from_device_id, to_device_id, force, state, created_at, updated_at, downtime_ms, prepare_command_id)
+         VALUES ('m1', 'i1', 'd1', 'd2', 0, 'staging', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', NULL, 'c1')`,
+      )
+      .run();
+    const dump = (db: Database.Database) =>
+      Object.fromEntries(['devices', 'commands', 'moves'].map((table) => [table, db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).all()]));
+    const rows = dump(before);
+    before.close();
+
+    const db = await SqliteDatabase.open(path, quiet);
+    try {
+      // An unfinished move of the instance is there: the partial unique index came along.
+      const moves = new MoveRepository(db);
+      const move = (await moves.find('m1'))!;
+      expect(move).toMatchObject({ instance: 'i1', state: 'staging', prepareCommandId: 'c1', force: false });
+      await expect(moves.insert({ ...move, id: 'm2' })).rejects.toBeInstanceOf(UnfinishedMoveExists);
+    } finally {
+      await db.close();
+    }
+    const after = new Database(path);
+    try {
+      expect(dump(after)).toEqual(rows);
+      expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('makes on a new SQLite database the schema the SQL text of the SQLite-only Hive made', async () => {
+    const legacy = new Database(join(dir, 'legacy.db'));
+    for (const migration of LEGACY_SQLITE_MIGRATIONS) legacy.exec(migration);
+    const fresh = await SqliteDatabase.open(join(dir, 'fresh.db'), quiet);
+    await fresh.close();
+    const made = new Database(join(dir, 'fresh.db'), { readonly: true });
+    try {
+      expect(schemaOf(made)).toEqual(schemaOf(legacy));
+    } finally {
+      made.close();
+      legacy.close();
+    }
+  });
 });
+
+/** Tables with their columns (type affinity, NOT NULL, key), foreign keys and indexes, as SQLite sees them. */
+function schemaOf(db: Database.Database) {
+  const affinity = (type: string) => (/INT/i.test(type) ? 'INTEGER' : /CHAR|CLOB|TEXT/i.test(type) ? 'TEXT' : type.toUpperCase());
+  const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as Array<{ name: string }>).map((t) => t.name);
+  return Object.fromEntries(
+    tables.map((table) => [
+      table,
+      {
+        columns: (db.pragma(`table_info(${table})`) as Array<{ name: string; type: string; notnull: number; pk: number }>)
+          .map((c) => ({ name: c.name, type: affinity(c.type), notnull: c.notnull, pk: c.pk }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+        foreignKeys: (db.pragma(`foreign_key_list(${table})`) as Array<{ table: string; from: string; to: string; on_delete: string }>)
+          .map((f) => ({ table: f.table, from: f.from, to: f.to, onDelete: f.on_delete.toUpperCase() }))
+          .sort((a, b) => a.from.localeCompare(b.from)),
+        indexes: (db.pragma(`index_list(${table})`) as Array<{ name: string; unique: number; origin: string; partial: number }>)
+          .filter((i) => i.origin === 'c')
+          .map((i) => ({
+            name: i.name,
+            unique: i.unique,
+            partial: i.partial,
+            columns: (db.pragma(`index_info(${i.name})`) as Array<{ name: string }>).map((c) => c.name),
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+        uniqueColumns: (db.pragma(`index_list(${table})`) as Array<{ name: string; origin: string }>)
+          .filter((i) => i.origin !== 'c')
+          .map((i) => (db.pragma(`index_info(${i.name})`) as Array<{ name: string }>).map((c) => c.name).join(','))
+          .sort(),
+      },
+    ]),
+  );
+}

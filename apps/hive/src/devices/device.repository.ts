@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase, affected } from '../database/database';
+import { DeviceRow } from '../database/schema';
 
 export interface DeviceRecord {
   id: string;
@@ -7,15 +8,6 @@ export interface DeviceRecord {
   tokenHash: string;
   createdAt: string;
   lastSeenAt: string | null;
-  version: string | null;
-}
-
-interface DeviceRow {
-  id: string;
-  name: string;
-  token_hash: string;
-  created_at: string;
-  last_seen_at: string | null;
   version: string | null;
 }
 
@@ -32,47 +24,55 @@ function toRecord(row: DeviceRow): DeviceRecord {
 
 @Injectable()
 export class DeviceRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  insert(device: DeviceRecord): void {
-    this.db
-      .prepare('INSERT INTO devices (id, name, token_hash, created_at, last_seen_at, version) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(device.id, device.name, device.tokenHash, device.createdAt, device.lastSeenAt, device.version);
+  async insert(device: DeviceRecord): Promise<void> {
+    await this.db.q
+      .insertInto('devices')
+      .values({
+        id: device.id,
+        name: device.name,
+        token_hash: device.tokenHash,
+        created_at: device.createdAt,
+        last_seen_at: device.lastSeenAt,
+        version: device.version,
+      })
+      .execute();
   }
 
-  findById(id: string): DeviceRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
+  async findById(id: string): Promise<DeviceRecord | undefined> {
+    const row = await this.db.q.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  findByTokenHash(tokenHash: string): DeviceRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM devices WHERE token_hash = ?').get(tokenHash) as DeviceRow | undefined;
+  async findByTokenHash(tokenHash: string): Promise<DeviceRecord | undefined> {
+    const row = await this.db.q.selectFrom('devices').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     return row && toRecord(row);
   }
 
-  list(): DeviceRecord[] {
-    return (this.db.prepare('SELECT * FROM devices ORDER BY created_at, id').all() as DeviceRow[]).map(toRecord);
+  async list(): Promise<DeviceRecord[]> {
+    return (await this.db.q.selectFrom('devices').selectAll().orderBy('created_at').orderBy('id').execute()).map(toRecord);
   }
 
   /** Returns false when there was no such device. Its commands and reports go with it. */
-  delete(id: string): boolean {
-    return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
+  async delete(id: string): Promise<boolean> {
+    return affected(await this.db.q.deleteFrom('devices').where('id', '=', id).executeTakeFirst());
   }
 
-  rename(id: string, name: string): boolean {
-    return this.db.prepare('UPDATE devices SET name = ? WHERE id = ?').run(name, id).changes > 0;
+  async rename(id: string, name: string): Promise<boolean> {
+    return affected(await this.db.q.updateTable('devices').set({ name }).where('id', '=', id).executeTakeFirst());
   }
 
   /** Sets the name only while it is empty (created without one); true when it did. */
-  adoptName(id: string, name: string): boolean {
-    return this.db.prepare("UPDATE devices SET name = ? WHERE id = ? AND name = ''").run(name, id).changes > 0;
+  async adoptName(id: string, name: string): Promise<boolean> {
+    return affected(await this.db.q.updateTable('devices').set({ name }).where('id', '=', id).where('name', '=', '').executeTakeFirst());
   }
 
-  recordSeen(id: string, at: string): void {
-    this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(at, id);
+  async recordSeen(id: string, at: string): Promise<void> {
+    await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
-  recordVersion(id: string, version: string): void {
-    this.db.prepare('UPDATE devices SET version = ? WHERE id = ?').run(version, id);
+  async recordVersion(id: string, version: string): Promise<void> {
+    await this.db.q.updateTable('devices').set({ version }).where('id', '=', id).execute();
   }
 }

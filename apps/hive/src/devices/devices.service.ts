@@ -41,7 +41,7 @@ export class DevicesService {
   ) {}
 
   /** An empty name: the device names itself with its DEVICE_NAME (or host name) once it proves the passphrase. */
-  create(name: string): CreatedDevice {
+  async create(name: string): Promise<CreatedDevice> {
     const token = generateDeviceToken();
     const device: DeviceRecord = {
       id: randomUUID(),
@@ -51,37 +51,40 @@ export class DevicesService {
       lastSeenAt: null,
       version: null,
     };
-    this.devices.insert(device);
+    await this.devices.insert(device);
     this.logger.log(`added device ${device.id} "${name}"`);
     this.changes.publish('devices', device.id);
     return { id: device.id, name, token };
   }
 
-  list(): DeviceView[] {
-    return this.devices.list().map((device) => this.view(device));
+  async list(): Promise<DeviceView[]> {
+    const devices = await this.devices.list();
+    const receipts = await this.reports.receivedAtAll('apps');
+    return devices.map((device) => this.view(device, receipts.get(device.id) ?? null));
   }
 
-  get(id: string): DeviceView {
-    return this.view(this.require(id));
+  async get(id: string): Promise<DeviceView> {
+    const device = await this.require(id);
+    return this.view(device, await this.reports.receivedAt(device.id, 'apps'));
   }
 
   /** Throws NOT_FOUND for an unknown device. */
-  require(id: string): DeviceRecord {
-    const device = this.devices.findById(id);
+  async require(id: string): Promise<DeviceRecord> {
+    const device = await this.devices.findById(id);
     if (!device) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
     return device;
   }
 
-  rename(id: string, name: string): DeviceView {
-    if (!this.devices.rename(id, name)) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
+  async rename(id: string, name: string): Promise<DeviceView> {
+    if (!(await this.devices.rename(id, name))) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
     this.logger.log(`renamed device ${id} to "${name}"`);
     this.changes.publish('devices', id);
     return this.get(id);
   }
 
   /** Forgets the device and its token, and closes its connections at once. */
-  revoke(id: string): void {
-    if (!this.devices.delete(id)) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
+  async revoke(id: string): Promise<void> {
+    if (!(await this.devices.delete(id))) throw new HiveError(HiveErrorCode.NOT_FOUND, `No device has the id ${id}.`);
     this.sessions.disconnectDevice(id);
     this.logger.log(`revoked device ${id}`);
     this.changes.publish('devices', id);
@@ -89,25 +92,24 @@ export class DevicesService {
   }
 
   /** The device a handshake token belongs to, if any. */
-  findByToken(token: string): DeviceRecord | undefined {
+  findByToken(token: string): Promise<DeviceRecord | undefined> {
     return this.devices.findByTokenHash(hashDeviceToken(token));
   }
 
   /** After an accepted proof: the device is here, runs this version, and names itself if nobody named it. */
-  recordAuthenticated(id: string, version: string, name: string): void {
-    this.devices.recordVersion(id, version);
-    if (this.devices.adoptName(id, name)) this.logger.log(`device ${id} named itself "${name}"`);
-    this.touch(id);
+  async recordAuthenticated(id: string, version: string, name: string): Promise<void> {
+    await this.devices.recordVersion(id, version);
+    if (await this.devices.adoptName(id, name)) this.logger.log(`device ${id} named itself "${name}"`);
+    await this.touch(id);
     this.changes.publish('devices', id);
   }
 
-  touch(id: string): void {
-    this.devices.recordSeen(id, new Date().toISOString());
+  async touch(id: string): Promise<void> {
+    await this.devices.recordSeen(id, new Date().toISOString());
   }
 
-  private view(device: DeviceRecord): DeviceView {
+  private view(device: DeviceRecord, reportedAt: string | null): DeviceView {
     const { online, authenticated } = this.sessions.status(device.id);
-    const reportedAt = this.reports.receivedAt(device.id, 'apps');
     return {
       id: device.id,
       name: device.name,

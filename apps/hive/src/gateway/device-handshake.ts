@@ -19,7 +19,7 @@ export type Admission = { ok: true; device: DeviceRecord; auth: HandshakeAuthDto
 export class DeviceHandshake {
   constructor(private readonly devices: DevicesService) {}
 
-  admit(auth: unknown): Admission {
+  async admit(auth: unknown): Promise<Admission> {
     // A numeric protocol other than ours wins over any other problem: a future protocol may shape auth differently.
     if (isPlainObject(auth) && typeof auth.protocol === 'number' && auth.protocol !== PROTOCOL_VERSION) {
       return refuse(
@@ -31,7 +31,7 @@ export class DeviceHandshake {
     if (!checked.ok) {
       return refuse(ErrorCode.UNAUTHORIZED, `The handshake auth is malformed: ${describeProblems(checked.details)}`, checked.details);
     }
-    const device = this.devices.findByToken(checked.value.token);
+    const device = await this.devices.findByToken(checked.value.token);
     if (!device) return refuse(ErrorCode.UNAUTHORIZED, 'The device token is not known to this Hive.');
     return { ok: true, device, auth: checked.value };
   }

@@ -105,9 +105,9 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
   afterInit(namespace: Namespace): void {
-    namespace.use((socket, next) => {
+    namespace.use(async (socket, next) => {
       try {
-        const admission = this.handshake.admit(socket.handshake.auth);
+        const admission = await this.handshake.admit(socket.handshake.auth);
         if (!admission.ok) {
           this.logger.warn(`refused a device connection from ${socket.handshake.address}: ${admission.error.code}`);
           return next(Object.assign(new Error(admission.error.message), { data: admission.error }));
@@ -123,13 +123,21 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     });
   }
 
-  handleConnection(socket: Socket): void {
+  async handleConnection(socket: Socket): Promise<void> {
     const data = socket.data as DeviceSocketData;
     const connection = new SocketDeviceConnection(socket, data.deviceId, data.version);
     data.connection = connection;
     this.sessions.add(connection);
     socket.onAny((event: string, ...args: unknown[]) => this.answerUnknownEvent(connection, event, args));
-    const account = this.accounts.describe();
+    let account: Awaited<ReturnType<AccountService['describe']>>;
+    try {
+      account = await this.accounts.describe();
+    } catch (err) {
+      // Without the account there is no hello to send: the device reconnects later.
+      this.logger.error(`cannot greet device ${data.deviceId}: ${(err as Error).message}`);
+      socket.disconnect(true);
+      return;
+    }
     socket.emit(Events.hello, {
       deviceId: data.deviceId,
       account: account.id,
@@ -144,7 +152,9 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     if (!connection) return;
     const wasAuthenticated = this.sessions.isAuthenticated(connection);
     this.sessions.remove(connection);
-    if (wasAuthenticated) this.devices.touch(connection.deviceId);
+    if (wasAuthenticated) {
+      this.devices.touch(connection.deviceId).catch((err: Error) => this.logger.warn(`could not record when device ${connection.deviceId} left: ${err.message}`));
+    }
     this.logger.log(`device ${connection.deviceId} disconnected`);
   }
 
@@ -159,14 +169,14 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       ];
       this.throttle.check(keys, 'passphrase proofs');
       const proof = this.validate(Events.passphraseProve, PassphraseProveDto, body);
-      const outcome = this.accounts.prove(proof.verifier);
+      const outcome = await this.accounts.prove(proof.verifier);
       if (outcome === 'mismatched') {
         await this.throttle.failed(keys);
         this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }
       this.sessions.authenticate(connection);
-      this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
+      await this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
       this.logger.log(`device ${connection.deviceId} authenticated`);
       return OK;
     });
@@ -174,17 +184,17 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
 
   @SubscribeMessage(Events.commandResult)
   async commandResult(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.commandResult, (connection) => {
-      this.commands.recordResult(connection.deviceId, this.validate(Events.commandResult, CommandResultDto, body));
+    return this.authenticated(socket, Events.commandResult, async (connection) => {
+      await this.commands.recordResult(connection.deviceId, this.validate(Events.commandResult, CommandResultDto, body));
       return OK;
     });
   }
 
   @SubscribeMessage(Events.commandProgress)
   async commandProgress(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.commandProgress, (connection) => {
+    return this.authenticated(socket, Events.commandProgress, async (connection) => {
       const progress = this.validate(Events.commandProgress, CommandProgressDto, body);
-      if (!this.commands.recordProgress(connection.deviceId, progress)) {
+      if (!(await this.commands.recordProgress(connection.deviceId, progress))) {
         this.logger.warn(`device ${connection.deviceId} sent progress for unknown command ${progress.id}; ignored`);
       }
       return OK;
@@ -211,27 +221,35 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   /** A kept report.version may make the Hive send UpgradeCommand.run; it goes out before this ack. */
   @SubscribeMessage(Events.reportVersion)
   async reportVersion(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.reportVersion, (connection) => {
+    return this.authenticated(socket, Events.reportVersion, async (connection) => {
       const report = this.validate(Events.reportVersion, ReportVersionDto, body);
-      if (this.reports.store(connection.deviceId, 'version', report)) void this.upgrades.versionReported(connection.deviceId, report.version);
+      if (await this.reports.store(connection.deviceId, 'version', report)) {
+        // The command it causes (if any) goes out before this ack; its own ack is not awaited.
+        await new Promise<void>((emitted) => {
+          this.upgrades
+            .versionReported(connection.deviceId, report.version, emitted)
+            .catch((err: Error) => this.logger.error(`upgrading device ${connection.deviceId} failed: ${err.stack ?? String(err)}`))
+            .finally(emitted);
+        });
+      }
       return OK;
     });
   }
 
   @SubscribeMessage(Events.keysPut)
   async keysPut(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.keysPut, (connection) => {
+    return this.authenticated(socket, Events.keysPut, async (connection) => {
       const request = this.validate(Events.keysPut, KeysPutDto, body);
-      this.keys.put(request.instance, request.keys, connection.deviceId);
+      await this.keys.put(request.instance, request.keys, connection.deviceId);
       return OK;
     });
   }
 
   @SubscribeMessage(Events.keysGet)
   async keysGet(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
-    return this.authenticated(socket, Events.keysGet, () => {
+    return this.authenticated(socket, Events.keysGet, async () => {
       const request = this.validate(Events.keysGet, KeysGetDto, body);
-      return { ok: true, keys: this.keys.get(request.instance) };
+      return { ok: true, keys: await this.keys.get(request.instance) };
     });
   }
 
@@ -249,9 +267,9 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
       const report = this.validate(event, dto, body);
       // Batched with the other reports of this turn; the ack leaves once the batch committed.
-      const stored = await this.writes.run(() => {
-        const kept = this.reports.store(connection.deviceId, kind, report);
-        this.devices.touch(connection.deviceId);
+      const stored = await this.writes.run(async () => {
+        const kept = await this.reports.store(connection.deviceId, kind, report);
+        await this.devices.touch(connection.deviceId);
         return kept;
       });
       if (stored) afterStored?.(connection, report);
@@ -260,12 +278,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   }
 
   /** Runs `handle` only for a connection that proved the passphrase (§1), and counts the event as a sign of life. */
-  private authenticated(socket: Socket, event: string, handle: (connection: SocketDeviceConnection) => Ack): Promise<Ack> {
-    return this.guard(event, () => {
+  private authenticated(socket: Socket, event: string, handle: (connection: SocketDeviceConnection) => Ack | Promise<Ack>): Promise<Ack> {
+    return this.guard(event, async () => {
       const connection = this.connectionOf(socket);
       if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
-      const ack = handle(connection);
-      this.devices.touch(connection.deviceId);
+      const ack = await handle(connection);
+      await this.devices.touch(connection.deviceId);
       return ack;
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeyRole } from '@mosaic/protocol';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
 
 /** One key of an instance as §3 carries it; the private part is passphrase-encrypted by the device. */
 export interface InstanceKey {
@@ -10,36 +10,40 @@ export interface InstanceKey {
   encryptedPrivateKey: string;
 }
 
-interface KeyRow {
-  role: KeyRole;
-  fingerprint: string;
-  public_key: string;
-  encrypted_private_key: string;
-}
-
 @Injectable()
 export class KeyRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
   /** Ordered by role, so `app` comes before `link`. */
-  find(accountId: string, instance: string): InstanceKey[] {
-    const rows = this.db
-      .prepare('SELECT role, fingerprint, public_key, encrypted_private_key FROM instance_keys WHERE account_id = ? AND instance = ? ORDER BY role')
-      .all(accountId, instance) as KeyRow[];
+  async find(accountId: string, instance: string): Promise<InstanceKey[]> {
+    const rows = await this.db.q
+      .selectFrom('instance_keys')
+      .select(['role', 'fingerprint', 'public_key', 'encrypted_private_key'])
+      .where('account_id', '=', accountId)
+      .where('instance', '=', instance)
+      .orderBy('role')
+      .execute();
     return rows.map((row) => ({
-      role: row.role,
+      role: row.role as KeyRole,
       fingerprint: row.fingerprint,
       publicKey: row.public_key,
       encryptedPrivateKey: row.encrypted_private_key,
     }));
   }
 
-  insert(accountId: string, instance: string, key: InstanceKey, deviceId: string | null, at: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO instance_keys (account_id, instance, role, fingerprint, public_key, encrypted_private_key, put_by_device, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(accountId, instance, key.role, key.fingerprint, key.publicKey, key.encryptedPrivateKey, deviceId, at);
+  async insert(accountId: string, instance: string, key: InstanceKey, deviceId: string | null, at: string): Promise<void> {
+    await this.db.q
+      .insertInto('instance_keys')
+      .values({
+        account_id: accountId,
+        instance,
+        role: key.role,
+        fingerprint: key.fingerprint,
+        public_key: key.publicKey,
+        encrypted_private_key: key.encryptedPrivateKey,
+        put_by_device: deviceId,
+        created_at: at,
+      })
+      .execute();
   }
 }

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { AccountRepository } from '../accounts/account.repository';
 import { AccountService } from '../accounts/account.service';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { instanceKeys } from '../testing/fixtures';
 import { InstanceKey, KeyRepository } from './key.repository';
@@ -11,46 +12,46 @@ const INSTANCE = '2f1c1e0a-6d3b-4c43-9b1e-0b7c3f4f9a10';
 const keysOf = (seed: string) => instanceKeys(seed) as InstanceKey[];
 
 describe('KeysService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let keys: KeysService;
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     const accounts = new AccountService(new AccountRepository(db), db, new DeviceSessionRegistry());
-    accounts.onModuleInit();
+    await accounts.onModuleInit();
     keys = new KeysService(new KeyRepository(db), accounts, db);
   });
 
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('stores the keys of an instance and gives them back', () => {
-    expect(keys.put(INSTANCE, keysOf('a'), 'device-1')).toBe('stored');
-    expect(keys.get(INSTANCE)).toEqual(keysOf('a'));
+  it('stores the keys of an instance and gives them back', async () => {
+    expect(await keys.put(INSTANCE, keysOf('a'), 'device-1')).toBe('stored');
+    expect(await keys.get(INSTANCE)).toEqual(keysOf('a'));
   });
 
-  it('accepts the very same keys again (a device re-sending from its outbox)', () => {
-    keys.put(INSTANCE, keysOf('a'), 'device-1');
-    expect(keys.put(INSTANCE, [...keysOf('a')].reverse(), 'device-2')).toBe('unchanged');
+  it('accepts the very same keys again (a device re-sending from its outbox)', async () => {
+    await keys.put(INSTANCE, keysOf('a'), 'device-1');
+    expect(await keys.put(INSTANCE, [...keysOf('a')].reverse(), 'device-2')).toBe('unchanged');
   });
 
-  it('refuses different keys for an instance with KEYS_EXIST and keeps the first ones', () => {
-    keys.put(INSTANCE, keysOf('a'), 'device-1');
+  it('refuses different keys for an instance with KEYS_EXIST and keeps the first ones', async () => {
+    await keys.put(INSTANCE, keysOf('a'), 'device-1');
     const changed = keysOf('a');
     changed[1] = { ...changed[1], encryptedPrivateKey: keysOf('b')[1].encryptedPrivateKey };
-    expect(() => keys.put(INSTANCE, changed, 'device-1')).toThrow(expect.objectContaining({ code: 'KEYS_EXIST' }));
-    expect(() => keys.put(INSTANCE, keysOf('b'), 'device-2')).toThrow(expect.objectContaining({ code: 'KEYS_EXIST' }));
-    expect(keys.get(INSTANCE)).toEqual(keysOf('a'));
+    await expect(keys.put(INSTANCE, changed, 'device-1')).rejects.toEqual(expect.objectContaining({ code: 'KEYS_EXIST' }));
+    await expect(keys.put(INSTANCE, keysOf('b'), 'device-2')).rejects.toEqual(expect.objectContaining({ code: 'KEYS_EXIST' }));
+    expect(await keys.get(INSTANCE)).toEqual(keysOf('a'));
   });
 
-  it('needs exactly one app key and one link key', () => {
+  it('needs exactly one app key and one link key', async () => {
     const [app] = keysOf('a');
-    expect(() => keys.put(INSTANCE, [app, app], null)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMS' }));
-    expect(() => keys.get(INSTANCE)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(keys.put(INSTANCE, [app, app], null)).rejects.toEqual(expect.objectContaining({ code: 'INVALID_PARAMS' }));
+    await expect(keys.get(INSTANCE)).rejects.toEqual(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 
-  it('answers NOT_FOUND for an instance without keys', () => {
-    expect(() => keys.get(INSTANCE)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  it('answers NOT_FOUND for an instance without keys', async () => {
+    await expect(keys.get(INSTANCE)).rejects.toEqual(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 });

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { KEY_ROLES } from '@mosaic/protocol';
 import { AccountService } from '../accounts/account.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
 import { InstanceKey, KeyRepository } from './key.repository';
 
 export type KeysPutOutcome = 'stored' | 'unchanged';
@@ -27,11 +27,11 @@ export class KeysService {
   constructor(
     private readonly keys: KeyRepository,
     private readonly accounts: AccountService,
-    private readonly db: SqliteDatabase,
+    private readonly db: HiveDatabase,
   ) {}
 
   /** Stores an instance's `app` and `link` keys; the same keys again are fine, different ones are KEYS_EXIST. */
-  put(instance: string, keys: readonly InstanceKey[], deviceId: string | null): KeysPutOutcome {
+  async put(instance: string, keys: readonly InstanceKey[], deviceId: string | null): Promise<KeysPutOutcome> {
     const roles = new Set(keys.map((key) => key.role));
     if (keys.length !== KEY_ROLES.length || !KEY_ROLES.every((role) => roles.has(role))) {
       throw new HiveError(HiveErrorCode.INVALID_PARAMS, 'keys must hold exactly one app key and one link key.', [
@@ -44,26 +44,36 @@ export class KeysService {
       publicKey: key.publicKey,
       encryptedPrivateKey: key.encryptedPrivateKey,
     }));
-    return this.db.transaction(() => {
-      const accountId = this.accounts.current().id;
-      const existing = this.keys.find(accountId, instance);
+    try {
+      return await this.store(instance, wanted, deviceId);
+    } catch (err) {
+      // Another device stored this instance's keys in the meantime: compare with those.
+      if (!this.db.isUniqueViolation(err)) throw err;
+      return this.store(instance, wanted, deviceId);
+    }
+  }
+
+  private store(instance: string, wanted: InstanceKey[], deviceId: string | null): Promise<KeysPutOutcome> {
+    return this.db.transaction(async () => {
+      const accountId = (await this.accounts.current()).id;
+      const existing = await this.keys.find(accountId, instance);
       if (existing.length > 0) {
         const identical =
           existing.length === wanted.length && wanted.every((key) => existing.some((stored) => sameKey(stored, key)));
-        if (identical) return 'unchanged';
+        if (identical) return 'unchanged' as const;
         this.logger.warn(`refused different keys for instance ${instance}${deviceId ? ` from device ${deviceId}` : ''}`);
         throw new HiveError(HiveErrorCode.KEYS_EXIST, `Instance ${instance} has different keys already; Hive never replaces keys.`);
       }
       const at = new Date().toISOString();
-      for (const key of wanted) this.keys.insert(accountId, instance, key, deviceId, at);
+      for (const key of wanted) await this.keys.insert(accountId, instance, key, deviceId, at);
       this.logger.log(`stored the keys of instance ${instance}`);
-      return 'stored';
+      return 'stored' as const;
     });
   }
 
   /** Throws NOT_FOUND when the instance has no keys. */
-  get(instance: string): InstanceKey[] {
-    const keys = this.keys.find(this.accounts.current().id, instance);
+  async get(instance: string): Promise<InstanceKey[]> {
+    const keys = await this.keys.find((await this.accounts.current()).id, instance);
     if (keys.length === 0) throw new HiveError(HiveErrorCode.NOT_FOUND, `Hive has no keys for instance ${instance}.`);
     return keys;
   }

@@ -3,12 +3,12 @@ import { ApiDefaultResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTa
 import { API_PREFIX } from '../api/api-routes';
 import { ErrorSchema, HiveHealthSchema } from '../api/openapi/schemas';
 import { HIVE_VERSION } from '../common/hive-version';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { DatabaseCheck, HiveDatabase } from '../database/database';
 
 export interface HiveHealth {
   ok: boolean;
   version: string;
-  database: { ok: true } | { ok: false; error: string };
+  database: DatabaseCheck;
 }
 
 /** What the controller uses of Express's response. */
@@ -24,13 +24,13 @@ interface HttpResponse {
 @ApiDefaultResponse({ type: ErrorSchema, description: 'An error: { code, message, details? }' })
 @Controller(`${API_PREFIX}/health`)
 export class HealthController {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
   @Get()
   @ApiOkResponse({ type: HiveHealthSchema })
   @ApiServiceUnavailableResponse({ type: HiveHealthSchema, description: 'The database cannot be read.' })
-  health(@Res({ passthrough: true }) res: HttpResponse): HiveHealth {
-    const database = this.db.check();
+  async health(@Res({ passthrough: true }) res: HttpResponse): Promise<HiveHealth> {
+    const database = await this.db.check();
     res.status(database.ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { ok: database.ok, version: HIVE_VERSION, database };
   }

@@ -34,9 +34,9 @@ export class HiveGauges implements OnModuleInit {
       help: 'Devices by state: registered (in the database), connected (a connection whose token was accepted), authenticated (it also proved the passphrase).',
       labelNames: ['state'] as const,
       registers,
-      collect() {
+      async collect() {
         const census = sessions.census();
-        this.set({ state: 'registered' }, stats.registeredDevices());
+        this.set({ state: 'registered' }, await stats.registeredDevices());
         this.set({ state: 'connected' }, census.online.length);
         this.set({ state: 'authenticated' }, census.authenticated);
       },
@@ -46,11 +46,11 @@ export class HiveGauges implements OnModuleInit {
       help: "Seconds since the Hive received the latest report of each kind, for the connected device that sent one longest ago; absent while no connected device sent that kind.",
       labelNames: ['kind'] as const,
       registers,
-      collect() {
+      async collect() {
         const connected = new Set(sessions.census().online);
         const now = clock.now().getTime();
         const oldest = new Map<string, number>();
-        for (const { deviceId, kind, receivedAt } of stats.reportReceipts()) {
+        for (const { deviceId, kind, receivedAt } of await stats.reportReceipts()) {
           if (!connected.has(deviceId)) continue;
           const age = Math.max(0, (now - Date.parse(receivedAt)) / 1000);
           oldest.set(kind, Math.max(age, oldest.get(kind) ?? 0));
@@ -64,8 +64,8 @@ export class HiveGauges implements OnModuleInit {
       help: 'Moves by state (stopping, replicated, restoring: under way; running, failed: ended).',
       labelNames: ['state'] as const,
       registers,
-      collect() {
-        const counted = new Map(stats.movesByState().map((r) => [r.state, r.n]));
+      async collect() {
+        const counted = new Map((await stats.movesByState()).map((r) => [r.state, r.n]));
         for (const state of MOVE_STATES) this.set({ state }, counted.get(state) ?? 0);
       },
     });
@@ -74,9 +74,9 @@ export class HiveGauges implements OnModuleInit {
       help: 'Devices by the outcome of their latest upgrade attempt (pending, started, succeeded, rolled_back, failed).',
       labelNames: ['outcome'] as const,
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const { outcome, n } of stats.upgradesByOutcome()) this.set({ outcome }, n);
+        for (const { outcome, n } of await stats.upgradesByOutcome()) this.set({ outcome }, n);
       },
     });
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ProtocolError } from '@mosaic/protocol';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { sql } from 'kysely';
+import { HiveDatabase, affected } from '../database/database';
+import { MoveRow } from '../database/schema';
 
 /**
  * [staging →] stopping → replicated → restoring → running, or failed (or cancelled, by the
@@ -59,29 +61,6 @@ export interface MoveRecord {
   totalMs: number | null;
 }
 
-interface MoveRow {
-  id: string;
-  instance: string;
-  from_device_id: string | null;
-  to_device_id: string;
-  force: number;
-  state: MoveState;
-  error: string | null;
-  stop_error: string | null;
-  loss_window: string | null;
-  prepare_command_id: string | null;
-  stop_command_id: string | null;
-  start_command_id: string | null;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  resolved_on: string | null;
-  resolution: string | null;
-  stopped_at: string | null;
-  downtime_ms: number | null;
-  total_ms: number | null;
-}
-
 const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
 const parsed = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 
@@ -92,7 +71,7 @@ function toRecord(row: MoveRow): MoveRecord {
     fromDeviceId: row.from_device_id,
     toDeviceId: row.to_device_id,
     force: row.force === 1,
-    state: row.state,
+    state: row.state as MoveState,
     error: parsed<ProtocolError>(row.error),
     stopError: parsed<ProtocolError>(row.stop_error),
     lossWindow: parsed<LossWindow>(row.loss_window),
@@ -110,46 +89,52 @@ function toRecord(row: MoveRow): MoveRecord {
   };
 }
 
+/** The columns a move's steps change. */
+function changingColumns(move: MoveRecord) {
+  return {
+    state: move.state,
+    error: json(move.error),
+    stop_error: json(move.stopError),
+    loss_window: json(move.lossWindow),
+    prepare_command_id: move.prepareCommandId,
+    stop_command_id: move.stopCommandId,
+    start_command_id: move.startCommandId,
+    updated_at: move.updatedAt,
+    finished_at: move.finishedAt,
+    resolved_on: move.resolvedOn,
+    resolution: move.resolution,
+    stopped_at: move.stoppedAt,
+    downtime_ms: move.downtimeMs,
+    total_ms: move.totalMs,
+  };
+}
+
 /** Thrown by `insert` when the instance has an unfinished move already. */
 export class UnfinishedMoveExists extends Error {}
 
 @Injectable()
 export class MoveRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  insert(move: MoveRecord): void {
+  async insert(move: MoveRecord): Promise<void> {
     try {
-      this.db
-        .prepare(
-          `INSERT INTO moves (id, instance, from_device_id, to_device_id, force, state, error, stop_error, loss_window,
-             prepare_command_id, stop_command_id, start_command_id, created_at, updated_at, finished_at, resolved_on, resolution, stopped_at,
-             downtime_ms, total_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          move.id,
-          move.instance,
-          move.fromDeviceId,
-          move.toDeviceId,
-          move.force ? 1 : 0,
-          move.state,
-          json(move.error),
-          json(move.stopError),
-          json(move.lossWindow),
-          move.prepareCommandId,
-          move.stopCommandId,
-          move.startCommandId,
-          move.createdAt,
-          move.updatedAt,
-          move.finishedAt,
-          move.resolvedOn,
-          move.resolution,
-          move.stoppedAt,
-          move.downtimeMs,
-          move.totalMs,
-        );
+      // A savepoint when inside a transaction: on PostgreSQL a failed statement would spoil the rest of it.
+      await this.db.transaction(async () => {
+        await this.db.q
+          .insertInto('moves')
+          .values({
+            id: move.id,
+            instance: move.instance,
+            from_device_id: move.fromDeviceId,
+            to_device_id: move.toDeviceId,
+            force: move.force ? 1 : 0,
+            created_at: move.createdAt,
+            ...changingColumns(move),
+          })
+          .execute();
+      });
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new UnfinishedMoveExists(move.instance);
+      if (this.db.isUniqueViolation(err)) throw new UnfinishedMoveExists(move.instance);
       throw err;
     }
   }
@@ -158,67 +143,56 @@ export class MoveRepository {
    * Writes the move's changing fields. A finished move never changes again: returns false (and
    * writes nothing) when the stored one has finished already.
    */
-  save(move: MoveRecord): boolean {
-    return (
-      this.db
-        .prepare(
-          `UPDATE moves SET state = ?, error = ?, stop_error = ?, loss_window = ?, prepare_command_id = ?, stop_command_id = ?,
-             start_command_id = ?, updated_at = ?, finished_at = ?, resolved_on = ?, resolution = ?, stopped_at = ?, downtime_ms = ?,
-             total_ms = ?
-           WHERE id = ? AND finished_at IS NULL`,
-        )
-        .run(
-          move.state,
-          json(move.error),
-          json(move.stopError),
-          json(move.lossWindow),
-          move.prepareCommandId,
-          move.stopCommandId,
-          move.startCommandId,
-          move.updatedAt,
-          move.finishedAt,
-          move.resolvedOn,
-          move.resolution,
-          move.stoppedAt,
-          move.downtimeMs,
-          move.totalMs,
-          move.id,
-        ).changes > 0
+  async save(move: MoveRecord): Promise<boolean> {
+    return affected(
+      await this.db.q.updateTable('moves').set(changingColumns(move)).where('id', '=', move.id).where('finished_at', 'is', null).executeTakeFirst(),
     );
   }
 
-  find(id: string): MoveRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM moves WHERE id = ?').get(id) as MoveRow | undefined;
+  async find(id: string): Promise<MoveRecord | undefined> {
+    const row = await this.db.q.selectFrom('moves').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
   /** Newest first. */
-  listForInstance(instance: string): MoveRecord[] {
-    const rows = this.db.prepare('SELECT * FROM moves WHERE instance = ? ORDER BY created_at DESC, rowid DESC').all(instance) as MoveRow[];
+  async listForInstance(instance: string): Promise<MoveRecord[]> {
+    const rows = await this.db.q
+      .selectFrom('moves')
+      .selectAll()
+      .where('instance', '=', instance)
+      .orderBy('created_at', 'desc')
+      .orderBy(sql`rowid`, 'desc')
+      .execute();
     return rows.map(toRecord);
   }
 
   /** Every move that has not ended, oldest first. */
-  listUnfinished(): MoveRecord[] {
-    const rows = this.db.prepare('SELECT * FROM moves WHERE finished_at IS NULL ORDER BY created_at, rowid').all() as MoveRow[];
+  async listUnfinished(): Promise<MoveRecord[]> {
+    const rows = await this.db.q.selectFrom('moves').selectAll().where('finished_at', 'is', null).orderBy('created_at').orderBy(sql`rowid`).execute();
     return rows.map(toRecord);
   }
 
   /** The newest move of the instance that ended `running` (the one that gave the app its current device), if any. */
-  latestCompleted(instance: string): MoveRecord | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM moves WHERE instance = ? AND state = 'running' ORDER BY created_at DESC, rowid DESC LIMIT 1")
-      .get(instance) as MoveRow | undefined;
+  async latestCompleted(instance: string): Promise<MoveRecord | undefined> {
+    const row = await this.db.q
+      .selectFrom('moves')
+      .selectAll()
+      .where('instance', '=', instance)
+      .where('state', '=', 'running')
+      .orderBy('created_at', 'desc')
+      .orderBy(sql`rowid`, 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 
-  findUnfinished(instance: string): MoveRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM moves WHERE instance = ? AND finished_at IS NULL').get(instance) as MoveRow | undefined;
+  async findUnfinished(instance: string): Promise<MoveRecord | undefined> {
+    const row = await this.db.q.selectFrom('moves').selectAll().where('instance', '=', instance).where('finished_at', 'is', null).executeTakeFirst();
     return row && toRecord(row);
   }
 
   /** Runs `work` in one transaction, so a command and the move that points at it are stored together. */
-  transaction<T>(work: () => T): T {
+  transaction<T>(work: () => Promise<T>): Promise<T> {
     return this.db.transaction(work);
   }
 }

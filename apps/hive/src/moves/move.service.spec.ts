@@ -12,7 +12,8 @@ import { CommandsService } from '../commands/commands.service';
 import { ChangeFeed } from '../changes/change-feed';
 import { Clock } from '../common/clock';
 import { HiveConfig } from '../config/hive-config';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
 import { DevicesService } from '../devices/devices.service';
 import { KeyRepository } from '../keys/key.repository';
@@ -97,12 +98,12 @@ class ScriptedDevice implements DeviceConnection {
 }
 
 /** Everything one Hive process holds in memory; a restart is a new one on the same database. */
-function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
+async function hiveProcess(db: HiveDatabase, clock: FakeClock) {
   const sessions = new DeviceSessionRegistry();
   const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
   const commands = new CommandsService(CONFIG, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
   const accounts = new AccountService(new AccountRepository(db), db, sessions);
-  accounts.onModuleInit();
+  await accounts.onModuleInit();
   const keys = new KeysService(new KeyRepository(db), accounts, db);
   const reports = new ReportsService(new ReportRepository(db));
   const apps = new AppRepository(db);
@@ -110,10 +111,10 @@ function hiveProcess(db: SqliteDatabase, clock: FakeClock) {
   const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, new ChangeFeed(), metrics);
   return { sessions, devices, commands, keys, reports, apps, moves, metrics };
 }
-type HiveProcess = ReturnType<typeof hiveProcess>;
+type HiveProcess = Awaited<ReturnType<typeof hiveProcess>>;
 
 describe('MoveService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let clock: FakeClock;
   let hive: HiveProcess;
   let a: string;
@@ -122,12 +123,12 @@ describe('MoveService', () => {
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     clock = new FakeClock();
-    hive = hiveProcess(db, clock);
-    a = hive.devices.create('attic').id;
-    b = hive.devices.create('basement').id;
+    hive = await hiveProcess(db, clock);
+    a = (await hive.devices.create('attic')).id;
+    b = (await hive.devices.create('basement')).id;
     const instance = randomUUID();
     app = {
       instance,
@@ -141,13 +142,13 @@ describe('MoveService', () => {
       createdAt: new Date(T0).toISOString(),
       updatedAt: new Date(T0).toISOString(),
     };
-    hive.apps.insert(app);
-    hive.keys.put(instance, instanceKeys('moved') as never, a);
+    await hive.apps.insert(app);
+    await hive.keys.put(instance, instanceKeys('moved') as never, a);
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     hive.moves.onModuleDestroy();
-    db.close();
+    await db.close();
   });
 
   function connect(deviceId: string, on: HiveProcess = hive): ScriptedDevice {
@@ -162,12 +163,12 @@ describe('MoveService', () => {
   }
 
   /** The device's command.result, as the gateway hands it over. */
-  function answer(
+  async function answer(
     deviceId: string,
     envelope: CommandEnvelope,
     outcome: { ok: true } | { ok: false; code: string },
     on: HiveProcess = hive,
-  ): void {
+  ): Promise<void> {
     const instance = (envelope.params as { instance: string }).instance;
     const result =
       envelope.type === CommandType.SchedulerStop
@@ -177,7 +178,7 @@ describe('MoveService', () => {
           : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
     const body = outcome.ok ? { ok: true, result } : { ok: false, error: { code: outcome.code, message: `it failed: ${outcome.code}` } };
     expect(
-      on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
+      await on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
     ).toBe('recorded');
   }
 
@@ -186,7 +187,7 @@ describe('MoveService', () => {
     // Unstaged unless a test asks: most of these are about the stop and the start (staging has its own tests).
     const { move } = await on.moves.move(app.instance, { to: b, wait: false, stage: false, ...request });
     await on.moves.idle();
-    return on.moves.get(move.id);
+    return await on.moves.get(move.id);
   }
 
   const stored = (id: string, on: HiveProcess = hive) => on.moves.get(id);
@@ -197,15 +198,15 @@ describe('MoveService', () => {
     const deviceB = connect(b);
     const move = await begin();
     disconnect(deviceB);
-    answer(a, deviceA.received[0], { ok: true });
+    await answer(a, deviceA.received[0], { ok: true });
     await hive.moves.idle();
-    expect(stored(move.id).state).toBe('replicated');
+    expect((await stored(move.id)).state).toBe('replicated');
     return { deviceA, deviceB, move };
   }
-  const appNow = (on: HiveProcess = hive) => on.apps.find(app.instance)!;
+  const appNow = async (on: HiveProcess = hive) => (await on.apps.find(app.instance))!;
 
   /** A's latest report.volumes: its app volume replicated at `appAt`, its link volume at `linkAt`. */
-  function reportVolumes(appAt: string | null, linkAt: string | null): void {
+  async function reportVolumes(appAt: string | null, linkAt: string | null): Promise<void> {
     const volume = (role: 'app' | 'link', lastReplicatedAt: string | null) => ({
       name: `mosaic-${app.instance}-${role}`,
       instance: app.instance,
@@ -217,7 +218,7 @@ describe('MoveService', () => {
       sizeBytes: 1024,
     });
     const other = { ...volume('app', new Date(T0).toISOString()), instance: randomUUID(), name: 'mosaic-other-app' };
-    hive.reports.store(a, 'volumes', {
+    await hive.reports.store(a, 'volumes', {
       at: new Date(clock.ms).toISOString(),
       volumes: [volume('app', appAt), volume('link', linkAt), other],
     } as never);
@@ -234,7 +235,7 @@ describe('MoveService', () => {
       const { instance, to } = request();
       await expect(hive.moves.move(instance, { to, wait: false })).rejects.toMatchObject({ code });
       expect([deviceA.received, deviceB.received]).toEqual([[], []]);
-      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+      expect(await hive.moves.listForApp(app.instance)).toEqual([]);
     });
 
     it('refuses an offline target, forced or not', async () => {
@@ -246,7 +247,7 @@ describe('MoveService', () => {
         });
       }
       expect(deviceA.received).toEqual([]);
-      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+      expect(await hive.moves.listForApp(app.instance)).toEqual([]);
     });
 
     it('refuses an offline source unless forced', async () => {
@@ -255,12 +256,12 @@ describe('MoveService', () => {
         code: 'DEVICE_OFFLINE',
         message: expect.stringContaining('force: true'),
       });
-      expect(hive.moves.listForApp(app.instance)).toEqual([]);
+      expect(await hive.moves.listForApp(app.instance)).toEqual([]);
     });
 
     it('refuses an app without device unless forced', async () => {
       connect(b);
-      hive.devices.revoke(a);
+      await hive.devices.revoke(a);
       await expect(hive.moves.move(app.instance, { to: b, wait: false })).rejects.toMatchObject({ code: 'APP_UNASSIGNED' });
     });
 
@@ -268,8 +269,8 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       connect(b);
       const { instance } = app;
-      hive.apps.insert({ ...app, instance: randomUUID() });
-      const keyless = hive.apps.list(a).find((record) => record.instance !== instance)!;
+      await hive.apps.insert({ ...app, instance: randomUUID() });
+      const keyless = (await hive.apps.list(a)).find((record) => record.instance !== instance)!;
       await expect(hive.moves.move(keyless.instance, { to: b, wait: false })).rejects.toMatchObject({ code: 'KEYS_MISSING' });
       expect(deviceA.received).toEqual([]);
     });
@@ -283,7 +284,7 @@ describe('MoveService', () => {
         code: 'MOVE_IN_PROGRESS',
         details: { moveId: first.id, state: 'stopping' },
       });
-      expect(() => hive.moves.assertNotMoving(app.instance)).toThrow(expect.objectContaining({ code: 'MOVE_IN_PROGRESS' }));
+      await expect(hive.moves.assertNotMoving(app.instance)).rejects.toEqual(expect.objectContaining({ code: 'MOVE_IN_PROGRESS' }));
       expect(deviceA.received).toHaveLength(1);
     });
   });
@@ -301,31 +302,31 @@ describe('MoveService', () => {
       ]);
       // Nothing stops while B stages: the app still runs on A.
       expect(deviceA.received).toEqual([]);
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       await hive.moves.sweep();
-      expect(stored(move.id).state).toBe('staging');
+      expect((await stored(move.id)).state).toBe('staging');
 
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      const stopping = stored(move.id);
+      const stopping = (await stored(move.id));
       expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
       expect(deviceA.received).toEqual([
         { id: stopping.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance: app.instance, replicate: true } },
       ]);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
       expect(deviceB.received[1]).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
-      answer(b, deviceB.received[1], { ok: true });
+      await answer(b, deviceB.received[1], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', error: null });
-      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', error: null });
+      expect((await appNow())).toMatchObject({ deviceId: b, desired: 'running' });
     });
 
     it.each([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY])('moves unstaged when B refuses the prepare with %s (it did nothing)', async (code) => {
       const deviceA = connect(a);
       connect(b).nextAck(refuse(code));
       const move = await staged();
-      expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
+      expect((await stored(move.id))).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
       expect(deviceA.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
     });
 
@@ -333,7 +334,7 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       connect(b).nextAck(refuse(ErrorCode.INVALID_PARAMS));
       const move = await staged();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
       expect(deviceA.received).toEqual([]);
     });
 
@@ -344,14 +345,14 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await staged();
-      answer(b, deviceB.received[0], { ok: false, code });
+      await answer(b, deviceB.received[0], { ok: false, code });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({
+      expect((await stored(move.id))).toMatchObject({
         state: 'failed',
         error: { code, message: expect.stringMatching(new RegExp(`Device ${b} could not stage the app \\(${code}: .*\\); it was never stopped`)) },
       });
       expect(deviceA.received).toEqual([]);
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       // Nothing was kept by a failed stage: no drop is asked for.
       expect(deviceB.received).toHaveLength(1);
     });
@@ -364,24 +365,24 @@ describe('MoveService', () => {
       await hive.moves.sweep();
       clock.advance(GRACE_MS - 1);
       await hive.moves.sweep();
-      expect(stored(move.id).state).toBe('staging');
+      expect((await stored(move.id)).state).toBe('staging');
       clock.advance(1);
       await hive.moves.sweep();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
       expect(deviceA.received).toEqual([]);
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
     });
 
     it('asks B to drop its stage when the move fails after it (A could not give a final replica)', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await staged();
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
       const dropped = deviceB.nextCommand();
-      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.REPLICATION_FAILED } });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.REPLICATION_FAILED } });
       expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
     });
 
@@ -391,20 +392,20 @@ describe('MoveService', () => {
         const deviceB = connect(b);
         const move = await staged({ force });
         disconnect(deviceA);
-        answer(b, deviceB.received[0], { ok: true });
+        await answer(b, deviceB.received[0], { ok: true });
         await hive.moves.idle(); // finds A away: waits for it
-        expect(stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
+        expect((await stored(move.id))).toMatchObject({ state: 'staging', stopCommandId: null });
         clock.advance(GRACE_MS - 1);
         await hive.moves.sweep();
-        expect(stored(move.id).state).toBe('staging');
+        expect((await stored(move.id)).state).toBe('staging');
         clock.advance(1);
         const next = deviceB.nextCommand();
         await hive.moves.sweep();
         if (force) {
-          expect(stored(move.id)).toMatchObject({ state: 'restoring', stopError: { code: 'DEVICE_OFFLINE' }, lossWindow: expect.any(Object) });
+          expect((await stored(move.id))).toMatchObject({ state: 'restoring', stopError: { code: 'DEVICE_OFFLINE' }, lossWindow: expect.any(Object) });
           expect(await next).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
         } else {
-          expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) } });
+          expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) } });
           expect(await next).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
         }
         disconnect(deviceB);
@@ -413,21 +414,22 @@ describe('MoveService', () => {
 
     it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
       const deviceB = connect(b).nextAck(never);
+      const prepared = deviceB.nextCommand();
       connect(a);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
-      await new Promise((resolve) => setImmediate(resolve));
+      await prepared;
       expect(deviceB.received).toHaveLength(1);
       hive.moves.onModuleDestroy();
-      const next = hiveProcess(db, clock);
+      const next = await hiveProcess(db, clock);
       await next.moves.resume();
       const deviceA2 = connect(a, next);
       const deviceB2 = connect(b, next);
       await next.moves.idle();
       // The same prepare (same id) goes to B again; B runs it at most once.
       expect(deviceB2.received.map((e) => e.id)).toEqual([deviceB.received[0].id]);
-      answer(b, deviceB2.received[0], { ok: true }, next);
+      await answer(b, deviceB2.received[0], { ok: true }, next);
       await next.moves.idle();
-      expect(next.moves.get(move.id).state).toBe('stopping');
+      expect((await next.moves.get(move.id)).state).toBe('stopping');
       expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
       next.moves.onModuleDestroy();
     });
@@ -458,12 +460,12 @@ describe('MoveService', () => {
         issuedAt: expect.any(String),
         params: { instance: app.instance, replicate: true },
       });
-      expect(appNow().desired).toBe('stopped'); // A accepted the stop
+      expect((await appNow()).desired).toBe('stopped'); // A accepted the stop
 
       const sent = deviceB.nextCommand();
-      answer(a, stop, { ok: true });
+      await answer(a, stop, { ok: true });
       await sent; // B has not acknowledged it yet
-      const restoring = stored(started.id);
+      const restoring = (await stored(started.id));
       expect(restoring).toMatchObject({ state: 'restoring', startCommandId: expect.any(String) });
       const [start] = deviceB.received;
       expect(start).toEqual({
@@ -473,21 +475,21 @@ describe('MoveService', () => {
         params: startParams(app, true),
       });
       expect(start.params).toEqual({ ...startParams(app, false), failover: true });
-      expect(appNow().deviceId).toBe(a);
+      expect((await appNow()).deviceId).toBe(a);
 
       ackStart();
       await hive.moves.idle();
-      expect(stored(started.id).state).toBe('restoring');
+      expect((await stored(started.id)).state).toBe('restoring');
       clock.advance(5_000);
-      answer(b, start, { ok: true });
+      await answer(b, start, { ok: true });
       await hive.moves.idle();
-      expect(stored(started.id)).toMatchObject({
+      expect((await stored(started.id))).toMatchObject({
         state: 'running',
         error: null,
         lossWindow: null,
         finishedAt: new Date(clock.ms).toISOString(),
       });
-      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: b, desired: 'running' });
       expect(deviceA.received).toHaveLength(1);
       expect(deviceB.received).toHaveLength(1);
     });
@@ -497,9 +499,9 @@ describe('MoveService', () => {
       const deviceB = connect(b);
       const moving = hive.moves.move(app.instance, { to: b, stage: false, timeoutSeconds: 5 });
       await hive.moves.idle();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       expect(await moving).toMatchObject({ settled: true, move: { state: 'running' } });
     });
 
@@ -510,28 +512,28 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], outcome);
+      await answer(a, deviceA.received[0], outcome);
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({
+      expect((await stored(move.id))).toMatchObject({
         state: 'failed',
         error: { code: outcome.code, message: `it failed: ${outcome.code}` },
         lossWindow: null,
         finishedAt: expect.any(String),
       });
       expect(deviceB.received).toEqual([]);
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
-      expect(() => hive.moves.assertNotMoving(app.instance)).not.toThrow();
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'stopped' });
+      await expect(hive.moves.assertNotMoving(app.instance)).resolves.toBeUndefined();
     });
 
     it('fails when A refuses the stop, or does not acknowledge it', async () => {
       const deviceA = connect(a).nextAck(refuse(ErrorCode.BUSY), noAck);
       const deviceB = connect(b);
       const busy = await begin();
-      expect(stored(busy.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.BUSY } });
-      expect(appNow().desired).toBe('running'); // A never accepted a stop
+      expect((await stored(busy.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.BUSY } });
+      expect((await appNow()).desired).toBe('running'); // A never accepted a stop
 
       const silent = await begin();
-      expect(stored(silent.id)).toMatchObject({ state: 'failed', error: { code: 'NO_ANSWER', message: expect.stringContaining(a) } });
+      expect((await stored(silent.id))).toMatchObject({ state: 'failed', error: { code: 'NO_ANSWER', message: expect.stringContaining(a) } });
       expect(deviceA.received).toHaveLength(2);
       expect(deviceB.received).toEqual([]);
     });
@@ -541,13 +543,13 @@ describe('MoveService', () => {
       const deviceB = connect(b);
       const appAt = new Date(T0 - 90 * 60_000).toISOString(); // 90 min before the move
       const linkAt = new Date(T0 - 10 * 60_000).toISOString(); // 10 min before
-      reportVolumes(appAt, linkAt);
+      await reportVolumes(appAt, linkAt);
       clock.advance(30_000);
 
       const move = await begin({ force: true });
-      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
-      const restoring = stored(move.id);
+      const restoring = (await stored(move.id));
       expect(restoring).toMatchObject({
         state: 'restoring',
         error: null,
@@ -563,15 +565,15 @@ describe('MoveService', () => {
         },
       });
       expect(deviceB.received[0].params).toEqual(startParams(app, true));
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', lossWindow: restoring.lossWindow });
-      expect(appNow().deviceId).toBe(b);
+      expect((await stored(move.id))).toMatchObject({ state: 'running', lossWindow: restoring.lossWindow });
+      expect((await appNow()).deviceId).toBe(b);
     });
 
     it('with force and A offline, skips the stop; a never-replicated app has no loss window figures', async () => {
       const deviceB = connect(b);
-      reportVolumes(null, null);
+      await reportVolumes(null, null);
       const move = await begin({ force: true });
       expect(move).toMatchObject({
         state: 'restoring',
@@ -580,14 +582,14 @@ describe('MoveService', () => {
         lossWindow: { lastReplicatedAt: null, ageSeconds: null, reportedAt: new Date(T0).toISOString() },
       });
       expect(move.lossWindow?.volumes).toHaveLength(2);
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('with force, takes over an app whose device was revoked; nothing is known about its replicas', async () => {
       const deviceB = connect(b);
-      hive.devices.revoke(a);
+      await hive.devices.revoke(a);
       const move = await begin({ force: true });
       expect(move).toMatchObject({
         from: null,
@@ -595,30 +597,30 @@ describe('MoveService', () => {
         stopError: { code: 'APP_UNASSIGNED' },
         lossWindow: { lastReplicatedAt: null, ageSeconds: null, reportedAt: null, volumes: [] },
       });
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: b, desired: 'running' });
     });
 
     it('fails when B fails its start; the app stays on A, stopped', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+      await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.RESTORE_FAILED } });
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.RESTORE_FAILED } });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'stopped' });
     });
 
     it('fails when B refuses the start', async () => {
       const deviceA = connect(a);
       connect(b).nextAck(refuse(ErrorCode.KEYS_MISSING));
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.KEYS_MISSING } });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.KEYS_MISSING } });
     });
 
     it('waits in replicated while B is away, and sends the start when B proves its passphrase again', async () => {
@@ -626,27 +628,27 @@ describe('MoveService', () => {
       const firstB = connect(b);
       const move = await begin();
       disconnect(firstB);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'replicated', startCommandId: null });
+      expect((await stored(move.id))).toMatchObject({ state: 'replicated', startCommandId: null });
 
       const deviceB = connect(b); // no sweep: the proof itself wakes the move
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('restoring');
-      answer(b, deviceB.received[0], { ok: true });
+      expect((await stored(move.id)).state).toBe('restoring');
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('fails in replicated when B stays away longer than the grace', async () => {
       const { move } = await stoppedWhileBIsAway();
       clock.advance(GRACE_MS - 1);
       await hive.moves.sweep();
-      expect(stored(move.id).state).toBe('replicated');
+      expect((await stored(move.id)).state).toBe('replicated');
       clock.advance(1);
       await hive.moves.sweep();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(b) } });
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'stopped' });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining(b) } });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'stopped' });
     });
 
     it.each([
@@ -656,16 +658,16 @@ describe('MoveService', () => {
       connect(a);
       connect(b);
       const move = await begin({ force });
-      expect(stored(move.id).state).toBe('stopping');
+      expect((await stored(move.id)).state).toBe('stopping');
       disconnect(hive.sessions.authenticatedConnection(a) as ScriptedDevice);
       await hive.moves.sweep(); // the sweep that first finds A away
-      expect(stored(move.id).state).toBe('stopping');
+      expect((await stored(move.id)).state).toBe('stopping');
       clock.advance(GRACE_MS - 1);
       await hive.moves.sweep();
-      expect(stored(move.id).state).toBe('stopping');
+      expect((await stored(move.id)).state).toBe('stopping');
       clock.advance(1);
       await hive.moves.sweep();
-      const after = stored(move.id);
+      const after = (await stored(move.id));
       expect(after.state).toBe(state);
       expect(force ? after.stopError : after.error).toMatchObject({ code: 'DEVICE_OFFLINE', message: expect.stringContaining(a) });
     });
@@ -674,9 +676,9 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       const deviceB = connect(b).nextAck(noAck);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('restoring');
+      expect((await stored(move.id)).state).toBe('restoring');
       expect(deviceB.received).toHaveLength(1);
 
       await hive.moves.sweep();
@@ -685,19 +687,19 @@ describe('MoveService', () => {
       await hive.moves.sweep();
       expect(deviceB.received).toHaveLength(2);
       expect(deviceB.received[1]).toEqual(deviceB.received[0]);
-      answer(b, deviceB.received[1], { ok: true });
+      await answer(b, deviceB.received[1], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('fails when the app is removed during the move', async () => {
       const deviceA = connect(a);
       connect(b);
       const move = await begin();
-      hive.apps.delete(app.instance);
-      answer(a, deviceA.received[0], { ok: true });
+      await hive.apps.delete(app.instance);
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
     });
   });
 
@@ -705,29 +707,30 @@ describe('MoveService', () => {
     /** Stops this process and starts the next on the same database; devices reconnect to it later. */
     async function restart(): Promise<HiveProcess> {
       hive.moves.onModuleDestroy();
-      hive = hiveProcess(db, clock);
+      hive = await hiveProcess(db, clock);
       await hive.moves.resume();
       return hive;
     }
 
     it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
       const first = connect(a).nextAck(never);
+      const stopped = first.nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
       expect(first.received).toHaveLength(1);
 
       await restart();
-      expect(stored(move.id).state).toBe('stopping');
+      expect((await stored(move.id)).state).toBe('stopping');
       const deviceB = connect(b);
       const deviceA = connect(a).nextAck((envelope) => Promise.resolve({ id: envelope.id, accepted: true, duplicate: true }));
       await hive.moves.idle();
       expect(deviceA.received).toEqual(first.received);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', stopCommandId: first.received[0].id });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', stopCommandId: first.received[0].id });
     });
 
     it("stopping, the stop accepted: sends nothing again and goes on when A's late result arrives", async () => {
@@ -740,24 +743,24 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       await hive.moves.idle();
       expect(deviceA.received).toEqual([]);
-      answer(a, first.received[0], { ok: true }); // from A's outbox
+      await answer(a, first.received[0], { ok: true }); // from A's outbox
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('restoring');
-      answer(b, deviceB.received[0], { ok: true });
+      expect((await stored(move.id)).state).toBe('restoring');
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('stopping, A never comes back: a forced move goes on after the grace', async () => {
-      connect(a).nextAck(never);
+      const stopped = connect(a).nextAck(never).nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, force: true, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
       await restart();
       const deviceB = connect(b);
       clock.advance(GRACE_MS);
       await hive.moves.sweep();
-      expect(stored(move.id)).toMatchObject({
+      expect((await stored(move.id))).toMatchObject({
         state: 'restoring',
         stopError: { code: 'DEVICE_OFFLINE' },
         lossWindow: { lastReplicatedAt: null },
@@ -767,11 +770,13 @@ describe('MoveService', () => {
 
     it('stopping, the old stop now too old for A: a fresh stop replaces it', async () => {
       const first = connect(a).nextAck(never);
+      const stopped = first.nextCommand();
       connect(b);
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
+      await stopped;
 
-      clock.advance(REISSUE_EXPIRED_AFTER_MS + 5_000);
+      // Older than the reissue limit by the Hive's clock (commands carry the real time they were issued).
+      clock.ms = Date.parse(first.received[0].issuedAt) + REISSUE_EXPIRED_AFTER_MS + 5_000;
       await restart();
       connect(b);
       const deviceA = connect(a).nextAck(refuse(ErrorCode.EXPIRED));
@@ -781,7 +786,7 @@ describe('MoveService', () => {
       const fresh = deviceA.received[1];
       expect(fresh.id).not.toBe(first.received[0].id);
       expect(fresh.params).toEqual({ instance: app.instance, replicate: true });
-      expect(stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: fresh.id });
+      expect((await stored(move.id))).toMatchObject({ state: 'stopping', stopCommandId: fresh.id });
     });
 
     it('replicated: issues the failover start once B is back', async () => {
@@ -789,71 +794,95 @@ describe('MoveService', () => {
       const firstB = connect(b);
       const move = await begin();
       disconnect(firstB);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('replicated');
+      expect((await stored(move.id)).state).toBe('replicated');
 
       await restart();
       const deviceB = connect(b);
       await hive.moves.idle();
       expect(deviceB.ofType(CommandType.SchedulerStart)).toHaveLength(1);
       expect(deviceB.received[0].params).toEqual(startParams(app, true));
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('restoring, the start never acknowledged: sends it again with the same id once B is back', async () => {
       const deviceA = connect(a);
+      const stopped = deviceA.nextCommand();
       const firstB = connect(b).nextAck(never);
+      const started = firstB.nextCommand();
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
-      await new Promise((resolve) => setImmediate(resolve));
-      answer(a, deviceA.received[0], { ok: true });
-      await new Promise((resolve) => setImmediate(resolve));
+      await answer(a, await stopped, { ok: true });
+      await started;
       expect(firstB.received).toHaveLength(1);
-      expect(stored(move.id).state).toBe('restoring');
+      expect((await stored(move.id)).state).toBe('restoring');
 
       await restart();
       const deviceB = connect(b).nextAck((envelope) => Promise.resolve({ id: envelope.id, accepted: true, duplicate: true }));
       await hive.moves.idle();
       expect(deviceB.received).toEqual(firstB.received);
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', startCommandId: firstB.received[0].id });
-      expect(appNow().deviceId).toBe(b);
+      expect((await stored(move.id))).toMatchObject({ state: 'running', startCommandId: firstB.received[0].id });
+      expect((await appNow()).deviceId).toBe(b);
     });
 
     it("restoring, the start accepted: waits for B's result, however late", async () => {
       const deviceA = connect(a);
       const firstB = connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
 
       await restart();
       clock.advance(10 * GRACE_MS);
       await hive.moves.sweep();
-      expect(stored(move.id).state).toBe('restoring'); // B offline, but it accepted: no limit
+      expect((await stored(move.id)).state).toBe('restoring'); // B offline, but it accepted: no limit
       const deviceB = connect(b);
       await hive.moves.idle();
       expect(deviceB.received).toEqual([]);
-      answer(b, firstB.received[0], { ok: true });
+      await answer(b, firstB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('running');
+      expect((await stored(move.id)).state).toBe('running');
     });
 
     it('leaves finished moves alone', async () => {
       const deviceA = connect(a);
       connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
-      const failed = stored(move.id);
+      const failed = (await stored(move.id));
       await restart();
       const again = [connect(a), connect(b)];
       await hive.moves.idle();
       expect(again.flatMap((device) => device.received)).toEqual([]);
-      expect(stored(move.id)).toEqual(failed);
+      expect((await stored(move.id))).toEqual(failed);
+    });
+  });
+
+  describe('waiting for the end', () => {
+    it('wakes a caller whose move ends while it reads the move (the end comes between the read and the wait)', async () => {
+      const deviceA = connect(a);
+      const deviceB = connect(b);
+      const move = await begin();
+      await answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect((await stored(move.id)).state).toBe('restoring');
+      const find = MoveRepository.prototype.find;
+      jest.spyOn(MoveRepository.prototype, 'find').mockImplementationOnce(async function (this: MoveRepository, id: string) {
+        const before = await find.call(this, id);
+        // B's start succeeds after the caller read the move, before it waits.
+        await answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle();
+        // …and those waiting then were woken (a turn after the end).
+        await new Promise((resolve) => setImmediate(resolve));
+        return before;
+      });
+      const ended = await hive.moves.whenFinished(move.id, 600_000);
+      expect(ended).toMatchObject({ state: 'running' });
     });
   });
 
@@ -872,18 +901,18 @@ describe('MoveService', () => {
       const sent = deviceA.nextCommand();
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
       await sent; // A has not acknowledged it yet
-      expect(stored(move.id)).toMatchObject({ stoppedAt: null, downtimeMs: null, totalMs: null });
+      expect((await stored(move.id))).toMatchObject({ stoppedAt: null, downtimeMs: null, totalMs: null });
       clock.advance(1_000);
       ackStop();
       await hive.moves.idle();
-      expect(stored(move.id).stoppedAt).toBe(new Date(T0 + 1_000).toISOString());
+      expect((await stored(move.id)).stoppedAt).toBe(new Date(T0 + 1_000).toISOString());
       clock.advance(2_000);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
       clock.advance(3_000);
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 5_000, totalMs: 6_000 });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', downtimeMs: 5_000, totalMs: 6_000 });
       expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 1, sum: 5 });
     });
 
@@ -892,25 +921,25 @@ describe('MoveService', () => {
       const deviceB = connect(b);
       const move = await begin({ stage: true });
       clock.advance(10_000); // B restores ahead while the app runs on A
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
       clock.advance(2_000);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
       clock.advance(1_000);
-      answer(b, deviceB.received[1], { ok: true });
+      await answer(b, deviceB.received[1], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 13_000 });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 13_000 });
     });
 
     it('counts a forced move without its source from the request: downtime and total are one', async () => {
       const deviceB = connect(b);
       const move = await begin({ force: true });
-      expect(stored(move.id)).toMatchObject({ state: 'restoring', stoppedAt: new Date(T0).toISOString() });
+      expect((await stored(move.id))).toMatchObject({ state: 'restoring', stoppedAt: new Date(T0).toISOString() });
       clock.advance(4_000);
-      answer(b, deviceB.received[0], { ok: true });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'running', downtimeMs: 4_000, totalMs: 4_000 });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', downtimeMs: 4_000, totalMs: 4_000 });
     });
 
     it('records only the total time of a move that failed, and no downtime', async () => {
@@ -918,9 +947,9 @@ describe('MoveService', () => {
       connect(b);
       const move = await begin();
       clock.advance(1_500);
-      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
-      expect(stored(move.id)).toMatchObject({ state: 'failed', downtimeMs: null, totalMs: 1_500 });
+      expect((await stored(move.id))).toMatchObject({ state: 'failed', downtimeMs: null, totalMs: 1_500 });
       expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 0, sum: 0 });
     });
   });
@@ -930,10 +959,10 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
       await expect(hive.moves.cancel(move.id)).rejects.toMatchObject({ code: 'MOVE_FINISHED', details: { moveId: move.id, state: 'failed' } });
-      expect(stored(move.id).state).toBe('failed');
+      expect((await stored(move.id)).state).toBe('failed');
     });
 
     it('refuses an unknown move: NOT_FOUND', async () => {
@@ -945,9 +974,9 @@ describe('MoveService', () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await begin();
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id).state).toBe('restoring');
+      expect((await stored(move.id)).state).toBe('restoring');
       return { deviceA, deviceB, move };
     }
 
@@ -956,41 +985,41 @@ describe('MoveService', () => {
       clock.advance(2_000);
       const cancelling = hive.moves.cancel(move.id);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(stored(move.id).state).toBe('restoring');
-      answer(b, deviceB.received[0], { ok: true });
+      expect((await stored(move.id)).state).toBe('restoring');
+      await answer(b, deviceB.received[0], { ok: true });
       const cancelled = await cancelling;
       await hive.moves.idle();
       expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('stays there'), totalMs: 2_000 });
-      expect(stored(move.id)).toEqual(cancelled);
-      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
+      expect((await stored(move.id))).toEqual(cancelled);
+      expect((await appNow())).toMatchObject({ deviceId: b, desired: 'running' });
       expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
     });
 
     it('while B restores: a start that failed before B claimed the replica leaves the app on A, started again there', async () => {
       const { deviceA, deviceB, move } = await restoring();
       const cancelling = hive.moves.cancel(move.id);
-      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.KEYS_MISSING });
+      await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.KEYS_MISSING });
       expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: a });
       expect(deviceA.ofType(CommandType.SchedulerStart).map((e) => e.params)).toEqual([startParams(app, false)]);
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
     });
 
     it('while B restores: a start that failed after B claimed the replica leaves the app on B', async () => {
       const { deviceB, move } = await restoring();
       const cancelling = hive.moves.cancel(move.id);
-      answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+      await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
       expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('RESTORE_FAILED') });
-      expect(appNow().deviceId).toBe(b);
+      expect((await appNow()).deviceId).toBe(b);
     });
 
     it('while B restores without a result in time: B keeps the app (its start claimed the replica first); a late result changes nothing', async () => {
       const { deviceA, deviceB, move } = await restoring();
       const cancelled = await hive.moves.cancel(move.id, 0);
       expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('goes on') });
-      expect(appNow()).toMatchObject({ deviceId: b, desired: 'running' });
-      answer(b, deviceB.received[0], { ok: true });
+      expect((await appNow())).toMatchObject({ deviceId: b, desired: 'running' });
+      await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toEqual(cancelled);
+      expect((await stored(move.id))).toEqual(cancelled);
       expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
     });
 
@@ -1000,7 +1029,7 @@ describe('MoveService', () => {
       expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: a, resolution: expect.stringContaining('started again') });
       const [restart] = deviceA.ofType(CommandType.SchedulerStart);
       expect(restart.params).toEqual(startParams(app, false));
-      expect(appNow()).toMatchObject({ deviceId: a, desired: 'running' });
+      expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       expect(deviceB.received).toEqual([]);
     });
 
@@ -1011,10 +1040,10 @@ describe('MoveService', () => {
       const cancelled = await hive.moves.cancel(move.id);
       expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: a, resolution: expect.stringContaining('under way') });
       expect(deviceA.ofType(CommandType.SchedulerStart)).toEqual([]);
-      answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      expect(stored(move.id)).toEqual(cancelled);
-      expect(appNow().deviceId).toBe(a);
+      expect((await stored(move.id))).toEqual(cancelled);
+      expect((await appNow()).deviceId).toBe(a);
     });
   });
 });

@@ -124,6 +124,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   /** When this process first found a device it waits for to be offline. */
   private readonly offlineSince = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<() => void>>();
+  /** Work started by a listener or an ended move (the lookups that kick runs, a stage dropped), for `idle`. */
+  private readonly background = new Set<Promise<void>>();
   private readonly stopListening: Array<() => void>;
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
@@ -169,21 +171,21 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * error: unknown app or device, same device, a move under way, an offline device, no keys.
    */
   async move(instance: string, request: MoveRequest): Promise<MoveOutcome> {
-    const move = this.begin(instance, request);
+    const move = await this.begin(instance, request);
     void this.kick(move.id);
     if (request.wait ?? true) await this.whenFinished(move.id, (request.timeoutSeconds ?? this.config.commandTimeoutS) * 1000);
-    const current = this.require(move.id);
+    const current = await this.require(move.id);
     return { move: toMoveView(current), settled: current.finishedAt !== null };
   }
 
-  get(id: string): MoveView {
-    return toMoveView(this.require(id));
+  async get(id: string): Promise<MoveView> {
+    return toMoveView(await this.require(id));
   }
 
   /** The app's moves, newest first. */
-  listForApp(instance: string): MoveView[] {
-    this.requireApp(instance);
-    return this.moves.listForInstance(instance).map(toMoveView);
+  async listForApp(instance: string): Promise<MoveView[]> {
+    await this.requireApp(instance);
+    return (await this.moves.listForInstance(instance)).map(toMoveView);
   }
 
   /**
@@ -197,23 +199,26 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * and its stop ended. Runs between the move's steps, never during one.
    */
   async cancel(id: string, waitMs = this.graceMs()): Promise<MoveView> {
-    this.require(id);
+    await this.require(id);
     await this.exclusive(id, () => this.cancelNow(id, waitMs));
     return this.get(id);
   }
 
   /** For the app endpoints: nothing else may start or stop an app while it moves. */
-  assertNotMoving(instance: string): void {
-    const unfinished = this.moves.findUnfinished(instance);
+  async assertNotMoving(instance: string): Promise<void> {
+    const unfinished = await this.moves.findUnfinished(instance);
     if (unfinished) throw this.inProgress(instance, unfinished);
   }
 
   /** Resolves with the move once it ended, or as it stands after `timeoutMs` (or when the Hive stops). */
   async whenFinished(id: string, timeoutMs: number): Promise<MoveView> {
-    if (this.require(id).finishedAt === null && !this.closed) {
-      await new Promise<void>((resolve) => {
+    await this.require(id);
+    if (!this.closed) {
+      // Listening before the move is read again: an end that comes in between still wakes this caller.
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => {
         const waiters = this.finishWaiters.get(id) ?? new Set<() => void>();
-        const wake = () => {
+        wake = () => {
           clearTimeout(timer);
           waiters.delete(wake);
           if (waiters.size === 0 && this.finishWaiters.get(id) === waiters) this.finishWaiters.delete(id);
@@ -223,6 +228,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         waiters.add(wake);
         this.finishWaiters.set(id, waiters);
       });
+      if ((await this.require(id)).finishedAt !== null) wake();
+      await woken;
     }
     return this.get(id);
   }
@@ -233,25 +240,25 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async idle(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.runs.size) await Promise.all([...this.runs.values()]);
+    while (this.runs.size || this.background.size) await Promise.all([...this.runs.values(), ...this.background]);
   }
 
   /** Runs every unfinished move once (at boot); resolves when those runs are over. */
   async resume(): Promise<void> {
-    const unfinished = this.moves.listUnfinished();
+    const unfinished = await this.moves.listUnfinished();
     if (unfinished.length) this.logger.log(`resuming ${unfinished.length} unfinished move(s)`);
     await Promise.all(unfinished.map((move) => this.kick(move.id)));
   }
 
   /** The periodic pass; resolves when its runs are over. */
   async sweep(): Promise<void> {
-    await Promise.all(this.moves.listUnfinished().map((move) => this.kick(move.id)));
+    await Promise.all((await this.moves.listUnfinished()).map((move) => this.kick(move.id)));
   }
 
-  private begin(instance: string, request: MoveRequest): MoveRecord {
-    const app = this.requireApp(instance);
+  private async begin(instance: string, request: MoveRequest): Promise<MoveRecord> {
+    const app = await this.requireApp(instance);
     const to = request.to;
-    this.devices.require(to);
+    await this.devices.require(to);
     const from = app.deviceId;
     const force = request.force ?? false;
     if (from === to) throw new HiveError(HiveErrorCode.SAME_DEVICE, `App ${instance} is on device ${to} already.`);
@@ -262,7 +269,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
           'Move it with force: true to accept losing what changed after its last replica.',
       );
     }
-    const unfinished = this.moves.findUnfinished(instance);
+    const unfinished = await this.moves.findUnfinished(instance);
     if (unfinished) throw this.inProgress(instance, unfinished);
     if (!this.online(to)) throw new HiveError(HiveErrorCode.DEVICE_OFFLINE, `The target device ${to} is not connected and authenticated.`);
     const fromOnline = from !== null && this.online(from);
@@ -275,7 +282,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // A failover start fetches the keys from the Hive (§2.1): without them B could only fail, after A stopped.
     try {
-      this.keys.get(instance);
+      await this.keys.get(instance);
     } catch {
       throw new HiveError(
         HiveErrorCode.KEYS_MISSING,
@@ -307,24 +314,24 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       totalMs: null,
     };
     try {
-      this.moves.transaction(() => {
+      await this.moves.transaction(async () => {
         // Stored with the move before it is sent: whatever happens next, the move knows its command.
         if (move.state === 'staging') {
-          move.prepareCommandId = this.commands.prepare(to, CommandType.SchedulerPrepare, { instance }).id;
+          move.prepareCommandId = (await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance })).id;
         } else if (fromOnline) {
-          move.stopCommandId = this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true }).id;
+          move.stopCommandId = (await this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true })).id;
         } else {
           const skipped =
             from === null
               ? errorOf(HiveErrorCode.APP_UNASSIGNED, 'The app had no device (it was revoked): nothing was stopped.')
               : errorOf(HiveErrorCode.DEVICE_OFFLINE, `Device ${from} was offline: its stop was skipped.`);
           // Nothing can stop the app there: it is down (for the Hive) from now on.
-          move = { ...move, state: 'replicated', stopError: skipped, lossWindow: this.lossWindowOf(move), stoppedAt: now };
+          move = { ...move, state: 'replicated', stopError: skipped, lossWindow: await this.lossWindowOf(move), stoppedAt: now };
         }
-        this.moves.insert(move);
+        await this.moves.insert(move);
       });
     } catch (err) {
-      if (err instanceof UnfinishedMoveExists) throw this.inProgress(instance, this.moves.findUnfinished(instance));
+      if (err instanceof UnfinishedMoveExists) throw this.inProgress(instance, await this.moves.findUnfinished(instance));
       throw err;
     }
     this.changes.publish('moves', move.id);
@@ -348,12 +355,12 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async cancelNow(id: string, waitMs: number): Promise<void> {
-    let move = this.require(id);
+    let move = await this.require(id);
     if (move.finishedAt !== null) throw this.finishedError(move);
-    let start = move.startCommandId === null ? undefined : this.commands.lookup(move.toDeviceId, move.startCommandId);
+    let start = move.startCommandId === null ? undefined : await this.commands.lookup(move.toDeviceId, move.startCommandId);
     if (start?.ack?.accepted && start.status === 'accepted') {
       start = await this.settledOrNot(move.toDeviceId, start.id, waitMs);
-      move = this.require(id);
+      move = await this.require(id);
       if (move.finishedAt !== null) throw this.finishedError(move);
     }
     const at = this.clock.now().toISOString();
@@ -365,16 +372,16 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
           : start.status === 'failed'
             ? `Cancelled after device ${move.toDeviceId} took the replica over; its start failed (${start.error?.code ?? 'INTERNAL'}): start the app again there.`
             : `Cancelled while device ${move.toDeviceId} restores the app, with no result within ${Math.round(waitMs / 1000)} s: its start took the replica over before restoring, so the app is left there and its start goes on.`;
-      this.moves.transaction(() => {
-        this.apps.assign(move.instance, move.toDeviceId, 'running', at);
-        this.update(move, { state: 'cancelled', resolvedOn: move.toDeviceId, resolution });
+      await this.moves.transaction(async () => {
+        await this.apps.assign(move.instance, move.toDeviceId, 'running', at);
+        await this.update(move, { state: 'cancelled', resolvedOn: move.toDeviceId, resolution });
       });
       this.logger.log(`move ${id} of app ${move.instance} cancelled: the app stays on device ${move.toDeviceId}`);
       return;
     }
     const from = move.fromDeviceId;
     if (from === null) {
-      this.update(move, {
+      await this.update(move, {
         state: 'cancelled',
         resolution: 'Cancelled before any device took the app over; it had no device (its device was revoked): move it again.',
       });
@@ -383,11 +390,11 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     if (move.state === 'staging') {
       // Nothing stopped yet: the app runs where it was. A stage B finished is dropped (finished()).
       const resolution = `Cancelled while device ${move.toDeviceId} staged the app: it never stopped on device ${from}, where it stays.`;
-      this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
+      await this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
       this.logger.log(`move ${id} of app ${move.instance} cancelled while staging: the app stays on device ${from}`);
       return;
     }
-    const stop = move.stopCommandId === null ? undefined : this.commands.lookup(from, move.stopCommandId);
+    const stop = move.stopCommandId === null ? undefined : await this.commands.lookup(from, move.stopCommandId);
     const stopRuns = stop !== undefined && (stop.status === 'accepted' || stop.status === 'sent');
     let resolution = `Cancelled before device ${move.toDeviceId} took the replica over: the app stays on device ${from}, which holds its newest data`;
     let restart = false;
@@ -398,7 +405,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       restart = true;
       resolution += ', where it is started again.';
     }
-    this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
+    await this.update(move, { state: 'cancelled', resolvedOn: from, resolution });
     this.logger.log(`move ${id} of app ${move.instance} cancelled: the app stays on device ${from}`);
     if (restart) await this.restartOnSource(move.instance, from);
   }
@@ -420,19 +427,21 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       };
       const timer = setTimeout(done, Math.max(0, waitMs));
       const stop = this.commands.onSettled((settled) => settled.commandId === commandId && done());
-      const now = this.commands.lookup(deviceId, commandId);
-      if (!now || now.status !== 'accepted' || this.closed) done();
+      void this.commands.lookup(deviceId, commandId).then(
+        (now) => (!now || now.status !== 'accepted' || this.closed) && done(),
+        () => done(),
+      );
     });
     return this.commands.lookup(deviceId, commandId);
   }
 
   /** After a cancelled move: the app runs again on the device it never left. */
   private async restartOnSource(instance: string, deviceId: string): Promise<void> {
-    const app = this.apps.find(instance);
+    const app = await this.apps.find(instance);
     if (!app) return;
     try {
       const outcome = await this.commands.send(deviceId, CommandType.SchedulerStart, startParams(app, false), { wait: false });
-      if (outcome.command.ack?.accepted) this.apps.setDesired(instance, 'running', this.clock.now().toISOString());
+      if (outcome.command.ack?.accepted) await this.apps.setDesired(instance, 'running', this.clock.now().toISOString());
       this.changes.publish('apps', instance);
     } catch (err) {
       this.logger.warn(`the app ${instance} could not be started again on device ${deviceId}: ${(err as Error).message}`);
@@ -461,7 +470,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Takes steps while each one leads somewhere; stops when the move waits for a device or ended. */
   private async run(id: string): Promise<void> {
     for (let steps = 0; steps < MAX_STEPS_PER_RUN && !this.closed; steps++) {
-      const move = this.moves.find(id);
+      const move = await this.moves.find(id);
       if (!move || move.finishedAt !== null) return;
       if (!(await this.step(move))) return;
     }
@@ -469,7 +478,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One transition, or none when the move has to wait. Returns true when another step may follow at once. */
   private async step(move: MoveRecord): Promise<boolean> {
-    if (!this.apps.find(move.instance)) {
+    if (!(await this.apps.find(move.instance))) {
       return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `App ${move.instance} was removed during the move.`));
     }
     switch (move.state) {
@@ -494,7 +503,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   private async stepStaging(move: MoveRecord): Promise<boolean> {
     const to = move.toDeviceId;
     if (move.prepareCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
-    const prepare = this.commands.lookup(to, move.prepareCommandId);
+    const prepare = await this.commands.lookup(to, move.prepareCommandId);
     if (!prepare) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while it staged the app.`));
     switch (prepare.status) {
       case 'succeeded':
@@ -523,13 +532,13 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * away while B staged is waited for up to the grace, then handled as a stop it never answered
    * (failed, or with force on without it).
    */
-  private issueStop(move: MoveRecord): boolean {
+  private async issueStop(move: MoveRecord): Promise<boolean> {
     const from = move.fromDeviceId;
     if (from === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a device to stop.'));
     if (!this.online(from)) return this.offlineTooLong(from) ? this.stopFailed(move, this.wentAway(from, 'stop')) : false;
     try {
-      return this.moves.transaction(() => {
-        const stop = this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
+      return await this.moves.transaction(async () => {
+        const stop = await this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
         return this.update(move, { state: 'stopping', stopCommandId: stop.id });
       });
     } catch (err) {
@@ -552,15 +561,15 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     if (from === null || move.stopCommandId === null) {
       return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is stopping without a stop command.'));
     }
-    const stop = this.commands.lookup(from, move.stopCommandId);
+    const stop = await this.commands.lookup(from, move.stopCommandId);
     if (!stop) return this.stopFailed(move, errorOf(HiveErrorCode.NOT_FOUND, `Device ${from} was revoked during the stop.`));
     // As for POST /api/apps/:instance/stop: the Hive's intent follows what the device accepted.
     if (stop.ack?.accepted) {
-      this.recordStopped(move.instance);
+      await this.recordStopped(move.instance);
       // The app's downtime begins with the acknowledged stop (a step follows the acknowledgement at once).
       if (move.stoppedAt === null) {
         const stoppedAt = this.clock.now().toISOString();
-        if (!this.update(move, { stoppedAt })) return false;
+        if (!(await this.update(move, { stoppedAt }))) return false;
         move = { ...move, stoppedAt };
       }
     }
@@ -583,14 +592,14 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Issues the failover start on B, stored with the move's step to `restoring` in one transaction. */
-  private stepReplicated(move: MoveRecord): boolean {
+  private async stepReplicated(move: MoveRecord): Promise<boolean> {
     const to = move.toDeviceId;
-    if (!this.deviceExists(to)) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked.`));
+    if (!(await this.deviceExists(to))) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked.`));
     if (!this.online(to)) return this.offlineTooLong(to) ? this.fail(move, this.wentAway(to, 'start')) : false;
-    const app = this.requireApp(move.instance);
+    const app = await this.requireApp(move.instance);
     try {
-      return this.moves.transaction(() => {
-        const start = this.commands.prepare(to, CommandType.SchedulerStart, startParams(app, true));
+      return await this.moves.transaction(async () => {
+        const start = await this.commands.prepare(to, CommandType.SchedulerStart, startParams(app, true));
         return this.update(move, { state: 'restoring', startCommandId: start.id });
       });
     } catch (err) {
@@ -606,13 +615,13 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     if (move.startCommandId === null) {
       return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is restoring without a start command.'));
     }
-    const start = this.commands.lookup(to, move.startCommandId);
+    const start = await this.commands.lookup(to, move.startCommandId);
     if (!start) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked during the start.`));
     switch (start.status) {
       case 'succeeded':
-        return this.moves.transaction(() => {
-          this.apps.assign(move.instance, to, 'running', this.clock.now().toISOString());
-          this.update(move, { state: 'running' }, start.finishedAt);
+        return this.moves.transaction(async () => {
+          await this.apps.assign(move.instance, to, 'running', this.clock.now().toISOString());
+          await this.update(move, { state: 'running' }, start.finishedAt);
           return false;
         });
       case 'refused':
@@ -635,7 +644,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * unanswered) with its original id. Waits while its device is offline, up to the grace;
    * then `giveUp`. An unanswered command is re-sent at most once per ack timeout.
    */
-  private async send(move: MoveRecord, deviceId: string, command: CommandView, giveUp: () => boolean): Promise<boolean> {
+  private async send(move: MoveRecord, deviceId: string, command: CommandView, giveUp: () => Promise<boolean>): Promise<boolean> {
     if (!this.online(deviceId)) return this.offlineTooLong(deviceId) ? giveUp() : false;
     if (this.emitting.has(command.id)) return false;
     const last = this.lastEmitted.get(command.id);
@@ -658,34 +667,34 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Replaces a command the device refused as EXPIRED after a restart (it never ran it) with a fresh one. */
-  private reissue(move: MoveRecord, which: 'stop' | 'start', giveUp: () => boolean): boolean {
+  private async reissue(move: MoveRecord, which: 'stop' | 'start', giveUp: () => Promise<boolean>): Promise<boolean> {
     const deviceId = (which === 'stop' ? move.fromDeviceId : move.toDeviceId) as string;
-    const app = this.requireApp(move.instance);
+    const app = await this.requireApp(move.instance);
     if (!this.online(deviceId)) return this.offlineTooLong(deviceId) ? giveUp() : false;
     const params = which === 'stop' ? { instance: move.instance, replicate: true } : startParams(app, true);
     const type = which === 'stop' ? CommandType.SchedulerStop : CommandType.SchedulerStart;
-    return this.moves.transaction(() => {
-      const command = this.commands.prepare(deviceId, type, params);
+    return this.moves.transaction(async () => {
+      const command = await this.commands.prepare(deviceId, type, params);
       this.logger.log(`move ${move.id}: device ${deviceId} never ran the ${which}, which was too old to send again; issued ${command.id}`);
       return this.update(move, which === 'stop' ? { stopCommandId: command.id } : { startCommandId: command.id });
     });
   }
 
   /** The stop did not give a final replica: without force the move fails; with force it goes on and records the loss window. */
-  private stopFailed(move: MoveRecord, error: ProtocolError): boolean {
+  private async stopFailed(move: MoveRecord, error: ProtocolError): Promise<boolean> {
     if (!move.force) return this.fail(move, error);
     this.logger.warn(`move ${move.id}: the stop on device ${move.fromDeviceId} failed (${error.code}); going on as forced`);
     return this.update(move, {
       state: 'replicated',
       stopError: error,
-      lossWindow: this.lossWindowOf(move),
+      lossWindow: await this.lossWindowOf(move),
       stoppedAt: move.stoppedAt ?? this.clock.now().toISOString(),
     });
   }
 
-  private fail(move: MoveRecord, error: ProtocolError): boolean {
+  private async fail(move: MoveRecord, error: ProtocolError): Promise<boolean> {
     this.logger.warn(`move ${move.id} of app ${move.instance} failed in ${move.state}: ${error.code} ${error.message}`);
-    this.update(move, { state: 'failed', error });
+    await this.update(move, { state: 'failed', error });
     return false;
   }
 
@@ -693,7 +702,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * Stores the move's next state (a finished one never changes again); true when it was stored.
    * An ending records the total time; one in `running` the downtime, up to `runningAt` (the target's start result).
    */
-  private update(move: MoveRecord, changes: MoveChanges, runningAt?: string): boolean {
+  private async update(move: MoveRecord, changes: MoveChanges, runningAt?: string): Promise<boolean> {
     const at = this.clock.now().toISOString();
     const next: MoveRecord = { ...move, ...changes, updatedAt: at };
     if (FINAL_MOVE_STATES.includes(next.state)) {
@@ -704,7 +713,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         next.downtimeMs = Math.max(0, end - Date.parse(next.stoppedAt ?? next.createdAt));
       }
     }
-    if (!this.moves.save(next)) return false;
+    if (!(await this.moves.save(next))) return false;
     if (next.downtimeMs !== null) this.metrics.moveDowntime.observe(next.downtimeMs / 1000);
     if (next.totalMs !== null) this.metrics.moveTotal.observe({ state: next.state }, next.totalMs / 1000);
     this.changes.publish('moves', move.id);
@@ -716,7 +725,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private finished(move: MoveRecord): void {
     for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
-    if (move.state === 'failed' || move.state === 'cancelled') this.discardStage(move);
+    if (move.state === 'failed' || move.state === 'cancelled') {
+      // After the transaction that ended the move (its caller's): the stage is dropped on its own time.
+      this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.discardStage(move)));
+    }
     // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
     setImmediate(() => {
       for (const wake of [...(this.finishWaiters.get(move.id) ?? [])]) wake();
@@ -727,27 +739,27 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    * A move that failed after B staged the app and before B's start was issued: B is asked to drop
    * the stage (best effort, when connected; a restart of its plugin drops it too).
    */
-  private discardStage(move: MoveRecord): void {
+  private async discardStage(move: MoveRecord): Promise<void> {
     if (move.prepareCommandId === null || move.startCommandId !== null) return;
     const to = move.toDeviceId;
-    if (this.commands.lookup(to, move.prepareCommandId)?.status !== 'succeeded' || !this.online(to)) return;
     try {
-      const discard = this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, discard: true });
-      void this.commands.dispatch(to, discard.id, { wait: false }).catch((err: Error) => this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${err.message}`));
+      if ((await this.commands.lookup(to, move.prepareCommandId))?.status !== 'succeeded' || !this.online(to)) return;
+      const discard = await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, discard: true });
+      await this.commands.dispatch(to, discard.id, { wait: false });
     } catch (err) {
       this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${(err as Error).message}`);
     }
   }
 
-  private lossWindowOf(move: MoveRecord): LossWindow {
+  private async lossWindowOf(move: MoveRecord): Promise<LossWindow> {
     const report =
-      move.fromDeviceId !== null && this.deviceExists(move.fromDeviceId) ? this.reports.latest(move.fromDeviceId).volumes : null;
+      move.fromDeviceId !== null && (await this.deviceExists(move.fromDeviceId)) ? (await this.reports.latest(move.fromDeviceId)).volumes : null;
     return lossWindow(report, move.instance, this.clock.now());
   }
 
-  private recordStopped(instance: string): void {
-    const app = this.apps.find(instance);
-    if (app && app.desired !== 'stopped') this.apps.setDesired(instance, 'stopped', this.clock.now().toISOString());
+  private async recordStopped(instance: string): Promise<void> {
+    const app = await this.apps.find(instance);
+    if (app && app.desired !== 'stopped') await this.apps.setDesired(instance, 'stopped', this.clock.now().toISOString());
   }
 
   private expiredOnResend(command: CommandView): boolean {
@@ -781,9 +793,9 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.config.commandTimeoutS * 1000;
   }
 
-  private deviceExists(deviceId: string): boolean {
+  private async deviceExists(deviceId: string): Promise<boolean> {
     try {
-      this.devices.require(deviceId);
+      await this.devices.require(deviceId);
       return true;
     } catch {
       return false;
@@ -791,27 +803,39 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onCommandSettled(commandId: string): void {
-    if (this.closed) return;
-    for (const move of this.moves.listUnfinished()) {
-      if ([move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId)) void this.kick(move.id);
-    }
+    this.kickUnfinished((move) => [move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId));
   }
 
   private onDeviceAuthenticated(deviceId: string): void {
-    if (this.closed) return;
-    for (const move of this.moves.listUnfinished()) {
-      if (move.fromDeviceId === deviceId || move.toDeviceId === deviceId) void this.kick(move.id);
-    }
+    this.kickUnfinished((move) => move.fromDeviceId === deviceId || move.toDeviceId === deviceId);
   }
 
-  private require(id: string): MoveRecord {
-    const move = this.moves.find(id);
+  /** Kicks the unfinished moves `concerned` picks (from a listener: the work is scheduled, a failure logged). */
+  private kickUnfinished(concerned: (move: MoveRecord) => boolean): void {
+    if (this.closed) return;
+    this.inBackground(
+      this.moves.listUnfinished().then(
+        (moves) => {
+          for (const move of moves) if (concerned(move)) void this.kick(move.id);
+        },
+        (err: Error) => this.logger.error(`looking for the moves to go on with failed: ${err.message}`),
+      ),
+    );
+  }
+
+  private inBackground(work: Promise<void>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+
+  private async require(id: string): Promise<MoveRecord> {
+    const move = await this.moves.find(id);
     if (!move) throw new HiveError(HiveErrorCode.NOT_FOUND, `No move has the id ${id}.`);
     return move;
   }
 
-  private requireApp(instance: string): AppRecord {
-    const app = this.apps.find(instance);
+  private async requireApp(instance: string): Promise<AppRecord> {
+    const app = await this.apps.find(instance);
     if (!app) throw new HiveError(HiveErrorCode.NOT_FOUND, `No app has the instance id ${instance}.`);
     return app;
   }

@@ -6,7 +6,8 @@ import { CommandsService, SendOutcome } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HiveConfig } from '../config/hive-config';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
 import { KeysService } from '../keys/keys.service';
 import { MoveRecord, MoveRepository } from './move.repository';
@@ -23,7 +24,7 @@ class FakeClock extends Clock {
 }
 
 describe('StrayCopiesService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let apps: AppRepository;
   let moves: MoveRepository;
   let clock: FakeClock;
@@ -36,17 +37,16 @@ describe('StrayCopiesService', () => {
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     apps = new AppRepository(db);
     moves = new MoveRepository(db);
     clock = new FakeClock();
     const devices = new DeviceRepository(db);
-    [a, b] = ['attic', 'basement'].map((name) => {
-      const id = randomUUID();
-      devices.insert({ id, name, tokenHash: randomUUID(), createdAt: new Date(T0).toISOString(), lastSeenAt: null, version: '0.1.0' });
-      return id;
-    });
+    [a, b] = [randomUUID(), randomUUID()];
+    for (const [id, name] of [[a, 'attic'], [b, 'basement']]) {
+      await devices.insert({ id, name, tokenHash: randomUUID(), createdAt: new Date(T0).toISOString(), lastSeenAt: null, version: '0.1.0' });
+    }
     sent = [];
     keyed = new Set();
     ack = () => ({ command: { ack: { accepted: true }, status: 'accepted' }, settled: false }) as unknown as SendOutcome;
@@ -57,7 +57,7 @@ describe('StrayCopiesService', () => {
       },
     } as unknown as CommandsService;
     const keys = {
-      get: (instance: string) => {
+      get: async (instance: string) => {
         if (!keyed.has(instance)) throw new HiveError(HiveErrorCode.NOT_FOUND, 'no keys');
         return [{ role: 'app' }];
       },
@@ -65,9 +65,9 @@ describe('StrayCopiesService', () => {
     strays = new StrayCopiesService(CONFIG, apps, moves, keys, commands, clock);
   });
 
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  function installed(deviceId: string): AppRecord {
+  async function installed(deviceId: string): Promise<AppRecord> {
     const instance = randomUUID();
     const record: AppRecord = {
       instance,
@@ -81,7 +81,7 @@ describe('StrayCopiesService', () => {
       createdAt: new Date(T0).toISOString(),
       updatedAt: new Date(T0).toISOString(),
     };
-    apps.insert(record);
+    await apps.insert(record);
     keyed.add(instance);
     return record;
   }
@@ -93,9 +93,9 @@ describe('StrayCopiesService', () => {
     containers: [],
   });
 
-  function moveOf(instance: string, from: string, to: string, state: MoveRecord['state'], finished: boolean): void {
+  async function moveOf(instance: string, from: string, to: string, state: MoveRecord['state'], finished: boolean): Promise<void> {
     const at = new Date(T0).toISOString();
-    moves.insert({
+    await moves.insert({
       id: randomUUID(),
       instance,
       fromDeviceId: from,
@@ -120,46 +120,46 @@ describe('StrayCopiesService', () => {
   }
 
   it("stops, without replicating, a copy of an app that moved to another device, saying why", async () => {
-    const app = installed(a);
-    moveOf(app.instance, a, b, 'running', true);
-    apps.assign(app.instance, b, 'running', new Date(T0).toISOString());
+    const app = await installed(a);
+    await moveOf(app.instance, a, b, 'running', true);
+    await apps.assign(app.instance, b, 'running', new Date(T0).toISOString());
     await strays.reported(a, '0.1.0', [copy(app.instance)]);
     expect(sent).toEqual([{ deviceId: a, type: CommandType.SchedulerStop, params: { instance: app.instance, replicate: false, reason: 'moved' } }]);
   });
 
   it('stops a running copy of an app that was removed (its keys stay in the Hive)', async () => {
-    const app = installed(a);
-    apps.delete(app.instance);
+    const app = await installed(a);
+    await apps.delete(app.instance);
     await strays.reported(a, '0.1.0', [copy(app.instance, 'degraded')]);
     expect(sent).toEqual([{ deviceId: a, type: CommandType.SchedulerStop, params: { instance: app.instance, replicate: false, reason: 'removed' } }]);
   });
 
   it.each([
-    ['the app on its own device', () => installed(a).instance, 'running' as AppState],
-    ['a stopped copy', () => installed(b).instance, 'stopped' as AppState],
-    ['an instance the Hive never knew (no app, no keys)', () => randomUUID(), 'running' as AppState],
+    ['the app on its own device', async () => (await installed(a)).instance, 'running' as AppState],
+    ['a stopped copy', async () => (await installed(b)).instance, 'stopped' as AppState],
+    ['an instance the Hive never knew (no app, no keys)', async () => randomUUID(), 'running' as AppState],
     [
       'an app with a move under way (its stop and start decide)',
-      () => {
-        const app = installed(b);
-        moveOf(app.instance, b, a, 'restoring', false);
+      async () => {
+        const app = await installed(b);
+        await moveOf(app.instance, b, a, 'restoring', false);
         return app.instance;
       },
       'starting' as AppState,
     ],
   ])('leaves alone %s', async (_label, instanceOf, state) => {
-    await strays.reported(a, '0.1.0', [copy(instanceOf(), state)]);
+    await strays.reported(a, '0.1.0', [copy(await instanceOf(), state)]);
     expect(sent).toEqual([]);
   });
 
   it('leaves the reason out for a device older than 0.1.0, which would refuse it', async () => {
-    const app = installed(b);
+    const app = await installed(b);
     await strays.reported(a, '0.0.9', [copy(app.instance)]);
     expect(sent.map((s) => s.params)).toEqual([{ instance: app.instance, replicate: false }]);
   });
 
   it('sends one stop per command timeout for a copy that goes on being reported, and again after a refusal', async () => {
-    const app = installed(b);
+    const app = await installed(b);
     await strays.reported(a, '0.1.0', [copy(app.instance)]);
     await strays.reported(a, '0.1.0', [copy(app.instance)]);
     expect(sent).toHaveLength(1);

@@ -40,11 +40,11 @@ export class StrayCopiesService {
   ) {}
 
   /** The copies in a device's report that should stop, and why. */
-  strays(deviceId: string, reported: readonly AppReportDto[]): StrayCopy[] {
+  async strays(deviceId: string, reported: readonly AppReportDto[]): Promise<StrayCopy[]> {
     const strays: StrayCopy[] = [];
     for (const app of reported) {
       if (app.state === 'stopped') continue;
-      const reason = this.reasonToStop(deviceId, app.instance);
+      const reason = await this.reasonToStop(deviceId, app.instance);
       if (reason) strays.push({ instance: app.instance, reason });
     }
     return strays;
@@ -52,13 +52,13 @@ export class StrayCopiesService {
 
   /** Sends SchedulerAction.stop `{ replicate: false, reason }` for each stray copy of the report; resolves once each was acknowledged (or not). */
   async reported(deviceId: string, deviceVersion: string, reported: readonly AppReportDto[]): Promise<void> {
-    await Promise.all(this.strays(deviceId, reported).map((stray) => this.stop(deviceId, deviceVersion, stray)));
+    await Promise.all((await this.strays(deviceId, reported)).map((stray) => this.stop(deviceId, deviceVersion, stray)));
   }
 
-  private reasonToStop(deviceId: string, instance: string): StopReason | undefined {
-    if (this.moves.findUnfinished(instance)) return undefined;
-    const app = this.apps.find(instance);
-    if (!app) return this.hasKeys(instance) ? 'removed' : undefined;
+  private async reasonToStop(deviceId: string, instance: string): Promise<StopReason | undefined> {
+    if (await this.moves.findUnfinished(instance)) return undefined;
+    const app = await this.apps.find(instance);
+    if (!app) return (await this.hasKeys(instance)) ? 'removed' : undefined;
     // An app without a device (its device was revoked) waits for a move: no copy is the wrong one yet.
     if (app.deviceId === null || app.deviceId === deviceId) return undefined;
     return 'moved';
@@ -85,9 +85,9 @@ export class StrayCopiesService {
     }
   }
 
-  private hasKeys(instance: string): boolean {
+  private async hasKeys(instance: string): Promise<boolean> {
     try {
-      return this.keys.get(instance).length > 0;
+      return (await this.keys.get(instance)).length > 0;
     } catch {
       return false;
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase, affected } from '../database/database';
 
 export interface StoredReport {
   kind: string;
@@ -7,43 +7,47 @@ export interface StoredReport {
   receivedAt: string;
 }
 
-interface ReportRow {
-  kind: string;
-  payload: string;
-  received_at: string;
-}
-
 @Injectable()
 export class ReportRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
   /**
    * Keeps the newer report by its own `at` (in epoch ms: ISO strings with and without
    * fractions do not sort as text). Returns false when a newer one was stored already.
    */
-  storeIfNewer(deviceId: string, kind: string, atMs: number, payload: unknown, receivedAt: string): boolean {
-    return (
-      this.db
-        .prepare(
-          `INSERT INTO reports (device_id, kind, at_ms, payload, received_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (device_id, kind) DO UPDATE SET
-             at_ms = excluded.at_ms, payload = excluded.payload, received_at = excluded.received_at
-           WHERE excluded.at_ms >= reports.at_ms`,
-        )
-        .run(deviceId, kind, atMs, JSON.stringify(payload), receivedAt).changes > 0
-    );
+  async storeIfNewer(deviceId: string, kind: string, atMs: number, payload: unknown, receivedAt: string): Promise<boolean> {
+    const result = await this.db.q
+      .insertInto('reports')
+      .values({ device_id: deviceId, kind, at_ms: atMs, payload: JSON.stringify(payload), received_at: receivedAt })
+      .onConflict((oc) =>
+        oc
+          .columns(['device_id', 'kind'])
+          .doUpdateSet((eb) => ({ at_ms: eb.ref('excluded.at_ms'), payload: eb.ref('excluded.payload'), received_at: eb.ref('excluded.received_at') }))
+          .where((eb) => eb('excluded.at_ms', '>=', eb.ref('reports.at_ms'))),
+      )
+      .executeTakeFirst();
+    return affected(result);
   }
 
   /** When the latest report of a kind arrived, without reading its payload. */
-  receivedAt(deviceId: string, kind: string): string | null {
-    const row = this.db.prepare('SELECT received_at FROM reports WHERE device_id = ? AND kind = ?').get(deviceId, kind) as
-      | { received_at: string }
-      | undefined;
+  async receivedAt(deviceId: string, kind: string): Promise<string | null> {
+    const row = await this.db.q
+      .selectFrom('reports')
+      .select('received_at')
+      .where('device_id', '=', deviceId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
     return row?.received_at ?? null;
   }
 
-  latestForDevice(deviceId: string): StoredReport[] {
-    const rows = this.db.prepare('SELECT kind, payload, received_at FROM reports WHERE device_id = ?').all(deviceId) as ReportRow[];
+  /** When the latest report of a kind arrived, for every device that sent one. */
+  async receivedAtAll(kind: string): Promise<Map<string, string>> {
+    const rows = await this.db.q.selectFrom('reports').select(['device_id', 'received_at']).where('kind', '=', kind).execute();
+    return new Map(rows.map((row) => [row.device_id, row.received_at]));
+  }
+
+  async latestForDevice(deviceId: string): Promise<StoredReport[]> {
+    const rows = await this.db.q.selectFrom('reports').select(['kind', 'payload', 'received_at']).where('device_id', '=', deviceId).execute();
     return rows.map((row) => ({ kind: row.kind, payload: JSON.parse(row.payload) as unknown, receivedAt: row.received_at }));
   }
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
 import { appsReport } from '../testing/fixtures';
 import { ReportRepository } from './report.repository';
@@ -8,14 +9,14 @@ import { ReportsService } from './reports.service';
 const DEVICE = '0e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f';
 
 describe('ReportsService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let reports: ReportsService;
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
-    new DeviceRepository(db).insert({
+  beforeEach(async () => {
+    db = await openTestDatabase();
+    await new DeviceRepository(db).insert({
       id: DEVICE,
       name: 'd',
       tokenHash: 'h',
@@ -26,10 +27,10 @@ describe('ReportsService', () => {
     reports = new ReportsService(new ReportRepository(db));
   });
 
-  afterEach(() => db.close());
+  afterEach(async () => db.close());
 
-  it('starts with nothing of any kind', () => {
-    expect(reports.latest(DEVICE)).toEqual({
+  it('starts with nothing of any kind', async () => {
+    expect(await reports.latest(DEVICE)).toEqual({
       apps: null,
       volumes: null,
       version: null,
@@ -37,21 +38,21 @@ describe('ReportsService', () => {
     });
   });
 
-  it('keeps the newer report by its own time, fractions of seconds included', () => {
+  it('keeps the newer report by its own time, fractions of seconds included', async () => {
     const newer = appsReport('2026-11-25T10:00:00.500Z');
     const older = appsReport('2026-11-25T10:00:00Z');
-    expect(reports.store(DEVICE, 'apps', newer)).toBe(true);
-    expect(reports.store(DEVICE, 'apps', older)).toBe(false);
-    expect(reports.latest(DEVICE).apps).toEqual(newer);
+    expect(await reports.store(DEVICE, 'apps', newer)).toBe(true);
+    expect(await reports.store(DEVICE, 'apps', older)).toBe(false);
+    expect((await reports.latest(DEVICE)).apps).toEqual(newer);
 
     const newest = appsReport('2026-11-25T10:00:01Z');
-    expect(reports.store(DEVICE, 'apps', newest)).toBe(true);
-    expect(reports.latest(DEVICE).apps).toEqual(newest);
-    expect(reports.latest(DEVICE).receivedAt.apps).toEqual(expect.any(String));
+    expect(await reports.store(DEVICE, 'apps', newest)).toBe(true);
+    expect((await reports.latest(DEVICE)).apps).toEqual(newest);
+    expect((await reports.latest(DEVICE)).receivedAt.apps).toEqual(expect.any(String));
   });
 
-  it('keeps each kind apart', () => {
-    reports.store(DEVICE, 'version', { at: '2026-11-25T10:00:00Z', version: '1.0.0', autoUpdate: true } as never);
-    expect(reports.latest(DEVICE)).toMatchObject({ apps: null, version: { version: '1.0.0' } });
+  it('keeps each kind apart', async () => {
+    await reports.store(DEVICE, 'version', { at: '2026-11-25T10:00:00Z', version: '1.0.0', autoUpdate: true } as never);
+    expect(await reports.latest(DEVICE)).toMatchObject({ apps: null, version: { version: '1.0.0' } });
   });
 });

@@ -24,8 +24,8 @@ export class ReportsService {
   ) {}
 
   /** `report` has been validated by its DTO, so `at` is a real ISO time. */
-  store(deviceId: string, kind: ReportKind, report: { at: string }): boolean {
-    const stored = this.reports.storeIfNewer(deviceId, kind, Date.parse(report.at), report, new Date().toISOString());
+  async store(deviceId: string, kind: ReportKind, report: { at: string }): Promise<boolean> {
+    const stored = await this.reports.storeIfNewer(deviceId, kind, Date.parse(report.at), report, new Date().toISOString());
     if (stored) {
       // A report changes the device's health and its apps' state, containers and replica times.
       this.changes.publish('devices', deviceId);
@@ -34,18 +34,23 @@ export class ReportsService {
     return stored;
   }
 
-  receivedAt(deviceId: string, kind: ReportKind): string | null {
+  receivedAt(deviceId: string, kind: ReportKind): Promise<string | null> {
     return this.reports.receivedAt(deviceId, kind);
   }
 
-  latest(deviceId: string): LatestReports {
+  /** When each device's latest report of `kind` arrived, by device id. */
+  receivedAtAll(kind: ReportKind): Promise<Map<string, string>> {
+    return this.reports.receivedAtAll(kind);
+  }
+
+  async latest(deviceId: string): Promise<LatestReports> {
     const latest: LatestReports = {
       apps: null,
       volumes: null,
       version: null,
       receivedAt: { apps: null, volumes: null, version: null },
     };
-    for (const stored of this.reports.latestForDevice(deviceId)) {
+    for (const stored of await this.reports.latestForDevice(deviceId)) {
       const kind = stored.kind as ReportKind;
       if (!REPORT_KINDS.includes(kind)) continue;
       (latest as unknown as Record<ReportKind, unknown>)[kind] = stored.payload;

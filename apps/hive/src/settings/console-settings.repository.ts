@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
 
 export interface ConsoleSettingsRecord {
   /** A volume whose last replica is older than this is shown with a warning. */
@@ -7,27 +7,26 @@ export interface ConsoleSettingsRecord {
   updatedAt: string;
 }
 
-interface ConsoleSettingsRow {
-  replication_warning_minutes: number;
-  updated_at: string;
-}
-
 /** The operator's settings: one row, written on first change. */
 @Injectable()
 export class ConsoleSettingsRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  find(): ConsoleSettingsRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM console_settings WHERE id = 1').get() as ConsoleSettingsRow | undefined;
+  async find(): Promise<ConsoleSettingsRecord | undefined> {
+    const row = await this.db.q.selectFrom('console_settings').selectAll().where('id', '=', 1).executeTakeFirst();
     return row && { replicationWarningMinutes: row.replication_warning_minutes, updatedAt: row.updated_at };
   }
 
-  save(settings: ConsoleSettingsRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO console_settings (id, replication_warning_minutes, updated_at) VALUES (1, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET replication_warning_minutes = excluded.replication_warning_minutes, updated_at = excluded.updated_at`,
+  async save(settings: ConsoleSettingsRecord): Promise<void> {
+    await this.db.q
+      .insertInto('console_settings')
+      .values({ id: 1, replication_warning_minutes: settings.replicationWarningMinutes, updated_at: settings.updatedAt })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          replication_warning_minutes: eb.ref('excluded.replication_warning_minutes'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
       )
-      .run(settings.replicationWarningMinutes, settings.updatedAt);
+      .execute();
   }
 }

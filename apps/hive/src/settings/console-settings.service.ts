@@ -18,13 +18,13 @@ export class ConsoleSettingsService {
     private readonly changes: ChangeFeed,
   ) {}
 
-  get(): ConsoleSettingsView {
-    return { replicationWarningMinutes: this.settings.find()?.replicationWarningMinutes ?? DEFAULT_REPLICATION_WARNING_MINUTES };
+  async get(): Promise<ConsoleSettingsView> {
+    return { replicationWarningMinutes: (await this.settings.find())?.replicationWarningMinutes ?? DEFAULT_REPLICATION_WARNING_MINUTES };
   }
 
-  update(changes: Partial<ConsoleSettingsView>): ConsoleSettingsView {
-    const next = { ...this.get(), ...changes };
-    this.settings.save({ ...next, updatedAt: new Date().toISOString() });
+  async update(changes: Partial<ConsoleSettingsView>): Promise<ConsoleSettingsView> {
+    const next = { ...(await this.get()), ...changes };
+    await this.settings.save({ ...next, updatedAt: new Date().toISOString() });
     this.changes.publish('settings');
     return next;
   }

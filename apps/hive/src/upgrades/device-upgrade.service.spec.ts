@@ -7,7 +7,8 @@ import { HiveMetrics } from '../metrics/hive-metrics';
 import { CommandsService } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HiveConfig } from '../config/hive-config';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { HiveDatabase } from '../database/database';
+import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
 import { DevicesService } from '../devices/devices.service';
 import { ReportRepository } from '../reports/report.repository';
@@ -55,7 +56,7 @@ class AcceptingDevice implements DeviceConnection {
 }
 
 /** One Hive process: a restart is a new one on the same database. */
-function hiveProcess(db: SqliteDatabase, clock: FakeClock, config: HiveConfig = CONFIG) {
+function hiveProcess(db: HiveDatabase, clock: FakeClock, config: HiveConfig = CONFIG) {
   const sessions = new DeviceSessionRegistry();
   const devices = new DevicesService(new DeviceRepository(db), sessions, new ReportsService(new ReportRepository(db)));
   const commands = new CommandsService(config, new CommandRepository(db), new CommandCompletions(), devices, sessions, new HiveMetrics());
@@ -65,23 +66,23 @@ function hiveProcess(db: SqliteDatabase, clock: FakeClock, config: HiveConfig = 
 }
 
 describe('DeviceUpgradeService', () => {
-  let db: SqliteDatabase;
+  let db: HiveDatabase;
   let clock: FakeClock;
   let hive: ReturnType<typeof hiveProcess>;
   let deviceId: string;
 
   beforeAll(() => Logger.overrideLogger(false));
 
-  beforeEach(() => {
-    db = new SqliteDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestDatabase();
     clock = new FakeClock();
     hive = hiveProcess(db, clock);
-    deviceId = hive.devices.create('nas').id;
+    deviceId = (await hive.devices.create('nas')).id;
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     hive.upgrades.onModuleDestroy();
-    db.close();
+    await db.close();
   });
 
   function restart(config: HiveConfig = CONFIG): void {
@@ -99,19 +100,19 @@ describe('DeviceUpgradeService', () => {
   /** What the gateway does with a report.version: keep it, then hand the version over. */
   async function report(version: string): Promise<void> {
     const versionReport = { at: clock.now().toISOString(), version, autoUpdate: true };
-    hive.reports.store(deviceId, 'version', versionReport);
+    await hive.reports.store(deviceId, 'version', versionReport);
     await hive.upgrades.versionReported(deviceId, version);
   }
 
   /** The device's command.result for an upgrade. */
-  function result(
+  async function result(
     envelope: CommandEnvelope,
     outcome: { result: Record<string, unknown> } | { error: { code: string; message: string; details?: unknown } },
-  ): void {
+  ): Promise<void> {
     const finishedAt = clock.now().toISOString();
     if ('result' in outcome)
-      hive.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, ok: true, result: outcome.result, finishedAt });
-    else hive.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, ok: false, error: outcome.error, finishedAt });
+      await hive.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, ok: true, result: outcome.result, finishedAt });
+    else await hive.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, ok: false, error: outcome.error, finishedAt });
   }
 
   const UPDATER = { updater: { image: 'sha256:old', containerId: 'u1' }, targets: ['mosaic-device'] };
@@ -129,7 +130,7 @@ describe('DeviceUpgradeService', () => {
     expect(device.received).toEqual([
       { id: expect.any(String), type: CommandType.UpgradeRun, issuedAt: expect.any(String), params: { version: CURRENT } },
     ]);
-    expect(hive.upgrades.describe(deviceId)).toEqual({
+    expect(await hive.upgrades.describe(deviceId)).toEqual({
       currentVersion: CURRENT,
       targetImage: null,
       reportedVersion: '1.9.9',
@@ -159,7 +160,7 @@ describe('DeviceUpgradeService', () => {
     const device = connect();
     await report('1.0.0');
     expect(device.received[0].params).toEqual({ version: CURRENT, image: 'registry.example/mosaic/device:2.0.0' });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       targetImage: 'registry.example/mosaic/device:2.0.0',
       attempts: [{ targetImage: 'registry.example/mosaic/device:2.0.0' }],
     });
@@ -175,7 +176,7 @@ describe('DeviceUpgradeService', () => {
     const device = connect();
     await report(version);
     expect(device.received).toEqual([]);
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       reportedVersion: version,
       lastAttemptAt: null,
       lastStatus: null,
@@ -188,8 +189,8 @@ describe('DeviceUpgradeService', () => {
     const device = connect();
     await report('1.0.0');
     clock.ms += 90_000;
-    result(device.received[0], { result: { ...UPDATER, version: CURRENT, image: 'registry.example/mosaic/device:2.0.0' } });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    await result(device.received[0], { result: { ...UPDATER, version: CURRENT, image: 'registry.example/mosaic/device:2.0.0' } });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       lastStatus: 'succeeded',
       outcome: 'succeeded',
       attempts: [{ outcome: 'succeeded', finishedAt: '2026-11-25T10:01:30.000Z' }],
@@ -199,13 +200,13 @@ describe('DeviceUpgradeService', () => {
   it('takes an answer without a version (Watchtower: an updater started) as started, and succeeded once the device reports the target', async () => {
     const device = connect();
     await report('1.0.0');
-    result(device.received[0], { result: UPDATER });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({ outcome: 'started', attempts: [{ finishedAt: null }] });
+    await result(device.received[0], { result: UPDATER });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({ outcome: 'started', attempts: [{ finishedAt: null }] });
     await report('1.0.0'); // not there yet: still started, nothing sent
-    expect(hive.upgrades.describe(deviceId).outcome).toBe('started');
+    expect((await hive.upgrades.describe(deviceId)).outcome).toBe('started');
     clock.ms += 60_000;
     await report(CURRENT);
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       outcome: 'succeeded',
       attempts: [{ finishedAt: '2026-11-25T10:01:00.000Z' }],
     });
@@ -215,8 +216,8 @@ describe('DeviceUpgradeService', () => {
   it('records rolled_back with the reason, and never tries that version again by itself', async () => {
     const device = connect();
     await report('1.0.0');
-    result(device.received[0], { error: rolledBack(CURRENT) });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    await result(device.received[0], { error: rolledBack(CURRENT) });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       lastStatus: 'failed',
       lastError: rolledBack(CURRENT),
       outcome: 'rolled_back',
@@ -236,7 +237,7 @@ describe('DeviceUpgradeService', () => {
   it('tries a new target at once after a rollback of another', async () => {
     const device = connect();
     await report('1.0.0');
-    result(device.received[0], { error: rolledBack(CURRENT) });
+    await result(device.received[0], { error: rolledBack(CURRENT) });
     restart({ ...CONFIG, deviceVersion: '2.0.1' });
     const again = connect();
     await report('1.0.0');
@@ -246,15 +247,15 @@ describe('DeviceUpgradeService', () => {
   it('tries a failed version again once the hour has passed, not before', async () => {
     const device = connect();
     await report('1.0.0');
-    result(device.received[0], { error: { code: 'DOCKER_ERROR', message: 'The image could not be pulled: manifest unknown.' } });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({ outcome: 'failed', rolledBack: [] });
+    await result(device.received[0], { error: { code: 'DOCKER_ERROR', message: 'The image could not be pulled: manifest unknown.' } });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({ outcome: 'failed', rolledBack: [] });
     clock.ms += UPGRADE_INTERVAL_MS - 1;
     await report('1.0.0');
     expect(device.received).toHaveLength(1);
     clock.ms += 1;
     await report('1.0.0');
     expect(device.received).toHaveLength(2);
-    expect(hive.upgrades.describe(deviceId).attempts.map((a) => a.outcome)).toEqual(['pending', 'failed']);
+    expect((await hive.upgrades.describe(deviceId)).attempts.map((a) => a.outcome)).toEqual(['pending', 'failed']);
   });
 
   it('takes an attempt without an outcome for an hour as lost: the next one replaces it and it ends failed', async () => {
@@ -263,7 +264,7 @@ describe('DeviceUpgradeService', () => {
     clock.ms += UPGRADE_INTERVAL_MS + 1;
     await report('1.0.0');
     expect(device.received).toHaveLength(2);
-    const [latest, lost] = hive.upgrades.describe(deviceId).attempts;
+    const [latest, lost] = (await hive.upgrades.describe(deviceId)).attempts;
     expect(latest.outcome).toBe('pending');
     expect(lost).toMatchObject({
       outcome: 'failed',
@@ -283,7 +284,7 @@ describe('DeviceUpgradeService', () => {
 
   it('records a command that could not be sent as a failed attempt, with its error', async () => {
     await report('1.0.0'); // the device is not connected
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({
       lastAttemptAt: '2026-11-25T10:00:00.000Z',
       lastCommandId: null,
       lastStatus: 'not_sent',
@@ -303,16 +304,16 @@ describe('DeviceUpgradeService', () => {
       return Promise.reject(new Error('operation has timed out'));
     };
     await report('1.0.0');
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({ lastStatus: 'timeout', outcome: 'pending' });
-    result(envelopes[0], { result: { ...UPDATER, version: CURRENT } });
-    expect(hive.upgrades.describe(deviceId)).toMatchObject({ lastStatus: 'succeeded', outcome: 'succeeded' });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({ lastStatus: 'timeout', outcome: 'pending' });
+    await result(envelopes[0], { result: { ...UPDATER, version: CURRENT } });
+    expect(await hive.upgrades.describe(deviceId)).toMatchObject({ lastStatus: 'succeeded', outcome: 'succeeded' });
   });
 
   describe('an upgrade asked for through the API', () => {
     it('tries even a version the device rolled back, and is refused while another is under way', async () => {
       const device = connect();
       await report('1.0.0');
-      result(device.received[0], { error: rolledBack(CURRENT) });
+      await result(device.received[0], { error: rolledBack(CURRENT) });
       const attempt = await hive.upgrades.request(deviceId, {});
       expect(attempt).toMatchObject({
         requestedBy: 'api',
@@ -328,7 +329,7 @@ describe('DeviceUpgradeService', () => {
     it('names the version and image asked for', async () => {
       const device = connect();
       const versionReport = { at: clock.now().toISOString(), version: '1.0.0', autoUpdate: true };
-      hive.reports.store(deviceId, 'version', versionReport);
+      await hive.reports.store(deviceId, 'version', versionReport);
       await hive.upgrades.request(deviceId, { version: '3.0.0', image: 'registry.example/mosaic/device@sha256:' + 'c'.repeat(64) });
       expect(device.received[0].params).toEqual({ version: '3.0.0', image: 'registry.example/mosaic/device@sha256:' + 'c'.repeat(64) });
     });

@@ -88,19 +88,20 @@ export class DeviceUpgradeService implements OnModuleDestroy {
   }
 
   /**
-   * For each report.version the Hive keeps. Emits the command before it returns (the returned
-   * promise only follows the acknowledgement), so on the device's socket the command goes out
-   * before the report's acknowledgement. Resolves at once when nothing was sent.
+   * For each report.version the Hive keeps. Calls `emitted` once the command went out (the
+   * returned promise follows the acknowledgement), so the gateway can answer the report after
+   * it: on the device's socket the command comes first. Resolves without calling `emitted` when
+   * nothing was sent.
    */
-  versionReported(deviceId: string, version: string): Promise<void> {
-    if (!isSemver(version)) return Promise.resolve();
-    this.catchUp(deviceId);
-    this.versionReached(deviceId, version);
+  async versionReported(deviceId: string, version: string, emitted?: () => void): Promise<void> {
+    if (!isSemver(version)) return;
+    await this.catchUp(deviceId);
+    await this.versionReached(deviceId, version);
     const target = this.target();
-    if (compareSemver(version, target.version) >= 0) return Promise.resolve();
+    if (compareSemver(version, target.version) >= 0) return;
     const now = this.clock.now().getTime();
     const attempt = this.newAttempt(deviceId, version, target, 'hive');
-    const claimed = this.upgrades.claim(
+    const claimed = await this.upgrades.claim(
       attempt,
       (latest, sameTarget) => {
         if (sameTarget?.outcome === 'rolled_back') return false; // never by itself: only an explicit request tries it again
@@ -109,9 +110,9 @@ export class DeviceUpgradeService implements OnModuleDestroy {
       },
       STALE,
     );
-    if (!claimed) return Promise.resolve();
+    if (!claimed) return;
     this.logger.log(`device ${deviceId} runs ${version}, older than ${target.version}: sending UpgradeCommand.run`);
-    return this.send(attempt, version);
+    await this.send(attempt, version, emitted);
   }
 
   /**
@@ -119,15 +120,15 @@ export class DeviceUpgradeService implements OnModuleDestroy {
    * rolled back before included. Refused while another attempt is under way.
    */
   async request(deviceId: string, params: UpgradeParamsDto): Promise<UpgradeAttemptView> {
-    this.devices.require(deviceId);
-    const from = this.reports.latest(deviceId).version?.version ?? this.devices.get(deviceId).version ?? '0.0.0';
+    const device = await this.devices.require(deviceId);
+    const from = (await this.reports.latest(deviceId)).version?.version ?? device.version ?? '0.0.0';
     const target: Target =
       params.version !== undefined
         ? { version: params.version, image: params.image ?? null }
         : { ...this.target(), ...(params.image ? { image: params.image } : {}) };
     const attempt = this.newAttempt(deviceId, from, target, 'api');
     const now = this.clock.now().getTime();
-    const claimed = this.upgrades.claim(
+    const claimed = await this.upgrades.claim(
       attempt,
       (latest) => !(latest && UNFINISHED.includes(latest.outcome) && Date.parse(latest.requestedAt) > now - UPGRADE_INTERVAL_MS),
       STALE,
@@ -140,24 +141,24 @@ export class DeviceUpgradeService implements OnModuleDestroy {
     }
     this.logger.log(`device ${deviceId}: upgrade to ${target.version} requested`);
     await this.send(attempt, from);
-    return this.attemptView(this.upgrades.latest(deviceId)!);
+    return this.attemptView((await this.upgrades.latest(deviceId))!);
   }
 
-  describe(deviceId: string): UpgradeView {
-    this.catchUp(deviceId);
+  async describe(deviceId: string): Promise<UpgradeView> {
+    await this.catchUp(deviceId);
     const target = this.target();
-    const attempts = this.upgrades.list(deviceId, ATTEMPTS_SHOWN);
+    const attempts = await this.upgrades.list(deviceId, ATTEMPTS_SHOWN);
     const last = attempts[0];
-    const command = last?.commandId ? this.commands.lookup(deviceId, last.commandId) : undefined;
+    const command = last?.commandId ? await this.commands.lookup(deviceId, last.commandId) : undefined;
     const view: UpgradeView = {
       currentVersion: target.version,
       targetImage: target.image,
-      reportedVersion: this.reports.latest(deviceId).version?.version ?? null,
+      reportedVersion: (await this.reports.latest(deviceId)).version?.version ?? null,
       lastAttemptAt: last?.requestedAt ?? null,
       lastCommandId: last?.commandId ?? null,
       lastStatus: command?.status ?? (last ? 'not_sent' : null),
       outcome: last?.outcome ?? null,
-      rolledBack: this.upgrades.rolledBackVersions(deviceId),
+      rolledBack: await this.upgrades.rolledBackVersions(deviceId),
       attempts: attempts.map((a) => this.attemptView(a)),
     };
     const error = command?.error ?? (command ? undefined : (last?.reason ?? undefined));
@@ -186,26 +187,29 @@ export class DeviceUpgradeService implements OnModuleDestroy {
   }
 
   /** Sends the attempt's command; a device older than TARGET_PARAMS_SINCE would refuse the target, so it gets `{}`. */
-  private send(attempt: UpgradeAttempt, deviceVersion: string): Promise<void> {
+  private async send(attempt: UpgradeAttempt, deviceVersion: string, emitted?: () => void): Promise<void> {
     const named = isSemver(deviceVersion) && compareSemver(deviceVersion, TARGET_PARAMS_SINCE) >= 0;
     const params = named ? { version: attempt.targetVersion, ...(attempt.targetImage ? { image: attempt.targetImage } : {}) } : {};
     let command: CommandView;
     try {
-      command = this.commands.prepare(attempt.deviceId, CommandType.UpgradeRun, params);
+      command = await this.commands.prepare(attempt.deviceId, CommandType.UpgradeRun, params);
     } catch (err) {
-      this.notSent(attempt, err);
-      return Promise.resolve();
+      await this.notSent(attempt, err);
+      return;
     }
-    this.upgrades.recordCommand(attempt.id, command.id);
-    return this.commands.dispatch(attempt.deviceId, command.id, { wait: false }).then(
-      () => undefined,
-      (err: unknown) => this.notSent(attempt, err),
-    );
+    await this.upgrades.recordCommand(attempt.id, command.id);
+    try {
+      await this.commands.dispatch(attempt.deviceId, command.id, { wait: false, ...(emitted && { onEmit: emitted }) });
+    } catch (err) {
+      await this.notSent(attempt, err);
+    }
   }
 
   private commandSettled({ commandId }: SettledCommand): void {
-    const attempt = this.upgrades.byCommand(commandId);
-    if (attempt) this.followCommand(attempt);
+    void (async () => {
+      const attempt = await this.upgrades.byCommand(commandId);
+      if (attempt) await this.followCommand(attempt);
+    })().catch((err: Error) => this.logger.error(`following upgrade command ${commandId} failed: ${err.stack ?? String(err)}`));
   }
 
   /**
@@ -213,44 +217,44 @@ export class DeviceUpgradeService implements OnModuleDestroy {
    * leaves it pending. Also run when an attempt is read, for one whose command ended while no
    * listener was there (an attempt a migration carried over).
    */
-  private followCommand(attempt: UpgradeAttempt): void {
+  private async followCommand(attempt: UpgradeAttempt): Promise<void> {
     if (attempt.outcome !== 'pending' || !attempt.commandId) return;
-    const command = this.commands.lookup(attempt.deviceId, attempt.commandId);
+    const command = await this.commands.lookup(attempt.deviceId, attempt.commandId);
     if (!command || !['succeeded', 'failed', 'refused'].includes(command.status)) return;
     const at = command.finishedAt ?? this.clock.now().toISOString();
     if (command.status === 'succeeded') {
       // With the version it reached, the device says it runs healthy; without, only that an updater started.
       const reached = typeof command.result?.version === 'string';
-      this.upgrades.settle(attempt.id, reached ? 'succeeded' : 'started', null, reached ? at : null);
+      await this.upgrades.settle(attempt.id, reached ? 'succeeded' : 'started', null, reached ? at : null);
     } else {
       const error = command.error ?? { code: ErrorCode.INTERNAL, message: 'The command ended without saying why.' };
-      this.upgrades.settle(attempt.id, error.code === ErrorCode.ROLLED_BACK ? 'rolled_back' : 'failed', error, at);
+      await this.upgrades.settle(attempt.id, error.code === ErrorCode.ROLLED_BACK ? 'rolled_back' : 'failed', error, at);
     }
-    const ended = this.upgrades.byCommand(attempt.commandId)!;
+    const ended = (await this.upgrades.byCommand(attempt.commandId))!;
     const why = ended.reason ? ` (${ended.reason.code}: ${ended.reason.message})` : '';
     this.logger.log(`upgrade of device ${attempt.deviceId} to ${attempt.targetVersion}: ${ended.outcome}${why}`);
   }
 
-  private catchUp(deviceId: string): void {
-    const latest = this.upgrades.latest(deviceId);
-    if (latest) this.followCommand(latest);
+  private async catchUp(deviceId: string): Promise<void> {
+    const latest = await this.upgrades.latest(deviceId);
+    if (latest) await this.followCommand(latest);
   }
 
   /** An updater that only started succeeded once the device reports the target version (or a newer one). */
-  private versionReached(deviceId: string, version: string): void {
-    const latest = this.upgrades.latest(deviceId);
+  private async versionReached(deviceId: string, version: string): Promise<void> {
+    const latest = await this.upgrades.latest(deviceId);
     if (latest?.outcome === 'started' && compareSemver(version, latest.targetVersion) >= 0) {
-      this.upgrades.settle(latest.id, 'succeeded', null, this.clock.now().toISOString());
+      await this.upgrades.settle(latest.id, 'succeeded', null, this.clock.now().toISOString());
     }
   }
 
-  private notSent(attempt: UpgradeAttempt, err: unknown): void {
+  private async notSent(attempt: UpgradeAttempt, err: unknown): Promise<void> {
     const error =
       err instanceof HiveError
         ? err.toJSON()
         : new HiveError(HiveErrorCode.INTERNAL, `Sending UpgradeCommand.run failed: ${String(err)}`).toJSON();
     this.logger.warn(`could not send UpgradeCommand.run to device ${attempt.deviceId}: ${error.code} ${error.message}`);
-    this.upgrades.settle(attempt.id, 'failed', error, this.clock.now().toISOString());
+    await this.upgrades.settle(attempt.id, 'failed', error, this.clock.now().toISOString());
   }
 
   private attemptView({ deviceId: _device, reason, ...attempt }: UpgradeAttempt): UpgradeAttemptView {

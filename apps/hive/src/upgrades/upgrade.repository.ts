@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ProtocolError } from '@mosaic/protocol';
-import { SqliteDatabase } from '../database/sqlite-database';
+import { sql } from 'kysely';
+import { HiveDatabase } from '../database/database';
+import { UpgradeAttemptRow } from '../database/schema';
 
 /**
  * How an attempt stands: `pending` until the device ends the command; `started` when it only
@@ -31,31 +33,17 @@ export interface UpgradeAttempt {
   finishedAt: string | null;
 }
 
-interface AttemptRow {
-  id: string;
-  device_id: string;
-  requested_at: string;
-  requested_by: UpgradeRequester;
-  from_version: string;
-  target_version: string;
-  target_image: string | null;
-  command_id: string | null;
-  outcome: UpgradeOutcome;
-  reason: string | null;
-  finished_at: string | null;
-}
-
-function toAttempt(row: AttemptRow): UpgradeAttempt {
+function toAttempt(row: UpgradeAttemptRow): UpgradeAttempt {
   return {
     id: row.id,
     deviceId: row.device_id,
     requestedAt: row.requested_at,
-    requestedBy: row.requested_by,
+    requestedBy: row.requested_by as UpgradeRequester,
     fromVersion: row.from_version,
     targetVersion: row.target_version,
     targetImage: row.target_image,
     commandId: row.command_id,
-    outcome: row.outcome,
+    outcome: row.outcome as UpgradeOutcome,
     reason: row.reason === null ? null : (JSON.parse(row.reason) as ProtocolError),
     finishedAt: row.finished_at,
   };
@@ -64,36 +52,35 @@ function toAttempt(row: AttemptRow): UpgradeAttempt {
 /** An attempt that has not ended: the device may still be at it. */
 export const UNFINISHED: readonly UpgradeOutcome[] = ['pending', 'started'];
 
-const NEWEST_FIRST = 'ORDER BY requested_at DESC, rowid DESC';
-
 @Injectable()
 export class UpgradeRepository {
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: HiveDatabase) {}
 
-  latest(deviceId: string): UpgradeAttempt | undefined {
-    return this.list(deviceId, 1)[0];
+  async latest(deviceId: string): Promise<UpgradeAttempt | undefined> {
+    return (await this.list(deviceId, 1))[0];
   }
 
   /** Newest first. */
-  list(deviceId: string, limit: number): UpgradeAttempt[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM upgrade_attempts WHERE device_id = ? ${NEWEST_FIRST} LIMIT ?`)
-      .all(deviceId, limit) as AttemptRow[];
+  async list(deviceId: string, limit: number): Promise<UpgradeAttempt[]> {
+    const rows = await this.newestFirst().where('device_id', '=', deviceId).limit(limit).execute();
     return rows.map(toAttempt);
   }
 
-  byCommand(commandId: string): UpgradeAttempt | undefined {
-    const row = this.db.prepare('SELECT * FROM upgrade_attempts WHERE command_id = ?').get(commandId) as AttemptRow | undefined;
+  async byCommand(commandId: string): Promise<UpgradeAttempt | undefined> {
+    const row = await this.db.q.selectFrom('upgrade_attempts').selectAll().where('command_id', '=', commandId).executeTakeFirst();
     return row && toAttempt(row);
   }
 
   /** The versions a device rolled back, oldest first: the Hive never tries them there again by itself. */
-  rolledBackVersions(deviceId: string): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT target_version FROM upgrade_attempts WHERE device_id = ? AND outcome = 'rolled_back' ORDER BY target_version`,
-      )
-      .all(deviceId) as Array<{ target_version: string }>;
+  async rolledBackVersions(deviceId: string): Promise<string[]> {
+    const rows = await this.db.q
+      .selectFrom('upgrade_attempts')
+      .select('target_version')
+      .distinct()
+      .where('device_id', '=', deviceId)
+      .where('outcome', '=', 'rolled_back')
+      .orderBy('target_version')
+      .execute();
     return rows.map((r) => r.target_version);
   }
 
@@ -102,48 +89,58 @@ export class UpgradeRepository {
    * the same target version; the check and the write are one transaction, so two reports cannot
    * both claim. An unfinished attempt it replaces ends `failed` with `stale` as the reason.
    */
-  claim(
+  async claim(
     attempt: UpgradeAttempt,
     allowed: (latest: UpgradeAttempt | undefined, sameTarget: UpgradeAttempt | undefined) => boolean,
     stale: ProtocolError,
-  ): boolean {
-    return this.db.transaction(() => {
-      const latest = this.latest(attempt.deviceId);
-      const row = this.db
-        .prepare(`SELECT * FROM upgrade_attempts WHERE device_id = ? AND target_version = ? ${NEWEST_FIRST} LIMIT 1`)
-        .get(attempt.deviceId, attempt.targetVersion) as AttemptRow | undefined;
+  ): Promise<boolean> {
+    return this.db.transaction(async () => {
+      // The device's row, locked on PostgreSQL until the transaction ends: two claims for one device take turns.
+      await this.lockDevice(attempt.deviceId);
+      const latest = await this.latest(attempt.deviceId);
+      const row = await this.newestFirst().where('device_id', '=', attempt.deviceId).where('target_version', '=', attempt.targetVersion).limit(1).executeTakeFirst();
       if (!allowed(latest, row && toAttempt(row))) return false;
-      if (latest && UNFINISHED.includes(latest.outcome)) this.settle(latest.id, 'failed', stale, attempt.requestedAt);
-      this.db
-        .prepare(
-          `INSERT INTO upgrade_attempts (id, device_id, requested_at, requested_by, from_version, target_version, target_image, command_id, outcome, reason, finished_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          attempt.id,
-          attempt.deviceId,
-          attempt.requestedAt,
-          attempt.requestedBy,
-          attempt.fromVersion,
-          attempt.targetVersion,
-          attempt.targetImage,
-          attempt.commandId,
-          attempt.outcome,
-          attempt.reason === null ? null : JSON.stringify(attempt.reason),
-          attempt.finishedAt,
-        );
+      if (latest && UNFINISHED.includes(latest.outcome)) await this.settle(latest.id, 'failed', stale, attempt.requestedAt);
+      await this.db.q
+        .insertInto('upgrade_attempts')
+        .values({
+          id: attempt.id,
+          device_id: attempt.deviceId,
+          requested_at: attempt.requestedAt,
+          requested_by: attempt.requestedBy,
+          from_version: attempt.fromVersion,
+          target_version: attempt.targetVersion,
+          target_image: attempt.targetImage,
+          command_id: attempt.commandId,
+          outcome: attempt.outcome,
+          reason: attempt.reason === null ? null : JSON.stringify(attempt.reason),
+          finished_at: attempt.finishedAt,
+        })
+        .execute();
       return true;
     });
   }
 
-  recordCommand(id: string, commandId: string): void {
-    this.db.prepare('UPDATE upgrade_attempts SET command_id = ? WHERE id = ?').run(commandId, id);
+  async recordCommand(id: string, commandId: string): Promise<void> {
+    await this.db.q.updateTable('upgrade_attempts').set({ command_id: commandId }).where('id', '=', id).execute();
   }
 
   /** Ends an unfinished attempt (`started` too: it may yet succeed); an ended one stays as it ended. */
-  settle(id: string, outcome: UpgradeOutcome, reason: ProtocolError | null, at: string | null): void {
-    this.db
-      .prepare(`UPDATE upgrade_attempts SET outcome = ?, reason = ?, finished_at = ? WHERE id = ? AND outcome IN ('pending', 'started')`)
-      .run(outcome, reason === null ? null : JSON.stringify(reason), at, id);
+  async settle(id: string, outcome: UpgradeOutcome, reason: ProtocolError | null, at: string | null): Promise<void> {
+    await this.db.q
+      .updateTable('upgrade_attempts')
+      .set({ outcome, reason: reason === null ? null : JSON.stringify(reason), finished_at: at })
+      .where('id', '=', id)
+      .where('outcome', 'in', [...UNFINISHED])
+      .execute();
+  }
+
+  private newestFirst() {
+    return this.db.q.selectFrom('upgrade_attempts').selectAll().orderBy('requested_at', 'desc').orderBy(sql`rowid`, 'desc');
+  }
+
+  /** SQLite has one writer at a time already; PostgreSQL locks the device's row (SELECT … FOR UPDATE). */
+  private async lockDevice(deviceId: string): Promise<void> {
+    if (this.db.kind === 'postgres') await this.db.q.selectFrom('devices').select('id').where('id', '=', deviceId).forUpdate().execute();
   }
 }
