@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, replicaPassword } from '@mosaic/protocol';
+import { eventually } from '../../../../test/support/eventually';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
 import { Clock } from '../common/clock';
@@ -187,6 +188,8 @@ describe('ReplicationService', () => {
   let registered: boolean;
   let cases = 0;
   let metrics: PluginMetrics;
+  /** Every service a test made: shut down after it (a stage is watched until then). */
+  let made: ReplicationService[] = [];
 
   /**
    * A device's ReplicationService. Another device passes its own FakeRestic over the same store,
@@ -199,7 +202,7 @@ describe('ReplicationService', () => {
     metrics = new PluginMetrics();
     config = pluginConfig(join(root.path, `case-${cases}`), overrides);
     const now = device.now ?? '2026-11-25T12:00:00.000Z';
-    return new ReplicationService(
+    const service_ = new ReplicationService(
       config,
       strictFake<ResticAdapter>((device.restic ?? restic) as unknown as ResticAdapter, 'ResticAdapter'),
       strictFake<KeyRegistry>({ secretFor: () => (registered ? SECRET : undefined), has: () => registered }, 'KeyRegistry'),
@@ -208,6 +211,8 @@ describe('ReplicationService', () => {
       metrics,
       strictFake<SnapshotIdsAdapter>({ list: (url: string) => (device.restic ?? restic).store.list(url) }, 'SnapshotIdsAdapter'),
     );
+    made.push(service_);
+    return service_;
   }
 
   function replicaUrl(): string {
@@ -238,6 +243,12 @@ describe('ReplicationService', () => {
     cases++;
     restic = new FakeRestic();
     registered = true;
+  });
+
+  afterEach(async () => {
+    const services = made;
+    made = [];
+    await Promise.all(services.map((s) => s.beforeApplicationShutdown()));
   });
 
   afterAll(() => root.remove());
@@ -375,6 +386,26 @@ describe('ReplicationService', () => {
       expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('A, later');
       expect(existsSync(stagingOf())).toBe(false);
       expect(replication.stagedSnapshot('vol1')).toBeUndefined();
+    });
+
+    it("is watched: the source's final snapshot is listed as soon as it is stored, and the move goes straight to its claim", async () => {
+      const writer = service({}, { restic: new FakeRestic(restic.store) });
+      const replication = service();
+      const dirA = await seed(writer, A, { 'a.txt': 'one' });
+      await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      writeFileSync(join(dirA, 'a.txt'), 'two');
+      restic.calls.length = 0;
+      await writer.snapshot(target(A), dirA);
+      await eventually('the staging device lists the new snapshot by itself', async () => [...restic.calls], (calls) => calls.includes('snapshots'), 10_000);
+      restic.calls.length = 0;
+      const dir = dataDir('b');
+      await replication.prepare(target(B), dir, { failover: true });
+      expect(restic.calls.sort()).toEqual([`backup mosaic-claim,writer:${B},gen:2,base:${sid(3)}`, 'restore --incremental #3']);
+      expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('two');
+      // The stage is used: nothing watches the replica any more.
+      const reads = restic.store.idReads;
+      await new Promise((r) => setTimeout(r, 600));
+      expect(restic.store.idReads).toBe(reads);
     });
 
     it('a second stage brings the first up to date; a replica without data stages nothing', async () => {

@@ -83,6 +83,9 @@ const PROGRESS_POLL_MS = 250;
 /** Tries of a claim that other devices contend, and the first bound of the random pause between them (doubling). */
 const CLAIM_ATTEMPTS = 5;
 const CLAIM_PAUSE_MS = 2000;
+/** How often a staged replica's snapshot ids are read (without restic) while its move may come, and for how long. */
+export const STAGE_WATCH_POLL_MS = 250;
+export const STAGE_WATCH_MS = 15 * 60_000;
 
 /**
  * A replica's snapshots as this process last saw them (listed by restic, plus what it wrote itself
@@ -123,6 +126,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private readonly lastStored = new Map<string, string>();
   /** Per volume, the replica's snapshots this process knows (see currentSnapshots). */
   private readonly known = new Map<string, KnownReplica>();
+  /** The next look at a staged replica's snapshot ids, per volume (watchStage). */
+  private readonly stageWatches = new Map<string, NodeJS.Timeout>();
   private closing = false;
 
   constructor(
@@ -344,9 +349,51 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         throw err;
       }
       this.staged.set(target.name, { fingerprint: target.fingerprint, snapshotId: current.id, dir });
+      this.watchStage(target, repo);
       this.logger.log(`${target.name} staged from snapshot ${current.id.slice(0, 8)}${incremental ? ' (brought up to date)' : ''}`);
       return { name: target.name, snapshot: current.id, snapshotAt: new Date(current.time).toISOString(), bytes, incremental };
     });
+  }
+
+  /**
+   * While a stage waits for its move, the replica's snapshot ids are read every STAGE_WATCH_POLL_MS
+   * (without restic: only where the store can be read so). Once they change (the source's final
+   * snapshot is stored), restic lists the replica at once, in the volume's queue, so the failover
+   * create that follows finds it known and goes straight to its claim instead of listing first.
+   * Ends when the stage is used or dropped, STAGE_WATCH_MS after it was made, or at shutdown.
+   */
+  private watchStage(target: Pick<ReplicaTarget, 'name' | 'fingerprint'>, repo: Repository): void {
+    const { name } = target;
+    clearTimeout(this.stageWatches.get(name));
+    const until = this.clock.now().getTime() + STAGE_WATCH_MS;
+    const look = async (): Promise<boolean> => {
+      const staged = this.staged.get(name);
+      if (this.closing || staged?.fingerprint !== target.fingerprint || this.clock.now().getTime() > until) return false;
+      const ids = await this.ids.list(repo.url);
+      if (ids === undefined || ids === 'missing') return false;
+      const known = this.known.get(name);
+      if (known && !sameIds(ids, known.snapshots) && !this.queue.busy(name)) {
+        await this.queue.run(name, () => this.currentSnapshots(repo, { ...target, writer: '' }, ErrorCode.RESTORE_FAILED));
+      }
+      return true;
+    };
+    const next = () => {
+      const timer: NodeJS.Timeout = setTimeout(() => {
+        const end = () => {
+          if (this.stageWatches.get(name) === timer) this.stageWatches.delete(name);
+        };
+        void look().then(
+          (again) => (again && this.stageWatches.get(name) === timer ? next() : end()),
+          (err: Error) => {
+            end();
+            this.logger.debug(`watching the staged replica of ${name} stopped: ${err.message}`);
+          },
+        );
+      }, STAGE_WATCH_POLL_MS);
+      timer.unref();
+      this.stageWatches.set(name, timer);
+    };
+    next();
   }
 
   /** Removes a volume's staged restore (a move that will not come); false when there was none. */
@@ -411,6 +458,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   /** Graceful shutdown: queued prunes are skipped, running work is waited for. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    for (const timer of this.stageWatches.values()) clearTimeout(timer);
+    this.stageWatches.clear();
     await this.queue.drain();
   }
 
