@@ -368,7 +368,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     const until = this.clock.now().getTime() + STAGE_WATCH_MS;
     const look = async (): Promise<boolean> => {
       const staged = this.staged.get(name);
-      if (this.closing || staged?.fingerprint !== target.fingerprint || this.clock.now().getTime() > until) return false;
+      if (this.closing || staged?.fingerprint !== target.fingerprint || !this.keys.has(target.fingerprint) || this.clock.now().getTime() > until) return false;
       const ids = await this.ids.list(repo.url);
       if (ids === undefined || ids === 'missing') return false;
       const known = this.known.get(name);
