@@ -662,19 +662,6 @@ describe('ReplicationService', () => {
     await expect(a.writerOf(target(A))).rejects.toMatchObject({ code: ErrorCode.KEYS_MISSING });
   });
 
-  it("says whether the replica's data is still this device's last snapshot: from the store's ids, until another device adds one", async () => {
-    const a = service();
-    const b = service({}, { restic: new FakeRestic(restic.store) });
-    await expect(a.isCurrent(target(A))).resolves.toBe(false); // nothing stored yet
-    await seed(a, A, { 'a.txt': 'from A' });
-    restic.calls.length = 0;
-    await expect(a.isCurrent(target(A))).resolves.toBe(true);
-    expect(restic.calls).toEqual([]);
-    await b.prepare(target(B), dataDir('b'), { failover: true });
-    await expect(a.isCurrent(target(A))).resolves.toBe(false);
-    expect(restic.calls).toEqual(['snapshots']);
-  });
-
   it('deletes a replica only for its writer', async () => {
     const replication = service({ REPLICA_URL: 'rest:http://127.0.0.1:1' });
     await seed(replication, A, { 'a.txt': 'a' });

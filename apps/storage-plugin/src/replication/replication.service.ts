@@ -122,8 +122,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private readonly claimedAlone = new Map<string, number>();
   /** Staged restores by volume name (in memory: a restarted plugin discards the staging folder). */
   private readonly staged = new Map<string, StagedRestore>();
-  /** Per volume, the data snapshot this process stored last. */
-  private readonly lastStored = new Map<string, string>();
   /** Per volume, the replica's snapshots this process knows (see currentSnapshots). */
   private readonly known = new Map<string, KnownReplica>();
   /** The next look at a staged replica's snapshot ids, per volume (watchStage). */
@@ -272,7 +270,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
       this.learn(target, repo, { id: snapshotId, time: at.toISOString(), tags, ...(totalBytes === undefined ? {} : { totalBytes }) });
-      this.lastStored.set(target.name, snapshotId);
       this.metrics.replicationDuration.observe((performance.now() - started) / 1000);
       this.metrics.replicatedBytes.inc(dataAdded);
       this.logger.log(`snapshot of ${target.name} stored`);
@@ -298,23 +295,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       const view = replicaView(snapshots);
       const decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
       return { writer: decision.writer, isWriter: decision.allowed, contested: decision.allowed ? false : decision.contested, generation: view.generation };
-    });
-  }
-
-  /**
-   * Whether the replica's current data snapshot is still the one this process stored last, and
-   * this device still writes the replica: nothing was added since by any device. Then a volume not
-   * written since that snapshot began needs no other (VolumesService.replicate). From the store's
-   * snapshot ids, without restic, where they can be read so. False when it cannot tell.
-   */
-  isCurrent(target: ReplicaTarget): Promise<boolean> {
-    return this.queue.run(target.name, async () => {
-      const last = this.lastStored.get(target.name);
-      if (last === undefined) return false;
-      const snapshots = await this.currentSnapshots(this.repository(target), target, ErrorCode.REPLICATION_FAILED).catch(() => null);
-      if (!snapshots) return false;
-      const view = replicaView(snapshots);
-      return decideWriter(view, target.writer, this.claimedAlone.get(target.name)).allowed && currentSnapshot(view)?.id === last;
     });
   }
 
@@ -422,7 +402,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       const snapshots = await this.currentSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) return;
       this.known.delete(target.name);
-      this.lastStored.delete(target.name);
       const view = replicaView(snapshots);
       if (!decideWriter(view, target.writer).allowed) {
         throw new ProtocolException(ErrorCode.NOT_WRITER, `${this.notWriterMessage(view, target)} It is not this device's to delete.`);

@@ -34,13 +34,6 @@ class FakeReplication {
     this.snapshots.push(target.name);
     return this.snapshotResult();
   }
-  /** What isCurrent answers: the replica's data is still this device's last snapshot. */
-  current = true;
-  readonly currentChecks: string[] = [];
-  async isCurrent(target: ReplicaTarget): Promise<boolean> {
-    this.currentChecks.push(target.name);
-    return this.current;
-  }
   writerResult: ReplicaWriter = { writer: DEVICE, isWriter: true, contested: false, generation: 1 };
   async writerOf(): Promise<ReplicaWriter> {
     return this.writerResult;
@@ -283,40 +276,6 @@ describe('VolumesService', () => {
       release();
       await expect(asked).resolves.toEqual({ name: 'v1', lastReplicatedAt: '2026-11-25T10:00:00.000Z' });
       expect(replication.snapshots).toEqual(['v1']);
-    });
-
-    it("reuses the last unmount's snapshot once it ended, while nothing mounted the volume since and the replica is still at it", async () => {
-      const volumes = service();
-      await volumes.create(request('v1'));
-      await volumes.mount('v1', 'c1');
-      volumes.unmount('v1', 'c1');
-      await settle();
-      expect(replication.snapshots).toEqual(['v1']);
-      // A stop's final replication, after the last unmount's snapshot ended: the same data.
-      await expect(volumes.replicate('v1')).resolves.toEqual({ name: 'v1', lastReplicatedAt: '2026-11-25T10:00:00.000Z' });
-      expect(replication.snapshots).toEqual(['v1']);
-      expect(replication.currentChecks).toEqual(['v1']);
-      // The replica moved on (another device claimed it, say): a snapshot of its own, which says so.
-      replication.current = false;
-      await volumes.replicate('v1');
-      expect(replication.snapshots).toEqual(['v1', 'v1']);
-      // Mounted since: a snapshot of its own, whatever the replica holds.
-      replication.current = true;
-      await volumes.mount('v1', 'c2');
-      volumes.unmount('v1', 'c2');
-      await settle();
-      await volumes.mount('v1', 'c3');
-      await volumes.replicate('v1');
-      expect(replication.snapshots).toEqual(['v1', 'v1', 'v1', 'v1']);
-    });
-
-    it('takes a snapshot of its own after a failover replaced the data', async () => {
-      const volumes = service();
-      await volumes.create(request('v1'));
-      await volumes.replicate('v1');
-      await volumes.create({ ...request('v1'), failover: true });
-      await volumes.replicate('v1');
-      expect(replication.snapshots).toEqual(['v1', 'v1']);
     });
 
     it('takes a snapshot of its own when the volume was mounted since the running one began', async () => {

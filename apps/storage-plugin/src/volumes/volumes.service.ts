@@ -46,8 +46,6 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
   private readonly mountEpoch = new Map<string, number>();
   /** The snapshot running per volume, and whether nothing was mounted when it began. */
   private readonly inFlight = new Map<string, { done: Promise<ReplicatedVolume>; epoch: number; unmounted: boolean }>();
-  /** The last snapshot per volume that began while nothing was mounted and succeeded, and the mount epoch then. */
-  private readonly settledUnmounted = new Map<string, { result: ReplicatedVolume; epoch: number }>();
 
   constructor(
     @Inject(PLUGIN_CONFIG) private readonly config: PluginConfig,
@@ -183,8 +181,6 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
         isWriter: prepared.isWriter,
       };
       this.records.set(name, record);
-      // The data may have been replaced: no earlier snapshot stands for it.
-      this.settledUnmounted.delete(name);
       this.save();
       this.logger.log(`volume ${name} ${prepared.restoredFrom ? 'restored' : 'created'}${request.failover ? ' (failover)' : ''}`);
       return await this.view(name);
@@ -254,10 +250,7 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
   /**
    * A snapshot now, waited for. A snapshot already running that began while nothing was mounted,
    * with no mount since, holds everything there is: the request joins it instead of making
-   * another (a stop's final replication and the last unmount's ask for the same data). So does
-   * one that ended so, while it is still the replica's current data and this device still writes
-   * it (asked of the replica: another device's claim since is seen, and then a snapshot is made,
-   * refused NOT_WRITER).
+   * another (a stop's final replication and the last unmount's ask for the same data).
    */
   async replicate(name: string): Promise<ReplicatedVolume> {
     const record = this.record(name);
@@ -265,20 +258,10 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
     const unmounted = mountCount(record) === 0;
     const running = this.inFlight.get(name);
     if (running && running.unmounted && unmounted && running.epoch === epoch) return running.done;
-    const settled = this.settledUnmounted.get(name);
-    if (!running && unmounted && settled?.epoch === epoch && !this.preparing.has(name) && (await this.replication.isCurrent(this.target(record)))) {
-      // Nothing mounted it since, and nothing else began meanwhile.
-      if (this.settledUnmounted.get(name) === settled && (this.mountEpoch.get(name) ?? 0) === epoch && !this.inFlight.has(name)) {
-        this.logger.debug(`${name} unchanged since its snapshot at ${settled.result.lastReplicatedAt}: no other`);
-        return settled.result;
-      }
-    }
     const entry = { done: this.snapshotNow(name, record), epoch, unmounted };
     this.inFlight.set(name, entry);
     try {
-      const result = await entry.done;
-      if (unmounted) this.settledUnmounted.set(name, { result, epoch });
-      return result;
+      return await entry.done;
     } finally {
       if (this.inFlight.get(name) === entry) this.inFlight.delete(name);
     }
@@ -339,7 +322,6 @@ export class VolumesService implements OnModuleInit, OnApplicationBootstrap {
       else await this.replication.settle(name);
       await this.files.removeTree(this.volumeDir(name));
       this.records.delete(name);
-      this.settledUnmounted.delete(name);
       this.scheduler.reset(name);
       this.save();
       this.logger.log(`volume ${name} removed${options.replica ? ' with its replica' : ''}`);
