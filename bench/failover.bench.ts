@@ -6,6 +6,7 @@
  * ahead while A still runs the app), then the stop on A with the final replication, then the start
  * with `failover: true` on B (writer taken over, only what changed restored, compose up) until B
  * reports it running. Downtime: A's stop → B running; total: B's prepare → B running.
+ * The app mounts both its volumes (as the catalog's apps do); the periodic replica is of both.
  * BENCH_UNSTAGED=1 leaves the prepare out (a move to a device older than staging). The floor, in
  * the same run on the same bytes: raw restic incremental backup of the changed data into a
  * repository that already holds the first state, plus a full restore with a cold cache. Two real
@@ -49,11 +50,14 @@ services:
     image: mosaic-test/busybox
     command: ["sleep", "86400"]
     stop_grace_period: 1s
-    volumes: ["data:/data"]
+    volumes: ["data:/data", "link:/link"]
 volumes:
   data:
     external: true
     name: \${APP_VOLUME_NAME}
+  link:
+    external: true
+    name: \${LINK_VOLUME_NAME}
 `;
 }
 
@@ -106,6 +110,7 @@ runBench('failover', {
       const label = `run ${i + 1}/${runs}`;
       const instance = randomUUID();
       const volume = `mosaic-${instance}-app`;
+      const link = `mosaic-${instance}-link`;
       const compose = template(dataMb, randomInt(0, Math.floor((dataMb * 1024 * 1024) / CHANGE_BLOCK) - dataMb + 1));
       await bench.step(`report.apps saying running, from A (${label})`, perRunS, () =>
         startUntilRunning(a.device, startParams(instance, compose, false)),
@@ -122,13 +127,18 @@ runBench('failover', {
       const mountpoint: string = (await bench.step(`GET /volumes/${volume} on A's plugin`, 30, () => a.plugin.control.volume(volume)))
         .mountpoint;
 
-      // The state a move starts from: a periodic replica, and the floor's repository holding the same.
+      // The state a move starts from: a periodic replica (of both volumes, which the app mounts, as
+      // the catalog's apps do), and the floor's repository holding the same.
       const repo = join(root.path, `raw-${i}`);
       const cache = join(root.path, `raw-cache-${i}`);
-      await bench.step(`the periodic replica on A (${label})`, perRunS, async () => {
-        const answer = await a.plugin.control.request('POST', `/volumes/${volume}/replicate`);
-        if (answer.status !== 200) throw new Error(`POST /volumes/${volume}/replicate: ${answer.status} ${answer.text}`);
-      });
+      await bench.step(`the periodic replica on A (${label})`, perRunS, () =>
+        Promise.all(
+          [volume, link].map(async (name) => {
+            const answer = await a.plugin.control.request('POST', `/volumes/${name}/replicate`);
+            if (answer.status !== 200) throw new Error(`POST /volumes/${name}/replicate: ${answer.status} ${answer.text}`);
+          }),
+        ),
+      );
       await bench.step(`raw restic init and first backup (${label})`, perRunS, async () => {
         await rawRestic(repo, cache, ['init', '--quiet']);
         await rawRestic(repo, cache, ['backup', '--quiet', '.'], mountpoint);
@@ -136,7 +146,9 @@ runBench('failover', {
       const changed = await command(bench, a, 'AppCommand.run', { instance, command: 'change' }, `changing 1 % on A (${label})`, 120);
       if (changed?.exitCode !== 0) throw new Error(`change failed: ${JSON.stringify(changed)}`);
 
-      await bench.step(`A's replica at rest (no prune running) (${label})`, perRunS, () => repositoryQuiet(join(replicas, volume)));
+      await bench.step(`A's replicas at rest (no prune running) (${label})`, perRunS, () =>
+        Promise.all([volume, link].map((name) => repositoryQuiet(join(replicas, name)))),
+      );
 
       // The floor: the same change backed up incrementally, then all of it restored with a cold cache.
       const floor = await bench.step(`raw restic incremental backup + full restore (${label})`, perRunS, () =>

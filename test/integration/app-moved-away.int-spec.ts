@@ -11,6 +11,7 @@ import { OpenPgpKeyAdapter } from '../../apps/storage-plugin/src/keys/openpgp-ke
 import { PluginMetrics } from '../../apps/storage-plugin/src/metrics/plugin-metrics';
 import { ReplicationService } from '../../apps/storage-plugin/src/replication/replication.service';
 import { ResticAdapter } from '../../apps/storage-plugin/src/replication/restic.adapter';
+import { SnapshotIdsAdapter } from '../../apps/storage-plugin/src/replication/snapshot-ids.adapter';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { tempRoot } from '../support/device-harness';
 import { DeviceStack, startDeviceStack } from '../support/device-stack';
@@ -56,7 +57,7 @@ describe('an app that moved away: NOT_WRITER before anything runs, on a real eng
     const keys = stack.device.module.get(KeystoreService).cached(instance)!;
     const config = pluginConfig(join(root.path, `other-${instance}`), { REPLICA_URL: stack.plugin.config.replicaUrl });
     const registry = new KeyRegistry(new OpenPgpKeyAdapter());
-    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics());
+    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics(), new SnapshotIdsAdapter(config));
     const writer = randomUUID();
     for (const key of [keys.app, keys.link]) {
       await registry.register(key.fingerprint, key.privateKey.reveal());

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@mosaic/protocol';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text';
 import { RestServer } from '../support/rest-server';
 import {
   RunningPlugin,
@@ -66,6 +67,40 @@ describe('storage plugin: a rest: replica (rclone serve restic)', () => {
     const restored = await plugin.control.createVolume(request);
     expect(restored.body.volume).toMatchObject({ name, isWriter: true });
     expect(treeDigest(restored.body.volume.mountpoint)).toEqual(before);
+  });
+
+  it("answers the writer check from the REST server's snapshot listing, and lists with restic once another device claimed the replica", async () => {
+    const listings = async (source: string) =>
+      sampleValue(parsePrometheusText((await plugin.control.request('GET', '/metrics')).text), 'mosaic_storage_replica_listings_total', { source }) ?? 0;
+    const name = randomName();
+    const request = { name, instance: randomUUID(), role: 'app', fingerprint: key.fingerprint, writer: device };
+    const created = await plugin.control.createVolume(request);
+    writeFileSync(join(created.body.volume.mountpoint, 'one'), 'one');
+    expect((await plugin.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
+
+    const [known, listed] = [await listings('known'), await listings('restic')];
+    for (let i = 0; i < 2; i++) {
+      const answer = await plugin.control.request('GET', `/volumes/${name}/writer`);
+      expect(answer.body).toEqual({ name, writer: device, isWriter: true, contested: false, generation: 1 });
+    }
+    // (The prune after the snapshot may look once more, from the listing too.)
+    expect(await listings('known')).toBeGreaterThanOrEqual(known + 2);
+    expect(await listings('restic')).toBe(listed);
+
+    // Another device takes the replica over through the same server: its claim is an id this plugin does not know.
+    const other = await startPlugin(pluginConfig(join(root.path, `other-${name}`), { REPLICA_URL: `rest:http://127.0.0.1:${server.port}/` }));
+    try {
+      expect((await other.control.registerKey(key)).status).toBe(200);
+      const taken = await other.control.createVolume({ ...request, writer: randomUUID(), failover: true });
+      expect(taken.body.volume).toMatchObject({ isWriter: true });
+      const answer = await plugin.control.request('GET', `/volumes/${name}/writer`);
+      expect(answer.body).toMatchObject({ name, writer: taken.body.volume.writer, isWriter: false, contested: false, generation: 2 });
+      expect(await listings('restic')).toBe(listed + 1);
+      const refused = await plugin.control.request('POST', `/volumes/${name}/replicate`);
+      expect(refused.body).toMatchObject({ code: ErrorCode.NOT_WRITER });
+    } finally {
+      await other.close();
+    }
   });
 
   it('keeps a volume usable while the replica is unreachable, and catches up with back-off once it is back', async () => {

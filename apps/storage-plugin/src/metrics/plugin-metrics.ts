@@ -42,6 +42,13 @@ export class PluginMetrics {
     registers: [this.registry],
   });
 
+  readonly replicaListings = new Counter({
+    name: 'mosaic_storage_replica_listings_total',
+    help: "Looks at a replica's snapshots, by source: restic (a restic run, which opens the repository's key) or known (the store's snapshot ids unchanged since the plugin last listed them, read without restic).",
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mosaic_storage_' });
   }

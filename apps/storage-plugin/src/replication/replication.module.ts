@@ -4,11 +4,12 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { ReplicationScheduler } from './replication-scheduler.service';
 import { ReplicationService } from './replication.service';
 import { ResticAdapter } from './restic.adapter';
+import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 
 /** restic behind its adapter, the replica workflows, and when they run. */
 @Module({
   imports: [KeysModule, MetricsModule],
-  providers: [ResticAdapter, ReplicationService, ReplicationScheduler],
+  providers: [ResticAdapter, SnapshotIdsAdapter, ReplicationService, ReplicationScheduler],
   exports: [ReplicationService, ReplicationScheduler],
 })
 export class ReplicationModule {}

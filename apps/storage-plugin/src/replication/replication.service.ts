@@ -11,6 +11,7 @@ import { KeyRegistry } from '../keys/key-registry.service';
 import { PluginMetrics } from '../metrics/plugin-metrics';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { snapshotsToForget } from './retention';
+import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 import { ReplicaView, SnapshotInfo, claimTags, currentSnapshot, dataTags, decideWriter, replicaView } from './writer-rule';
 
 /** Which replica, opened with which key, written by which device. */
@@ -82,6 +83,25 @@ const PROGRESS_POLL_MS = 250;
 /** Tries of a claim that other devices contend, and the first bound of the random pause between them (doubling). */
 const CLAIM_ATTEMPTS = 5;
 const CLAIM_PAUSE_MS = 2000;
+/** How often a staged replica's snapshot ids are read (without restic) while its move may come, and for how long. */
+export const STAGE_WATCH_POLL_MS = 250;
+export const STAGE_WATCH_MS = 15 * 60_000;
+
+/**
+ * A replica's snapshots as this process last saw them (listed by restic, plus what it wrote itself
+ * since), for the key it opened the replica with.
+ */
+interface KnownReplica {
+  url: string;
+  fingerprint: string;
+  snapshots: SnapshotInfo[];
+}
+
+/** A restore made beside a volume's data dir, not yet swapped in; `staged` when it brought a stage up to date. */
+interface RestoredAside {
+  temp: string;
+  staged: boolean;
+}
 
 /** How a claim ended: this device holds the top generation (as `snapshots` shows), or another one does, or none yet. */
 type ClaimOutcome = { won: true; snapshots: SnapshotInfo[] } | { won: false; writer: string | null };
@@ -102,6 +122,10 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private readonly claimedAlone = new Map<string, number>();
   /** Staged restores by volume name (in memory: a restarted plugin discards the staging folder). */
   private readonly staged = new Map<string, StagedRestore>();
+  /** Per volume, the replica's snapshots this process knows (see currentSnapshots). */
+  private readonly known = new Map<string, KnownReplica>();
+  /** The next look at a staged replica's snapshot ids, per volume (watchStage). */
+  private readonly stageWatches = new Map<string, NodeJS.Timeout>();
   private closing = false;
 
   constructor(
@@ -111,6 +135,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     private readonly files: FilesAdapter,
     private readonly clock: Clock,
     private readonly metrics: PluginMetrics,
+    private readonly ids: SnapshotIdsAdapter,
   ) {}
 
   /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
@@ -145,11 +170,12 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   prepare(target: ReplicaTarget, dataDir: string, options: PrepareOptions): Promise<PrepareResult> {
     return this.queue.run(target.name, async () => {
       const repo = this.repository(target);
-      let snapshots = await this.listSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
+      let snapshots = await this.currentSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) {
         await this.restic.init(repo).catch((err) => {
           throw this.failure(ErrorCode.STORAGE_UNAVAILABLE, `Cannot create the replica of ${target.name}`, err);
         });
+        this.known.set(target.name, { url: repo.url, fingerprint: target.fingerprint, snapshots: [] });
         this.logger.log(`replica of ${target.name} created`);
         if (!(await this.files.exists(dataDir))) await this.files.makeDir(dataDir);
         return { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
@@ -157,9 +183,22 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       let view = replicaView(snapshots);
       let decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
       const claiming = options.failover && !(decision.allowed && decision.writer === target.writer);
+      const hasData = await this.files.exists(dataDir);
+      let current = currentSnapshot(view);
+      // Local data of a replica another device wrote since is stale: a claim replaces it. The restore
+      // begins at once, beside the claim (restic's locks for both are shared): a claim continues from
+      // the snapshot the restore takes, and nothing is swapped in unless the claim is won.
+      let aside = current !== undefined && (!hasData || claiming) ? this.restoreAside(repo, target, current, dataDir, options.onProgress) : undefined;
       if (claiming) {
-        const outcome = await this.claim(repo, target, dirname(dataDir), snapshots, ErrorCode.STORAGE_UNAVAILABLE);
+        let outcome: ClaimOutcome;
+        try {
+          outcome = await this.claim(repo, target, dirname(dataDir), snapshots, ErrorCode.STORAGE_UNAVAILABLE);
+        } catch (err) {
+          await this.dropAside(aside);
+          throw err;
+        }
         if (!outcome.won) {
+          await this.dropAside(aside);
           throw new ProtocolException(
             ErrorCode.STORAGE_UNAVAILABLE,
             outcome.writer
@@ -170,13 +209,16 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         snapshots = outcome.snapshots;
         view = replicaView(snapshots);
         decision = decideWriter(view, target.writer);
+        const claimed = currentSnapshot(view);
+        if (claimed?.id !== current?.id) {
+          // A claim retried after a rival's continued from what the replica held by then.
+          await this.dropAside(aside);
+          current = claimed;
+          aside = current ? this.restoreAside(repo, target, current, dataDir, options.onProgress) : undefined;
+        }
       }
-      const current = currentSnapshot(view);
-      const hasData = await this.files.exists(dataDir);
-      // Local data of a replica another device wrote since is stale: a claim replaces it.
-      const restoring = current !== undefined && (!hasData || claiming);
-      if (restoring) {
-        await this.restoreInto(repo, target, current, dataDir, options.onProgress);
+      if (aside && current) {
+        await this.swapIn(await aside, dataDir, target.name, current);
       } else if (!hasData) {
         await this.files.makeDir(dataDir);
       }
@@ -184,7 +226,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       return {
         isWriter: decision.allowed,
         replicaWriter: decision.writer,
-        restoredFrom: restoring ? current.id : null,
+        restoredFrom: aside && current ? current.id : null,
         snapshotAt: current ? new Date(current.time).toISOString() : null,
       };
     });
@@ -200,7 +242,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     const run = this.queue.run(target.name, async () => {
       this.waitingSnapshots.delete(target.name);
       const repo = this.repository(target);
-      const snapshots = await this.listSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
+      const snapshots = await this.currentSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
       if (snapshots === null) {
         throw new ProtocolException(
           ErrorCode.REPLICATION_FAILED,
@@ -222,9 +264,12 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       const at = this.secondsNow();
       const tags = dataTags(view, target.writer);
       const started = performance.now();
-      const { dataAdded } = await this.withStaleLockRetry(repo, () => this.restic.backup(repo, dataDir, tags, SNAPSHOT_HOST, at)).catch((err) => {
+      const { snapshotId, dataAdded, totalBytes } = await this.withStaleLockRetry(repo, () =>
+        this.restic.backup(repo, dataDir, tags, SNAPSHOT_HOST, at),
+      ).catch((err) => {
         throw this.failure(ErrorCode.REPLICATION_FAILED, `The snapshot of ${target.name} failed`, err);
       });
+      this.learn(target, repo, { id: snapshotId, time: at.toISOString(), tags, ...(totalBytes === undefined ? {} : { totalBytes }) });
       this.metrics.replicationDuration.observe((performance.now() - started) / 1000);
       this.metrics.replicatedBytes.inc(dataAdded);
       this.logger.log(`snapshot of ${target.name} stored`);
@@ -245,7 +290,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
    */
   writerOf(target: ReplicaTarget): Promise<ReplicaWriter> {
     return this.queue.run(target.name, async () => {
-      const snapshots = await this.listSnapshots(this.repository(target), target, ErrorCode.STORAGE_UNAVAILABLE);
+      const snapshots = await this.currentSnapshots(this.repository(target), target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) return { writer: null, isWriter: true, contested: false, generation: 0 };
       const view = replicaView(snapshots);
       const decision = decideWriter(view, target.writer, this.claimedAlone.get(target.name));
@@ -263,7 +308,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   stage(target: Pick<ReplicaTarget, 'name' | 'fingerprint'>, onProgress?: (percent: number) => void): Promise<StageResult> {
     return this.queue.run(target.name, async () => {
       const repo = this.repository({ ...target, writer: '' });
-      const snapshots = await this.listSnapshots(repo, { ...target, writer: '' }, ErrorCode.RESTORE_FAILED);
+      const snapshots = await this.currentSnapshots(repo, { ...target, writer: '' }, ErrorCode.RESTORE_FAILED);
       const current = snapshots === null ? undefined : currentSnapshot(replicaView(snapshots));
       const prior = this.staged.get(target.name);
       this.staged.delete(target.name);
@@ -284,9 +329,51 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         throw err;
       }
       this.staged.set(target.name, { fingerprint: target.fingerprint, snapshotId: current.id, dir });
+      this.watchStage(target, repo);
       this.logger.log(`${target.name} staged from snapshot ${current.id.slice(0, 8)}${incremental ? ' (brought up to date)' : ''}`);
       return { name: target.name, snapshot: current.id, snapshotAt: new Date(current.time).toISOString(), bytes, incremental };
     });
+  }
+
+  /**
+   * While a stage waits for its move, the replica's snapshot ids are read every STAGE_WATCH_POLL_MS
+   * (without restic: only where the store can be read so). Once they change (the source's final
+   * snapshot is stored), restic lists the replica at once, in the volume's queue, so the failover
+   * create that follows finds it known and goes straight to its claim instead of listing first.
+   * Ends when the stage is used or dropped, STAGE_WATCH_MS after it was made, or at shutdown.
+   */
+  private watchStage(target: Pick<ReplicaTarget, 'name' | 'fingerprint'>, repo: Repository): void {
+    const { name } = target;
+    clearTimeout(this.stageWatches.get(name));
+    const until = this.clock.now().getTime() + STAGE_WATCH_MS;
+    const look = async (): Promise<boolean> => {
+      const staged = this.staged.get(name);
+      if (this.closing || staged?.fingerprint !== target.fingerprint || !this.keys.has(target.fingerprint) || this.clock.now().getTime() > until) return false;
+      const ids = await this.ids.list(repo.url);
+      if (ids === undefined || ids === 'missing') return false;
+      const known = this.known.get(name);
+      if (known && !sameIds(ids, known.snapshots) && !this.queue.busy(name)) {
+        await this.queue.run(name, () => this.currentSnapshots(repo, { ...target, writer: '' }, ErrorCode.RESTORE_FAILED));
+      }
+      return true;
+    };
+    const next = () => {
+      const timer: NodeJS.Timeout = setTimeout(() => {
+        const end = () => {
+          if (this.stageWatches.get(name) === timer) this.stageWatches.delete(name);
+        };
+        void look().then(
+          (again) => (again && this.stageWatches.get(name) === timer ? next() : end()),
+          (err: Error) => {
+            end();
+            this.logger.debug(`watching the staged replica of ${name} stopped: ${err.message}`);
+          },
+        );
+      }, STAGE_WATCH_POLL_MS);
+      timer.unref();
+      this.stageWatches.set(name, timer);
+    };
+    next();
   }
 
   /** Removes a volume's staged restore (a move that will not come); false when there was none. */
@@ -312,8 +399,9 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   destroy(target: ReplicaTarget): Promise<void> {
     return this.queue.run(target.name, async () => {
       const repo = this.repository(target);
-      const snapshots = await this.listSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
+      const snapshots = await this.currentSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) return;
+      this.known.delete(target.name);
       const view = replicaView(snapshots);
       if (!decideWriter(view, target.writer).allowed) {
         throw new ProtocolException(ErrorCode.NOT_WRITER, `${this.notWriterMessage(view, target)} It is not this device's to delete.`);
@@ -349,6 +437,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   /** Graceful shutdown: queued prunes are skipped, running work is waited for. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    for (const timer of this.stageWatches.values()) clearTimeout(timer);
+    this.stageWatches.clear();
     await this.queue.drain();
   }
 
@@ -360,7 +450,48 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     return { url: this.repositoryUrl(target.name), password: replicaPassword(secret, target.name) };
   }
 
-  /** The replica's snapshots, or null when no repository exists there. */
+  /**
+   * The replica's snapshots, or null when no repository exists there. Answered from what this
+   * process knows when the store's snapshot ids, read without restic (SnapshotIdsAdapter), are
+   * exactly the known ones: an id is the hash of its snapshot's file, so nothing was added or
+   * removed since, by this device or any other. Otherwise (and for stores that cannot be read so)
+   * restic lists them, which opens the repository's key.
+   */
+  private async currentSnapshots(repo: Repository, target: ReplicaTarget, code: ErrorCode): Promise<SnapshotInfo[] | null> {
+    const ids = await this.ids.list(repo.url);
+    const known = this.known.get(target.name);
+    if (ids === 'missing') {
+      this.known.delete(target.name);
+      return null;
+    }
+    if (ids && known && known.url === repo.url && known.fingerprint === target.fingerprint && sameIds(ids, known.snapshots)) {
+      this.metrics.replicaListings.inc({ source: 'known' });
+      return known.snapshots;
+    }
+    const listed = await this.listSnapshots(repo, target, code);
+    this.metrics.replicaListings.inc({ source: 'restic' });
+    if (listed === null) this.known.delete(target.name);
+    else this.known.set(target.name, { url: repo.url, fingerprint: target.fingerprint, snapshots: listed });
+    return listed;
+  }
+
+  /** A snapshot this process stored: known from now on (when the rest of the replica is). */
+  private learn(target: ReplicaTarget, repo: Repository, snapshot: SnapshotInfo): void {
+    const known = this.known.get(target.name);
+    if (known && known.url === repo.url && known.fingerprint === target.fingerprint) {
+      known.snapshots = [...known.snapshots, snapshot];
+    } else {
+      this.known.delete(target.name);
+    }
+  }
+
+  /** Snapshots this process forgot. */
+  private unlearn(name: string, ids: string[]): void {
+    const known = this.known.get(name);
+    if (known) known.snapshots = known.snapshots.filter((s) => !ids.includes(s.id));
+  }
+
+  /** What restic lists: the replica's snapshots, or null when no repository exists there. */
   private async listSnapshots(repo: Repository, target: ReplicaTarget, code: ErrorCode): Promise<SnapshotInfo[] | null> {
     try {
       return await this.withStaleLockRetry(repo, () => this.restic.snapshots(repo));
@@ -377,26 +508,42 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   /**
-   * Makes `dataDir` hold the snapshot: restored into a folder beside it (or, after a stage with the
-   * same key, into the staged folder, brought up to date), checked, then swapped in.
+   * Restores the snapshot into a folder beside `dataDir` (or, after a stage with the same key,
+   * brings the staged folder up to date), checked: the folder that holds it as `data`, for swapIn.
+   * A failed restore leaves nothing. The promise is handled at once: its failure is thrown where
+   * it is awaited.
    */
-  private async restoreInto(
+  private restoreAside(
     repo: Repository,
     target: ReplicaTarget,
     snapshot: SnapshotInfo,
     dataDir: string,
     onProgress?: (percent: number) => void,
-  ) {
+  ): Promise<RestoredAside> {
+    const restored = (async () => {
+      const staged = this.staged.get(target.name);
+      this.staged.delete(target.name);
+      const usable = staged !== undefined && staged.fingerprint === target.fingerprint;
+      if (staged && !usable) await this.files.removeTree(staged.dir);
+      const temp = usable ? staged.dir : join(dirname(dataDir), `.restore-${randomBytes(6).toString('hex')}`);
+      try {
+        if (!usable) await this.files.makeDir(temp, 0o755);
+        await this.restoreTree(repo, target.name, snapshot, temp, { incremental: usable, onProgress, purpose: 'restore' });
+        return { temp, staged: usable };
+      } catch (err) {
+        await this.files.removeTree(temp);
+        throw err;
+      }
+    })();
+    restored.catch(() => undefined);
+    return restored;
+  }
+
+  /** Makes `dataDir` hold what restoreAside restored: swapped in, the old data removed. */
+  private async swapIn(aside: RestoredAside, dataDir: string, name: string, snapshot: SnapshotInfo): Promise<void> {
     const parent = dirname(dataDir);
-    const staged = this.staged.get(target.name);
-    this.staged.delete(target.name);
-    const usable = staged !== undefined && staged.fingerprint === target.fingerprint;
-    if (staged && !usable) await this.files.removeTree(staged.dir);
-    const temp = usable ? staged.dir : join(parent, `.restore-${randomBytes(6).toString('hex')}`);
     try {
-      if (!usable) await this.files.makeDir(temp, 0o755);
-      await this.restoreTree(repo, target.name, snapshot, temp, { incremental: usable, onProgress, purpose: 'restore' });
-      const restored = join(temp, basename(dataDir));
+      const restored = join(aside.temp, basename(dataDir));
       if (await this.files.exists(dataDir)) {
         const old = join(parent, `.replaced-${randomBytes(6).toString('hex')}`);
         await this.files.rename(dataDir, old);
@@ -405,10 +552,16 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       } else {
         await this.files.rename(restored, dataDir);
       }
-      this.logger.log(`${target.name} restored from snapshot ${snapshot.id.slice(0, 8)}${usable ? ' (staged: only what changed)' : ''}`);
+      this.logger.log(`${name} restored from snapshot ${snapshot.id.slice(0, 8)}${aside.staged ? ' (staged: only what changed)' : ''}`);
     } finally {
-      await this.files.removeTree(temp);
+      await this.files.removeTree(aside.temp);
     }
+  }
+
+  /** A restore aside that will not be swapped in: waited for (it cannot be cut short), then removed. */
+  private async dropAside(aside: Promise<RestoredAside> | undefined): Promise<void> {
+    const done = await aside?.catch(() => undefined);
+    if (done) await this.files.removeTree(done.temp);
   }
 
   /**
@@ -490,8 +643,11 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       if (contended !== undefined && before.generation >= contended && before.writer !== null && before.writer !== target.writer) {
         return { won: false, writer: before.writer };
       }
-      const id = await this.writeClaim(repo, target, scratchParent, claimTags(before, target.writer), code);
-      snapshots = (await this.listSnapshots(repo, target, code)) ?? [];
+      const tags = claimTags(before, target.writer);
+      const id = await this.writeClaim(repo, target, scratchParent, tags, code);
+      this.learn(target, repo, { id, time: this.secondsNow().toISOString(), tags });
+      // Read again: a rival's claim stored meantime shows as an id this process does not know.
+      snapshots = (await this.currentSnapshots(repo, target, code)) ?? [];
       const after = replicaView(snapshots);
       const generation = before.generation + 1;
       if (after.generation === generation && after.writer === target.writer) {
@@ -504,6 +660,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       await this.withStaleLockRetry(repo, () => this.restic.forgetSnapshots(repo, [id], { prune: false })).catch((err) => {
         throw this.failure(code, `Cannot withdraw the contested claim of ${target.name}`, err);
       });
+      this.unlearn(target.name, [id]);
       const rivals = after.contestedBy?.join(', ') ?? after.writer;
       this.logger.warn(`claim of ${target.name} (generation ${generation}) contended by devices ${rivals}: withdrawn`);
       // Another device already wrote data in the generation: it holds it.
@@ -511,7 +668,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       if (attempt === CLAIM_ATTEMPTS) return { won: false, writer: null };
       contended = generation;
       await this.clock.wait(randomInt(CLAIM_PAUSE_MS * 2 ** (attempt - 1)));
-      snapshots = (await this.listSnapshots(repo, target, code)) ?? [];
+      snapshots = (await this.currentSnapshots(repo, target, code)) ?? [];
     }
   }
 
@@ -572,12 +729,13 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         if (this.closing || !this.keys.has(target.fingerprint)) return;
         const repo = this.repository(target);
         this.lastPrunes.set(target.name, this.clock.now().getTime());
-        const snapshots = await this.listSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
+        const snapshots = await this.currentSnapshots(repo, target, ErrorCode.REPLICATION_FAILED);
         if (snapshots === null || !decideWriter(snapshots, target.writer).allowed) return;
         const policy = { keepLast: this.config.retentionKeepLast, keepDaily: this.config.retentionKeepDaily };
         const forget = snapshotsToForget(snapshots, policy);
         if (!forget.length) return;
         await this.withStaleLockRetry(repo, () => this.restic.forgetSnapshots(repo, forget, { prune: true }));
+        this.unlearn(target.name, forget);
         this.logger.debug(`replica of ${target.name} pruned: ${forget.length} snapshot(s) forgotten`);
       })
       .catch((err) => this.logger.warn(`pruning the replica of ${target.name} failed: ${(err as Error).message}`));
@@ -610,4 +768,9 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   private shownUrl(name: string): string {
     return redactUrl(this.repositoryUrl(name));
   }
+}
+
+/** Whether `ids` are exactly the ids of `snapshots`. */
+function sameIds(ids: ReadonlySet<string>, snapshots: SnapshotInfo[]): boolean {
+  return ids.size === snapshots.length && snapshots.every((s) => ids.has(s.id));
 }

@@ -111,18 +111,32 @@ export class ResticAdapter {
    * and a restore gives `<target>/<basename>`. The snapshot's time is `time` (to the second): the
    * plugin's clock, not restic's.
    */
-  /** The new snapshot's id, and how many bytes it added to the repository (restic's summary `data_added`). */
-  async backup(repo: Repository, dir: string, tags: string[], host: string, time: Date): Promise<{ snapshotId: string; dataAdded: number }> {
+  /**
+   * The new snapshot's id, how many bytes it added to the repository (restic's summary `data_added`)
+   * and the bytes of its files (`total_bytes_processed`, what its listing's summary shows).
+   */
+  async backup(
+    repo: Repository,
+    dir: string,
+    tags: string[],
+    host: string,
+    time: Date,
+  ): Promise<{ snapshotId: string; dataAdded: number; totalBytes?: number }> {
     const args = ['backup', '--json', '--host', host, '--time', resticTime(time)];
     for (const tag of tags) args.push('--tag', tag);
     args.push(basename(dir));
     const { stdout } = await this.run(repo, args, dirname(dir));
     for (const line of stdout.split('\n').reverse()) {
       if (!line.startsWith('{')) continue;
-      const message = JSON.parse(line) as { message_type?: string; snapshot_id?: string; data_added?: unknown };
+      const message = JSON.parse(line) as { message_type?: string; snapshot_id?: string; data_added?: unknown; total_bytes_processed?: unknown };
       if (message.message_type === 'summary' && message.snapshot_id) {
         const added = message.data_added;
-        return { snapshotId: message.snapshot_id, dataAdded: typeof added === 'number' && added >= 0 ? added : 0 };
+        const total = message.total_bytes_processed;
+        return {
+          snapshotId: message.snapshot_id,
+          dataAdded: typeof added === 'number' && added >= 0 ? added : 0,
+          ...(typeof total === 'number' && total >= 0 ? { totalBytes: total } : {}),
+        };
       }
     }
     throw new ResticError('other', 'restic backup reported no snapshot');
