@@ -203,7 +203,7 @@ LABEL org.opencontainers.image.title="mosaic-device" \
 # rare and short); --lite-mode runs JavaScript in the interpreter only, without optimizing
 # compilers and with feedback vectors allocated lazily; --no-experimental-websocket leaves out the
 # global WebSocket, which the Device does not use but socket.io's client looks for when it loads,
-# and looking loads undici (~6 MiB resident; see apps/device/src/common/http-web-exports.ts).
+# and looking loads undici (~3 MiB of the resident Device; apps/device/src/common/http-web-exports.ts).
 # Command handling waits on the engine, Compose and restic, not on JavaScript (bench:soak reports
 # its round trips). OpenPGP's key jobs are child processes started without these flags.
 # test/support/device-node-flags.ts reads them from this line so tests and benches run the Device

@@ -1,6 +1,6 @@
 /**
  * `node:http` exports `WebSocket`, `CloseEvent` and `MessageEvent` as getters that load undici,
- * Node's fetch and WebSocket implementation (~750 KB of source, ~6 MB of the resident process).
+ * Node's fetch and WebSocket implementation (~750 KB of source, ~3 MiB of the resident Device).
  * The Device uses none of them, but an ES module that imports anything from `http` (Nest's core
  * does) makes Node build that module's ES namespace, which reads every export: undici loads.
  *
