@@ -201,8 +201,11 @@ LABEL org.opencontainers.image.title="mosaic-device" \
 # 128 MiB without them, 91 MiB with them): --max-semi-space-size=1 keeps V8's young generation at
 # 1 MiB per semi-space instead of 16 (a mostly idle process allocates little, so scavenges stay
 # rare and short); --lite-mode runs JavaScript in the interpreter only, without optimizing
-# compilers and with feedback vectors allocated lazily. Command handling waits on the engine,
-# Compose and restic, not on JavaScript (bench:soak reports its round trips). OpenPGP's key jobs
-# are child processes started without these flags. test/support/device-node-flags.ts reads them
-# from this line so tests and benches run the Device as the image does.
-CMD ["node", "--max-semi-space-size=1", "--lite-mode", "dist/apps/device/main.js"]
+# compilers and with feedback vectors allocated lazily; --no-experimental-websocket leaves out the
+# global WebSocket, which the Device does not use but socket.io's client looks for when it loads,
+# and looking loads undici (~3 MiB of the resident Device; apps/device/src/common/http-web-exports.ts).
+# Command handling waits on the engine, Compose and restic, not on JavaScript (bench:soak reports
+# its round trips). OpenPGP's key jobs are child processes started without these flags.
+# test/support/device-node-flags.ts reads them from this line so tests and benches run the Device
+# as the image does.
+CMD ["node", "--max-semi-space-size=1", "--lite-mode", "--no-experimental-websocket", "dist/apps/device/main.js"]

@@ -1,24 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { machineDeviceSettings, startE2eHive } from '../support/e2e-hive';
+import { Machine, MoveLab } from '../support/move-lab';
 import { eventually } from '../support/eventually';
-import { DeviceProcess } from '../support/device-process';
-import { tempRoot } from '../support/device-harness';
-import { IsolatedEngine } from '../support/isolated-engine';
-import { RestServer } from '../support/rest-server';
-import { RunningPlugin, pluginConfig, startPlugin } from '../support/storage-plugin';
-import { TcpProxy } from '../support/tcp-proxy';
 
 jest.setTimeout(300_000);
-
-/** One machine: its own engine, its own storage plugin (driver `mosaic`), and a Device process. */
-interface Machine {
-  id: string;
-  engine: IsolatedEngine;
-  plugin: RunningPlugin;
-  device: DeviceProcess;
-}
 
 /**
  * Failover between two real devices (docs/protocol.md §2.1, docs/architecture.md "Move / failover"): two Docker engines,
@@ -26,66 +9,31 @@ interface Machine {
  * Device A reaches the store through a proxy the test can cut.
  */
 describe('moving an app between two real devices', () => {
-  const root = tempRoot('e2e-failover');
-  const store = new RestServer(join(root.path, 'store'));
-  let proxy: TcpProxy;
-  let hive: TestHive;
+  const lab = new MoveLab('e2e-failover');
+  let hive: MoveLab['hive'];
   let a: Machine;
   let b: Machine;
 
-  async function machine(name: string, replicaUrl: string): Promise<Machine> {
-    const dir = join(root.path, name);
-    const engine = await IsolatedEngine.start();
-    // restic retries a store that refuses connections for up to 15 minutes; the plugin stops it sooner.
-    const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: replicaUrl, RESTIC_STALL_TIMEOUT_S: '20' }));
-    const created = await hive.api.post('/api/devices', { name });
-    const device = new DeviceProcess(machineDeviceSettings(hive, created.body.token, name, dir, engine, plugin));
-    await device.waitForLine(/authenticated as device/);
-    return { id: created.body.id, engine, plugin, device };
-  }
-
-  const run = async (instance: string, command: string, args?: Record<string, string>) => {
-    const answer = await hive.api.post(`/api/apps/${instance}/commands`, { command, ...(args ? { args } : {}) });
-    expect(answer.body.command).toMatchObject({ status: 'succeeded' });
-    return answer.body.command.result as { exitCode: number; stdout: string };
-  };
-
-  async function install(on: Machine): Promise<string> {
-    const installed = await hive.api.post(`/api/devices/${on.id}/apps`, { app: 'notes', timeoutSeconds: 120 });
-    expect(installed.body.command).toMatchObject({ status: 'succeeded' });
-    return installed.body.instance;
-  }
-
-  const appOn = (instance: string) => hive.api.get(`/api/apps/${instance}`).then((r) => r.body);
+  // restic retries a store that refuses connections for up to 15 minutes; the plugin stops it sooner.
+  const pluginEnv = { RESTIC_STALL_TIMEOUT_S: '20' };
+  const run = (instance: string, command: string, args?: Record<string, string>) => lab.run(instance, command, args);
+  const install = (on: Machine) => lab.install(on);
+  const appOn = (instance: string) => lab.appOn(instance);
 
   beforeAll(async () => {
-    mkdirSync(join(root.path, 'store'), { recursive: true });
-    await store.start();
-    proxy = new TcpProxy(store.port);
-    await proxy.start();
-    hive = await startE2eHive(join(root.path, 'hive.db'));
-    a = await machine('device-a', `rest:http://127.0.0.1:${proxy.port}/`);
-    b = await machine('device-b', store.url);
+    await lab.start();
+    hive = lab.hive;
+    a = await lab.machine('device-a', { proxy: true, pluginEnv });
+    b = await lab.machine('device-b', { pluginEnv });
   });
 
-  afterAll(async () => {
-    for (const m of [a, b]) {
-      await m?.device.stop();
-      await m?.plugin.close();
-      await m?.engine.stop();
-    }
-    await hive?.close();
-    await proxy?.cut();
-    await store.stop();
-    root.remove();
-  });
+  afterAll(() => lab.close());
 
   it('moves an app with its data from A to B, after which A can no longer write the replica', async () => {
     const instance = await install(a);
     await run(instance, 'add-note', { text: 'written on A' });
     // A stop replicates: the move finds a replica with data, which B stages while A runs the app again.
-    expect((await hive.api.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
-    expect((await hive.api.post(`/api/apps/${instance}/start`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
+    await lab.replicateByRestart(instance);
     await run(instance, 'add-note', { text: 'written on A after the replica' });
 
     const moved = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, timeoutSeconds: 240 });
@@ -124,8 +72,7 @@ describe('moving an app between two real devices', () => {
     const instance = await install(a);
     await run(instance, 'add-note', { text: 'replicated note' });
     // A stop replicates; the start after it brings the app back with a replica behind it.
-    expect((await hive.api.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
-    expect((await hive.api.post(`/api/apps/${instance}/start`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
+    await lab.replicateByRestart(instance);
     const replicated = await eventually(
       "A's report of the replica",
       () => appOn(instance),
@@ -134,7 +81,7 @@ describe('moving an app between two real devices', () => {
     const lastReplicatedAt = replicated.volumes.map((x: any) => x.lastReplicatedAt).sort().pop();
     await run(instance, 'add-note', { text: 'note after the replica' });
 
-    await proxy.cut();
+    await a.proxy!.cut();
     const refused = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, timeoutSeconds: 240 });
     expect(refused.body).toMatchObject({ state: 'failed', error: { code: 'REPLICATION_FAILED' } });
     expect((await appOn(instance)).deviceId).toBe(a.id);

@@ -1,24 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { TestHive } from '../../apps/hive/src/testing/test-hive';
-import { machineDeviceSettings, startE2eHive } from '../support/e2e-hive';
 import { eventually } from '../support/eventually';
-import { DeviceProcess } from '../support/device-process';
-import { tempRoot } from '../support/device-harness';
-import { IsolatedEngine } from '../support/isolated-engine';
-import { RestServer } from '../support/rest-server';
-import { RunningPlugin, pluginConfig, startPlugin } from '../support/storage-plugin';
+import { Machine, MoveLab } from '../support/move-lab';
 
 jest.setTimeout(240_000);
-
-/** One machine: its own engine, its own storage plugin, and a Device process the test can stop and start again. */
-interface Machine {
-  id: string;
-  engine: IsolatedEngine;
-  plugin: RunningPlugin;
-  env: Record<string, string>;
-  device: DeviceProcess;
-}
 
 /**
  * What happens around a move when things go wrong (issue 14 items 3-4, docs/architecture.md
@@ -27,50 +10,23 @@ interface Machine {
  * Hive, one replica store (a restic REST server), one small app (notes).
  */
 describe('moves that meet a returning device or a cancel, between two real devices', () => {
-  const root = tempRoot('e2e-move-recovery');
-  const store = new RestServer(join(root.path, 'store'));
-  let hive: TestHive;
+  const lab = new MoveLab('e2e-move-recovery');
+  let hive: MoveLab['hive'];
   let a: Machine;
   let b: Machine;
 
-  async function machine(name: string): Promise<Machine> {
-    const dir = join(root.path, name);
-    const engine = await IsolatedEngine.start();
-    const plugin = await startPlugin(pluginConfig(dir, { DOCKER_PLUGIN_DIR: engine.pluginDir, REPLICA_URL: store.url }));
-    const created = await hive.api.post('/api/devices', { name });
-    const env = machineDeviceSettings(hive, created.body.token, name, dir, engine, plugin);
-    const device = new DeviceProcess(env);
-    await device.waitForLine(/authenticated as device/);
-    return { id: created.body.id, engine, plugin, env, device };
-  }
-
-  const run = async (instance: string, command: string, args?: Record<string, string>) => {
-    const answer = await hive.api.post(`/api/apps/${instance}/commands`, { command, ...(args ? { args } : {}) });
-    expect(answer.body.command).toMatchObject({ status: 'succeeded' });
-    return answer.body.command.result as { exitCode: number; stdout: string };
-  };
-  const appOn = (instance: string) => hive.api.get(`/api/apps/${instance}`).then((r) => r.body);
-  const authenticated = (m: Machine) => hive.api.get(`/api/devices/${m.id}`).then((r) => r.body.authenticated as boolean);
-  const containerStates = async (m: Machine, instance: string) =>
-    (await m.engine.docker('ps', '-a', '--format', '{{.State}}', '--filter', `label=com.docker.compose.project=mosaic-${instance}`)).trim().split('\n');
+  const run = (instance: string, command: string, args?: Record<string, string>) => lab.run(instance, command, args);
+  const appOn = (instance: string) => lab.appOn(instance);
+  const authenticated = (m: Machine) => lab.authenticated(m);
+  const containerStates = (m: Machine, instance: string) => lab.containerStates(m, instance);
 
   beforeAll(async () => {
-    mkdirSync(join(root.path, 'store'), { recursive: true });
-    await store.start();
-    hive = await startE2eHive(join(root.path, 'hive.db'));
-    [a, b] = await Promise.all([machine('device-a'), machine('device-b')]);
+    await lab.start();
+    hive = lab.hive;
+    [a, b] = await Promise.all([lab.machine('device-a'), lab.machine('device-b')]);
   });
 
-  afterAll(async () => {
-    for (const m of [a, b]) {
-      await m?.device.stop();
-      await m?.plugin.close();
-      await m?.engine.stop();
-    }
-    await hive?.close();
-    await store.stop();
-    root.remove();
-  });
+  afterAll(() => lab.close());
 
   let instance: string;
 
@@ -80,8 +36,7 @@ describe('moves that meet a returning device or a cancel, between two real devic
     instance = installed.body.instance;
     await run(instance, 'add-note', { text: 'replicated on A' });
     // A stop replicates; the start after it brings the app back with that replica behind it.
-    expect((await hive.api.post(`/api/apps/${instance}/stop`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
-    expect((await hive.api.post(`/api/apps/${instance}/start`, { timeoutSeconds: 120 })).body.command).toMatchObject({ status: 'succeeded' });
+    await lab.replicateByRestart(instance);
     await run(instance, 'add-note', { text: 'only on A' });
 
     // A's device goes away; the app's containers go on running on A's engine.
@@ -97,8 +52,7 @@ describe('moves that meet a returning device or a cancel, between two real devic
     await run(instance, 'add-note', { text: 'written on B' });
 
     // A comes back, still running its copy: the Hive tells it to stop that copy, without replicating, and why.
-    a.device = new DeviceProcess(a.env);
-    await a.device.waitForLine(/authenticated as device/);
+    await lab.restartDevice(a);
     const reported = await eventually(
       "A's report of its stopped copy",
       () => hive.api.get(`/api/devices/${a.id}/reports`).then((r) => r.body.apps),

@@ -4,7 +4,7 @@ import { deviceNodeFlags } from './device-node-flags';
 describe('deviceNodeFlags', () => {
   it('reads the flags of the device stage’s CMD in the real Dockerfile, each one Node knows', () => {
     const flags = deviceNodeFlags();
-    expect(flags).toEqual(['--max-semi-space-size=1', '--lite-mode']);
+    expect(flags).toEqual(['--max-semi-space-size=1', '--lite-mode', '--no-experimental-websocket']);
     // This Node accepts them (an unknown flag makes it exit with "bad option"), and so really runs with them.
     expect(execFileSync(process.execPath, [...flags, '-p', "require('v8').getHeapStatistics().total_available_size > 0"], { encoding: 'utf8' }).trim()).toBe('true');
     expect(() => execFileSync(process.execPath, ['--no-such-flag-here', '-e', '0'], { stdio: 'pipe' })).toThrow(/bad option/);

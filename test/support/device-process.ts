@@ -70,6 +70,12 @@ export class DeviceProcess {
     await this.exited;
   }
 
+  /** Ends the process at once, without its shutdown (SIGKILL by default): a crash. Resolves once it exited. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.running) this.child.kill(signal);
+    await this.exited;
+  }
+
   output(): string {
     return this.lines.join('\n');
   }

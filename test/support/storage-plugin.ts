@@ -10,6 +10,7 @@ import * as openpgp from 'openpgp';
 import { loadPluginConfig } from '../../apps/storage-plugin/src/config/load-plugin-config';
 import { PluginConfig } from '../../apps/storage-plugin/src/config/plugin-config';
 import { MetricsHttpServer } from '../../apps/storage-plugin/src/control-api/metrics-http.server';
+import { ReplicationService } from '../../apps/storage-plugin/src/replication/replication.service';
 import { StoragePluginModule } from '../../apps/storage-plugin/src/storage-plugin.module';
 
 /** A temporary root for one plugin's sockets, data and replicas; short, for unix socket paths. */
@@ -46,6 +47,8 @@ export interface RunningPlugin {
   metricsUrl?: string;
   control: ControlClient;
   pluginSocket: string;
+  /** The snapshot the plugin holds staged for a volume (`POST /volumes/{name}/stage` finished), if any. */
+  stagedSnapshot(name: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startPlugin(config: PluginConfig): Promise<RunningPlugin> 
     ...(metricsPort !== undefined && { metricsUrl: `http://${config.metricsAddress!.host}:${metricsPort}` }),
     control: new ControlClient(config.controlSocket),
     pluginSocket: join(config.pluginDir, `${config.driver}.sock`),
+    stagedSnapshot: (name) => app.get(ReplicationService).stagedSnapshot(name),
     close: () => app.close(),
   };
 }

@@ -6,6 +6,8 @@ import { AddressInfo, Server, Socket, createServer, connect } from 'node:net';
  */
 export class TcpProxy {
   port = 0;
+  /** Connections taken since the last stall() and held silent: someone tried the store meanwhile. */
+  held = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<[Socket, Socket]>();
@@ -17,7 +19,10 @@ export class TcpProxy {
     const server = createServer((client) => {
       this.track(client);
       // A stalled proxy takes the connection and says nothing, as a hung server would.
-      if (this.stalled) return;
+      if (this.stalled) {
+        this.held++;
+        return;
+      }
       const upstream = connect(this.targetPort, '127.0.0.1');
       this.track(upstream);
       const pair: [Socket, Socket] = [client, upstream];
@@ -33,6 +38,7 @@ export class TcpProxy {
   /** Stops forwarding in both directions, on open connections and new ones; nothing is closed. */
   stall(): void {
     this.stalled = true;
+    this.held = 0;
     for (const [client, upstream] of this.pairs) {
       client.unpipe(upstream);
       upstream.unpipe(client);

@@ -1,5 +1,5 @@
-// First, before Nest loads: it keeps Nest's logger from loading ICU's data (see the file).
-import { restoreDateTimeFormat } from './common/log-clock';
+// First: it loads Nest without ICU's data and undici, which its loading would pull in (see the file).
+import './nest-preload';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory, SerializedGraph } from '@nestjs/core';
@@ -14,8 +14,6 @@ import { DEVICE_VERSION } from './device-version';
 import { importCycles, moduleImports } from './monitor/module-graph';
 import { MonitorRoutes, MonitorServer } from './monitor/monitor-server';
 import { runUpdater } from './updater/updater.main';
-
-restoreDateTimeFormat();
 
 /** The signals Nest's shutdown hooks listen to (enableShutdownHooks() without a list). */
 const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];

@@ -22,6 +22,12 @@ export interface CommandHandler<P = unknown, R extends object = object> {
    * (UpgradeCommand.run: the device was replaced while it ran); undefined ends it INTERNAL.
    */
   resume?(id: string): ResumedCommand<R> | undefined;
+  /**
+   * Clears up after a command of this type that a restart cut off and that ends INTERNAL (what it
+   * left half done outside the device: SchedulerAction.prepare's stage). `lock` is the lock it held
+   * (its instance), held again while this runs. Best effort: a failure is logged.
+   */
+  interrupted?(lock: string): Promise<void>;
 }
 
 /** A command a restart cut off that its handler takes over: it holds `lockKey` until `done` settles. */

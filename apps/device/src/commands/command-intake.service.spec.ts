@@ -500,6 +500,60 @@ describe('CommandIntakeService', () => {
       expect(sendResult).not.toHaveBeenCalled();
     });
 
+    it('has the handler of a cut-off command clear up after it, for the instance it held, holding it meanwhile', async () => {
+      const INSTANCE = '6f1c2a52-4f3e-4b8e-9d57-0c4b1e6b2a10';
+      const prepareParams = { instance: INSTANCE };
+      const prepare = new ControlledHandler<{ instance: string }>(CommandType.SchedulerPrepare, (p) => p.instance);
+      const before = start([prepare]);
+      expect(before.intake.receive(envelope({ type: CommandType.SchedulerPrepare, params: prepareParams }))).toEqual({ id: ID_1, accepted: true });
+      await before.journal.flushed();
+
+      // The device dies while the plugin stages; the next one finds the prepare in the journal.
+      const cleared = new Deferred<void>();
+      const after = new ControlledHandler<{ instance: string }>(CommandType.SchedulerPrepare, (p) => p.instance);
+      const interrupted = jest.fn((lock: string) => (lock === INSTANCE ? cleared.promise : Promise.reject(new Error(`wrong lock ${lock}`))));
+      const { intake } = start([Object.assign(after, { interrupted })]);
+      expect(interrupted).not.toHaveBeenCalled(); // later, once the result is on its way
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(interrupted).toHaveBeenCalledWith(INSTANCE);
+      expect(sendResult).toHaveBeenCalledWith('command.result', ID_1, expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'INTERNAL' }) }));
+      // While it clears up, a new command for the instance is BUSY; afterwards it runs.
+      const next = envelope({ id: ID_2, type: CommandType.SchedulerPrepare, params: prepareParams });
+      expect(intake.receive(next)).toMatchObject({ accepted: false, error: { code: ErrorCode.BUSY } });
+      cleared.resolve();
+      await intake.idle();
+      expect(intake.receive(next)).toEqual({ id: ID_2, accepted: true });
+    });
+
+    it('clears up nothing after a cut-off command that held no lock, or whose handler has nothing to clear', async () => {
+      const info = new ControlledHandler(CommandType.Info);
+      const before = start([info]);
+      before.intake.receive(envelope());
+      await before.journal.flushed();
+      const interrupted = jest.fn(async () => undefined);
+      const { intake } = start([Object.assign(new ControlledHandler(CommandType.Info), { interrupted })]);
+      await intake.idle();
+      expect(interrupted).not.toHaveBeenCalled();
+      expect(sendResult).toHaveBeenCalledTimes(1);
+    });
+
+    it('logs a clear-up that fails, and frees the instance', async () => {
+      const INSTANCE = '6f1c2a52-4f3e-4b8e-9d57-0c4b1e6b2a10';
+      const prepare = new ControlledHandler<{ instance: string }>(CommandType.SchedulerPrepare, (p) => p.instance);
+      const before = start([prepare]);
+      before.intake.receive(envelope({ type: CommandType.SchedulerPrepare, params: { instance: INSTANCE } }));
+      await before.journal.flushed();
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const interrupted = jest.fn(async () => {
+        throw new Error('the plugin does not answer');
+      });
+      const { intake } = start([Object.assign(new ControlledHandler<{ instance: string }>(CommandType.SchedulerPrepare, (p) => p.instance), { interrupted })]);
+      await intake.idle();
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/clearing up after SchedulerAction\.prepare .*the plugin does not answer/));
+      warn.mockRestore();
+      expect(intake.receive(envelope({ id: ID_2, type: CommandType.SchedulerPrepare, params: { instance: INSTANCE } }))).toEqual({ id: ID_2, accepted: true });
+    });
+
     it('lets a handler that can take over a cut-off command finish it, holding its lock meanwhile', async () => {
       const upgrade = new ControlledHandler<object>(CommandType.UpgradeRun, () => 'upgrade');
       const before = start([upgrade]);

@@ -47,7 +47,7 @@ export class CommandIntakeService implements OnModuleInit {
 
   onModuleInit(): void {
     this.hive.setCommandListener((payload) => this.receive(payload));
-    for (const { id, type } of this.journal.unfinished) {
+    for (const { id, type, lock } of this.journal.unfinished) {
       const handler = this.registry.find(type);
       const resumed = handler?.resume?.(id);
       if (handler && resumed) {
@@ -63,7 +63,20 @@ export class CommandIntakeService implements OnModuleInit {
       }
       const result = this.journal.interrupt(id);
       void this.outbox.sendResult(Events.commandResult, id, result);
+      if (handler?.interrupted && lock !== undefined) this.clearUp(handler, id, lock);
     }
+  }
+
+  /** A cut-off command's handler clears up what it left (holding its lock meanwhile: a new command for it is BUSY). */
+  private clearUp(handler: CommandHandler, id: string, lock: string): void {
+    const release = this.locks.tryAcquire(lock) || (() => undefined);
+    const work = Promise.resolve()
+      .then(() => handler.interrupted!(lock))
+      .then(() => this.logger.log(`cleared up after ${handler.type} ${id}, which a restart cut off`))
+      .catch((err: Error) => this.logger.warn(`clearing up after ${handler.type} ${id}, which a restart cut off: ${err.message}`))
+      .finally(release);
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
   }
 
   /** Resolves when every accepted command has finished (for shutdown and tests). */
@@ -119,7 +132,7 @@ export class CommandIntakeService implements OnModuleInit {
       );
     }
 
-    this.journal.begin(id, type);
+    this.journal.begin(id, type, lock);
     this.track(
       handler,
       id,

@@ -97,6 +97,22 @@ describe('CommandJournalService', () => {
     expect((await journal()).unfinished).toEqual([]); // written back: the next start does not report it again
   });
 
+  it('keeps the lock a running command holds, for the restart that may cut it off, and drops it with the result', async () => {
+    const j = await journal();
+    j.begin(id(1), 'SchedulerAction.prepare', 'instance-1');
+    j.begin(id(2), 'SystemCommand.info');
+    expect(j.find(id(1))).toEqual({ id: id(1), type: 'SchedulerAction.prepare', receivedAt: NOW, lock: 'instance-1' });
+    const cutOff = await journal();
+    expect(cutOff.unfinished).toEqual([
+      { id: id(1), type: 'SchedulerAction.prepare', lock: 'instance-1' },
+      { id: id(2), type: 'SystemCommand.info' },
+    ]);
+    cutOff.interrupt(id(1));
+    expect(cutOff.find(id(1))).not.toHaveProperty('lock');
+    await cutOff.flushed();
+    expect(JSON.parse(readFileSync(join(stateDir, 'commands.json'), 'utf8'))[0]).not.toHaveProperty('lock');
+  });
+
   it('starts empty without a file, and sets a corrupt file aside', async () => {
     expect((await journal()).size).toBe(0);
     writeFileSync(join(stateDir, 'commands.json'), '{"half a file');

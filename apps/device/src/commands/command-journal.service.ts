@@ -18,6 +18,8 @@ interface JournalEntry {
   id: string;
   type: string;
   receivedAt: string;
+  /** The lock the command held (its instance), so that a restart that cuts it off knows what it ran for. */
+  lock?: string;
   result?: StoredResult;
   /** The result was cut to JOURNAL_RESULT_MAX_BYTES (what Hive was sent first was whole). */
   cut?: true;
@@ -51,8 +53,8 @@ export class CommandJournalService implements OnModuleInit {
   /** The bytes of the entries' JSON, without the brackets and commas around them. */
   private entryBytes = 0;
   private readonly file: StateDocument;
-  /** Commands that were running when the device stopped: the intake resumes or ends each. */
-  readonly unfinished: Array<{ id: string; type: string }> = [];
+  /** Commands that were running when the device stopped (with the lock each held): the intake resumes or ends each. */
+  readonly unfinished: Array<{ id: string; type: string; lock?: string }> = [];
 
   constructor(
     private readonly state: StateStore,
@@ -66,7 +68,7 @@ export class CommandJournalService implements OnModuleInit {
     let changed = false;
     for (const entry of Array.isArray(stored) ? stored : []) {
       if (!entry || typeof entry.id !== 'string') continue;
-      if (!entry.result) this.unfinished.push({ id: entry.id, type: entry.type });
+      if (!entry.result) this.unfinished.push({ id: entry.id, type: entry.type, ...(typeof entry.lock === 'string' && { lock: entry.lock }) });
       changed = this.keep(entry, entry.result) || changed;
     }
     const size = this.entries.size;
@@ -92,8 +94,9 @@ export class CommandJournalService implements OnModuleInit {
     return this.entries.get(id)?.entry;
   }
 
-  begin(id: string, type: string): void {
-    this.keep({ id, type, receivedAt: this.clock.now().toISOString() });
+  /** A command accepted; `lock`, the lock it holds while it runs (its instance), if any. */
+  begin(id: string, type: string, lock?: string): void {
+    this.keep({ id, type, receivedAt: this.clock.now().toISOString(), ...(lock !== undefined && { lock }) });
     this.prune();
     this.file.save();
   }
@@ -123,6 +126,8 @@ export class CommandJournalService implements OnModuleInit {
   /** Adds or replaces an entry, its result cut to JOURNAL_RESULT_MAX_BYTES; true when this cut it. */
   private keep(entry: JournalEntry, result?: StoredResult): boolean {
     const kept: JournalEntry = { id: entry.id, type: entry.type, receivedAt: entry.receivedAt };
+    // Only a running command needs its lock: a result ends what a restart could cut off.
+    if (!result && typeof entry.lock === 'string') kept.lock = entry.lock;
     const bounded = result && boundResult(result, JOURNAL_RESULT_MAX_BYTES);
     if (bounded) {
       kept.result = bounded.result;

@@ -1,17 +1,10 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { LogClockFormat, logTimestamp, restoreDateTimeFormat } from './log-clock';
+import { LogClockFormat, NEST_TIMESTAMP_OPTIONS, isNestTimestampCall, logClockDateTimeFormat, logTimestamp, withLogClock } from './log-clock';
 
-const ROOT = join(__dirname, '../../../..');
-/** The options Nest's ConsoleLogger gives its formatter. */
-const NEST_OPTIONS: Intl.DateTimeFormatOptions = { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit', month: '2-digit' };
+const REAL = Intl.DateTimeFormat;
 
 describe('the log clock', () => {
-  beforeAll(() => restoreDateTimeFormat());
-
-  it('puts the real Intl.DateTimeFormat back', () => {
-    expect(Intl.DateTimeFormat).not.toBe(LogClockFormat);
+  it('leaves the real Intl.DateTimeFormat in place when loaded', () => {
+    expect(Intl.DateTimeFormat).toBe(REAL);
     expect(new Intl.DateTimeFormat('en-US').resolvedOptions().calendar).toBe('gregory');
   });
 
@@ -19,23 +12,63 @@ describe('the log clock', () => {
     'prints %s as Intl.DateTimeFormat does in en-US with Nest’s options',
     (local) => {
       const at = new Date(local); // no zone: local time, as both print it
-      expect(logTimestamp(at)).toBe(new Intl.DateTimeFormat('en-US', NEST_OPTIONS).format(at));
+      expect(logTimestamp(at)).toBe(new Intl.DateTimeFormat('en-US', NEST_TIMESTAMP_OPTIONS).format(at));
       expect(new LogClockFormat().format(at.getTime())).toBe(logTimestamp(at));
     },
   );
 
-  it('is what Nest’s logger formats with when main.ts loads it first', async () => {
-    // A plain Node process: Jest has its own @nestjs/common loaded already.
-    const probe = `
-      const clock = require(${JSON.stringify(join(__dirname, 'log-clock.ts'))});
-      let calls = 0;
-      const format = clock.LogClockFormat.prototype.format;
-      clock.LogClockFormat.prototype.format = function (at) { calls++; return format.call(this, at); };
-      const { ConsoleLogger } = require('@nestjs/common');
-      clock.restoreDateTimeFormat();
-      const timestamp = new ConsoleLogger().getTimestamp();
-      process.stdout.write(JSON.stringify({ timestamp, calls, restored: Intl.DateTimeFormat !== clock.LogClockFormat }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-r', join(ROOT, 'bench/support/register.js'), '-e', probe], { cwd: ROOT });
-    expect(JSON.parse(stdout)).toEqual({ timestamp: expect.stringMatching(/^\d\d\/\d\d\/\d{4}, \d{1,2}:\d\d:\d\d [AP]M$/), calls: 1, restored: true });
-  }, 30_000);
+  it('describes itself as the real one would for Nest’s call', () => {
+    const real = new Intl.DateTimeFormat('en-US', NEST_TIMESTAMP_OPTIONS).resolvedOptions();
+    const mine = new LogClockFormat().resolvedOptions();
+    for (const key of ['locale', 'calendar', 'numberingSystem', 'year', 'month', 'day', 'hour', 'minute', 'second', 'hour12'] as const) {
+      expect([key, mine[key]]).toEqual([key, real[key]]);
+    }
+  });
+
+  describe('the stand-in', () => {
+    const StandIn = logClockDateTimeFormat(REAL);
+
+    it('answers exactly Nest’s call (no locale, its options, in any order) with the log clock', () => {
+      const reordered = Object.fromEntries(Object.entries(NEST_TIMESTAMP_OPTIONS).reverse());
+      expect(new StandIn(undefined, { ...NEST_TIMESTAMP_OPTIONS })).toBeInstanceOf(LogClockFormat);
+      expect(new StandIn(undefined, reordered)).toBeInstanceOf(LogClockFormat);
+    });
+
+    it.each<[string, string | undefined, Intl.DateTimeFormatOptions | undefined]>([
+      ['no options', undefined, undefined],
+      ['a locale', 'de-DE', { ...NEST_TIMESTAMP_OPTIONS }],
+      ['another option', undefined, { ...NEST_TIMESTAMP_OPTIONS, timeZone: 'UTC' }],
+      ['one option fewer', undefined, { year: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', day: '2-digit' }],
+      ['another value', undefined, { ...NEST_TIMESTAMP_OPTIONS, month: 'long' }],
+    ])('makes the real one for any other call: %s', (_what, locale, options) => {
+      const at = Date.UTC(2026, 11, 6, 19, 6, 42);
+      const made = new StandIn(locale, options);
+      expect(made).toBeInstanceOf(REAL);
+      expect(made.format(at)).toBe(new REAL(locale, options).format(at));
+    });
+
+    it('works without new, as the real one does, and keeps its statics', () => {
+      const call = StandIn as unknown as (l?: string, o?: Intl.DateTimeFormatOptions) => Intl.DateTimeFormat;
+      expect(call(undefined, { ...NEST_TIMESTAMP_OPTIONS })).toBeInstanceOf(LogClockFormat);
+      expect(call('en-GB', { year: 'numeric' })).toBeInstanceOf(REAL);
+      expect(StandIn.supportedLocalesOf(['en-US'])).toEqual(['en-US']);
+    });
+
+    it('tells Nest’s call from others', () => {
+      expect(isNestTimestampCall(undefined, { ...NEST_TIMESTAMP_OPTIONS })).toBe(true);
+      expect(isNestTimestampCall('en-US', { ...NEST_TIMESTAMP_OPTIONS })).toBe(false);
+      expect(isNestTimestampCall(undefined, null)).toBe(false);
+      expect(isNestTimestampCall(undefined, 'numeric')).toBe(false);
+    });
+  });
+
+  it('stands in only while the load runs, and puts the real one back when the load throws', () => {
+    expect(withLogClock(() => Intl.DateTimeFormat === REAL)).toBe(false);
+    expect(() =>
+      withLogClock(() => {
+        throw new Error('a load that fails');
+      }),
+    ).toThrow('a load that fails');
+    expect(Intl.DateTimeFormat).toBe(REAL);
+  });
 });

@@ -544,6 +544,24 @@ describe('StorageService', () => {
       ]);
     });
 
+    it('fetches the keys of instances this device has not held since it started, though the plugin has them, so their volumes are reported', async () => {
+      // A Device that restarted beside a plugin that lived on: the plugin has every key, the Device none.
+      const held = new Set<string>();
+      cached.mockImplementation((instance) => (held.has(instance) ? instanceKeys(instance) : undefined));
+      keysFor.mockImplementation(async (instance) => {
+        held.add(instance);
+        return instanceKeys(instance);
+      });
+      pluginVolumes.mockResolvedValue([pluginVolume(INSTANCE, 'app'), pluginVolume(INSTANCE, 'link')]);
+      pluginKeys.mockResolvedValue([fingerprint(INSTANCE, 'app'), fingerprint(INSTANCE, 'link')]);
+      expect(await service().volumes()).toEqual([]);
+
+      await service().syncKeys();
+
+      expect(keysFor.mock.calls).toEqual([[INSTANCE, { failover: true }]]);
+      expect((await service().volumes()).map((v) => v.name)).toEqual([appName, linkName]);
+    });
+
     it('registers nothing when the plugin has every key', async () => {
       pluginVolumes.mockResolvedValue([pluginVolume(INSTANCE, 'app'), pluginVolume(INSTANCE, 'link')]);
       pluginKeys.mockResolvedValue([fingerprint(INSTANCE, 'app'), fingerprint(INSTANCE, 'link')]);

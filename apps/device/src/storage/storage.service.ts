@@ -267,7 +267,10 @@ export class StorageService implements OnApplicationBootstrap {
   /** Registers the keys the plugin lacks, for every instance it holds volumes of. */
   async syncKeys(): Promise<void> {
     const [volumes, registered] = await Promise.all([this.plugin.volumes(), this.plugin.keys()]);
-    const missing = new Set(volumes.filter((v) => !registered.includes(v.fingerprint)).map((v) => v.instance));
+    // Keys the plugin lacks (it restarted), and keys this device has not held since it started: a
+    // volume is reported with its key (volumes()), so without them Hive would hear of none of the
+    // volumes of a device that restarted beside a plugin that lived on.
+    const missing = new Set(volumes.filter((v) => !registered.includes(v.fingerprint) || !this.keystore.cached(v.instance)).map((v) => v.instance));
     // One instance whose keys cannot be had (say, removed in Hive) must not keep the others' keys away.
     const failed: string[] = [];
     for (const instance of missing) {

@@ -17,4 +17,12 @@ export class SchedulerPrepareHandler implements CommandHandler<SchedulerPrepareP
   execute(params: SchedulerPrepareParamsDto, context: CommandContext): Promise<PrepareResultDto> {
     return this.lifecycle.prepare(params, context.progress);
   }
+
+  /**
+   * A stage a restart cut off: the plugin (a process of its own) may finish it, or have finished it
+   * before the Hive heard: nobody would use or drop it, and it holds a copy of the app's data. Dropped.
+   */
+  async interrupted(instance: string): Promise<void> {
+    await this.lifecycle.prepare({ instance, discard: true }, () => undefined);
+  }
 }
