@@ -13,9 +13,9 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Batches the frequent small writes (device reports): the writes queued in one event-loop turn
- * run together in one transaction, each inside its own savepoint, one after the other, at most
- * MAX_BATCH of them, and one batch at a time. A write that throws rolls back to its savepoint
- * only and its caller gets the error; the others commit. Callers hear their outcome after the
+ * run together in one transaction, one after the other, at most MAX_BATCH of them, and one batch
+ * at a time. A write that throws is undone alone (the batch is run again, each write in its own
+ * transaction) and its caller gets the error; the others commit. Callers hear their outcome after the
  * commit, in the order they queued, so an ack never promises a write that a failed commit then
  * lost (docs/architecture.md "Report writes"). The same on SQLite and PostgreSQL.
  */
@@ -31,7 +31,11 @@ export class WriteBatcher {
     private readonly maxBatch: number = MAX_BATCH,
   ) {}
 
-  /** Runs `work` (queries through `db.q`) in the next batch; resolves with its result once that batch committed. */
+  /**
+   * Runs `work` (queries through `db.q`) in the next batch; resolves with its result once that
+   * batch committed. `work` may run twice (after another write of its batch failed): it must only
+   * write what is safe to write again, as a report kept if newer is.
+   */
   run<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
@@ -58,18 +62,7 @@ export class WriteBatcher {
     this.flushing = true;
     let outcomes: Outcome[];
     try {
-      outcomes = await this.db.transaction(async () => {
-        const done: Outcome[] = [];
-        for (const item of batch) {
-          try {
-            // A savepoint each: a throw undoes that write alone.
-            done.push({ ok: true, value: await this.db.transaction(item.work) });
-          } catch (error) {
-            done.push({ ok: false, error });
-          }
-        }
-        return done;
-      });
+      outcomes = await this.runBatch(batch);
     } catch (error) {
       // The commit itself failed: nothing of this batch is stored.
       for (const item of batch) item.reject(error);
@@ -84,6 +77,41 @@ export class WriteBatcher {
       else item.reject(outcome.error);
     });
     this.afterFlush();
+  }
+
+  /**
+   * The batch in one transaction, its writes one after the other. When a write throws, that
+   * transaction is rolled back and the writes are run again each in a transaction of its own
+   * (rare: a write that fails), so the one that failed is undone alone. No savepoint per write
+   * on the way that succeeds: on PostgreSQL each would be two more round trips.
+   */
+  private async runBatch(batch: Pending<unknown>[]): Promise<Outcome[]> {
+    let failed = false;
+    try {
+      return await this.db.transaction(async () => {
+        const done: Outcome[] = [];
+        for (const item of batch) {
+          try {
+            done.push({ ok: true, value: await item.work() });
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
+        return done;
+      });
+    } catch (error) {
+      if (!failed) throw error;
+    }
+    const done: Outcome[] = [];
+    for (const item of batch) {
+      try {
+        done.push({ ok: true, value: await this.db.transaction(item.work) });
+      } catch (error) {
+        done.push({ ok: false, error });
+      }
+    }
+    return done;
   }
 
   /** Writes queued while a batch ran go in the next one. */
