@@ -46,20 +46,35 @@ describe('WriteBatcher', () => {
     expect(batcher.stats).toEqual({ batches: 1, writes: 3 });
   });
 
-  it('caps a batch, so a long queue is committed in several turns, still in order', async () => {
+  it('caps a batch, so a long queue is committed in several batches, every write stored', async () => {
     const batcher = new WriteBatcher(db, 3);
     await Promise.all(Array.from({ length: 7 }, (_, n) => batcher.run(insert(n))));
-    expect(await rows()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect((await rows()).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(batcher.stats).toEqual({ batches: 3, writes: 7 });
     expect(MAX_BATCH).toBeLessThanOrEqual(64);
   });
 
-  it('the first batch is answered before the later ones are written', async () => {
-    const batcher = new WriteBatcher(db, 2);
+  it('one batch at a time: the first is answered before the later ones are written', async () => {
+    const batcher = new WriteBatcher(db, 2, 1);
     const seenAtAnswer: Array<Promise<number[]>> = [];
     await Promise.all([0, 1, 2, 3].map((n) => batcher.run(insert(n)).then(() => seenAtAnswer.push(rows()))));
     expect(await seenAtAnswer[0]).toEqual([0, 1]);
     expect(await seenAtAnswer[3]).toEqual([0, 1, 2, 3]);
+  });
+
+  it('with several batches in flight, answers still come in the order the writes were queued', async () => {
+    const batcher = new WriteBatcher(db, 2, 3);
+    const answered: number[] = [];
+    // The first batch's writes are the slowest: later batches may commit before it.
+    const slow = (n: number) => async () => {
+      await sql`SELECT CAST(${n} AS INTEGER)`.execute(db.q);
+      await sql`SELECT CAST(${n} AS INTEGER)`.execute(db.q);
+      return insert(n)();
+    };
+    await Promise.all([0, 1, 2, 3, 4, 5].map((n) => batcher.run(n < 2 ? slow(n) : insert(n)).then(() => answered.push(n))));
+    expect(answered).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await rows()).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(batcher.stats).toEqual({ batches: 3, writes: 6 });
   });
 
   it('a batch is its own transaction, not that of a caller who queued inside one', async () => {

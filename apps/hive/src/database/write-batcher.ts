@@ -2,6 +2,11 @@ import { HiveDatabase } from './database';
 
 /** Writes per transaction: enough to share one commit, few enough that no ack waits behind a long batch. */
 export const MAX_BATCH = 64;
+/**
+ * Batches in flight at once on PostgreSQL, each on a pooled connection of its own: a batch there
+ * waits on round trips, not on the CPU. SQLite has one connection: one batch at a time.
+ */
+export const POSTGRES_BATCHES_IN_FLIGHT = 4;
 
 interface Pending<T> {
   work: () => Promise<T>;
@@ -13,25 +18,32 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Batches the frequent small writes (device reports): the writes queued in one event-loop turn
- * run together in one transaction, each inside its own savepoint, one after the other, at most
- * MAX_BATCH of them, and one batch at a time. A write that throws rolls back to its savepoint
- * only and its caller gets the error; the others commit. Callers hear their outcome after the
+ * run together in one transaction, one after the other, at most MAX_BATCH of them; one batch at
+ * a time on SQLite, up to POSTGRES_BATCHES_IN_FLIGHT on PostgreSQL. A write that throws is undone alone (the batch is run again, each write in its own
+ * transaction) and its caller gets the error; the others commit. Callers hear their outcome after the
  * commit, in the order they queued, so an ack never promises a write that a failed commit then
  * lost (docs/architecture.md "Report writes"). The same on SQLite and PostgreSQL.
  */
 export class WriteBatcher {
   private readonly queue: Pending<unknown>[] = [];
   private scheduled = false;
-  private flushing = false;
+  private inFlight = 0;
+  /** Settles once every batch taken so far has answered its callers: the next one answers after it. */
+  private answered: Promise<void> = Promise.resolve();
   private batches = 0;
   private written = 0;
 
   constructor(
     private readonly db: HiveDatabase,
     private readonly maxBatch: number = MAX_BATCH,
+    private readonly maxInFlight: number = db.kind === 'postgres' ? POSTGRES_BATCHES_IN_FLIGHT : 1,
   ) {}
 
-  /** Runs `work` (queries through `db.q`) in the next batch; resolves with its result once that batch committed. */
+  /**
+   * Runs `work` (queries through `db.q`) in the next batch; resolves with its result once that
+   * batch committed. `work` may run twice (after another write of its batch failed): it must only
+   * write what is safe to write again, as a report kept if newer is.
+   */
   run<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
@@ -45,7 +57,7 @@ export class WriteBatcher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
     this.scheduled = true;
     // Not in the transaction of whoever queued first: a batch is its own.
     this.db.detached(() => setImmediate(() => void this.flush()));
@@ -55,40 +67,76 @@ export class WriteBatcher {
     this.scheduled = false;
     const batch = this.queue.splice(0, this.maxBatch);
     if (!batch.length) return;
-    this.flushing = true;
-    let outcomes: Outcome[];
+    this.inFlight++;
+    const previous = this.answered;
+    let answeredThis!: () => void;
+    this.answered = new Promise<void>((resolve) => (answeredThis = resolve));
+    // On PostgreSQL the next batch need not wait for this one's commit.
+    if (this.queue.length) this.schedule();
+    let outcomes: Outcome[] | undefined;
+    let commitError: unknown;
     try {
-      outcomes = await this.db.transaction(async () => {
+      outcomes = await this.runBatch(batch);
+    } catch (error) {
+      commitError = error;
+    }
+    // Callers hear their outcome in the order they queued, whichever batch committed first.
+    await previous;
+    if (outcomes === undefined) {
+      // The commit itself failed: nothing of this batch is stored.
+      for (const item of batch) item.reject(commitError);
+    } else {
+      this.batches++;
+      this.written += batch.length;
+      const done = outcomes;
+      batch.forEach((item, i) => {
+        const outcome = done[i];
+        if (outcome.ok) item.resolve(outcome.value);
+        else item.reject(outcome.error);
+      });
+    }
+    answeredThis();
+    this.afterFlush();
+  }
+
+  /**
+   * The batch in one transaction, its writes one after the other. When a write throws, that
+   * transaction is rolled back and the writes are run again each in a transaction of its own
+   * (rare: a write that fails), so the one that failed is undone alone. No savepoint per write
+   * on the way that succeeds: on PostgreSQL each would be two more round trips.
+   */
+  private async runBatch(batch: Pending<unknown>[]): Promise<Outcome[]> {
+    let failed = false;
+    try {
+      return await this.db.transaction(async () => {
         const done: Outcome[] = [];
         for (const item of batch) {
           try {
-            // A savepoint each: a throw undoes that write alone.
-            done.push({ ok: true, value: await this.db.transaction(item.work) });
+            done.push({ ok: true, value: await item.work() });
           } catch (error) {
-            done.push({ ok: false, error });
+            failed = true;
+            throw error;
           }
         }
         return done;
       });
     } catch (error) {
-      // The commit itself failed: nothing of this batch is stored.
-      for (const item of batch) item.reject(error);
-      this.afterFlush();
-      return;
+      if (!failed) throw error;
     }
-    this.batches++;
-    this.written += batch.length;
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i];
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
-    this.afterFlush();
+    const done: Outcome[] = [];
+    for (const item of batch) {
+      try {
+        done.push({ ok: true, value: await this.db.transaction(item.work) });
+      } catch (error) {
+        done.push({ ok: false, error });
+      }
+    }
+    return done;
   }
 
   /** Writes queued while a batch ran go in the next one. */
   private afterFlush(): void {
-    this.flushing = false;
+    this.inFlight--;
     if (this.queue.length) this.schedule();
   }
 }
