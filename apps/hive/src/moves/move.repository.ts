@@ -186,6 +186,17 @@ export class MoveRepository {
     return row && toRecord(row);
   }
 
+  /** The move whose stage `commandId` (a SchedulerAction.prepare) asked for, once that move has ended. */
+  async findFinishedByPrepare(commandId: string): Promise<MoveRecord | undefined> {
+    const row = await this.db.q
+      .selectFrom('moves')
+      .selectAll()
+      .where('prepare_command_id', '=', commandId)
+      .where('finished_at', 'is not', null)
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
   async findUnfinished(instance: string): Promise<MoveRecord | undefined> {
     const row = await this.db.q.selectFrom('moves').selectAll().where('instance', '=', instance).where('finished_at', 'is', null).executeTakeFirst();
     return row && toRecord(row);

@@ -371,6 +371,17 @@ describe('MoveService', () => {
       expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
       expect(deviceA.received).toEqual([]);
       expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
+      await hive.moves.idle(); // the move's end is over, its drop of a stage B had not finished included
+
+      // B comes back and its stage's result arrives after the move ended: nobody will use that copy
+      // of the data, so B is asked to drop it.
+      const back = connect(b);
+      await answer(b, deviceB.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(back.received).toEqual([
+        expect.objectContaining({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } }),
+      ]);
+      expect((await stored(move.id)).state).toBe('failed');
     });
 
     it('asks B to drop its stage when the move fails after it (A could not give a final replica)', async () => {

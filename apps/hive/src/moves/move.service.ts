@@ -3,6 +3,7 @@ import { CommandType, ErrorCode, ProtocolError } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
 import { AppRecord, AppRepository } from '../apps/app.repository';
 import { startParams } from '../apps/apps.service';
+import type { CommandStatus } from '../commands/command.repository';
 import { CommandView, CommandsService, SendOutcome } from '../commands/commands.service';
 import { ChangeFeed } from '../changes/change-feed';
 import { Clock } from '../common/clock';
@@ -144,7 +145,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: HiveMetrics = new HiveMetrics(),
   ) {
     this.stopListening = [
-      commands.onSettled(({ commandId }) => this.onCommandSettled(commandId)),
+      commands.onSettled(({ commandId, status }) => this.onCommandSettled(commandId, status)),
       // Deferred: the listener runs before the device's proof is acknowledged, and nothing may reach it before that.
       sessions.onAuthenticated((deviceId) => setImmediate(() => this.onDeviceAuthenticated(deviceId))),
     ];
@@ -802,8 +803,23 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private onCommandSettled(commandId: string): void {
+  private onCommandSettled(commandId: string, status: CommandStatus): void {
     this.kickUnfinished((move) => [move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId));
+    if (status === 'succeeded' && !this.closed) this.inBackground(this.discardLateStage(commandId));
+  }
+
+  /**
+   * B's stage that succeeded after its move had already ended (B came back with the result after the
+   * grace failed the move, say): nobody would use it, so B is asked to drop it, as when a move fails after
+   * its stage. `discardStage` does nothing for a move that ended `running` (its start was issued).
+   */
+  private async discardLateStage(commandId: string): Promise<void> {
+    try {
+      const move = await this.moves.findFinishedByPrepare(commandId);
+      if (move && (move.state === 'failed' || move.state === 'cancelled')) await this.discardStage(move);
+    } catch (err) {
+      this.logger.warn(`looking for a move that ended before its stage ${commandId}: ${(err as Error).message}`);
+    }
   }
 
   private onDeviceAuthenticated(deviceId: string): void {

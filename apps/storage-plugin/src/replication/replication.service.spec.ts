@@ -356,6 +356,31 @@ describe('ReplicationService', () => {
     await expect(replication.snapshot(target(B), dir)).resolves.toEqual({ at: '2026-11-25T12:00:00.000Z' });
   });
 
+  it('restores again once the claim is done when the restore beside it failed (it read a file the claim was writing)', async () => {
+    const replication = service();
+    await seed(replication, A, { 'a.txt': 'from A' });
+    restic.calls.length = 0;
+    const dir = dataDir('b');
+    const torn = () => Promise.reject(new Error('restic restore: LoadRaw(<index/2cc41c9ef8>): invalid data returned'));
+    restic.hooks.restore = torn; // hooks are used once: the restore after it works
+    const result = await replication.prepare(target(B), dir, { failover: true });
+    expect(restic.calls.filter((call) => call.startsWith('restore'))).toEqual(['restore #2', 'restore #2']);
+    expect(result).toMatchObject({ isWriter: true, replicaWriter: B, restoredFrom: sid(2) });
+    expect(readdirSync(dir)).toEqual(['a.txt']);
+    // Nothing of the failed restore is left beside the volume.
+    expect(readdirSync(dirname(dir))).toEqual(['data']);
+
+    // Once only: a restore that fails again fails the failover.
+    restic.calls.length = 0;
+    const tornTwice = () => {
+      restic.hooks.restore = torn;
+      return torn();
+    };
+    restic.hooks.restore = tornTwice;
+    await expect(replication.prepare(target(A), dataDir('a-back'), { failover: true })).rejects.toThrow(/invalid data returned/);
+    expect(restic.calls.filter((call) => call.startsWith('restore'))).toHaveLength(2);
+  });
+
   describe('a staged move', () => {
     const stagingOf = (name = 'vol1') => join(config.dataDir, 'staging', name);
 

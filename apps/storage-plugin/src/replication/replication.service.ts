@@ -218,7 +218,17 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         }
       }
       if (aside && current) {
-        await this.swapIn(await aside, dataDir, target.name, current);
+        const snapshot = current;
+        // A restore beside a claim may read an index file that the claim's restic (or the old
+        // writer's, still alive) was writing: local and REST stores write in place, and a half-written
+        // file reads as invalid data. The claim is over now: such a failure is retried once.
+        const restored = claiming
+          ? await aside.catch((err: unknown) => {
+              this.logger.warn(`restoring ${target.name} beside its claim failed (${(err as Error).message}); restoring it again`);
+              return this.restoreAside(repo, target, snapshot, dataDir, options.onProgress);
+            })
+          : await aside;
+        await this.swapIn(restored, dataDir, target.name, snapshot);
       } else if (!hasData) {
         await this.files.makeDir(dataDir);
       }

@@ -80,12 +80,15 @@ export class SnapshotIdsAdapter {
     return ids;
   }
 
-  /** The body of a 200 answer, or undefined for any other; at most LISTING_TIMEOUT_MS. */
+  /** The body of a 200 answer, or undefined for any other; at most LISTING_TIMEOUT_MS, or the stall timeout when shorter. */
   private get(url: URL, auth: string | undefined): Promise<string | undefined> {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<string | undefined>((resolveBody, rejectBody) => {
-      // A deadline on the whole call, not only on silence.
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${LISTING_TIMEOUT_MS} ms`)), LISTING_TIMEOUT_MS);
+      // A deadline on the whole call, not only on silence; never longer than the silence after which
+      // a restic run counts as stalled (RESTIC_STALL_TIMEOUT_S): a store that says nothing for that
+      // long is stalled, and the restic listing that follows gets the same time.
+      const deadlineMs = Math.min(LISTING_TIMEOUT_MS, this.config.resticStallTimeoutS * 1000);
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
       const resolve = (body: string | undefined) => {
         clearTimeout(timer);
         resolveBody(body);
