@@ -4,7 +4,7 @@
 // nothing outside this machine's root can reach it. Each test file gets databases of its own
 // (apps/hive/src/testing/test-database.ts), dropped after it.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -89,7 +89,11 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     async stop() {
       if (server.exitCode === null) {
         // Fast shutdown (ends the sessions) through pg_ctl: runuser does not pass signals on to the server.
-        await asPostgres([join(bin, 'pg_ctl'), 'stop', '--pgdata', dataDir, '--mode', 'fast', '--wait']).catch(() => server.kill('SIGKILL'));
+        await asPostgres([join(bin, 'pg_ctl'), 'stop', '--pgdata', dataDir, '--mode', 'fast', '--wait']).catch(() => {
+          // The server itself, not runuser (killing that would leave the server running): immediate shutdown.
+          const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+          if (postmaster > 0) process.kill(postmaster, 'SIGQUIT');
+        });
         await exited;
       }
       rmSync(socketDir, { recursive: true, force: true });
