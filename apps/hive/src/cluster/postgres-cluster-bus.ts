@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createAdapter } from '@socket.io/postgres-adapter';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import type { Namespace } from 'socket.io';
 import type { DeviceConnection } from '../sessions/device-connection';
 import { ClusterBus, ClusterEvent, ClusterEvents } from './cluster-bus';
@@ -32,6 +32,9 @@ export class PostgresClusterBus extends ClusterBus {
   private readonly pool: Pool;
   private namespace?: Namespace;
   private adapterErrors = 0;
+  private closing = false;
+  /** The adapter's LISTEN connections, held out of the pool. */
+  private readonly listening = new Set<PoolClient>();
 
   constructor(databaseUrl: string) {
     super();
@@ -51,7 +54,7 @@ export class PostgresClusterBus extends ClusterBus {
 
   /** The socket.io adapter for every namespace of this process's server. */
   socketIoAdapter(): ReturnType<typeof createAdapter> {
-    return createAdapter(this.pool, {
+    return createAdapter(this.adapterPool(), {
       tableName: CLUSTER_ATTACHMENTS_TABLE,
       heartbeatInterval: ADAPTER_HEARTBEAT_MS,
       heartbeatTimeout: ADAPTER_HEARTBEAT_TIMEOUT_MS,
@@ -79,7 +82,45 @@ export class PostgresClusterBus extends ClusterBus {
 
   /** After the socket.io server closed (Nest closes it before the shutdown hooks). */
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    // A LISTEN connection the adapter (re)connected while it was closing is never released by it.
+    for (const client of this.listening) client.release(true);
+    this.listening.clear();
     if (!this.pool.ended) await this.pool.end();
+  }
+
+  /**
+   * The pool as the adapter sees it: `connect` (its LISTEN connection) and `query`. A LISTEN
+   * connection that ends goes back to the pool, destroyed. The adapter's reconnection can outlive its close (a connect under way, or one retried every 2 s while
+   * PostgreSQL is away): once this process stops, a connect never completes, so no retry is
+   * scheduled and no connection is held past the pool's end.
+   */
+  private adapterPool(): Pool {
+    const pool = this.pool;
+    const adapterPool = {
+      connect: async () => {
+        if (this.closing) return new Promise<never>(() => undefined);
+        const client = await pool.connect();
+        if (this.closing) {
+          client.release(true);
+          return new Promise<never>(() => undefined);
+        }
+        this.listening.add(client);
+        const release = client.release.bind(client);
+        client.release = (err?: Error | boolean) => {
+          this.listening.delete(client);
+          release(err);
+        };
+        // The adapter drops a LISTEN connection that ended (PostgreSQL restarted) without releasing it: the pool
+        // would count it as in use for ever, and refuse new ones once it had lost as many as it holds.
+        client.once('end', () => {
+          if (this.listening.has(client)) client.release(true);
+        });
+        return client;
+      },
+      query: (text: string, values?: unknown[]) => pool.query(text, values),
+    };
+    return adapterPool as unknown as Pool;
   }
 
   /** PostgreSQL unreachable shows as a burst of the same error: logged once, then every hundredth. */
