@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandType, Events } from '@mosaic/protocol';
+import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { ChangeFeed } from './changes/change-feed';
 import { CommandsService, SettledCommand } from './commands/commands.service';
@@ -201,6 +202,17 @@ describe('a Hive cluster: two processes on one PostgreSQL database', () => {
     expect(heard).toEqual({ topic: 'devices', id: created.body.id });
   });
 
+  it('goes on after PostgreSQL ended every connection, again and again: the processes find each other’s devices', async () => {
+    for (let round = 0; round < 3; round++) {
+      await endEveryConnection(url);
+      // Whatever P2 said while P1 was not listening, P1 learns from P2's next beats (a gap, then P2's snapshot).
+      const { id, device } = await deviceOn(p2, p1);
+      device.onCommand((envelope) => ({ id: envelope.id, accepted: false, error: { code: 'BUSY', message: `round ${round}` } }));
+      const sent = await p1.api.post(`/api/devices/${id}/commands`, { type: CommandType.Info, params: {} });
+      expect(sent.body).toMatchObject({ status: 'refused', error: { message: `round ${round}` } });
+    }
+  });
+
   it('sees a device offline once the process holding it stops', async () => {
     const p3 = await startTestHive({ databaseUrl: url });
     let closed = false;
@@ -219,3 +231,14 @@ describe('a Hive cluster: two processes on one PostgreSQL database', () => {
     }
   });
 });
+
+/** Ends every server connection to the database but this one's, as a PostgreSQL restart would. */
+async function endEveryConnection(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  } finally {
+    await client.end();
+  }
+}

@@ -86,6 +86,9 @@ export class RemotePresence {
     const peer = this.peer(from, now);
     const needSync = !known ? seq > 0 : peer.contiguous < peer.beatSeq;
     peer.beatSeq = Math.max(peer.beatSeq, seq);
+    for (const [deviceId, entry] of [...peer.devices]) {
+      if (entry.seq <= peer.contiguous && isGone(entry.presence)) peer.devices.delete(deviceId);
+    }
     return { changed: [], proved: [], needSync };
   }
 
@@ -134,8 +137,8 @@ export class RemotePresence {
     const entry = peer.devices.get(deviceId);
     if (entry && entry.seq >= seq) return;
     const before = entry?.presence ?? { open: 0, auth: null };
-    if (presence.open === 0 && presence.auth === null) peer.devices.delete(deviceId);
-    else peer.devices.set(deviceId, { seq, presence });
+    // A device gone from the peer stays as a tombstone with its sequence number, until no older message can come.
+    peer.devices.set(deviceId, { seq, presence });
     if (before.open !== presence.open || before.auth !== presence.auth) outcome.changed.push(deviceId);
     if (presence.auth !== null && presence.auth !== before.auth) outcome.proved.push(deviceId);
   }
@@ -153,6 +156,10 @@ export class RemotePresence {
   private drop(id: string): string[] {
     const peer = this.peers.get(id);
     this.peers.delete(id);
-    return peer ? [...peer.devices.keys()] : [];
+    return peer ? [...peer.devices].filter(([, entry]) => !isGone(entry.presence)).map(([deviceId]) => deviceId) : [];
   }
+}
+
+function isGone(presence: DevicePresence): boolean {
+  return presence.open === 0 && presence.auth === null;
 }
