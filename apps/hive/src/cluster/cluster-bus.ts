@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Namespace } from 'socket.io';
+import type { Namespace, ServerOptions } from 'socket.io';
 import type { DeviceConnection } from '../sessions/device-connection';
 
 /**
@@ -59,6 +59,9 @@ export abstract class ClusterBus {
   /** A connection to a device held by another process: its emits go through the device's room. */
   abstract remoteConnection(deviceId: string): DeviceConnection;
 
+  /** The socket.io adapter joining this process's server to the others', or undefined (socket.io's own, in memory). */
+  abstract socketIoAdapter(): ServerOptions['adapter'] | undefined;
+
   /** Listens to `event` from the other processes; returns the function that stops listening. */
   subscribe(event: ClusterEvent, handler: ClusterHandler): () => void {
     const handlers = this.handlers.get(event) ?? new Set<ClusterHandler>();
@@ -92,5 +95,9 @@ export class LocalClusterBus extends ClusterBus {
 
   remoteConnection(deviceId: string): DeviceConnection {
     throw new Error(`a single Hive process has no other process holding device ${deviceId}`);
+  }
+
+  socketIoAdapter(): undefined {
+    return undefined;
   }
 }

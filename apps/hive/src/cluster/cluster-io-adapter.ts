@@ -2,9 +2,8 @@ import { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server, ServerOptions } from 'socket.io';
 import { ClusterBus } from './cluster-bus';
-import { PostgresClusterBus } from './postgres-cluster-bus';
 
-/** Nest's socket.io adapter, with the PostgreSQL adapter under every namespace when the Hive runs as a cluster. */
+/** Nest's socket.io adapter, with the bus's adapter (PostgreSQL's, in a cluster) under every namespace. */
 export class ClusterIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
@@ -14,7 +13,7 @@ export class ClusterIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const clustered = this.bus instanceof PostgresClusterBus ? { adapter: this.bus.socketIoAdapter() } : {};
-    return super.createIOServer(port, { ...options, ...clustered } as ServerOptions) as Server;
+    const adapter = this.bus.socketIoAdapter();
+    return super.createIOServer(port, { ...options, ...(adapter && { adapter }) } as ServerOptions) as Server;
   }
 }

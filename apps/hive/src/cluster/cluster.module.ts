@@ -4,7 +4,6 @@ import { HiveDatabase } from '../database/database';
 import { DatabaseModule } from '../database/database.module';
 import { ChangeRelay } from './change-relay';
 import { ClusterBus, LocalClusterBus } from './cluster-bus';
-import { PostgresClusterBus } from './postgres-cluster-bus';
 
 /**
  * The Hive cluster (docs/architecture.md "The Hive cluster"): with PostgreSQL, the bus between
@@ -18,9 +17,12 @@ import { PostgresClusterBus } from './postgres-cluster-bus';
   providers: [
     {
       provide: ClusterBus,
-      // After the store: its migrations make the adapter's table.
-      useFactory: (config: HiveConfig, db: HiveDatabase) =>
-        db.kind === 'postgres' && config.databaseUrl ? new PostgresClusterBus(config.databaseUrl) : new LocalClusterBus(),
+      // After the store: its migrations make the adapter's table. The adapter is loaded only for PostgreSQL.
+      useFactory: async (config: HiveConfig, db: HiveDatabase): Promise<ClusterBus> => {
+        if (db.kind !== 'postgres' || !config.databaseUrl) return new LocalClusterBus();
+        const { PostgresClusterBus } = await import('./postgres-cluster-bus');
+        return new PostgresClusterBus(config.databaseUrl);
+      },
       inject: [HIVE_CONFIG, HiveDatabase],
     },
     ChangeRelay,
