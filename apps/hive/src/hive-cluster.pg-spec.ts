@@ -5,8 +5,9 @@ import { io, type Socket } from 'socket.io-client';
 import { ChangeFeed } from './changes/change-feed';
 import { CommandsService, SettledCommand } from './commands/commands.service';
 import { DeviceSessionRegistry, SessionStatus } from './sessions/device-session-registry';
+import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
-import { infoResult, randomVerifier } from './testing/fixtures';
+import { infoResult, instanceKeys, randomVerifier } from './testing/fixtures';
 import { TEST_ADMIN_TOKEN, TestHive, startTestHive } from './testing/test-hive';
 import { testPostgresUrl } from './testing/test-database';
 
@@ -211,6 +212,25 @@ describe('a Hive cluster: two processes on one PostgreSQL database', () => {
       const sent = await p1.api.post(`/api/devices/${id}/commands`, { type: CommandType.Info, params: {} });
       expect(sent.body).toMatchObject({ status: 'refused', error: { message: `round ${round}` } });
     }
+  });
+
+  it('moves an app from a device on P1 to a device on P2, the move asked of P1: every step reaches its device', async () => {
+    const a = await deviceOn(p1, p2);
+    const b = await deviceOn(p2, p1);
+    const onA = new AppDevice(a.device);
+    const onB = new AppDevice(b.device);
+    const installed = await p1.api.post(`/api/devices/${a.id}/apps`, { app: 'notes' });
+    expect(installed.status).toBe(201);
+    const { instance } = installed.body;
+    expect(await a.device.emitWithAck(Events.keysPut, { instance, keys: instanceKeys(instance) })).toEqual({ ok: true });
+
+    const moved = await p1.api.post(`/api/apps/${instance}/move`, { to: b.id });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ instance, from: a.id, to: b.id, state: 'running', error: null });
+    expect(onB.ofType(CommandType.SchedulerPrepare).length).toBeGreaterThanOrEqual(1);
+    expect(onA.ofType(CommandType.SchedulerStop).length).toBeGreaterThanOrEqual(1);
+    expect(onB.ofType(CommandType.SchedulerStart).map((envelope) => envelope.params.failover)).toContain(true);
+    expect((await p2.api.get(`/api/apps/${instance}`)).body).toMatchObject({ deviceId: b.id });
   });
 
   it('sees a device offline once the process holding it stops', async () => {
