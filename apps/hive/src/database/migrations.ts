@@ -264,6 +264,20 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('moves').addColumn('prepare_command_id', 'text').execute();
     },
   },
+  // cluster: the table of @socket.io/postgres-adapter (cluster/postgres-cluster-bus.ts), PostgreSQL only.
+  {
+    // Messages between Hive processes over NOTIFY's 8000-byte limit wait here for their readers
+    // (the adapter deletes them after 30 s). SQLite runs one process: nothing to make.
+    async up(db, kind) {
+      if (kind !== 'postgres') return;
+      await db.schema
+        .createTable('socket_io_attachments')
+        .addColumn('id', 'bigserial', (c) => c.unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.defaultTo(sql`now()`))
+        .addColumn('payload', 'bytea')
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -29,6 +29,7 @@ import type { ClassConstructor } from 'class-transformer';
 import type { Namespace, Socket } from 'socket.io';
 import { AccountService } from '../accounts/account.service';
 import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.service';
+import { ClusterBus, deviceRoom } from '../cluster/cluster-bus';
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_VERSION } from '../common/hive-version';
@@ -101,10 +102,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly throttle: AuthThrottle,
     private readonly strays: StrayCopiesService,
     private readonly writes: WriteBatcher,
+    private readonly cluster: ClusterBus,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
   afterInit(namespace: Namespace): void {
+    this.cluster.attach(namespace);
     namespace.use(async (socket, next) => {
       try {
         const admission = await this.handshake.admit(socket.handshake.auth);
@@ -175,8 +178,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }
-      this.sessions.authenticate(connection);
       await this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
+      // Right before the ack: other Hive processes hear of the proof after it, so nothing they send overtakes it.
+      this.sessions.authenticate(connection);
+      if (!this.sessions.isAuthenticated(connection)) return refuse(ErrorCode.NOT_AUTHENTICATED, 'The connection closed while its proof was checked.');
+      // Commands from any Hive process reach the device through its room (cluster/room-device-connection.ts).
+      await socket.join(deviceRoom(connection.deviceId));
       this.logger.log(`device ${connection.deviceId} authenticated`);
       return OK;
     });
