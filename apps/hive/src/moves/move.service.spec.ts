@@ -18,6 +18,8 @@ import { DeviceRepository } from '../devices/device.repository';
 import { DevicesService } from '../devices/devices.service';
 import { KeyRepository } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
+import { LeaseKeeper } from '../leases/lease-keeper';
+import { LeaseRepository } from '../leases/lease.repository';
 import { ReportRepository } from '../reports/report.repository';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceConnection } from '../sessions/device-connection';
@@ -108,8 +110,9 @@ async function hiveProcess(db: HiveDatabase, clock: FakeClock) {
   const reports = new ReportsService(new ReportRepository(db));
   const apps = new AppRepository(db);
   const metrics = new HiveMetrics();
-  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, new ChangeFeed(), metrics);
-  return { sessions, devices, commands, keys, reports, apps, moves, metrics };
+  const leases = new LeaseKeeper(new LeaseRepository(db));
+  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, leases, new ChangeFeed(), metrics);
+  return { sessions, devices, commands, keys, reports, apps, moves, metrics, leases };
 }
 type HiveProcess = Awaited<ReturnType<typeof hiveProcess>>;
 
@@ -147,7 +150,8 @@ describe('MoveService', () => {
   });
 
   afterEach(async () => {
-    hive.moves.onModuleDestroy();
+    await hive.moves.onModuleDestroy();
+    await hive.leases.close();
     await db.close();
   });
 
@@ -430,7 +434,7 @@ describe('MoveService', () => {
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
       await prepared;
       expect(deviceB.received).toHaveLength(1);
-      hive.moves.onModuleDestroy();
+      await hive.moves.onModuleDestroy();
       const next = await hiveProcess(db, clock);
       await next.moves.resume();
       const deviceA2 = connect(a, next);
@@ -442,7 +446,7 @@ describe('MoveService', () => {
       await next.moves.idle();
       expect((await next.moves.get(move.id)).state).toBe('stopping');
       expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
-      next.moves.onModuleDestroy();
+      await next.moves.onModuleDestroy();
     });
   });
 
@@ -717,7 +721,7 @@ describe('MoveService', () => {
   describe('resume after a restart', () => {
     /** Stops this process and starts the next on the same database; devices reconnect to it later. */
     async function restart(): Promise<HiveProcess> {
-      hive.moves.onModuleDestroy();
+      await hive.moves.onModuleDestroy();
       hive = await hiveProcess(db, clock);
       await hive.moves.resume();
       return hive;
