@@ -21,7 +21,8 @@ export interface Renewal {
  * and when it expires. Every time is the database's clock, read in the statement that uses it,
  * never a process's: hosts whose clocks disagree still agree on who holds a lease. Statements
  * run outside the caller's transaction: a lease is taken or given up at once, whatever the
- * caller's work does next.
+ * caller's work does next. So a transaction must never await them (on SQLite they wait for the
+ * one connection that transaction holds); work it schedules may call them.
  */
 @Injectable()
 export class LeaseRepository {
