@@ -38,6 +38,7 @@ const HIVE_DATABASE_SPECS = [
   'accounts/account.service',
   'commands/commands.service',
   'console-auth/console-auth.service',
+  'database/transactions',
   'database/write-batcher',
   'hive-apps',
   'hive-console-events',

@@ -1,5 +1,6 @@
 import { CommandType, Events } from '@mosaic/protocol';
 import { AppDevice } from './testing/app-device';
+import { commandReaches } from './testing/command-status';
 import { FakeDevice } from './testing/fake-device';
 import { randomVerifier } from './testing/fixtures';
 import { TestHive, startTestHive } from './testing/test-hive';
@@ -54,6 +55,8 @@ describe('Hive device upgrades (in-process Hive, fake device over socket.io)', (
     expect(await app.device.emitWithAck(Events.reportVersion, versionReport('1.4.0', 1))).toEqual({ ok: true });
     expect(await app.device.emitWithAck(Events.reportVersion, versionReport('2.0.0-rc.1', 0))).toEqual({ ok: true });
     expect(app.received).toEqual([upgrade]);
+    // The device's acknowledgement is stored on its own time, not before the reports' acks.
+    await commandReaches(hive.app, id, upgrade.id, 'accepted');
 
     const device = await hive.api.get(`/api/devices/${id}`);
     expect(device.body).toMatchObject({ id, version: '1.4.0' });

@@ -11,6 +11,8 @@ export type DatabaseCheck = { ok: true } | { ok: false; error: string };
 interface TransactionScope {
   trx: Transaction<HiveTables>;
   open: boolean;
+  /** What `afterTransaction` queued: told whether the transaction committed once it ended. */
+  ended: Array<(committed: boolean) => void>;
 }
 
 /**
@@ -45,16 +47,38 @@ export abstract class HiveDatabase {
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const outer = this.scope.getStore();
-    if (outer?.open) return this.inSavepoint(outer.trx, work);
-    return this.root.transaction().execute(async (trx) => {
-      const scope: TransactionScope = { trx, open: true };
-      try {
-        return await this.scope.run(scope, work);
-      } finally {
-        // Work it scheduled to run later (timers, listeners) must not use a transaction that ended.
-        scope.open = false;
-      }
-    });
+    if (outer?.open) return this.inSavepoint(outer, work);
+    const ended: Array<(committed: boolean) => void> = [];
+    let committed = false;
+    try {
+      const value = await this.root.transaction().execute(async (trx) => {
+        const scope: TransactionScope = { trx, open: true, ended };
+        try {
+          return await this.scope.run(scope, work);
+        } finally {
+          // Work it scheduled to run later (timers, listeners) must not use a transaction that ended.
+          scope.open = false;
+        }
+      });
+      committed = true;
+      return value;
+    } finally {
+      this.detached(() => {
+        for (const callback of ended) callback(committed);
+      });
+    }
+  }
+
+  /**
+   * Tells `callback` whether what the caller wrote was committed, once every reader can see it:
+   * after the outermost transaction the caller is in ended (false when it, or the savepoint the
+   * call was made in, rolled back), or on the next turn of the event loop outside a transaction
+   * (true). The callback runs outside any transaction.
+   */
+  afterTransaction(callback: (committed: boolean) => void): void {
+    const scope = this.scope.getStore();
+    if (scope?.open) scope.ended.push(callback);
+    else setImmediate(() => this.detached(() => callback(true)));
   }
 
   /** Runs `work` outside any transaction its caller is in (for work queued by one caller and run for many). */
@@ -62,14 +86,17 @@ export abstract class HiveDatabase {
     return this.scope.exit(work);
   }
 
-  private async inSavepoint<T>(trx: Transaction<HiveTables>, work: () => Promise<T>): Promise<T> {
+  private async inSavepoint<T>(scope: TransactionScope, work: () => Promise<T>): Promise<T> {
+    const { trx, ended } = scope;
     const name = sql.id(`hive_sp_${++this.savepoints}`);
     await sql`SAVEPOINT ${name}`.execute(trx);
+    const queued = ended.length;
     try {
       const value = await work();
       await sql`RELEASE SAVEPOINT ${name}`.execute(trx);
       return value;
     } catch (err) {
+      for (const callback of ended.splice(queued)) this.detached(() => callback(false));
       await sql`ROLLBACK TO SAVEPOINT ${name}`.execute(trx);
       await sql`RELEASE SAVEPOINT ${name}`.execute(trx);
       throw err;

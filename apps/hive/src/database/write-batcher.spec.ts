@@ -56,10 +56,14 @@ describe('WriteBatcher', () => {
 
   it('one batch at a time: the first is answered before the later ones are written', async () => {
     const batcher = new WriteBatcher(db, 2, 1);
-    const seenAtAnswer: Array<Promise<number[]>> = [];
-    await Promise.all([0, 1, 2, 3].map((n) => batcher.run(insert(n)).then(() => seenAtAnswer.push(rows()))));
-    expect(await seenAtAnswer[0]).toEqual([0, 1]);
-    expect(await seenAtAnswer[3]).toEqual([0, 1, 2, 3]);
+    const events: string[] = [];
+    const logged = (n: number) => async () => {
+      events.push(`write ${n}`);
+      return insert(n)();
+    };
+    await Promise.all([0, 1, 2, 3].map((n) => batcher.run(logged(n)).then(() => events.push(`answer ${n}`))));
+    expect(events).toEqual(['write 0', 'write 1', 'answer 0', 'answer 1', 'write 2', 'write 3', 'answer 2', 'answer 3']);
+    expect(await rows()).toEqual([0, 1, 2, 3]);
   });
 
   it('with several batches in flight, answers still come in the order the writes were queued', async () => {

@@ -214,4 +214,9 @@ export class MoveRepository {
   transaction<T>(work: () => Promise<T>): Promise<T> {
     return this.db.transaction(work);
   }
+
+  /** Tells `callback` whether what the caller wrote was committed, once it is visible (HiveDatabase.afterTransaction). */
+  afterTransaction(callback: (committed: boolean) => void): void {
+    this.db.afterTransaction(callback);
+  }
 }

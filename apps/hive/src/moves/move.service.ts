@@ -825,11 +825,14 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     // After the transaction that ended the move: nobody needs to run it any more.
     this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.leases.release(moveLease(move.id))));
     if (move.state === 'failed' || move.state === 'cancelled') {
-      // After the transaction that ended the move (its caller's): the stage is dropped on its own time.
-      this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.discardStage(move)));
+      // After the transaction that ended the move (its caller's) committed: the stage is dropped on its own time.
+      this.inBackground(
+        new Promise<boolean>((resolve) => this.moves.afterTransaction(resolve)).then((committed) => (committed ? this.discardStage(move) : undefined)),
+      );
     }
-    // Waiters re-read the move; waking them once the transaction that ended it committed is enough.
-    setImmediate(() => {
+    // Waiters re-read the move: they wake once the transaction that ended it committed, not before
+    // (on PostgreSQL a commit is I/O, so a turn of the event loop is not enough).
+    this.moves.afterTransaction(() => {
       for (const wake of [...(this.finishWaiters.get(move.id) ?? [])]) wake();
     });
   }

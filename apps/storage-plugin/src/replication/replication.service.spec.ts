@@ -384,6 +384,26 @@ describe('ReplicationService', () => {
   describe('a staged move', () => {
     const stagingOf = (name = 'vol1') => join(config.dataDir, 'staging', name);
 
+    it('reads the replica again once when staging met a file the source was writing, and only for that failure', async () => {
+      const writer = service({}, { restic: new FakeRestic(restic.store) });
+      const replication = service();
+      await seed(writer, A, { 'a.txt': 'from A' });
+      restic.calls.length = 0;
+      restic.hooks.restore = () => Promise.reject(new ResticError('torn-read', 'LoadRaw(<index/2cc41c9ef8>): invalid data returned'));
+      const staged = await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      expect(staged).toMatchObject({ snapshot: sid(2), bytes: 'from A'.length });
+      expect(restic.calls.filter((call) => call.startsWith('restore'))).toEqual(['restore #2', 'restore #2']);
+      expect(readdirSync(join(stagingOf(), 'data'))).toEqual(['a.txt']);
+
+      // Any other failure is not retried: the stage fails and leaves nothing.
+      expect(await replication.discardStage('vol1')).toBe(true);
+      restic.calls.length = 0;
+      restic.hooks.restore = () => Promise.reject(new ResticError('other', 'Fatal: something else'));
+      await expect(replication.stage({ name: 'vol1', fingerprint: FINGERPRINT })).rejects.toThrow(/something else/);
+      expect(restic.calls.filter((call) => call.startsWith('restore'))).toEqual(['restore #2']);
+      expect(existsSync(stagingOf())).toBe(false);
+    });
+
     it('stages without a claim, then a failover claims and brings the stage up to date instead of restoring in full', async () => {
       // A writes the replica from a device of its own; this one (B) stages, then takes it over.
       const writer = service({}, { restic: new FakeRestic(restic.store) });

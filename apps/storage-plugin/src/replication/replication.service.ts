@@ -603,7 +603,13 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
           void this.files.directorySize(dir).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
         }, PROGRESS_POLL_MS);
       }
-      await this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental }));
+      const restore = () => this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental }));
+      await restore().catch((err: unknown) => {
+        // A stage runs while the source still snapshots: restic may read an index file being written.
+        if (!(err instanceof ResticError && err.kind === 'torn-read')) throw err;
+        this.logger.warn(`${options.purpose === 'staging' ? 'staging' : 'restoring'} ${name} read a file being written (${err.message}); reading it again`);
+        return restore();
+      });
       clearInterval(timer);
       // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as dir/data.
       const restored = join(dir, 'data');

@@ -162,6 +162,7 @@ describe('classifyResticError', () => {
     ['Fatal: wrong password or no key found', 'wrong-password'],
     ['unable to create lock in backend: repository is already locked exclusively by PID 11', 'locked'],
     ['ignoring error for /f1: write /t/f1: no space left on device\nFatal: There were 1 errors', 'no-space'],
+    ['Fatal: LoadRaw(<index/2cc41c9ef8>): invalid data returned', 'torn-read'],
   ])('%s → %s', (stderr, kind) => {
     expect(classifyResticError(stderr)).toBe(kind);
   });

@@ -12,7 +12,12 @@ export interface Repository {
   password: string;
 }
 
-export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'unreachable' | 'stalled' | 'other';
+/**
+ * `torn-read`: restic read a repository file that was being written (a local or REST store writes in
+ * place, so a reader may meet half a file): it checks every file's hash and says "invalid data
+ * returned". Reading it again later reads it whole.
+ */
+export type ResticFailure = 'missing-repository' | 'locked' | 'wrong-password' | 'no-space' | 'unreachable' | 'stalled' | 'torn-read' | 'other';
 
 /** A failed restic run; the message is restic's own last words, without passwords or URL credentials. */
 export class ResticError extends Error {
@@ -38,6 +43,7 @@ export function classifyResticError(stderr: string): ResticFailure {
   if (/no space left on device/i.test(stderr)) return 'no-space';
   if (/wrong password or no key found/i.test(stderr)) return 'wrong-password';
   if (/repository is already locked|unable to create lock/i.test(stderr)) return 'locked';
+  if (/invalid data returned/i.test(stderr)) return 'torn-read';
   if (
     /unable to open config file/i.test(stderr) &&
     /(no such file or directory|does not exist|NoSuchKey|NoSuchBucket|specified key does not exist|\b404\b)/i.test(stderr)
