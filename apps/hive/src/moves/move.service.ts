@@ -822,8 +822,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private finished(move: MoveRecord): void {
     for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
-    // After the transaction that ended the move: nobody needs to run it any more.
-    this.inBackground(new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.leases.release(moveLease(move.id))));
+    // Nobody needs to run it any more, once the transaction that ended it committed.
+    this.inBackground(
+      new Promise<boolean>((resolve) => this.moves.afterTransaction(resolve)).then((committed) => (committed ? this.leases.release(moveLease(move.id)) : undefined)),
+    );
     if (move.state === 'failed' || move.state === 'cancelled') {
       // After the transaction that ended the move (its caller's) committed: the stage is dropped on its own time.
       this.inBackground(
