@@ -261,6 +261,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     void this.exclusive(id, async () => {
       try {
         if (await this.leases.handOver(name)) this.logger.log(`move ${id}: handed over to another process`);
+        // Nobody asks any more (the asker gave up, or took the expired lease): keep running it here if it is still ours.
+        else if (!this.closed) await this.leases.acquire(name);
       } finally {
         this.handingOver.delete(id);
       }
