@@ -73,6 +73,6 @@ export type HiveOptions = Partial<HiveConfig> & Pick<HiveConfig, 'adminToken'>;
 
 export const ADMIN_TOKEN_MIN_CHARS = 16;
 export const COMMAND_TIMEOUT_MAX_S = 600;
-/** HIVE_LEASE_TTL_S bounds: at least 3 s (renewed every second), at most 10 minutes. */
+/** Lease TTL bounds: HIVE_LEASE_TTL_S takes 3..600 s; in-process options (tests) may go down to 100 ms. */
 export const LEASE_TTL_MIN_MS = 100;
 export const LEASE_TTL_MAX_S = 600;
