@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, statSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, Events } from '@mosaic/protocol';
+import { ComposeCliAdapter } from '../../apps/device/src/docker/compose-cli.adapter';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { RunningDevice, tempRoot } from '../support/device-harness';
 import { DeviceStack, startDeviceStack } from '../support/device-stack';
@@ -166,6 +167,51 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
     expect(device.hive.keys.has(instance)).toBe(false);
     await expect(engine().getVolume(`mosaic-${instance}-app`).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await stack.plugin.control.request('GET', '/volumes')).body.filter((v: any) => v.instance === instance)).toEqual([]);
+  });
+
+  it("checks a move's start at its prepare (§2.7): a refused app is refused before anything is staged, a checked one is not checked again", async () => {
+    const config = jest.spyOn(device.module.get(ComposeCliAdapter), 'config');
+    const instance = newInstance();
+    const appsLeft = () => readdirSync(device.config.appsDir).filter((name) => name.includes(instance));
+    try {
+      // The app ran here once: its keys are in the Hive, as a move's target finds them.
+      await device.command('SchedulerAction.start', startParams(instance, staticSiteTemplate()));
+      expect((await device.command('SchedulerAction.stop', { instance, remove: true })).result.ok).toBe(true);
+
+      const refused = startParams(instance, staticSiteTemplate().replace('    ports: ["127.0.0.1::8080"]', '    ports: ["127.0.0.1::8080"]\n    privileged: true'), {}, true);
+      const asked = () => device.hive.emitted.filter((e) => e.event === Events.keysGet && e.payload.instance === instance).length;
+      const askedBefore = asked();
+      const early = await device.command('SchedulerAction.prepare', { instance, start: refused });
+      expect(early.result).toMatchObject({ ok: false, error: { code: ErrorCode.POLICY_VIOLATION, details: [{ rule: 'privileged' }] } });
+      // Refused before the keys were fetched or anything staged, and no file of it is left.
+      expect(asked()).toBe(askedBefore);
+      expect(appsLeft()).toEqual([]);
+
+      const mismatched = await device.command('SchedulerAction.prepare', { instance, start: startParams(randomUUID(), staticSiteTemplate(), {}, true) });
+      expect(mismatched.result).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS, details: [{ field: 'start' }] } });
+      const withDiscard = await device.command('SchedulerAction.prepare', { instance, discard: true, start: startParams(instance, staticSiteTemplate(), {}, true) });
+      expect(withDiscard.result).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS } });
+
+      const start = startParams(instance, staticSiteTemplate(), { ADMIN_EMAIL: 'me@example.net' }, true);
+      config.mockClear();
+      const prepared = await device.command('SchedulerAction.prepare', { instance, start });
+      expect(prepared.result).toMatchObject({ ok: true, result: { instance } });
+      expect(config).toHaveBeenCalledTimes(1);
+      const started = await device.command('SchedulerAction.start', start);
+      expect(started.result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(1);
+      expect(readFileSync(join(device.config.appsDir, instance, 'compose.yaml'), 'utf8')).toBe(start.compose);
+
+      // Another start than the one checked (a variable changed since) is checked again.
+      expect((await device.command('SchedulerAction.stop', { instance, remove: true })).result.ok).toBe(true);
+      expect((await device.command('SchedulerAction.prepare', { instance, start })).result.ok).toBe(true);
+      config.mockClear();
+      const changed = await device.command('SchedulerAction.start', { ...start, variables: { ADMIN_EMAIL: 'other@example.net' } });
+      expect(changed.result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(1);
+    } finally {
+      config.mockRestore();
+    }
   });
 
   it('refuses a template that is not YAML, and an app command whose argv[0] is a shell', async () => {

@@ -115,7 +115,13 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
       params: { instance, replicate: true },
     });
     expect(b.app.received).toEqual([
-      { id: move.prepareCommandId, type: CommandType.SchedulerPrepare, issuedAt: expect.any(String), params: { instance } },
+      // The start that will follow goes with the prepare, so B checks it ahead (§2.7).
+      {
+        id: move.prepareCommandId,
+        type: CommandType.SchedulerPrepare,
+        issuedAt: expect.any(String),
+        params: { instance, start: { ...installParams, failover: true } },
+      },
       {
         id: move.startCommandId,
         type: CommandType.SchedulerStart,

@@ -23,7 +23,7 @@ import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
 import { bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
 import { AppEventsService } from './app-events.service';
-import { AppFilesAdapter, AppMetadata, LayoutError, LayoutProblem } from './app-files.adapter';
+import { AppFilesAdapter, AppMetadata, LayoutError, LayoutProblem, StagedApp } from './app-files.adapter';
 import { AppInventoryService, projectName } from './app-inventory.service';
 import { PolicyViolation, checkComposePolicy, checkTemplateInputs } from './compose-policy';
 import { toolVariableProblems } from './variable-rules';
@@ -35,10 +35,24 @@ export const APP_OUTPUT_LIMIT = 64 * 1024;
 const UP_TIMEOUT_MS = 15 * 60_000;
 const STOP_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * What a start's check depends on: the app, its template and every variable Compose gets (the
+ * links' domains and tokens among them). Kept in memory only, as a hash.
+ */
+function startDigest(params: SchedulerStartParamsDto, variables: Record<string, string>): string {
+  const { appstore, name, version } = params.application;
+  const sorted = Object.keys(variables)
+    .sort()
+    .map((key) => [key, variables[key]]);
+  return createHash('sha256').update(JSON.stringify([appstore, name, version, params.compose, sorted])).digest('hex');
+}
+
 /** The lifecycle of an app instance: start, stop, app commands, and bringing apps back at boot. */
 @Injectable()
 export class AppLifecycleService {
   private readonly logger = new Logger('Apps');
+  /** Per instance, the failover start its prepare checked (§2.7): used by that start, or dropped. */
+  private readonly checkedAhead = new Map<string, { digest: string; commands: AppMetadata['commands'] }>();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -60,15 +74,12 @@ export class AppLifecycleService {
    */
   async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
     const { instance } = params;
+    const ahead = this.checkedAhead.get(instance);
+    this.checkedAhead.delete(instance);
     const current = await this.inventory.app(instance);
     if (current && current.state === 'running' && (await this.files.exists(instance))) {
       return { instance, state: 'running', containers: current.containers };
     }
-    const badVariables = toolVariableProblems(params.variables);
-    if (badVariables.length) throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'Some variables may not be set by an app.', badVariables);
-    const template = this.parseTemplate(params.compose);
-    this.refuseIf(checkTemplateInputs(template));
-
     const variables = this.variablesOf(params);
     const metadata: AppMetadata = {
       instance,
@@ -78,18 +89,14 @@ export class AppLifecycleService {
       links: Object.fromEntries(Object.entries(params.links).map(([name, link]) => [name, { domain: link.domain }])),
       updatedAt: this.clock.now().toISOString(),
     };
+    // A failover start whose prepare checked exactly these params (§2.7) is not checked again.
+    const checkedCommands = params.failover && ahead?.digest === startDigest(params, variables) ? ahead.commands : undefined;
+    progress('policy', 10);
     // Rendered and checked aside: a refusal leaves a known instance exactly as it was.
-    const staged = await this.files.stage(instance, { compose: params.compose, variables });
-    try {
-      progress('policy', 10);
-      const checked = { ...this.project(instance, variables), directory: staged.dir, file: staged.composeFile };
-      metadata.commands = await this.checkProject(checked, instance, params.application.name, params.compose);
+    await this.checkAside(params, variables, async (staged, commands) => {
+      metadata.commands = commands;
       await this.files.commit(staged, metadata);
-    } catch (err) {
-      throw err instanceof LayoutError ? this.layoutRefusal(err.problems) : err;
-    } finally {
-      await this.files.discard(staged);
-    }
+    }, checkedCommands);
     const project = this.project(instance, variables);
 
     progress('keys', 30);
@@ -126,9 +133,24 @@ export class AppLifecycleService {
   async prepare(params: SchedulerPrepareParamsDto, progress: Progress): Promise<PrepareResultDto> {
     const { instance } = params;
     if (params.discard) {
+      if (params.start) throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'start cannot go with discard.', [{ field: 'start', problems: ['must be absent with discard'] }]);
+      this.checkedAhead.delete(instance);
       const dropped = await this.storage.discardStages(instance);
       this.logger.log(`dropped the stage of ${instance} (${dropped.length} volume(s))`);
       return { instance, staged: [] };
+    }
+    this.checkedAhead.delete(instance);
+    if (params.start) {
+      // Checked before anything is fetched or restored: a refused app is refused before its move stops it anywhere.
+      const start = params.start;
+      if (start.instance !== instance || !start.failover) {
+        throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'start must be the failover start of the same instance.', [
+          { field: 'start', problems: ['must have the same instance and failover: true'] },
+        ]);
+      }
+      const variables = this.variablesOf(start);
+      const commands = await this.checkAside(start, variables, async () => undefined);
+      this.checkedAhead.set(instance, { digest: startDigest(start, variables), commands });
     }
     progress('keys', 10);
     const keys = await this.keystore.keysFor(instance, { failover: true });
@@ -228,6 +250,33 @@ export class AppLifecycleService {
       }
     }
     return restarted;
+  }
+
+  /**
+   * The start's template, rendered with its variables into a folder aside, through `compose config`
+   * and the policy (unless `checkedCommands` says a prepare did that with the same params); `use`
+   * gets the folder and the app's declared commands before the folder is removed. A refusal throws.
+   */
+  private async checkAside(
+    params: SchedulerStartParamsDto,
+    variables: Record<string, string>,
+    use: (staged: StagedApp, commands: AppMetadata['commands']) => Promise<void>,
+    checkedCommands?: AppMetadata['commands'],
+  ): Promise<AppMetadata['commands']> {
+    const badVariables = toolVariableProblems(params.variables);
+    if (badVariables.length) throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'Some variables may not be set by an app.', badVariables);
+    this.refuseIf(checkTemplateInputs(this.parseTemplate(params.compose)));
+    const staged = await this.files.stage(params.instance, { compose: params.compose, variables });
+    try {
+      const checked = { ...this.project(params.instance, variables), directory: staged.dir, file: staged.composeFile };
+      const commands = checkedCommands ?? (await this.checkProject(checked, params.instance, params.application.name, params.compose));
+      await use(staged, commands);
+      return commands;
+    } catch (err) {
+      throw err instanceof LayoutError ? this.layoutRefusal(err.problems) : err;
+    } finally {
+      await this.files.discard(staged);
+    }
   }
 
   /** `compose config` and the policy; returns the app's declared commands or throws the refusal. */

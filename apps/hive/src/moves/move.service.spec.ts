@@ -303,7 +303,12 @@ describe('MoveService', () => {
       const move = await staged();
       expect(move).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), stopCommandId: null });
       expect(deviceB.received).toEqual([
-        { id: move.prepareCommandId, type: CommandType.SchedulerPrepare, issuedAt: expect.any(String), params: { instance: app.instance } },
+        {
+          id: move.prepareCommandId,
+          type: CommandType.SchedulerPrepare,
+          issuedAt: expect.any(String),
+          params: { instance: app.instance, start: startParams(app, true) },
+        },
       ]);
       // Nothing stops while B stages: the app still runs on A.
       expect(deviceA.received).toEqual([]);

@@ -382,7 +382,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.moves.transaction(async () => {
         // Stored with the move before it is sent: whatever happens next, the move knows its command.
         if (move.state === 'staging') {
-          move.prepareCommandId = (await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance })).id;
+          // The start that will follow goes with it: B checks the app's compose and policy now, while
+          // A still runs it, and its failover start need not (§2.7).
+          const start = startParams(app, true);
+          move.prepareCommandId = (await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance, start })).id;
         } else if (fromOnline) {
           move.stopCommandId = (await this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true })).id;
         } else {

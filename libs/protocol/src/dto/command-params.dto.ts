@@ -140,6 +140,17 @@ export class SchedulerPrepareParamsDto {
   @IsOptionalNotNull()
   @IsBoolean()
   discard?: boolean;
+
+  /**
+   * v1 + 2026-12-07 (device 0.1.0): the params of the failover start that will follow, so the
+   * device checks its compose and policy now, while the app still runs elsewhere, and that start
+   * (with exactly these params) need not check them again. Not with `discard`.
+   */
+  @IsOptionalNotNull()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => SchedulerStartParamsDto)
+  start?: SchedulerStartParamsDto;
 }
 
 /** SystemCommand.diskSpace, SystemCommand.info: no params at all. */
