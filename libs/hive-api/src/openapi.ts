@@ -1913,7 +1913,7 @@ export interface operations {
                     "application/json": components["schemas"]["MoveSchema"];
                 };
             };
-            /** @description MOVE_FINISHED: the move ended already */
+            /** @description MOVE_FINISHED: the move ended already; MOVE_IN_PROGRESS: another Hive process runs it and did not hand it over in time */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -278,6 +278,21 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  // leases: work that runs on one Hive process at a time (a move's runs): who holds it, until when.
+  {
+    // expires_ms is epoch milliseconds by the database's clock (leases/lease.repository.ts), never a
+    // process's: two hosts whose clocks disagree still agree on who holds a lease. wanted_by: a
+    // process that asked the holder to hand the lease over (a cancel sent to another process).
+    async up(db, kind) {
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('expires_ms', kind === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
+        .addColumn('wanted_by', 'text')
+        .execute();
+    },
+  },
 ];
 
 /**
