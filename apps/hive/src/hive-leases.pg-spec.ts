@@ -3,6 +3,7 @@ import { CommandType, Events } from '@mosaic/protocol';
 import { eventually } from '../../../test/support/eventually';
 import { LeaseRepository } from './leases/lease.repository';
 import { DeviceUpgradeService } from './upgrades/device-upgrade.service';
+import { MoveRepository } from './moves/move.repository';
 import { MoveService, MoveView, moveLease } from './moves/move.service';
 import { AppDevice } from './testing/app-device';
 import { commandReaches } from './testing/command-status';
@@ -130,8 +131,10 @@ describe('Two Hive processes on one PostgreSQL database', () => {
     const stop = await stopping;
     await commandReaches(p1.app, a.id, stop.id, 'accepted');
 
-    // P1 can no longer renew its leases (its host lost the database); the devices go over to P2.
+    // P1's host lost the database: it can no longer renew its leases, nor read a move (it still
+    // hears the other process, which tells it of the stop's result); the devices go over to P2.
     jest.spyOn(p1.app.get(LeaseRepository), 'renew').mockRejectedValue(new Error('connection lost'));
+    jest.spyOn(p1.app.get(MoveRepository), 'find').mockRejectedValue(new Error('connection lost'));
     a.app.device.close();
     b.app.device.close();
     const a2 = await secondConnection(p2, a.token);
