@@ -31,6 +31,7 @@ import { AccountService } from '../accounts/account.service';
 import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.service';
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { HIVE_VERSION } from '../common/hive-version';
 import { WriteBatcher } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
@@ -117,7 +118,10 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         next();
       } catch (err) {
         this.logger.error(`handshake failed: ${(err as Error).message}`);
-        const error = protocolError(ErrorCode.INTERNAL, 'Hive could not check the handshake.');
+        const error = protocolError(
+          ErrorCode.INTERNAL,
+          isDatabaseUnavailable(err) ? "Hive could not check the handshake: its database is unavailable; reconnect later." : 'Hive could not check the handshake.',
+        );
         next(Object.assign(new Error(error.message), { data: error }));
       }
     });
@@ -294,6 +298,11 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       return await handle();
     } catch (err) {
       if (err instanceof HiveError) return { ok: false, error: err.toJSON() };
+      if (isDatabaseUnavailable(err)) {
+        // An outage, not a bug (docs/protocol.md §7): the device sends it again later, as after any INTERNAL.
+        this.logger.warn(`handling ${event} failed, the database is unavailable: ${(err as Error).message}`);
+        return refuse(ErrorCode.INTERNAL, `Hive's database is unavailable; send ${event} again later.`);
+      }
       this.logger.error(`handling ${event} failed: ${(err as Error).stack ?? String(err)}`);
       return refuse(ErrorCode.INTERNAL, `Hive failed to handle ${event}.`);
     }
