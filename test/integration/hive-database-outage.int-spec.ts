@@ -63,7 +63,12 @@ describe('Hive: the database restarted (real PostgreSQL)', () => {
 
     await cluster.startServer();
 
-    await eventually('/health healthy again', () => hive.api.as(null).get('/api/health'), (r) => r.status === 200, 30_000);
+    await eventually(
+      '/health healthy again',
+      () => hive.api.as(null).get('/api/health'),
+      (r) => r.status === 200,
+      30_000,
+    );
     const back = await hive.api.get(`/api/devices/${deviceId}`);
     expect(back.status).toBe(200);
     expect(back.body.id).toBe(deviceId);

@@ -1,6 +1,7 @@
 import { isDatabaseUnavailable } from './database-unavailable';
 
-const withCode = (message: string, code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { code, ...extra });
+const withCode = (message: string, code: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(message), { code, ...extra });
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -16,7 +17,10 @@ describe('isDatabaseUnavailable', () => {
     ['a query deadline', new Error('Query read timeout')],
     ['a locked SQLite file', withCode('database is locked', 'SQLITE_BUSY')],
     ['an outage as the cause of another error', new Error('could not load the device', { cause: withCode('x', '57P01') })],
-    ['an outage inside an AggregateError', new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED', { syscall: 'connect' })], '')],
+    [
+      'an outage inside an AggregateError',
+      new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED', { syscall: 'connect' })], ''),
+    ],
   ])('is true for %s', (_, err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });
@@ -24,7 +28,10 @@ describe('isDatabaseUnavailable', () => {
   it.each([
     ['a unique violation', withCode('duplicate key value', '23505')],
     ['a syntax error', withCode('syntax error at or near "x"', '42601')],
-    ['a missing file (not a connection)', withCode("ENOENT: no such file or directory, open '/catalog/x.yaml'", 'ENOENT', { syscall: 'open' })],
+    [
+      'a missing file (not a connection)',
+      withCode("ENOENT: no such file or directory, open '/catalog/x.yaml'", 'ENOENT', { syscall: 'open' }),
+    ],
     ['a SQLite constraint', withCode('UNIQUE constraint failed', 'SQLITE_CONSTRAINT_UNIQUE')],
     ['a plain bug', new TypeError("Cannot read properties of undefined (reading 'id')")],
     ['no error at all', undefined],

@@ -3,7 +3,7 @@
  * answering within its deadline) rather than a fault in the request? The REST API answers those
  * with 503 DATABASE_UNAVAILABLE and the gateway with a retryable ack; the Hive itself keeps
  * running, and its pool connects again once the server is back (docs/architecture.md
- * "Several Hive processes").
+ * "A Hive cluster: deployment and database outages").
  */
 
 /** SQLSTATE classes and codes of a server that cannot serve now (PostgreSQL appendix A). */
@@ -14,7 +14,16 @@ const UNAVAILABLE_SQLSTATE_CLASSES = [
   '58', // system error (I/O) in the server
 ];
 /** Node's codes for a socket that cannot reach the server (TCP or unix socket): ENOENT is a missing socket file. */
-const UNAVAILABLE_SYSCALL_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_SYSCALL_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 /** Only from the calls of a connection: a file the Hive cannot open (ENOENT from `open`) is no outage. */
 const NETWORK_SYSCALLS = new Set(['connect', 'read', 'write', 'getaddrinfo']);
 /** What `pg` throws, without a code, when a connection ends or a deadline passes. */
