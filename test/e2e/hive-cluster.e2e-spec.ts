@@ -95,9 +95,9 @@ describe('two Hive processes behind HAProxy (deploy/hive-cluster)', () => {
       HEALTH_CHANGE_MS,
     );
     expect(out.status).toBe(503);
-    // The device's socket stays; what it sends is refused with a code it sends again on.
+    // The device's socket stays; what it sends is refused as retryable: a device keeps it and sends it again.
     const ack = await device.emitWithAck(Events.reportApps, appsReport(new Date().toISOString()));
-    expect(ack).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'INTERNAL', details: { retryable: true } } });
 
     await cluster.postgres.startServer();
     // Each process by itself, then HAProxy bringing both back in.

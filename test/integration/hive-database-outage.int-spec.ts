@@ -56,9 +56,12 @@ describe('Hive: the database restarted (real PostgreSQL)', () => {
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ ok: false, database: { ok: false, error: expect.any(String) } });
 
-    // The device keeps its socket; what it sends is refused with a code it retries on, not dropped.
+    // The device keeps its socket; what it sends is refused as retryable (docs/protocol.md §7), so it sends it again.
     const ack = await device.emitWithAck(Events.reportApps, appsReport(new Date().toISOString()));
-    expect(ack).toEqual({ ok: false, error: { code: ErrorCode.INTERNAL, message: expect.stringContaining('database is unavailable') } });
+    expect(ack).toEqual({
+      ok: false,
+      error: { code: ErrorCode.INTERNAL, message: expect.stringContaining('database is unavailable'), details: { retryable: true } },
+    });
     expect(device.socket.connected).toBe(true);
 
     await cluster.startServer();

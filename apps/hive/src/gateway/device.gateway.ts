@@ -22,6 +22,7 @@ import {
   ReportVersionDto,
   ReportVolumesDto,
   describeProblems,
+  RETRYABLE_DETAILS,
   protocolError,
   validatePayload,
 } from '@mosaic/protocol';
@@ -299,9 +300,9 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     } catch (err) {
       if (err instanceof HiveError) return { ok: false, error: err.toJSON() };
       if (isDatabaseUnavailable(err)) {
-        // An outage, not a bug (docs/protocol.md §7): the device sends it again later, as after any INTERNAL.
+        // An outage, not a bug (docs/protocol.md §7): retryable, so the device keeps the message and sends it again.
         this.logger.warn(`handling ${event} failed, the database is unavailable: ${(err as Error).message}`);
-        return refuse(ErrorCode.INTERNAL, `Hive's database is unavailable; send ${event} again later.`);
+        return refuse(ErrorCode.INTERNAL, `Hive's database is unavailable; send ${event} again later.`, RETRYABLE_DETAILS);
       }
       this.logger.error(`handling ${event} failed: ${(err as Error).stack ?? String(err)}`);
       return refuse(ErrorCode.INTERNAL, `Hive failed to handle ${event}.`);
