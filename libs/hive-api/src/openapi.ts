@@ -649,7 +649,10 @@ export interface components {
             version: string | null;
         };
         ErrorSchema: {
-            /** @example INVALID_PARAMS */
+            /**
+             * @description What failed. On any request: 503 DATABASE_UNAVAILABLE (with a Retry-After header) while the Hive's database cannot be reached; retry later, the Hive recovers by itself
+             * @example INVALID_PARAMS
+             */
             code: string;
             /** @description For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds } */
             details?: {

@@ -22,6 +22,7 @@ import {
   ReportVersionDto,
   ReportVolumesDto,
   describeProblems,
+  RETRYABLE_DETAILS,
   protocolError,
   validatePayload,
 } from '@mosaic/protocol';
@@ -32,6 +33,7 @@ import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.ser
 import { ClusterBus, deviceRoom } from '../cluster/cluster-bus';
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { HIVE_VERSION } from '../common/hive-version';
 import { WriteBatcher } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
@@ -120,7 +122,10 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         next();
       } catch (err) {
         this.logger.error(`handshake failed: ${(err as Error).message}`);
-        const error = protocolError(ErrorCode.INTERNAL, 'Hive could not check the handshake.');
+        const error = protocolError(
+          ErrorCode.INTERNAL,
+          isDatabaseUnavailable(err) ? "Hive could not check the handshake: its database is unavailable; reconnect later." : 'Hive could not check the handshake.',
+        );
         next(Object.assign(new Error(error.message), { data: error }));
       }
     });
@@ -301,6 +306,11 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       return await handle();
     } catch (err) {
       if (err instanceof HiveError) return { ok: false, error: err.toJSON() };
+      if (isDatabaseUnavailable(err)) {
+        // An outage, not a bug (docs/protocol.md §7): retryable, so the device keeps the message and sends it again.
+        this.logger.warn(`handling ${event} failed, the database is unavailable: ${(err as Error).message}`);
+        return refuse(ErrorCode.INTERNAL, `Hive's database is unavailable; send ${event} again later.`, RETRYABLE_DETAILS);
+      }
       this.logger.error(`handling ${event} failed: ${(err as Error).stack ?? String(err)}`);
       return refuse(ErrorCode.INTERNAL, `Hive failed to handle ${event}.`);
     }
