@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { ChangeFeed } from './changes/change-feed';
 import { CommandsService, SettledCommand } from './commands/commands.service';
+import { MoveService } from './moves/move.service';
 import { DeviceSessionRegistry, SessionStatus } from './sessions/device-session-registry';
 import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
@@ -224,7 +225,13 @@ describe('a Hive cluster: two processes on one PostgreSQL database', () => {
     const { instance } = installed.body;
     expect(await a.device.emitWithAck(Events.keysPut, { instance, keys: instanceKeys(instance) })).toEqual({ ok: true });
 
-    const moved = await p1.api.post(`/api/apps/${instance}/move`, { to: b.id });
+    // P1 runs the move; a caller waiting on P2 hears its end from P1's change notice.
+    const begun = await p1.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+    expect(begun.status).toBe(202);
+    // Longer than the test may take: without that notice only the test's own timeout would end the wait.
+    const waitedOnP2 = await p2.app.get(MoveService).whenFinished(begun.body.id, 120_000);
+    expect(waitedOnP2).toMatchObject({ id: begun.body.id, state: 'running', error: null });
+    const moved = await p1.api.get(`/api/moves/${begun.body.id}`);
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ instance, from: a.id, to: b.id, state: 'running', error: null });
     expect(onB.ofType(CommandType.SchedulerPrepare).length).toBeGreaterThanOrEqual(1);

@@ -167,7 +167,18 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       commands.onSettled(({ commandId, status }) => this.onCommandSettled(commandId, status)),
       // Deferred: the listener runs before the device's proof is acknowledged, and nothing may reach it before that.
       sessions.onAuthenticated((deviceId) => setImmediate(() => this.onDeviceAuthenticated(deviceId))),
+      // A move another process ran ends there: its change notice (cluster/change-relay.ts) wakes the callers waiting here.
+      changes.subscribe((change) => {
+        const id = change.id;
+        // Read once the change is committed (a local one comes from inside the transaction that makes it).
+        if (change.topic === 'moves' && id !== undefined && this.finishWaiters.has(id)) this.moves.afterTransaction(() => this.inBackground(this.wakeIfFinished(id)));
+      }),
     ];
+  }
+
+  private async wakeIfFinished(id: string): Promise<void> {
+    const move = await this.moves.find(id).catch(() => undefined);
+    if (move?.finishedAt != null) for (const wake of [...(this.finishWaiters.get(id) ?? [])]) wake();
   }
 
   /** Goes on with the moves a previous process left unfinished (whose lease is free), and starts the sweep. */
