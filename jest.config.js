@@ -49,6 +49,7 @@ const HIVE_DATABASE_SPECS = [
   'hive-upgrades',
   'hive.gateway',
   'keys/keys.service',
+  'leases/lease.repository',
   'monitor/hive-stats.repository',
   'moves/move.service',
   'moves/stray-copies.service',

@@ -12,7 +12,13 @@
  * handshakes in flight, default 100; BENCH_HIVE_NODE_ARGS adds Node flags to the Hive, for
  * profiling it under this load). BENCH_HIVE_DATABASE=postgres runs the Hive on PostgreSQL instead
  * of SQLite: a throwaway cluster of Debian's postgresql (test/support/postgres.ts, a unix socket
- * only), whose server's CPU and RSS are reported beside the Hive's. The figures are printed next to the budget; a miss is
+ * only), whose server's CPU and RSS are reported beside the Hive's. BENCH_HIVE_PROCESSES=2 (or
+ * more) runs that many Hive processes on one PostgreSQL database (docs/architecture.md "A Hive
+ * cluster"), device i connecting to process i mod N, or all through HAProxy with
+ * deploy/hive-cluster/haproxy.cfg (BENCH_HIVE_VIA=haproxy, two processes); CPU, RSS and the acks
+ * of each process's devices are reported per process, and one process on SQLite is measured
+ * after them in the same run (BENCH_HIVE_BASELINE=sqlite, the default with several processes;
+ * none to skip) and shown beside them. The figures are printed next to the budget; a miss is
  * reported, not failed: the exit status is non-zero only when the bench itself breaks. Quick
  * mode: 20 devices, 1 s warm-up, 5 s measured.
  *
@@ -20,19 +26,21 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Events, PROTOCOL_VERSION, derivePassphraseVerifier } from '@mosaic/protocol';
 import { Client } from 'pg';
 import { FakeDevice } from '../apps/hive/src/testing/fake-device';
+import { HaproxyProcess } from '../test/support/haproxy';
 import { PostgresCluster, startPostgresCluster } from '../test/support/postgres';
 import { appsReport, volumesReport } from '../apps/hive/src/testing/fixtures';
 import { HiveApiClient } from '../apps/hive/src/testing/hive-api-client';
-import { Bench, runBench } from './support/bench';
+import { Bench, BenchFailure, runBench } from './support/bench';
 import { builtMain, ensureBuilt } from './support/build';
 import { ProcSample, cpuPercent, mib, sampleProcess } from './support/proc-usage';
+import type { Figure } from './support/results';
 import { ms, percentileOfSorted, timed } from './support/stats';
 
 const ROOT = join(__dirname, '..');
@@ -69,6 +77,8 @@ function openFilesLimit(): number {
 interface HiveProcess {
   pid: number;
   url: string;
+  /** host:port, as HAProxy's server lines take it. */
+  address: string;
   logPath: string;
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -113,7 +123,7 @@ async function startHiveProcess(dir: string, adminToken: string, databaseUrl?: s
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const url = /Hive listening on (http:\/\/\S+)/.exec(readFileSync(logPath, 'utf8'))?.[1];
-    if (url) return { pid: child.pid!, url, logPath, exited, stop };
+    if (url) return { pid: child.pid!, url, address: new URL(url).host, logPath, exited, stop };
     if (exitCode !== undefined) throw new Error(`the Hive exited (${exitCode}) before listening:\n${readFileSync(logPath, 'utf8')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -308,48 +318,124 @@ function readHiveLog(path: string): { levels: Record<string, number>; problems: 
 /** Generous limits for the setup steps that grow with the number of devices (seconds per device). */
 const PER_DEVICE_S = 0.05;
 
-runBench('hive-load', {
-  totalS(bench) {
-    const { devices, seconds, warmupSeconds } = settingsOf(bench);
-    return 300 + 3 * devices * PER_DEVICE_S + warmupSeconds + seconds;
-  },
-  async run(bench) {
-    const { devices: n, seconds, warmupSeconds, connectConcurrency } = settingsOf(bench);
-    const limit = openFilesLimit();
-    if (limit < n + 256) {
-      console.log(`warning: the open-files limit (ulimit -n) is ${limit}; ${n} sockets on each side need about ${n + 256}`);
-    }
-    await bench.step('the Hive build (dist/apps/hive/main.js)', 300, () => ensureBuilt('hive'));
+type Store = 'sqlite' | 'postgres';
+/** One configuration measured: the store, how many Hive processes, how devices reach them. */
+interface Setup {
+  store: Store;
+  processes: number;
+  /** direct: device i connects to process i mod N; haproxy: all through deploy/hive-cluster/haproxy.cfg. */
+  via: 'direct' | 'haproxy';
+}
 
-    const dir = await bench.resource(
-      'a temporary folder',
-      10,
-      async () => mkdtempSync(join(tmpdir(), 'mosaic-hive-load-')),
-      (d) => (process.env.BENCH_KEEP ? console.log(`kept ${d}`) : rmSync(d, { recursive: true, force: true })),
-    );
+const describeSetup = (s: Setup) =>
+  `${s.processes} Hive process${s.processes > 1 ? 'es' : ''} on ${s.store === 'postgres' ? 'PostgreSQL' : 'SQLite'}${s.via === 'haproxy' ? ' behind HAProxy' : ''}`;
+
+/**
+ * What this run measures: BENCH_HIVE_PROCESSES (1) Hive processes on BENCH_HIVE_DATABASE (SQLite;
+ * PostgreSQL whenever there are several), reached directly or BENCH_HIVE_VIA=haproxy; then, with
+ * several processes, one process on SQLite beside them (BENCH_HIVE_BASELINE=sqlite, the default
+ * then; none to skip), so both sets of figures come from the same run on the same machine.
+ */
+function setupsOf(bench: Bench): Setup[] {
+  const processes = bench.setting('BENCH_HIVE_PROCESSES', 1, 1, { whole: true });
+  const asked = process.env.BENCH_HIVE_DATABASE;
+  if (asked !== undefined && asked !== '' && asked !== 'sqlite' && asked !== 'postgres') throw new BenchFailure(`BENCH_HIVE_DATABASE must be sqlite or postgres, got "${asked}"`);
+  if (processes > 1 && asked === 'sqlite') throw new BenchFailure('BENCH_HIVE_PROCESSES above 1 needs PostgreSQL: several processes cannot share a SQLite file');
+  const via = process.env.BENCH_HIVE_VIA || 'direct';
+  if (via !== 'direct' && via !== 'haproxy') throw new BenchFailure(`BENCH_HIVE_VIA must be direct or haproxy, got "${via}"`);
+  if (via === 'haproxy' && processes !== 2) throw new BenchFailure('BENCH_HIVE_VIA=haproxy runs deploy/hive-cluster/haproxy.cfg, which names two processes: set BENCH_HIVE_PROCESSES=2');
+  const main: Setup = { store: processes > 1 || asked === 'postgres' ? 'postgres' : 'sqlite', processes, via };
+  const baseline = process.env.BENCH_HIVE_BASELINE || (processes > 1 ? 'sqlite' : 'none');
+  if (baseline !== 'sqlite' && baseline !== 'none') throw new BenchFailure(`BENCH_HIVE_BASELINE must be sqlite or none, got "${baseline}"`);
+  const isBaseline = main.store === 'sqlite' && main.processes === 1;
+  return baseline === 'sqlite' && !isBaseline ? [main, { store: 'sqlite', processes: 1, via: 'direct' }] : [main];
+}
+
+/** A process's figures over the measured window. */
+interface ProcessFigures {
+  label: string;
+  cpuPercent: number;
+  rssEndBytes: number;
+  rssMaxBytes: number;
+  /** Acks of the devices connected to it (direct mode only: through HAProxy the client cannot tell). */
+  acks?: ReturnType<typeof latencyLine> & { count: number };
+}
+
+interface SetupFigures {
+  setup: Setup;
+  devices: number;
+  held: number;
+  measured: number;
+  failed: number;
+  all: ReturnType<typeof latencyLine>;
+  processes: ProcessFigures[];
+}
+
+/** Starts `setup`, connects `n` devices, measures, prints, stops it all again; the figures for the summary. */
+async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typeof settingsOf>): Promise<SetupFigures> {
+  const { devices: n, seconds, warmupSeconds, connectConcurrency } = settings;
+  const name = describeSetup(setup);
+  console.log(`\n=== ${name}: ${n} devices ===`);
+  const dir = await bench.resource(
+    'a temporary folder',
+    10,
+    async () => mkdtempSync(join(tmpdir(), 'mosaic-hive-load-')),
+    (d) => (process.env.BENCH_KEEP ? console.log(`kept ${d}`) : rmSync(d, { recursive: true, force: true })),
+  );
+  // Everything this setup started, stopped before the next setup runs (and again, harmlessly, at the bench's end).
+  const stops: (() => unknown)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
-    const store = process.env.BENCH_HIVE_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
     let cluster: PostgresCluster | undefined;
-    if (store === 'postgres') {
-      cluster = await bench.resource('a PostgreSQL cluster (Debian\'s postgresql, a unix socket only)', 120, startPostgresCluster, (c) => c.stop());
-      const admin = new Client({ connectionString: cluster.url('postgres') });
+    if (setup.store === 'postgres') {
+      cluster = await bench.resource("a PostgreSQL cluster (Debian's postgresql, a unix socket only)", 120, startPostgresCluster, (c) => c.stop());
+      stops.push(() => cluster!.stop());
+      const admin = new Client({ connectionString: cluster.url('postgres'), connectionTimeoutMillis: 10_000 });
       await admin.connect();
       await admin.query('CREATE DATABASE hive');
       await admin.end();
     }
-    const hive = await bench.resource(
-      'the Hive process (until it says it listens)',
-      60,
-      () => startHiveProcess(dir, adminToken, cluster?.url('hive')),
-      (h) => h.stop(),
-    );
+    const hives: HiveProcess[] = [];
+    // One after the other: each migrates the schema at start, under the same lock.
+    for (let i = 0; i < setup.processes; i++) {
+      const hiveDir = join(dir, `hive-${i + 1}`);
+      mkdirSync(hiveDir);
+      const hive = await bench.resource(`Hive process ${i + 1} (until it says it listens)`, 60, () => startHiveProcess(hiveDir, adminToken, cluster?.url('hive')), (h) => h.stop());
+      stops.push(() => hive.stop());
+      hives.push(hive);
+    }
+    let proxy: HaproxyProcess | undefined;
+    if (setup.via === 'haproxy') {
+      proxy = await bench.resource('HAProxy (deploy/hive-cluster/haproxy.cfg)', 30, () => HaproxyProcess.start([hives[0].address, hives[1].address]), (p) => p.stop());
+      stops.push(() => proxy!.stop());
+    }
+    const exits: (number | null | undefined)[] = hives.map(() => undefined);
+    hives.forEach((hive, i) => void hive.exited.then((code) => (exits[i] = code)));
+    const exitedProblem = () => {
+      const i = exits.findIndex((code) => code !== undefined);
+      return i < 0 ? undefined : `Hive process ${i + 1} exited (${exits[i]}):\n${readFileSync(hives[i].logPath, 'utf8').slice(-4000)}`;
+    };
     const sims: SimDevice[] = [];
-    bench.cleanup('closing the simulated devices', () => sims.forEach((sim) => sim.close()));
-    let hiveExit: number | null | undefined;
-    void hive.exited.then((code) => (hiveExit = code));
-
-    console.log(`Hive pid ${hive.pid} at ${hive.url} on ${store === 'postgres' ? 'PostgreSQL' : 'SQLite'} (log in ${dir}); open-files limit ${limit}`);
-    const api = new HiveApiClient(hive.url, adminToken);
+    stops.push(() => sims.forEach((sim) => sim.close()));
+    for (const [i, hive] of hives.entries()) console.log(`Hive process ${i + 1}: pid ${hive.pid} at ${hive.url} (log in ${hive.logPath})`);
+    if (proxy) console.log(`HAProxy at ${proxy.url}`);
+    const api = new HiveApiClient(hives[0].url, adminToken);
+    if (proxy) {
+      const proxied = new HiveApiClient(proxy.url, adminToken);
+      await bench.step('HAProxy sees both processes healthy', 30, async () => {
+        const seen = new Set<string>();
+        const deadline = Date.now() + 25_000;
+        while (seen.size < 2 && Date.now() < deadline) {
+          const response = await fetch(`${proxied.url}/api/health`);
+          if (response.status === 200) seen.add(response.headers.get('x-served-by') ?? '');
+          if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        if (seen.size < 2) throw new Error(`only ${[...seen].join(', ') || 'no process'} answered healthy through HAProxy`);
+      });
+    }
 
     // One verifier for all: every device of the account has the same passphrase and salt.
     const { scryptMs, verifier } = await bench.step('the account passphrase verifier, set over REST', 60, async () => {
@@ -374,23 +460,28 @@ runBench('hive-load', {
     );
     console.log(`setup: verifier (scrypt N=131072) once in ${ms(scryptMs)}; ${n} devices created over REST in ${ms(createMs)}`);
 
-    // Connect and authenticate everyone.
-    const hiveBeforeConnect = sampleProcess(hive.pid);
+    // Connect and authenticate everyone: device i to process i mod N, or all through HAProxy.
+    const hiveOf = (sim: SimDevice) => sim.index % hives.length;
+    const urlOf = (sim: SimDevice) => proxy?.url ?? hives[hiveOf(sim)].url;
+    const sampleAll = () => hives.map((hive) => sampleProcess(hive.pid));
+    const beforeConnect = sampleAll();
     const connectLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     connectLag.enable();
     // A device that fails its handshake is a finding, not a broken bench: it is counted and left out.
-    const connectOne = (sim: SimDevice) => sim.connect(hive.url, verifier).catch((err: Error) => void (sim.connectError = err.message));
+    const connectOne = (sim: SimDevice) => sim.connect(urlOf(sim), verifier).catch((err: Error) => void (sim.connectError = err.message));
     const { ms: connectMs } = await bench.step(`${n} devices connected and authenticated`, 60 + n * PER_DEVICE_S, () =>
       timed(() => pool(sims, connectConcurrency, connectOne)),
     );
     connectLag.disable();
-    const hiveAfterConnect = sampleProcess(hive.pid);
+    const afterConnect = sampleAll();
     const handshake = latencyLine(sims.filter((s) => s.authenticated).map((s) => s.handshakeMs));
     const connectFailures = sims.filter((s) => s.connectError !== undefined);
     console.log(
       `connect + authenticate ${n} devices (${connectConcurrency} in flight, each: websocket, hello, passphrase.prove, then report.apps + report.volumes): ` +
         `${ms(connectMs)} in all; per device open → proof accepted p50 ${fmt(handshake.p50)}, p99 ${fmt(handshake.p99)}, max ${fmt(handshake.max)}; ` +
-        `Hive CPU ${cpuPercent(hiveBeforeConnect, hiveAfterConnect).toFixed(0)} %, RSS ${mibs(hiveAfterConnect.rssBytes)}`,
+        hives
+          .map((_, i) => `process ${i + 1} CPU ${cpuPercent(beforeConnect[i], afterConnect[i]).toFixed(0)} %, RSS ${mibs(afterConnect[i].rssBytes)}`)
+          .join('; '),
     );
     if (connectFailures.length) {
       console.log(
@@ -399,32 +490,32 @@ runBench('hive-load', {
     }
 
     // Report steadily: device i first reports at i/n of the interval, so about n/10 reports leave each second.
-    const samples: Sample[] = [];
+    const samples: (Sample & { hive: number })[] = [];
     const t0 = performance.now() + 100;
     const windowStart = t0 + warmupSeconds * 1000;
     const windowEnd = windowStart + seconds * 1000;
     for (const sim of sims.filter((s) => s.authenticated))
-      sim.startReporting(t0 + (sim.index * REPORT_INTERVAL_MS) / n, windowEnd, (s) => samples.push(s));
+      sim.startReporting(t0 + (sim.index * REPORT_INTERVAL_MS) / n, windowEnd, (s) => samples.push({ ...s, hive: hiveOf(sim) }));
     console.log(
       `reporting: report.apps every ${REPORT_INTERVAL_MS / 1000} s per device (~${((n * 1000) / REPORT_INTERVAL_MS).toFixed(0)}/s), ${warmupSeconds} s warm-up, then ${seconds} s measured…`,
     );
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowStart - performance.now())));
-    const hiveStart = sampleProcess(hive.pid);
+    const hiveStart = sampleAll();
     const serverStart = cluster && sampleCluster(cluster);
     const clientCpuStart = process.cpuUsage();
     const clientLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     clientLag.enable();
     const stalls = watchStalls();
-    const hiveSamples: ProcSample[] = [hiveStart];
+    const hiveSamples: ProcSample[][] = [hiveStart];
     const sampler = setInterval(() => {
-      if (hiveExit === undefined) hiveSamples.push(sampleProcess(hive.pid));
+      if (!exitedProblem()) hiveSamples.push(sampleAll());
     }, 1000);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - performance.now())));
     clearInterval(sampler);
-    if (hiveExit !== undefined)
-      throw new Error(`the Hive exited (${hiveExit}) during the measure:\n${readFileSync(hive.logPath, 'utf8').slice(-4000)}`);
-    const hiveEnd = sampleProcess(hive.pid);
+    const exited = exitedProblem();
+    if (exited) throw new Error(`during the measure: ${exited}`);
+    const hiveEnd = sampleAll();
     const serverEnd = cluster && sampleCluster(cluster);
     hiveSamples.push(hiveEnd);
     clientLag.disable();
@@ -433,10 +524,19 @@ runBench('hive-load', {
     const heldAtEnd = sims.filter((s) => s.held).length;
     // Let the last reports' acks arrive (or time out) before counting.
     await new Promise((resolve) => setTimeout(resolve, ACK_TIMEOUT_MS + 250));
-    const hiveView = (await bench.step('GET /api/devices', 60, () => api.get('/api/devices'))).body as {
-      online: boolean;
-      authenticated: boolean;
-    }[];
+    // Each process knows the sockets it holds itself: their views together are the Hive's.
+    const views = await bench.step('GET /api/devices of each process', 60, () =>
+      Promise.all(hives.map((hive) => new HiveApiClient(hive.url, adminToken).get('/api/devices'))),
+    );
+    const online = new Set<string>();
+    const authenticatedIds = new Set<string>();
+    for (const view of views) {
+      for (const d of view.body as { id: string; online: boolean; authenticated: boolean }[]) {
+        if (d.online) online.add(d.id);
+        if (d.authenticated) authenticatedIds.add(d.id);
+      }
+    }
+    const authenticated = authenticatedIds.size;
 
     // Figures.
     const measured = samples.filter((s) => s.dueAt >= windowStart && s.dueAt < windowEnd);
@@ -448,8 +548,8 @@ runBench('hive-load', {
     }
     const disconnects = sims.flatMap((s) => s.disconnects);
     const skipped = sims.reduce((sum, s) => sum + s.skippedWhileDisconnected, 0);
-    const hiveCpu = cpuPercent(hiveStart, hiveEnd);
-    const windowS = (hiveEnd.atMs - hiveStart.atMs) / 1000;
+    const windowS = (hiveEnd[0].atMs - hiveStart[0].atMs) / 1000;
+    const cpuOf = (i: number) => cpuPercent(hiveStart[i], hiveEnd[i]);
 
     console.log(
       `\nreport.apps emit → ack over ${seconds} s (${measured.length} reports of ${expected} scheduled, ${failed.length} not ok), by ${(REPORT_INTERVAL_MS * Math.max(1, Math.ceil(seconds / 120))) / 1000} s slice:`,
@@ -457,13 +557,13 @@ runBench('hive-load', {
     const rows: string[][] = [];
     // One row per reporting cycle (10 s), or per several on long runs, to keep about a dozen rows.
     const sliceMs = REPORT_INTERVAL_MS * Math.max(1, Math.ceil(seconds / 120));
+    const cpuCell = (from: ProcSample[], to: ProcSample[]) => hives.map((_, i) => `${cpuPercent(from[i], to[i]).toFixed(1)} %`).join(' + ');
+    const rssCell = (at: ProcSample[]) => hives.map((_, i) => mibs(at[i].rssBytes)).join(' + ');
     for (let from = windowStart; from < windowEnd; from += sliceMs) {
       const to = Math.min(windowEnd, from + sliceMs);
       const slice = measured.filter((s) => s.dueAt >= from && s.dueAt < to);
       const stats = latencyLine(slice.map((s) => s.latencyMs));
-      const inSlice = hiveSamples.filter((h) => h.atMs >= from - 500 && h.atMs <= to + 500);
-      const cpu = inSlice.length > 1 ? `${cpuPercent(inSlice[0], inSlice[inSlice.length - 1]).toFixed(1)} %` : '-';
-      const rss = inSlice.length ? mibs(inSlice[inSlice.length - 1].rssBytes) : '-';
+      const inSlice = hiveSamples.filter((h) => h[0].atMs >= from - 500 && h[0].atMs <= to + 500);
       rows.push([
         `${((from - windowStart) / 1000).toFixed(0)}–${((to - windowStart) / 1000).toFixed(0)} s`,
         String(slice.length),
@@ -471,39 +571,43 @@ runBench('hive-load', {
         fmt(stats.p95),
         fmt(stats.p99),
         fmt(stats.max),
-        cpu,
-        rss,
+        inSlice.length > 1 ? cpuCell(inSlice[0], inSlice[inSlice.length - 1]) : '-',
+        inSlice.length ? rssCell(inSlice[inSlice.length - 1]) : '-',
       ]);
     }
-    rows.push([
-      'whole window',
-      String(measured.length),
-      fmt(all.p50),
-      fmt(all.p95),
-      fmt(all.p99),
-      fmt(all.max),
-      `${hiveCpu.toFixed(1)} %`,
-      mibs(hiveEnd.rssBytes),
-    ]);
-    table(['slice', 'reports', 'p50', 'p95', 'p99', 'max', 'Hive CPU', 'Hive RSS'], rows);
+    rows.push(['whole window', String(measured.length), fmt(all.p50), fmt(all.p95), fmt(all.p99), fmt(all.max), cpuCell(hiveStart, hiveEnd), rssCell(hiveEnd)]);
+    table(['slice', 'reports', 'p50', 'p95', 'p99', 'max', hives.length > 1 ? 'Hive CPU (each)' : 'Hive CPU', hives.length > 1 ? 'Hive RSS (each)' : 'Hive RSS'], rows);
 
     if (failed.length) {
       const byError = new Map<string, number>();
       for (const f of failed) byError.set(f.error ?? '?', (byError.get(f.error ?? '?') ?? 0) + 1);
       console.log(`  not ok: ${[...byError].map(([e, c]) => `${c}× ${e}`).join(', ')}`);
     }
-    console.log(
-      `\nHive process: CPU ${hiveCpu.toFixed(1)} % of one core over ${windowS.toFixed(0)} s (${(hiveEnd.cpuS - hiveStart.cpuS).toFixed(2)} s CPU); ` +
-        `RSS ${mibs(hiveStart.rssBytes)} at the window's start, ${mibs(hiveEnd.rssBytes)} at its end, max sampled ${mibs(Math.max(...hiveSamples.map((h) => h.rssBytes)))}, peak (VmHWM) ${mibs(hiveEnd.peakRssBytes)}`,
-    );
+    const processes: ProcessFigures[] = hives.map((_, i) => {
+      const mine = measured.filter((s) => s.hive === i).map((s) => s.latencyMs);
+      return {
+        label: `process ${i + 1}`,
+        cpuPercent: cpuOf(i),
+        rssEndBytes: hiveEnd[i].rssBytes,
+        rssMaxBytes: Math.max(...hiveSamples.map((h) => h[i].rssBytes)),
+        ...(proxy ? {} : { acks: { ...latencyLine(mine), count: mine.length } }),
+      };
+    });
+    for (const [i, p] of processes.entries()) {
+      console.log(
+        `Hive ${p.label}: CPU ${p.cpuPercent.toFixed(1)} % of one core over ${windowS.toFixed(0)} s (${(hiveEnd[i].cpuS - hiveStart[i].cpuS).toFixed(2)} s CPU); ` +
+          `RSS ${mibs(hiveStart[i].rssBytes)} at the window's start, ${mibs(p.rssEndBytes)} at its end, max sampled ${mibs(p.rssMaxBytes)}, peak (VmHWM) ${mibs(hiveEnd[i].peakRssBytes)}` +
+          (p.acks && hives.length > 1 ? `; its devices' acks p50 ${fmt(p.acks.p50)}, p99 ${fmt(p.acks.p99)}, max ${fmt(p.acks.max)} (${p.acks.count})` : ''),
+      );
+    }
     if (serverStart && serverEnd) {
       console.log(
         `PostgreSQL server (its ${serverEnd.processes} processes): CPU ${cpuPercent(serverStart, serverEnd).toFixed(1)} % of one core over the window; RSS ${mibs(serverEnd.rssBytes)} summed (shared buffers counted in each)`,
       );
     }
     console.log(
-      `devices: ${heldAtEnd}/${n} connected and authenticated at the window's end (Hive's own view: ${hiveView.filter((d) => d.online).length} online, ` +
-        `${hiveView.filter((d) => d.authenticated).length} authenticated); ${disconnects.length} disconnect(s) during the run` +
+      `devices: ${heldAtEnd}/${n} connected and authenticated at the window's end (the Hive's own view: ${online.size} online, ` +
+        `${authenticated} authenticated); ${disconnects.length} disconnect(s) during the run` +
         (disconnects.length ? ` (${[...new Set(disconnects.map((d) => d.reason))].join(', ')})` : '') +
         (skipped ? `; ${skipped} report(s) not sent because the socket was down` : ''),
     );
@@ -519,57 +623,105 @@ runBench('hive-load', {
         `  ${slow.length} ack(s) over ${SLOW_ACK_MS} ms; ${onClient} of them overlap a stall of this process's own event loop (≥ ${STALL_MS} ms, ${stalls.found.length} seen), so part of their wait is the clients', not the Hive's`,
       );
     }
-    const log = readHiveLog(hive.logPath);
-    console.log(
-      `Hive log: ${Object.entries(log.levels)
-        .map(([level, count]) => `${count} ${level}`)
-        .join(', ')}; ${log.disconnected} "disconnected" line(s)`,
-    );
-    for (const line of log.problems.slice(0, 10)) console.log(`  ${line}`);
-    if (log.problems.length > 10) console.log(`  … and ${log.problems.length - 10} more`);
+    for (const [i, hive] of hives.entries()) {
+      const log = readHiveLog(hive.logPath);
+      console.log(
+        `Hive ${hives.length > 1 ? `process ${i + 1} ` : ''}log: ${Object.entries(log.levels)
+          .map(([level, count]) => `${count} ${level}`)
+          .join(', ')}; ${log.disconnected} "disconnected" line(s)`,
+      );
+      for (const line of log.problems.slice(0, 10)) console.log(`  ${line}`);
+      if (log.problems.length > 10) console.log(`  … and ${log.problems.length - 10} more`);
+    }
+    return { setup, devices: n, held: Math.min(heldAtEnd, authenticated), measured: measured.length, failed: failed.length, all, processes };
+  } finally {
+    await stopAll();
+  }
+}
 
-    const held = Math.min(heldAtEnd, hiveView.filter((d) => d.authenticated).length);
+runBench('hive-load', {
+  totalS(bench) {
+    const { devices, seconds, warmupSeconds } = settingsOf(bench);
+    return setupsOf(bench).length * (300 + 3 * devices * PER_DEVICE_S + warmupSeconds + seconds);
+  },
+  async run(bench) {
+    const settings = settingsOf(bench);
+    const n = settings.devices;
+    const setups = setupsOf(bench);
+    const limit = openFilesLimit();
+    if (limit < n + 256) {
+      console.log(`warning: the open-files limit (ulimit -n) is ${limit}; ${n} sockets on each side need about ${n + 256}`);
+    }
+    await bench.step('the Hive build (dist/apps/hive/main.js)', 300, () => ensureBuilt('hive'));
+    console.log(`setups, one after the other: ${setups.map(describeSetup).join('; then ')}; open-files limit ${limit}`);
+    const results: SetupFigures[] = [];
+    for (const setup of setups) results.push(await measureSetup(bench, setup, settings));
+
+    if (results.length > 1) {
+      console.log(`\nside by side (the same run, ${n} devices, each reporting every ${REPORT_INTERVAL_MS / 1000} s):`);
+      table(
+        ['setup', 'held', 'p50', 'p99', 'max', 'CPU per process', 'RSS per process'],
+        results.map((r) => [
+          describeSetup(r.setup),
+          `${r.held}/${r.devices}`,
+          fmt(r.all.p50),
+          fmt(r.all.p99),
+          fmt(r.all.max),
+          r.processes.map((p) => `${p.cpuPercent.toFixed(1)} %`).join(' + '),
+          r.processes.map((p) => mibs(p.rssEndBytes)).join(' + '),
+        ]),
+      );
+      const [main, baseline] = results;
+      const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+      console.log(
+        `  ${describeSetup(main.setup)} against ${describeSetup(baseline.setup)}: p99 ${ratio(main.all.p99, baseline.all.p99)}, ` +
+          `CPU of the busiest process ${ratio(Math.max(...main.processes.map((p) => p.cpuPercent)), baseline.processes[0].cpuPercent)}`,
+      );
+    }
+
+    const [main] = results;
     const verdict = (ok: boolean) => (ok ? 'pass' : 'MISS');
-    console.log(`\nbudget (docs/architecture.md: one Hive process, devices reporting every 10 s):`);
+    const label = describeSetup(main.setup);
+    console.log(`\nbudget (docs/architecture.md: ${BUDGET.devices.toLocaleString('en')} devices on one Hive process, p99 ≤ ${BUDGET.p99Ms} ms; the same goal across processes):`);
     table(
       ['figure', 'measured', 'budget', ''],
       [
-        [
-          'devices held',
-          `${held} / ${n} simulated`,
-          `${BUDGET.devices.toLocaleString('en')}`,
-          n < BUDGET.devices ? 'n/a' : verdict(held === n),
-        ],
-        ['p99 ack', fmt(all.p99), `≤ ${BUDGET.p99Ms} ms`, verdict(all.p99 <= BUDGET.p99Ms && measured.length > 0)],
+        ['devices held', `${main.held} / ${n} simulated`, `${BUDGET.devices.toLocaleString('en')}`, n < BUDGET.devices ? 'n/a' : verdict(main.held === n)],
+        ['p99 ack', fmt(main.all.p99), `≤ ${BUDGET.p99Ms} ms`, verdict(main.all.p99 <= BUDGET.p99Ms && main.measured > 0)],
       ],
     );
-    if (n < BUDGET.devices)
-      console.log(`  (only ${n} devices simulated: BENCH_DEVICES below ${BUDGET.devices} cannot show the budget is met)`);
+    if (n < BUDGET.devices) console.log(`  (only ${n} devices simulated: BENCH_DEVICES below ${BUDGET.devices} cannot show the budget is met)`);
     const judged = n >= BUDGET.devices;
+    // A lost ack counts as the ack timeout: the figure stays a number, its text says what it was.
+    const msFigure = (value: number) => (Number.isFinite(value) || Number.isNaN(value) ? value : ACK_TIMEOUT_MS);
+    const figures: Figure[] = [
+      {
+        figure: `devices held by ${label}, each reporting every ${REPORT_INTERVAL_MS / 1000} s`,
+        value: main.held,
+        unit: 'devices',
+        budget: { line: `${BUDGET.devices.toLocaleString('en')} held`, judged: `${main.held.toLocaleString('en')} of ${n.toLocaleString('en')} simulated` },
+        met: judged ? main.held === n : null,
+      },
+      {
+        figure: `report.apps emit → ack, p99, with ${n.toLocaleString('en')} devices on ${label}`,
+        value: msFigure(main.all.p99),
+        unit: 'ms',
+        budget: { line: `≤ ${BUDGET.p99Ms} ms`, judged: fmt(main.all.p99) },
+        met: judged ? main.all.p99 <= BUDGET.p99Ms && main.measured > 0 : null,
+      },
+    ];
+    for (const result of results.slice(1)) {
+      figures.push({
+        figure: `report.apps emit → ack, p99, with ${n.toLocaleString('en')} devices on ${describeSetup(result.setup)} (beside, the same run)`,
+        value: msFigure(result.all.p99),
+        unit: 'ms',
+        budget: { line: 'none: a reference', judged: fmt(result.all.p99) },
+        met: null,
+      });
+    }
     return {
-      figures: [
-        {
-          figure: `devices held by one Hive process, each reporting every ${REPORT_INTERVAL_MS / 1000} s`,
-          value: held,
-          unit: 'devices',
-          budget: {
-            line: `${BUDGET.devices.toLocaleString('en')} held`,
-            judged: `${held.toLocaleString('en')} of ${n.toLocaleString('en')} simulated`,
-          },
-          met: judged ? held === n : null,
-        },
-        {
-          figure: `report.apps emit → ack, p99, with ${n.toLocaleString('en')} devices`,
-          // A lost ack counts as the ack timeout: the figure stays a number, its text says what it was.
-          value: Number.isFinite(all.p99) || Number.isNaN(all.p99) ? all.p99 : ACK_TIMEOUT_MS,
-          unit: 'ms',
-          budget: { line: `≤ ${BUDGET.p99Ms} ms`, judged: fmt(all.p99) },
-          met: judged ? all.p99 <= BUDGET.p99Ms && measured.length > 0 : null,
-        },
-      ],
-      notes: judged
-        ? undefined
-        : [`only ${n} devices simulated: fewer than the budget's ${BUDGET.devices.toLocaleString('en')}, so not judged`],
+      figures,
+      notes: judged ? undefined : [`only ${n} devices simulated: fewer than the budget's ${BUDGET.devices.toLocaleString('en')}, so not judged`],
     };
   },
 });

@@ -7,6 +7,7 @@
 #   - the local test image mosaic-test/busybox, built FROM scratch
 #   - Debian's Chromium (and a font) for the Console's browser tests (playwright-core drives it)
 #   - Debian's PostgreSQL, whose binaries the Hive's PostgreSQL tests run
+#   - Debian's HAProxy, in front of several Hive processes in the cluster tests
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -33,6 +34,13 @@ apt_install docker.io rclone busybox-static iproute2 ca-certificates iptables op
 apt_install postgresql
 if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled postgresql >/dev/null 2>&1; then
   systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+# HAProxy for the Hive cluster's tests (test/support/haproxy.ts starts its own, with
+# deploy/hive-cluster/haproxy.cfg and a listening socket the test hands it); the package's own
+# service is not wanted.
+apt_install haproxy
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled haproxy >/dev/null 2>&1; then
+  systemctl disable --now haproxy >/dev/null 2>&1 || true
 fi
 # A container registry for the upgrade test (test/support/loopback-registry.ts starts its own on
 # 127.0.0.1, port 0, with a storage folder of its own). The package's own service is not wanted.

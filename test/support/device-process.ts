@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { deviceNodeFlags } from './device-node-flags';
+import { OutputLines } from './output-lines';
 
 const MAIN = join(__dirname, '../../dist/apps/device/main.js');
 
@@ -9,10 +10,10 @@ const MAIN = join(__dirname, '../../dist/apps/device/main.js');
  * output collected line by line, for tests that need its exit status or its logs.
  */
 export class DeviceProcess {
-  readonly lines: string[] = [];
+  private readonly out = new OutputLines();
+  readonly lines: string[] = this.out.lines;
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
-  private readonly waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
 
   /** `nodeArgs`: Node's flags, by default the image's own (the Dockerfile's CMD). */
   constructor(env: Record<string, string>, nodeArgs: string[] = deviceNodeFlags()) {
@@ -26,16 +27,7 @@ export class DeviceProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      let rest = '';
-      stream.on('data', (chunk: Buffer) => {
-        rest += chunk.toString('utf8');
-        const parts = rest.split('\n');
-        rest = parts.pop() ?? '';
-        parts.forEach((line) => this.line(line));
-      });
-      stream.on('end', () => rest && this.line(rest));
-    }
+    this.out.follow(this.child);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -50,9 +42,7 @@ export class DeviceProcess {
 
   /** Resolves with the first line (already printed or to come) that matches. */
   waitForLine(re: RegExp): Promise<string> {
-    const seen = this.lines.find((l) => re.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+    return this.out.waitFor(re);
   }
 
   /** The base URL of /health and /metrics, from the line the device logs once it listens. */
@@ -62,7 +52,7 @@ export class DeviceProcess {
   }
 
   count(re: RegExp): number {
-    return this.lines.filter((l) => re.test(l)).length;
+    return this.out.count(re);
   }
 
   async stop(): Promise<void> {
@@ -77,16 +67,6 @@ export class DeviceProcess {
   }
 
   output(): string {
-    return this.lines.join('\n');
-  }
-
-  private line(line: string): void {
-    this.lines.push(line);
-    for (const waiter of [...this.waiters]) {
-      if (waiter.re.test(line)) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
-      }
-    }
+    return this.out.text();
   }
 }

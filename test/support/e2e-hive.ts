@@ -29,7 +29,7 @@ export async function registerDevice(hive: TestHive, name: string): Promise<{ id
 }
 
 /** The settings of a Device process for `hive`, its apps and state in a new folder under `root`. */
-export function e2eDeviceSettings(hive: TestHive, token: string, root: string, name: string): Record<string, string> {
+export function e2eDeviceSettings(hive: Pick<TestHive, 'url'>, token: string, root: string, name: string): Record<string, string> {
   const dir = join(root, randomUUID());
   return {
     HIVE_URL: hive.url,

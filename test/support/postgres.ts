@@ -20,6 +20,11 @@ export interface PostgresCluster {
   socketDir: string;
   /** A URL for `database` as the superuser, over the socket. */
   url(database: string): string;
+  /** Stops the server (fast shutdown: sessions end) and keeps its data: an outage of the database. */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same data and socket folder, once it accepts connections. */
+  startServer(): Promise<void>;
+  /** Stops the server and removes the cluster. */
   stop(): Promise<void>;
 }
 
@@ -41,14 +46,14 @@ function asPostgres(argv: string[], options: { timeout?: number } = {}) {
   return run('runuser', ['-u', 'postgres', '--', ...argv], { timeout: options.timeout ?? STEP_TIMEOUT_MS });
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
-  const bin = postgresBinDir();
-  const socketDir = mkdtempSync(join(tmpdir(), 'mosaic-pg-'));
-  const dataDir = join(socketDir, 'data');
-  chownSync(socketDir, await idOf('postgres', '-u'), await idOf('postgres', '-g'));
-  // trust: only root and postgres can open the 0700 socket folder.
-  await asPostgres([join(bin, 'initdb'), '--pgdata', dataDir, '--auth', 'trust', '--encoding', 'UTF8', '--locale', 'C', '--username', 'postgres', '--no-sync']);
+/** A running postmaster of the cluster in `dataDir`, started as the postgres user and waited for. */
+interface RunningServer {
+  exited: Promise<number | null>;
+  /** Fast shutdown (ends the sessions); resolves once the server exited. */
+  stop(): Promise<void>;
+}
 
+async function startServer(bin: string, dataDir: string, socketDir: string): Promise<RunningServer> {
   const server: ChildProcess = spawn(
     'runuser',
     [
@@ -80,22 +85,52 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   });
   if (!ready) {
     if (server.exitCode === null) server.kill('SIGKILL');
-    rmSync(socketDir, { recursive: true, force: true });
     throw new Error(`PostgreSQL did not start within ${STEP_TIMEOUT_MS} ms: ${log}`);
+  }
+  return {
+    exited,
+    async stop() {
+      if (server.exitCode !== null) return;
+      // Fast shutdown (ends the sessions) through pg_ctl: runuser does not pass signals on to the server.
+      await asPostgres([join(bin, 'pg_ctl'), 'stop', '--pgdata', dataDir, '--mode', 'fast', '--wait']).catch(() => {
+        // The server itself, not runuser (killing that would leave the server running): immediate shutdown.
+        const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        if (postmaster > 0) process.kill(postmaster, 'SIGQUIT');
+      });
+      await exited;
+    },
+  };
+}
+
+export async function startPostgresCluster(): Promise<PostgresCluster> {
+  const bin = postgresBinDir();
+  const socketDir = mkdtempSync(join(tmpdir(), 'mosaic-pg-'));
+  const dataDir = join(socketDir, 'data');
+  chownSync(socketDir, await idOf('postgres', '-u'), await idOf('postgres', '-g'));
+  // trust: only root and postgres can open the 0700 socket folder.
+  await asPostgres([join(bin, 'initdb'), '--pgdata', dataDir, '--auth', 'trust', '--encoding', 'UTF8', '--locale', 'C', '--username', 'postgres', '--no-sync']);
+
+  let server: RunningServer | null;
+  try {
+    server = await startServer(bin, dataDir, socketDir);
+  } catch (err) {
+    rmSync(socketDir, { recursive: true, force: true });
+    throw err;
   }
   return {
     socketDir,
     url: (database) => `postgresql://postgres@/${encodeURIComponent(database)}?host=${encodeURIComponent(socketDir)}`,
+    async stopServer() {
+      await server?.stop();
+      server = null;
+    },
+    async startServer() {
+      if (server) throw new Error('the PostgreSQL server runs already');
+      server = await startServer(bin, dataDir, socketDir);
+    },
     async stop() {
-      if (server.exitCode === null) {
-        // Fast shutdown (ends the sessions) through pg_ctl: runuser does not pass signals on to the server.
-        await asPostgres([join(bin, 'pg_ctl'), 'stop', '--pgdata', dataDir, '--mode', 'fast', '--wait']).catch(() => {
-          // The server itself, not runuser (killing that would leave the server running): immediate shutdown.
-          const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-          if (postmaster > 0) process.kill(postmaster, 'SIGQUIT');
-        });
-        await exited;
-      }
+      await server?.stop();
+      server = null;
       rmSync(socketDir, { recursive: true, force: true });
     },
   };

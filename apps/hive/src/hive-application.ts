@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { setUpOpenApi } from './api/openapi/openapi-document';
+import { ClusterBus } from './cluster/cluster-bus';
+import { ClusterIoAdapter } from './cluster/cluster-io-adapter';
 import { HIVE_CONFIG, HiveConfig, HiveOptions } from './config/hive-config';
 import { ConsoleSite, SiteRequest, SiteResponse } from './console-site/console-site';
 import { HiveModule } from './hive.module';
@@ -15,6 +17,8 @@ export function configureHiveApplication<T extends NestExpressApplication>(app: 
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   // Express's default would say "X-Powered-By: Express" on every answer.
   app.disable('x-powered-by');
+  // With PostgreSQL, socket.io spans the Hive's processes (docs/architecture.md "The Hive cluster").
+  app.useWebSocketAdapter(new ClusterIoAdapter(app, app.get(ClusterBus)));
   const site = new ConsoleSite(app.get<HiveConfig>(HIVE_CONFIG).consoleDir);
   app.use((request: SiteRequest, response: SiteResponse, next: () => void) => site.handle(request, response, next));
   setUpOpenApi(app);

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { devtoolsModule } from '@mosaic/ops';
 import { ApiModule } from './api/api.module';
 import { ChangesModule } from './changes/changes.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { HiveConfigModule } from './config/config.module';
 import { HiveOptions } from './config/hive-config';
 import { resolveHiveConfig } from './config/load-hive-config';
@@ -22,6 +23,7 @@ export class HiveModule {
       imports: [
         HiveConfigModule.forRoot(config),
         ChangesModule,
+        ClusterModule,
         GatewayModule,
         ConsoleEventsModule,
         ApiModule,

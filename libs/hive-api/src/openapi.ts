@@ -649,7 +649,10 @@ export interface components {
             version: string | null;
         };
         ErrorSchema: {
-            /** @example INVALID_PARAMS */
+            /**
+             * @description What failed. On any request: 503 DATABASE_UNAVAILABLE (with a Retry-After header) while the Hive's database cannot be reached; retry later, the Hive recovers by itself
+             * @example INVALID_PARAMS
+             */
             code: string;
             /** @description For INVALID_PARAMS: [{ field, problems }]; for RATE_LIMITED: { retryAfterSeconds } */
             details?: {
@@ -1913,7 +1916,7 @@ export interface operations {
                     "application/json": components["schemas"]["MoveSchema"];
                 };
             };
-            /** @description MOVE_FINISHED: the move ended already */
+            /** @description MOVE_FINISHED: the move ended already; MOVE_IN_PROGRESS: another Hive process runs it and did not hand it over in time */
             409: {
                 headers: {
                     [name: string]: unknown;

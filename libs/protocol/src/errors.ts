@@ -44,6 +44,19 @@ export function protocolError(code: ErrorCode, message: string, details?: unknow
   return details === undefined ? { code, message } : { code, message, details };
 }
 
+/**
+ * §7 (v1 + 2026-12-07): an `INTERNAL` refusal with `details: { retryable: true }` says the failure
+ * is passing (the Hive's database is away): the sender keeps the message and sends it again later,
+ * instead of dropping it as it drops any other refusal.
+ */
+export const RETRYABLE_DETAILS = { retryable: true } as const;
+
+/** Does this refusal say "send it again later"? */
+export function isRetryableError(error: { details?: unknown } | undefined): boolean {
+  const details = error?.details;
+  return typeof details === 'object' && details !== null && (details as { retryable?: unknown }).retryable === true;
+}
+
 /** An Error that carries a protocol error, so services can throw and the intake can report it. */
 export class ProtocolException extends Error {
   constructor(

@@ -245,6 +245,31 @@ describe('OutboxService', () => {
       expect(await onDisk()).toHaveLength(1);
     });
 
+    it('keeps the message, and those behind it, when Hive answers a retryable INTERNAL (its database away), and sends them at the next flush', async () => {
+      const box = outbox();
+      await box.sendResult('command.result', RESULT_A, result(RESULT_A));
+      await box.sendReport('report.apps', apps(1));
+      const first = hive.nextRequest();
+      hive.authenticate();
+      (await first).resolve({ ok: false, error: { code: 'INTERNAL', message: "Hive's database is unavailable", details: { retryable: true } } });
+      await settle();
+      expect(hive.sent).toHaveLength(1);
+      expect((await onDisk()).map(([event]) => event)).toEqual(['command.result', 'report.apps']);
+
+      // The next report flushes the outbox: the result goes first, and now the Hive takes it.
+      const again = hive.nextRequest();
+      const flushed = box.sendReport('report.apps', apps(2));
+      const retried = await again;
+      expect([retried.event, retried.payload]).toEqual(['command.result', result(RESULT_A)]);
+      const report = hive.nextRequest();
+      retried.resolve(OK);
+      const sentReport = await report;
+      expect(sentReport.payload).toEqual(apps(2));
+      sentReport.resolve(OK);
+      await flushed;
+      expect(box.depth).toBe(0);
+    });
+
     it('drops a message Hive refused (INVALID_PARAMS) and goes on with the next', async () => {
       const box = outbox();
       await box.sendReport('report.apps', apps(1));

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ErrorCode, OkAckDto, ReportEvent, validatePayload } from '@mosaic/protocol';
+import { ErrorCode, OkAckDto, ReportEvent, isRetryableError, validatePayload } from '@mosaic/protocol';
 import { StateDocument, StateStore } from '../common/state-store';
 import { HiveConnectionService, HiveUnavailableError } from './hive-connection.service';
 
@@ -93,6 +93,11 @@ export class OutboxService implements OnModuleInit {
       }
       const ack = validatePayload(OkAckDto, response);
       if (ack.ok && !ack.value.ok && ack.value.error?.code === ErrorCode.NOT_AUTHENTICATED) return;
+      if (ack.ok && !ack.value.ok && isRetryableError(ack.value.error)) {
+        // A passing failure of the Hive (its database away, §7): kept, sent again at the next flush or handshake.
+        this.logger.warn(`Hive could not take ${entry.event} now; kept to send again: ${ack.value.error?.message ?? ''}`);
+        return;
+      }
       if (!ack.ok || !ack.value.ok) {
         // Hive refused the message itself; sending it again would be refused again and block the rest.
         this.logger.error(`Hive refused ${entry.event}: ${JSON.stringify(ack.ok ? ack.value.error : ack.details)}`);

@@ -2,6 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { HttpAdapterHost } from '@nestjs/core';
 import { ProtocolError, protocolError } from '@mosaic/protocol';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
+
+/** Retry-After of a 503 DATABASE_UNAVAILABLE: a restart of the database takes seconds. */
+export const DATABASE_RETRY_AFTER_S = 5;
 
 /** The HTTP status of each error code the services throw; anything unlisted is a 500. */
 const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
@@ -23,6 +27,7 @@ const STATUS_OF: Partial<Record<HiveErrorCode, number>> = {
   [HiveErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
   [HiveErrorCode.ACCOUNT_EXISTS]: HttpStatus.CONFLICT,
   [HiveErrorCode.CSRF_MISMATCH]: HttpStatus.FORBIDDEN,
+  [HiveErrorCode.DATABASE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /** Codes for the errors Nest and Express raise themselves (unknown route, bad JSON, body too large). */
@@ -53,6 +58,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>();
     const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
     if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    if (body.code === HiveErrorCode.DATABASE_UNAVAILABLE) response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_S));
     this.adapterHost.httpAdapter.reply(response, body, status);
   }
 
@@ -63,6 +69,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       return { status, body: { code: CODE_OF_STATUS[status] ?? `HTTP_${status}`, message: exception.message } };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // An outage, not a bug: one line without the stack; /health says the same to the load balancer.
+      this.logger.warn(`request failed, the database is unavailable: ${(exception as Error).message}`);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: new HiveError(HiveErrorCode.DATABASE_UNAVAILABLE, "The Hive's database cannot be reached right now; retry later.").toJSON(),
+      };
     }
     this.logger.error(`request failed: ${(exception as Error)?.stack ?? String(exception)}`);
     return {

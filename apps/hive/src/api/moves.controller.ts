@@ -52,7 +52,10 @@ export class MovesController {
   @HttpCode(HttpStatus.OK)
   @ApiBody({ required: false, schema: { type: 'object', additionalProperties: false, properties: {} } })
   @ApiOkResponse({ type: MoveSchema, description: 'The move, cancelled' })
-  @ApiConflictResponse({ type: ErrorSchema, description: 'MOVE_FINISHED: the move ended already' })
+  @ApiConflictResponse({
+    type: ErrorSchema,
+    description: 'MOVE_FINISHED: the move ended already; MOVE_IN_PROGRESS: another Hive process runs it and did not hand it over in time',
+  })
   cancel(@Param('moveId') moveId: string, @Body() body: unknown): Promise<MoveView> {
     parseBody(EmptyParamsDto, body ?? {});
     return this.moves.cancel(moveId);

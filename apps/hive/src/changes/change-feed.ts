@@ -11,18 +11,38 @@ export interface Change {
 }
 
 /**
- * In-process notices that something the REST API shows has changed, so the Console can be told
- * (live updates, not polling). Services publish; the Console gateway listens. Publishing never
- * throws: a failing listener is logged and the others still hear the change.
+ * Notices that something the REST API shows has changed, so the Console can be told (live
+ * updates, not polling). Services publish; the Console gateway listens. Publishing never throws:
+ * a failing listener is logged and the others still hear the change. In a cluster of Hive
+ * processes the changes made here are relayed to the others (cluster/change-relay.ts), whose
+ * listeners hear them through `receive`.
  */
 @Injectable()
 export class ChangeFeed {
   private readonly logger = new Logger('ChangeFeed');
   private readonly listeners = new Set<(change: Change) => void>();
+  private readonly relays = new Set<(change: Change) => void>();
 
+  /** A change made by this process: its listeners hear it, and the relays send it to the other processes. */
   publish(topic: ChangeTopic, id?: string): void {
     const change: Change = id === undefined ? { topic } : { topic, id };
-    for (const listener of [...this.listeners]) {
+    this.notify(change, this.listeners);
+    this.notify(change, this.relays);
+  }
+
+  /** A change made by another process of the cluster: this process's listeners hear it, and it goes no further. */
+  receive(change: Change): void {
+    this.notify(change, this.listeners);
+  }
+
+  /** Calls `relay` with each change this process publishes (not those it receives). Returns the function that stops it. */
+  relayLocal(relay: (change: Change) => void): () => void {
+    this.relays.add(relay);
+    return () => this.relays.delete(relay);
+  }
+
+  private notify(change: Change, listeners: Set<(change: Change) => void>): void {
+    for (const listener of [...listeners]) {
       try {
         listener(change);
       } catch (err) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import {
   COMMAND_CONTRACT,
   COMMAND_TYPES,
@@ -15,6 +15,7 @@ import {
 } from '@mosaic/protocol';
 import { randomUUID } from 'node:crypto';
 import { ChangeFeed } from '../changes/change-feed';
+import { ClusterBus, ClusterEvents, LocalClusterBus } from '../cluster/cluster-bus';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
@@ -78,11 +79,17 @@ export function toCommandView(command: CommandRecord): CommandView {
   return view;
 }
 
-/** Sends commands (§2) to connected devices and tracks each one to its end. */
+/**
+ * Sends commands (§2) to connected devices and tracks each one to its end. In a cluster of Hive
+ * processes a command goes to the device wherever its socket is (DeviceSessionRegistry), and its
+ * result, recorded by the process holding the socket, is told to the others: their waiting REST
+ * calls answer and their `onSettled` listeners hear it.
+ */
 @Injectable()
-export class CommandsService {
+export class CommandsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Commands');
   private readonly settledListeners = new Set<(settled: SettledCommand) => void>();
+  private stopHearing?: () => void;
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -92,7 +99,16 @@ export class CommandsService {
     private readonly sessions: DeviceSessionRegistry,
     private readonly metrics: HiveMetrics,
     private readonly changes: ChangeFeed = new ChangeFeed(),
+    private readonly bus: ClusterBus = new LocalClusterBus(),
   ) {}
+
+  onModuleInit(): void {
+    if (this.bus.clustered) this.stopHearing = this.bus.subscribe(ClusterEvents.commandSettled, (message) => this.settledElsewhere(message));
+  }
+
+  onApplicationShutdown(): void {
+    this.stopHearing?.();
+  }
 
   /** Checks, stores and sends a command, then waits for its acknowledgement (and its result when `wait`). */
   async send(deviceId: string, type: unknown, params: unknown, options: SendOptions): Promise<SendOutcome> {
@@ -184,8 +200,10 @@ export class CommandsService {
 
   /**
    * Calls `listener` whenever a command settles: its result arrived, the device refused it, or
-   * no acknowledgement came in time. Returns the function that stops listening. Listeners run
-   * inside the code that recorded the outcome: they should only schedule work (a throw is logged).
+   * no acknowledgement came in time; in a cluster, on whichever process it settled (each
+   * process's listeners hear each command once). Returns the function that stops listening.
+   * Listeners run inside the code that recorded the outcome: they should only schedule work (a
+   * throw is logged).
    */
   onSettled(listener: (settled: SettledCommand) => void): () => void {
     this.settledListeners.add(listener);
@@ -298,9 +316,25 @@ export class CommandsService {
     if (command === undefined || status === undefined || !SETTLED.includes(status)) return;
     this.metrics.commands.inc({ type: command.type, outcome: status });
     if (status === 'succeeded' || status === 'failed') this.metrics.resultLatency.observe({ type: command.type }, Math.max(0, Date.now() - Date.parse(command.issuedAt)) / 1000);
+    this.bus.publish(ClusterEvents.commandSettled, { deviceId, commandId, status });
+    this.tellSettled({ deviceId, commandId, status });
+  }
+
+  /** A command settled on another process: a REST call waiting here for its result answers, and the listeners here hear it. */
+  private settledElsewhere(message: Record<string, unknown>): void {
+    const { deviceId, commandId, status } = message;
+    if (typeof deviceId !== 'string' || typeof commandId !== 'string' || typeof status !== 'string' || !SETTLED.includes(status as CommandStatus)) {
+      this.logger.warn(`a malformed command.settled message from process ${message.from}; ignored`);
+      return;
+    }
+    if (status === 'succeeded' || status === 'failed') this.completions.complete(commandId);
+    this.tellSettled({ deviceId, commandId, status: status as CommandStatus });
+  }
+
+  private tellSettled(settled: SettledCommand): void {
     for (const listener of [...this.settledListeners]) {
       try {
-        listener({ deviceId, commandId, status });
+        listener(settled);
       } catch (err) {
         this.logger.error(`a listener of settled commands failed: ${(err as Error)?.stack ?? String(err)}`);
       }

@@ -29,6 +29,8 @@ export const HiveErrorCode = {
   ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
   /** A change through a Console session came without the session's CSRF token. */
   CSRF_MISMATCH: 'CSRF_MISMATCH',
+  /** The Hive's database cannot be reached right now (down, restarting, not answering): retry later (REST: 503 with Retry-After). */
+  DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
 } as const;
 export type HiveErrorCode = (typeof HiveErrorCode)[keyof typeof HiveErrorCode];
 

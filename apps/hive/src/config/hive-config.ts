@@ -45,6 +45,12 @@ export interface HiveConfig {
    * `deviceVersion`; unset, each device takes its own repository at that version.
    */
   deviceImage?: string;
+  /**
+   * How long a lease on shared work (a move's runs) lasts without renewal, in ms (HIVE_LEASE_TTL_S,
+   * in seconds; 15 s when unset): with several Hive processes, the work of one that died goes on
+   * elsewhere after this. Renewed every third of it.
+   */
+  leaseTtlMs?: number;
 }
 
 export const HIVE_CONFIG = Symbol('HIVE_CONFIG');
@@ -67,3 +73,6 @@ export type HiveOptions = Partial<HiveConfig> & Pick<HiveConfig, 'adminToken'>;
 
 export const ADMIN_TOKEN_MIN_CHARS = 16;
 export const COMMAND_TIMEOUT_MAX_S = 600;
+/** Lease TTL bounds: HIVE_LEASE_TTL_S takes 3..600 s; in-process options (tests) may go down to 100 ms. */
+export const LEASE_TTL_MIN_MS = 100;
+export const LEASE_TTL_MAX_S = 600;

@@ -126,6 +126,7 @@ describe('loadHiveConfig', () => {
         HIVE_PUBLIC_URL: 'https://hive.example.net:8443/',
         HIVE_CONSOLE_DIR: '/srv/console',
         HIVE_DEVICE_IMAGE: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
+        HIVE_LEASE_TTL_S: '30',
       }),
     ).toEqual({
       ok: true,
@@ -144,6 +145,7 @@ describe('loadHiveConfig', () => {
         publicUrl: 'https://hive.example.net:8443',
         consoleDir: '/srv/console',
         deviceImage: 'registry.example:5000/mosaic/device@sha256:' + 'a'.repeat(64),
+        leaseTtlMs: 30_000,
       },
     });
   });
@@ -167,6 +169,9 @@ describe('loadHiveConfig', () => {
     ['a port in exponent notation', { HIVE_PORT: '8e3' }, 'HIVE_PORT'],
     ['a zero timeout', { HIVE_COMMAND_TIMEOUT_S: '0' }, 'HIVE_COMMAND_TIMEOUT_S'],
     ['a fractional timeout', { HIVE_COMMAND_TIMEOUT_S: '1.5' }, 'HIVE_COMMAND_TIMEOUT_S'],
+    ['a lease TTL below 3 s', { HIVE_LEASE_TTL_S: '2' }, 'HIVE_LEASE_TTL_S'],
+    ['a lease TTL above 10 minutes', { HIVE_LEASE_TTL_S: '601' }, 'HIVE_LEASE_TTL_S'],
+    ['a lease TTL in milliseconds', { HIVE_LEASE_TTL_S: '15000ms' }, 'HIVE_LEASE_TTL_S'],
     ['a 15-character admin token', { HIVE_ADMIN_TOKEN: '0123456789abcde' }, 'HIVE_ADMIN_TOKEN'],
     ['an admin token with a space', { HIVE_ADMIN_TOKEN: '0123456789 abcdef' }, 'HIVE_ADMIN_TOKEN'],
     ['a device version that is not semver', { HIVE_DEVICE_VERSION: 'v1.2' }, 'HIVE_DEVICE_VERSION'],

@@ -2,7 +2,7 @@ import { LIMITS, Patterns, isSemver } from '@mosaic/protocol';
 import { LOG_FORMATS, LOG_LEVELS, readDevtoolsSettings, readSecretSetting } from '@mosaic/ops';
 import { databaseUrlProblems } from '../database/database-url';
 import { defaultCatalogDir, defaultConsoleDir } from './default-catalog-dir';
-import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions } from './hive-config';
+import { ADMIN_TOKEN_MIN_CHARS, COMMAND_TIMEOUT_MAX_S, HIVE_CONFIG_DEFAULTS, HiveConfig, HiveOptions, LEASE_TTL_MAX_S, LEASE_TTL_MIN_MS } from './hive-config';
 
 export type Env = Record<string, string | undefined>;
 export type HiveConfigResult = { ok: true; config: HiveConfig } | { ok: false; errors: string[] };
@@ -22,6 +22,7 @@ const VARIABLE: Record<Exclude<keyof HiveConfig, 'devtools' | 'devtoolsServer'>,
   publicUrl: 'HIVE_PUBLIC_URL',
   consoleDir: 'HIVE_CONSOLE_DIR',
   deviceImage: 'HIVE_DEVICE_IMAGE',
+  leaseTtlMs: 'HIVE_LEASE_TTL_S',
 };
 type Variable = keyof typeof VARIABLE;
 
@@ -38,6 +39,12 @@ function raw(env: Env, name: string): string | undefined {
 function wholeNumber(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   return /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+}
+
+/** HIVE_LEASE_TTL_S in ms; below 3 s is refused from the environment (tests give shorter ones as options). */
+function leaseTtlFromSeconds(value: string): number {
+  const seconds = wholeNumber(value);
+  return seconds === undefined || Number.isNaN(seconds) || seconds < 3 ? Number.NaN : seconds * 1000;
 }
 
 /** One line per bad setting, each naming its variable. The admin token is never echoed. */
@@ -69,6 +76,10 @@ export function hiveConfigProblems(config: HiveConfig, given: Partial<Record<Var
   }
   if (!Number.isInteger(config.commandTimeoutS) || config.commandTimeoutS < 1 || config.commandTimeoutS > COMMAND_TIMEOUT_MAX_S) {
     bad('commandTimeoutS', `must be a whole number of seconds from 1 to ${COMMAND_TIMEOUT_MAX_S}${got('commandTimeoutS')}`);
+  }
+  const ttl = config.leaseTtlMs;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < LEASE_TTL_MIN_MS || ttl > LEASE_TTL_MAX_S * 1000)) {
+    bad('leaseTtlMs', `must be a whole number of seconds from 3 to ${LEASE_TTL_MAX_S}${given.leaseTtlMs !== undefined ? `, got "${given.leaseTtlMs}"` : ''}`);
   }
   // Only the path is checked here; the catalog itself is read and checked when the Hive boots.
   if (typeof config.catalogDir !== 'string' || config.catalogDir.length === 0 || config.catalogDir.includes('\0')) {
@@ -110,6 +121,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     publicUrl: raw(env, VARIABLE.publicUrl),
     consoleDir: raw(env, VARIABLE.consoleDir),
     deviceImage: raw(env, VARIABLE.deviceImage),
+    leaseTtlMs: raw(env, VARIABLE.leaseTtlMs),
   };
   const config: HiveConfig = {
     adminToken: given.adminToken ?? '',
@@ -126,6 +138,7 @@ export function loadHiveConfig(env: Env): HiveConfigResult {
     publicUrl: given.publicUrl?.replace(/\/$/, '') ?? HIVE_CONFIG_DEFAULTS.publicUrl,
     consoleDir: given.consoleDir ?? defaultConsoleDir(),
     ...(given.deviceImage !== undefined ? { deviceImage: given.deviceImage } : {}),
+    ...(given.leaseTtlMs !== undefined ? { leaseTtlMs: leaseTtlFromSeconds(given.leaseTtlMs) } : {}),
     ...(databaseUrl.ok && databaseUrl.value !== undefined ? { databaseUrl: databaseUrl.value } : {}),
   };
   if (devtools.settings.enabled) config.devtoolsServer = devtools.settings.address;

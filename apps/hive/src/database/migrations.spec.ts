@@ -167,9 +167,14 @@ describe('migrations', () => {
     }
   });
 
-  it('makes on a new SQLite database the schema the SQL text of the SQLite-only Hive made', async () => {
-    const legacy = new Database(join(dir, 'legacy.db'));
-    for (const migration of LEGACY_SQLITE_MIGRATIONS) legacy.exec(migration);
+  it('makes on a new SQLite database the schema the SQL text of the SQLite-only Hive made, then the migrations since', async () => {
+    const written = new Database(join(dir, 'legacy.db'));
+    for (const migration of LEGACY_SQLITE_MIGRATIONS) written.exec(migration);
+    written.pragma(`user_version = ${LEGACY_SQLITE_MIGRATIONS.length}`);
+    written.close();
+    // The migrations appended after the SQLite-only Hive (leases, …) run on it as on any database it left.
+    await (await SqliteDatabase.open(join(dir, 'legacy.db'), quiet)).close();
+    const legacy = new Database(join(dir, 'legacy.db'), { readonly: true });
     const fresh = await SqliteDatabase.open(join(dir, 'fresh.db'), quiet);
     await fresh.close();
     const made = new Database(join(dir, 'fresh.db'), { readonly: true });

@@ -264,6 +264,35 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('moves').addColumn('prepare_command_id', 'text').execute();
     },
   },
+  // cluster: the table of @socket.io/postgres-adapter (cluster/postgres-cluster-bus.ts), PostgreSQL only.
+  {
+    // Messages between Hive processes over NOTIFY's 8000-byte limit wait here for their readers
+    // (the adapter deletes them after 30 s). SQLite runs one process: nothing to make.
+    async up(db, kind) {
+      if (kind !== 'postgres') return;
+      await db.schema
+        .createTable('socket_io_attachments')
+        .addColumn('id', 'bigserial', (c) => c.unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.defaultTo(sql`now()`))
+        .addColumn('payload', 'bytea')
+        .execute();
+    },
+  },
+  // leases: work that runs on one Hive process at a time (a move's runs): who holds it, until when.
+  {
+    // expires_ms is epoch milliseconds by the database's clock (leases/lease.repository.ts), never a
+    // process's: two hosts whose clocks disagree still agree on who holds a lease. wanted_by: a
+    // process that asked the holder to hand the lease over (a cancel sent to another process).
+    async up(db, kind) {
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('expires_ms', kind === 'postgres' ? 'bigint' : 'integer', (c) => c.notNull())
+        .addColumn('wanted_by', 'text')
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -131,6 +131,16 @@ export interface UpgradeAttemptRow {
   finished_at: string | null;
 }
 
+export interface LeaseRow {
+  name: string;
+  /** The holding process's owner id (random per boot). */
+  owner: string;
+  /** Epoch ms by the database's clock; a lease past it is free. BIGINT on PostgreSQL. */
+  expires_ms: number;
+  /** A process that asked the holder to hand the lease over to it. */
+  wanted_by: string | null;
+}
+
 export interface HiveTables {
   account: AccountRow;
   devices: DeviceRow;
@@ -143,4 +153,5 @@ export interface HiveTables {
   console_sessions: ConsoleSessionRow;
   console_settings: ConsoleSettingsRow;
   upgrade_attempts: UpgradeAttemptRow;
+  leases: LeaseRow;
 }

@@ -22,6 +22,7 @@ import {
   ReportVersionDto,
   ReportVolumesDto,
   describeProblems,
+  RETRYABLE_DETAILS,
   protocolError,
   validatePayload,
 } from '@mosaic/protocol';
@@ -29,8 +30,10 @@ import type { ClassConstructor } from 'class-transformer';
 import type { Namespace, Socket } from 'socket.io';
 import { AccountService } from '../accounts/account.service';
 import { AuthThrottle, ThrottleKey, addressKey } from '../auth/auth-throttle.service';
+import { ClusterBus, deviceRoom } from '../cluster/cluster-bus';
 import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { HIVE_VERSION } from '../common/hive-version';
 import { WriteBatcher } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
@@ -101,10 +104,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     private readonly throttle: AuthThrottle,
     private readonly strays: StrayCopiesService,
     private readonly writes: WriteBatcher,
+    private readonly cluster: ClusterBus,
   ) {}
 
   /** socket.io hands the error's `data` to the device's `connect_error` (§1). */
   afterInit(namespace: Namespace): void {
+    this.cluster.attach(namespace);
     namespace.use(async (socket, next) => {
       try {
         const admission = await this.handshake.admit(socket.handshake.auth);
@@ -117,7 +122,10 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         next();
       } catch (err) {
         this.logger.error(`handshake failed: ${(err as Error).message}`);
-        const error = protocolError(ErrorCode.INTERNAL, 'Hive could not check the handshake.');
+        const error = protocolError(
+          ErrorCode.INTERNAL,
+          isDatabaseUnavailable(err) ? "Hive could not check the handshake: its database is unavailable; reconnect later." : 'Hive could not check the handshake.',
+        );
         next(Object.assign(new Error(error.message), { data: error }));
       }
     });
@@ -175,8 +183,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }
-      this.sessions.authenticate(connection);
       await this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
+      // Right before the ack: other Hive processes hear of the proof after it, so nothing they send overtakes it.
+      this.sessions.authenticate(connection);
+      if (!this.sessions.isAuthenticated(connection)) return refuse(ErrorCode.NOT_AUTHENTICATED, 'The connection closed while its proof was checked.');
+      // Commands from any Hive process reach the device through its room (cluster/room-device-connection.ts).
+      await socket.join(deviceRoom(connection.deviceId));
       this.logger.log(`device ${connection.deviceId} authenticated`);
       return OK;
     });
@@ -294,6 +306,11 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       return await handle();
     } catch (err) {
       if (err instanceof HiveError) return { ok: false, error: err.toJSON() };
+      if (isDatabaseUnavailable(err)) {
+        // An outage, not a bug (docs/protocol.md §7): retryable, so the device keeps the message and sends it again.
+        this.logger.warn(`handling ${event} failed, the database is unavailable: ${(err as Error).message}`);
+        return refuse(ErrorCode.INTERNAL, `Hive's database is unavailable; send ${event} again later.`, RETRYABLE_DETAILS);
+      }
       this.logger.error(`handling ${event} failed: ${(err as Error).stack ?? String(err)}`);
       return refuse(ErrorCode.INTERNAL, `Hive failed to handle ${event}.`);
     }

@@ -140,12 +140,20 @@ export class MoveRepository {
   }
 
   /**
-   * Writes the move's changing fields. A finished move never changes again: returns false (and
-   * writes nothing) when the stored one has finished already.
+   * Writes the move's changing fields over the stored state `from` (the one the change was made
+   * from). Returns false, and writes nothing, when the stored move finished already or another
+   * writer (another Hive process) changed its state since: a finished move never changes again,
+   * and a step is never applied twice.
    */
-  async save(move: MoveRecord): Promise<boolean> {
+  async save(move: MoveRecord, from: MoveState): Promise<boolean> {
     return affected(
-      await this.db.q.updateTable('moves').set(changingColumns(move)).where('id', '=', move.id).where('finished_at', 'is', null).executeTakeFirst(),
+      await this.db.q
+        .updateTable('moves')
+        .set(changingColumns(move))
+        .where('id', '=', move.id)
+        .where('finished_at', 'is', null)
+        .where('state', '=', from)
+        .executeTakeFirst(),
     );
   }
 

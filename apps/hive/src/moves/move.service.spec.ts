@@ -18,13 +18,16 @@ import { DeviceRepository } from '../devices/device.repository';
 import { DevicesService } from '../devices/devices.service';
 import { KeyRepository } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
+import { LeaseKeeper } from '../leases/lease-keeper';
+import { LeaseRepository } from '../leases/lease.repository';
 import { ReportRepository } from '../reports/report.repository';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceConnection } from '../sessions/device-connection';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { armored, instanceKeys } from '../testing/fixtures';
 import { MoveRepository } from './move.repository';
-import { MoveRequest, MoveService, MoveView, REISSUE_EXPIRED_AFTER_MS } from './move.service';
+import { MoveRequest, MoveService, MoveView, REISSUE_EXPIRED_AFTER_MS, moveLease } from './move.service';
+import { eventually } from '../../../../test/support/eventually';
 
 const COMMAND_TIMEOUT_S = 30;
 const GRACE_MS = COMMAND_TIMEOUT_S * 1000;
@@ -108,8 +111,9 @@ async function hiveProcess(db: HiveDatabase, clock: FakeClock) {
   const reports = new ReportsService(new ReportRepository(db));
   const apps = new AppRepository(db);
   const metrics = new HiveMetrics();
-  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, new ChangeFeed(), metrics);
-  return { sessions, devices, commands, keys, reports, apps, moves, metrics };
+  const leases = new LeaseKeeper(new LeaseRepository(db));
+  const moves = new MoveService(CONFIG, new MoveRepository(db), apps, commands, devices, sessions, reports, keys, clock, leases, new ChangeFeed(), metrics);
+  return { sessions, devices, commands, keys, reports, apps, moves, metrics, leases };
 }
 type HiveProcess = Awaited<ReturnType<typeof hiveProcess>>;
 
@@ -147,7 +151,8 @@ describe('MoveService', () => {
   });
 
   afterEach(async () => {
-    hive.moves.onModuleDestroy();
+    await hive.moves.onModuleDestroy();
+    await hive.leases.close();
     await db.close();
   });
 
@@ -435,7 +440,7 @@ describe('MoveService', () => {
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
       await prepared;
       expect(deviceB.received).toHaveLength(1);
-      hive.moves.onModuleDestroy();
+      await hive.moves.onModuleDestroy();
       const next = await hiveProcess(db, clock);
       await next.moves.resume();
       const deviceA2 = connect(a, next);
@@ -447,7 +452,7 @@ describe('MoveService', () => {
       await next.moves.idle();
       expect((await next.moves.get(move.id)).state).toBe('stopping');
       expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
-      next.moves.onModuleDestroy();
+      await next.moves.onModuleDestroy();
     });
   });
 
@@ -722,7 +727,7 @@ describe('MoveService', () => {
   describe('resume after a restart', () => {
     /** Stops this process and starts the next on the same database; devices reconnect to it later. */
     async function restart(): Promise<HiveProcess> {
-      hive.moves.onModuleDestroy();
+      await hive.moves.onModuleDestroy();
       hive = await hiveProcess(db, clock);
       await hive.moves.resume();
       return hive;
@@ -1060,6 +1065,66 @@ describe('MoveService', () => {
       await hive.moves.idle();
       expect((await stored(move.id))).toEqual(cancelled);
       expect((await appNow()).deviceId).toBe(a);
+    });
+  });
+
+  describe('two processes on one database', () => {
+    let other: HiveProcess;
+    beforeEach(async () => {
+      other = await hiveProcess(db, clock);
+    });
+    afterEach(async () => {
+      await other.moves.onModuleDestroy();
+      await other.leases.close();
+    });
+
+    it("leaves a move to the process that holds its lease: the other's resume and sweeps send nothing; it goes on once the holder stopped", async () => {
+      // A is connected to both processes; its stop through this one is never acknowledged.
+      const deviceA = connect(a).nextAck(never);
+      connect(b);
+      const elsewhereA = connect(a, other);
+      connect(b, other);
+      const stopped = deviceA.nextCommand();
+      const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: false });
+      expect((await stopped).type).toBe(CommandType.SchedulerStop);
+      await other.moves.resume();
+      clock.advance(GRACE_MS);
+      await other.moves.sweep();
+      expect(elsewhereA.received).toEqual([]);
+      expect((await stored(move.id, other)).state).toBe('stopping');
+
+      // The holder stops (its leases given up): the other process goes on, sending the same stop (same id) through its connection.
+      await hive.moves.onModuleDestroy();
+      await other.moves.sweep();
+      expect(elsewhereA.received.map((e) => e.id)).toEqual([deviceA.received[0].id]);
+    });
+
+    it('cancels through the other process: the holder hands the move over at its next renewal', async () => {
+      const deviceA = connect(a);
+      connect(b);
+      const move = await begin();
+      expect(deviceA.ofType(CommandType.SchedulerStop)).toHaveLength(1);
+      const cancelling = other.moves.cancel(move.id);
+      const leases = new LeaseRepository(db);
+      await eventually('the other process asks for the lease', () => leases.holder(moveLease(move.id)), (holder) => holder?.wantedBy === other.leases.owner, 5_000);
+      await hive.leases.renew(); // the holder hears the request
+      const cancelled = await cancelling;
+      expect(cancelled).toMatchObject({ state: 'cancelled', resolvedOn: a });
+      await answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      expect(await stored(move.id)).toEqual(cancelled);
+    });
+
+    it('writes a step only over the state it was read in: a second writer of the same step changes nothing', async () => {
+      connect(a);
+      connect(b);
+      const move = await begin();
+      const repository = new MoveRepository(db);
+      const record = (await repository.find(move.id))!;
+      expect(record.state).toBe('stopping');
+      expect(await repository.save({ ...record, state: 'replicated' }, 'stopping')).toBe(true);
+      expect(await repository.save({ ...record, state: 'failed', finishedAt: clock.now().toISOString() }, 'stopping')).toBe(false);
+      expect((await repository.find(move.id))!.state).toBe('replicated');
     });
   });
 });

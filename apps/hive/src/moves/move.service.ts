@@ -12,6 +12,7 @@ import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { DevicesService } from '../devices/devices.service';
 import { HiveMetrics } from '../metrics/hive-metrics';
 import { KeysService } from '../keys/keys.service';
+import { LeaseKeeper } from '../leases/lease-keeper';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { lossWindow } from './loss-window';
@@ -29,6 +30,12 @@ export const REISSUE_EXPIRED_AFTER_MS = 60_000;
 const UNSTAGED_ON_REFUSAL: ReadonlySet<string> = new Set([ErrorCode.UNKNOWN_COMMAND, ErrorCode.EXPIRED, ErrorCode.BUSY]);
 /** A safety net: one run of a move never takes more steps than the machine has. */
 const MAX_STEPS_PER_RUN = 16;
+/** The lease a process holds while it runs a move (docs/architecture.md "Work shared between Hive processes"). */
+export const moveLease = (id: string): string => `move:${id}`;
+const MOVE_LEASE_PREFIX = 'move:';
+
+/** Thrown inside a step's transaction when the move changed under it: the command it prepared is rolled back with it. */
+class MoveChanged extends Error {}
 
 export interface MoveRequest {
   to: string;
@@ -110,6 +117,14 @@ const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new Hiv
  * wherever a restart left it. It is driven by events (a command settling, a device proving its
  * passphrase) and by a sweep every few seconds for what no event announces (a device that
  * stays away). The runs of one move never overlap.
+ *
+ * With several Hive processes on one database, a move runs on the process that holds its lease
+ * (`move:<id>`, leases/): the one that began it, renewing it while the move is unfinished. The
+ * others' sweeps, resumes and events leave it alone until the lease expires (its process died),
+ * then one of them takes it and goes on from the stored state, as after a restart. A cancel sent
+ * to another process asks the holder to hand the lease over at its next step boundary and runs
+ * there. Each state change is also written only over the state it was read in, so a process that
+ * lost its lease unawares cannot undo another's step.
  */
 @Injectable()
 export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -127,6 +142,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly finishWaiters = new Map<string, Set<() => void>>();
   /** Work started by a listener or an ended move (the lookups that kick runs, a stage dropped), for `idle`. */
   private readonly background = new Set<Promise<void>>();
+  /** Moves whose lease another process asked for: their runs stop at the next step boundary, then the lease is handed over. */
+  private readonly handingOver = new Set<string>();
   private readonly stopListening: Array<() => void>;
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
@@ -141,29 +158,44 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly reports: ReportsService,
     private readonly keys: KeysService,
     private readonly clock: Clock,
+    private readonly leases: LeaseKeeper,
     private readonly changes: ChangeFeed = new ChangeFeed(),
     private readonly metrics: HiveMetrics = new HiveMetrics(),
   ) {
     this.stopListening = [
+      leases.onHandoffWanted((name) => this.handOver(name)),
       commands.onSettled(({ commandId, status }) => this.onCommandSettled(commandId, status)),
       // Deferred: the listener runs before the device's proof is acknowledged, and nothing may reach it before that.
       sessions.onAuthenticated((deviceId) => setImmediate(() => this.onDeviceAuthenticated(deviceId))),
+      // A move another process ran ends there: its change notice (cluster/change-relay.ts) wakes the callers waiting here.
+      changes.subscribe((change) => {
+        const id = change.id;
+        // Read once the change is committed (a local one comes from inside the transaction that makes it).
+        if (change.topic === 'moves' && id !== undefined && this.finishWaiters.has(id)) this.moves.afterTransaction(() => this.inBackground(this.wakeIfFinished(id)));
+      }),
     ];
   }
 
-  /** Goes on with the moves a previous process left unfinished, and starts the sweep. */
+  private async wakeIfFinished(id: string): Promise<void> {
+    const move = await this.moves.find(id).catch(() => undefined);
+    if (move?.finishedAt != null) for (const wake of [...(this.finishWaiters.get(id) ?? [])]) wake();
+  }
+
+  /** Goes on with the moves a previous process left unfinished (whose lease is free), and starts the sweep. */
   onApplicationBootstrap(): void {
     void this.resume();
     this.sweepTimer = setInterval(() => void this.sweep(), MOVE_SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Stops, and gives up the leases of its moves so another process goes on with them at once. */
+  async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweepTimer);
     for (const stop of this.stopListening) stop();
     // Waiting REST calls answer with the move as it stands (202) instead of holding up shutdown.
     for (const waiters of [...this.finishWaiters.values()]) for (const wake of [...waiters]) wake();
+    await this.leases.releaseAll(MOVE_LEASE_PREFIX);
   }
 
   /**
@@ -201,8 +233,51 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async cancel(id: string, waitMs = this.graceMs()): Promise<MoveView> {
     await this.require(id);
-    await this.exclusive(id, () => this.cancelNow(id, waitMs));
+    await this.takeOver(id);
+    try {
+      await this.exclusive(id, () => this.cancelNow(id, waitMs));
+    } finally {
+      if ((await this.moves.find(id))?.finishedAt !== null) await this.leases.release(moveLease(id));
+    }
     return this.get(id);
+  }
+
+  /**
+   * The move's lease for this process: held already, free, or handed over by the process that
+   * holds it at its next step boundary (it hears the request at its next renewal). Its lease
+   * expires if that process died. MOVE_IN_PROGRESS when neither happens in time.
+   */
+  private async takeOver(id: string): Promise<void> {
+    const name = moveLease(id);
+    if (this.leases.holds(name) || (await this.leases.acquire(name))) return;
+    await this.leases.request(name);
+    const { ttlMs, renewMs } = this.leases.timing;
+    if (await this.leases.acquireWithin(name, ttlMs + renewMs)) {
+      this.logger.log(`move ${id}: handed over to this process`);
+      return;
+    }
+    throw new HiveError(
+      HiveErrorCode.MOVE_IN_PROGRESS,
+      `Move ${id} runs on another Hive process, which did not hand it over within ${Math.round((ttlMs + renewMs) / 1000)} s; try again.`,
+      { moveId: id },
+    );
+  }
+
+  /** Another process asked for a move's lease (a cancel): the lease goes to it once the current run ended. */
+  private handOver(name: string): void {
+    if (!name.startsWith(MOVE_LEASE_PREFIX)) return;
+    const id = name.slice(MOVE_LEASE_PREFIX.length);
+    if (this.handingOver.has(id)) return;
+    this.handingOver.add(id);
+    void this.exclusive(id, async () => {
+      try {
+        if (await this.leases.handOver(name)) this.logger.log(`move ${id}: handed over to another process`);
+        // Nobody asks any more (the asker gave up, or took the expired lease): keep running it here if it is still ours.
+        else if (!this.closed) await this.leases.acquire(name);
+      } finally {
+        this.handingOver.delete(id);
+      }
+    }).catch((err: Error) => this.logger.warn(`handing move ${id} over failed (its lease expires by itself): ${err.message}`));
   }
 
   /** For the app endpoints: nothing else may start or stop an app while it moves. */
@@ -338,6 +413,8 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       if (err instanceof UnfinishedMoveExists) throw this.inProgress(instance, await this.moves.findUnfinished(instance));
       throw err;
     }
+    // Run here, where the request came in (another process's sweep may have taken it in between: it runs there then).
+    await this.leases.acquire(moveLease(move.id));
     this.changes.publish('moves', move.id);
     this.logger.log(`moving app ${instance} from device ${from ?? '(none)'} to ${to}${force ? ' (forced)' : ''}: move ${move.id}`);
     return move;
@@ -452,16 +529,19 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Queues a run of the move's machine; runs of one move never overlap, and kicks while one is queued add nothing. */
+  /**
+   * Queues a run of the move's machine; runs of one move never overlap, and kicks while one is
+   * queued add nothing. A run happens only on the process that holds (or takes) the move's lease.
+   */
   private kick(id: string): Promise<void> {
     const pending = this.runs.get(id);
     if (this.queued.has(id) && pending) return pending;
     if (this.closed) return pending ?? Promise.resolve();
     this.queued.add(id);
     const run = (pending ?? Promise.resolve())
-      .then(() => {
+      .then(async () => {
         this.queued.delete(id);
-        return this.run(id);
+        if (await this.ownLease(id)) await this.run(id);
       })
       .catch((err: unknown) => this.logger.error(`move ${id} stopped on an error: ${(err as Error)?.stack ?? String(err)}`));
     this.runs.set(id, run);
@@ -471,11 +551,26 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     return run;
   }
 
-  /** Takes steps while each one leads somewhere; stops when the move waits for a device or ended. */
+  /** True when this process holds the move's lease, or took it now (free, or expired: its process died). */
+  private async ownLease(id: string): Promise<boolean> {
+    if (this.closed || this.handingOver.has(id)) return false;
+    const name = moveLease(id);
+    if (this.leases.holds(name)) return true;
+    return this.leases.acquire(name);
+  }
+
+  /**
+   * Takes steps while each one leads somewhere; stops when the move waits for a device or ended,
+   * or this process no longer holds its lease (lost, or asked for).
+   */
   private async run(id: string): Promise<void> {
     for (let steps = 0; steps < MAX_STEPS_PER_RUN && !this.closed; steps++) {
+      if (this.handingOver.has(id) || !this.leases.holds(moveLease(id))) return;
       const move = await this.moves.find(id);
-      if (!move || move.finishedAt !== null) return;
+      if (!move || move.finishedAt !== null) {
+        await this.leases.release(moveLease(id));
+        return;
+      }
       if (!(await this.step(move))) return;
     }
   }
@@ -543,9 +638,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       return await this.moves.transaction(async () => {
         const stop = await this.commands.prepare(from, CommandType.SchedulerStop, { instance: move.instance, replicate: true });
-        return this.update(move, { state: 'stopping', stopCommandId: stop.id });
+        return this.updateOrUndo(move, { state: 'stopping', stopCommandId: stop.id });
       });
     } catch (err) {
+      if (err instanceof MoveChanged) return false;
       if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
       throw err;
     }
@@ -604,9 +700,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       return await this.moves.transaction(async () => {
         const start = await this.commands.prepare(to, CommandType.SchedulerStart, startParams(app, true));
-        return this.update(move, { state: 'restoring', startCommandId: start.id });
+        return this.updateOrUndo(move, { state: 'restoring', startCommandId: start.id });
       });
     } catch (err) {
+      if (err instanceof MoveChanged) return false;
       if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
       if (err instanceof HiveError) return this.fail(move, err.toJSON());
       throw err;
@@ -677,11 +774,16 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.online(deviceId)) return this.offlineTooLong(deviceId) ? giveUp() : false;
     const params = which === 'stop' ? { instance: move.instance, replicate: true } : startParams(app, true);
     const type = which === 'stop' ? CommandType.SchedulerStop : CommandType.SchedulerStart;
-    return this.moves.transaction(async () => {
-      const command = await this.commands.prepare(deviceId, type, params);
-      this.logger.log(`move ${move.id}: device ${deviceId} never ran the ${which}, which was too old to send again; issued ${command.id}`);
-      return this.update(move, which === 'stop' ? { stopCommandId: command.id } : { startCommandId: command.id });
-    });
+    try {
+      return await this.moves.transaction(async () => {
+        const command = await this.commands.prepare(deviceId, type, params);
+        this.logger.log(`move ${move.id}: device ${deviceId} never ran the ${which}, which was too old to send again; issued ${command.id}`);
+        return this.updateOrUndo(move, which === 'stop' ? { stopCommandId: command.id } : { startCommandId: command.id });
+      });
+    } catch (err) {
+      if (err instanceof MoveChanged) return false;
+      throw err;
+    }
   }
 
   /** The stop did not give a final replica: without force the move fails; with force it goes on and records the loss window. */
@@ -702,8 +804,15 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     return false;
   }
 
+  /** `update` inside a transaction that prepared a command: a move that changed meanwhile rolls the command back (MoveChanged). */
+  private async updateOrUndo(move: MoveRecord, changes: MoveChanges): Promise<true> {
+    if (!(await this.update(move, changes))) throw new MoveChanged(move.id);
+    return true;
+  }
+
   /**
-   * Stores the move's next state (a finished one never changes again); true when it was stored.
+   * Stores the move's next state (a finished one never changes again, and a state is only ever
+   * left by the step that read it: `move.state` must still be stored); true when it was stored.
    * An ending records the total time; one in `running` the downtime, up to `runningAt` (the target's start result).
    */
   private async update(move: MoveRecord, changes: MoveChanges, runningAt?: string): Promise<boolean> {
@@ -717,7 +826,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
         next.downtimeMs = Math.max(0, end - Date.parse(next.stoppedAt ?? next.createdAt));
       }
     }
-    if (!(await this.moves.save(next))) return false;
+    if (!(await this.moves.save(next, move.state))) return false;
     if (next.downtimeMs !== null) this.metrics.moveDowntime.observe(next.downtimeMs / 1000);
     if (next.totalMs !== null) this.metrics.moveTotal.observe({ state: next.state }, next.totalMs / 1000);
     this.changes.publish('moves', move.id);
@@ -729,6 +838,10 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private finished(move: MoveRecord): void {
     for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    // Nobody needs to run it any more, once the transaction that ended it committed.
+    this.inBackground(
+      new Promise<boolean>((resolve) => this.moves.afterTransaction(resolve)).then((committed) => (committed ? this.leases.release(moveLease(move.id)) : undefined)),
+    );
     if (move.state === 'failed' || move.state === 'cancelled') {
       // After the transaction that ended the move (its caller's) committed: the stage is dropped on its own time.
       this.inBackground(

@@ -33,7 +33,13 @@ const time = { type: String, format: 'date-time' } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 export class ErrorSchema implements ProtocolError {
-  @ApiProperty({ type: String, example: 'INVALID_PARAMS' }) code!: ProtocolError['code'];
+  @ApiProperty({
+    type: String,
+    example: 'INVALID_PARAMS',
+    description:
+      "What failed. On any request: 503 DATABASE_UNAVAILABLE (with a Retry-After header) while the Hive's database cannot be reached; retry later, the Hive recovers by itself",
+  })
+  code!: ProtocolError['code'];
   @ApiProperty() message!: string;
   @ApiPropertyOptional({
     oneOf: [
