@@ -59,6 +59,10 @@ const HIVE_DATABASE_SPECS = [
 /** End-to-end paths through the Hive, with real Devices, run on PostgreSQL too: a Hive restart, a catalog app. */
 const HIVE_E2E_ON_POSTGRES = ['foundation', 'catalog-app'].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`);
 module.exports = {
+  // A hang guard, not a speed check (files that need longer set their own): the specs that derive
+  // keys (scrypt, Argon2) or restart a Hive take a few seconds on a busy 2-core machine, and jest's
+  // 5 s default failed them there. Jest reads it for the whole run, not per project.
+  testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },

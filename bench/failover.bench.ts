@@ -2,8 +2,8 @@
  * A move's downtime and total time (budget, docs/architecture.md: downtime ≤ 1.0× at 100 MB and
  * ≤ 0.3× at 1 GB, total ≤ 1.3×, over raw restic): an app with BENCH_DATA_MB of data (default 100)
  * on device A, replicated once (the periodic replica), then 1 % of it changed. The move as the
- * Hive runs it: `SchedulerAction.prepare` on device B (keys from "Hive", both replicas restored
- * ahead while A still runs the app), then the stop on A with the final replication, then the start
+ * Hive runs it: `SchedulerAction.prepare` on device B (the start that follows checked, keys from
+ * "Hive", both replicas restored ahead while A still runs the app), then the stop on A with the final replication, then the start
  * with `failover: true` on B (writer taken over, only what changed restored, compose up) until B
  * reports it running. Downtime: A's stop → B running; total: B's prepare → B running.
  * The app mounts both its volumes (as the catalog's apps do); the periodic replica is of both. It
@@ -172,7 +172,9 @@ runBench('failover', {
       for (const [id, keys] of hiveA.keys) hiveB.keys.set(id, keys); // what Hive holds
       const preparedFrom = performance.now();
       if (staged) {
-        const prepared = await command(bench, b, 'SchedulerAction.prepare', { instance }, `B stages the move while A runs the app (${label})`, perRunS);
+        // As the Hive sends it: with the start that follows, which B checks now (§2.7).
+        const prepare = { instance, start: startParams(instance, compose, true) };
+        const prepared = await command(bench, b, 'SchedulerAction.prepare', prepare, `B stages the move while A runs the app (${label})`, perRunS);
         console.log(`  ${label}, B staged in ${ms(performance.now() - preparedFrom)}: ${prepared.staged.map((v: { name: string; bytes: number }) => `${v.name.slice(-4)} ${v.bytes} B`).join(', ')}`);
       }
       const moved = await bench.step(`stop on A, then report.apps saying running, from B with failover (${label})`, perRunS, async () => {
