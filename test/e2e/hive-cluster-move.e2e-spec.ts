@@ -73,6 +73,12 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
     expect(holder).toBeDefined();
     const survivor = cluster.hives.find((hive) => hive !== holder)!;
     expect(holder.output.count(new RegExp(`moving app ${instance} from device ${a.id} to ${b.id}: move ${id}`))).toBe(1);
+    // …and runs its steps: it sent B's prepare.
+    await eventually(
+      'the holder’s log of B’s prepare',
+      async () => holder.output.count(new RegExp(`move ${id}: SchedulerAction\\.prepare ${started.prepareCommandId} accepted by device ${b.id}`)),
+      (n) => n === 1,
+    );
     const before = await lease(id);
     expect(before).toMatchObject({ live: true });
 
