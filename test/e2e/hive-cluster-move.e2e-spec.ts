@@ -112,8 +112,12 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
     ranOnce(b, 'prepare', move.prepareCommandId);
     ranOnce(a, 'stop', move.stopCommandId);
     ranOnce(b, 'start', move.startCommandId);
-    // A: the install's start, the replica's stop and start, the move's stop; B: the move's start alone.
-    expect(a.device.count(/accepted SchedulerAction\.stop /)).toBe(2);
+    // A: the replica's stop and the move's (and a stray-copy stop, should a report of A's running
+    // copy from before its stop come in after the move: the Hive logs those); B: the prepare and the start.
+    const strayStops = cluster.hives.reduce((n, hive) => n + hive.output.count(new RegExp(`device ${a.id} runs a copy of app ${instance}`)), 0);
+    const stopsOnA = a.device.count(/accepted SchedulerAction\.stop /);
+    expect(stopsOnA).toBeGreaterThanOrEqual(2);
+    expect(stopsOnA).toBeLessThanOrEqual(2 + strayStops);
     expect(b.device.count(/accepted SchedulerAction\.(start|stop|prepare) /)).toBe(2);
   });
 });
