@@ -47,7 +47,7 @@ export function e2eDeviceSettings(hive: Pick<TestHive, 'url'>, token: string, ro
  * its apps and state under `dir`, reporting apps every 2 s and volumes every second.
  */
 export function machineDeviceSettings(
-  hive: TestHive,
+  hive: Pick<TestHive, 'url'>,
   token: string,
   name: string,
   dir: string,

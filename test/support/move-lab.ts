@@ -33,15 +33,20 @@ export interface MachineOptions {
   pluginEnv?: Record<string, string>;
 }
 
+/** The Hive the lab's Devices connect to (`url`) and its REST API with the admin token. */
+export type LabHive = Pick<TestHive, 'url' | 'api'>;
+
 /**
- * What the move e2e tests share (docs/architecture.md "Move / failover"): one Hive in-process, one
- * replica store (a restic REST server), and machines of two real engines, plugins and Device
+ * What the move e2e tests share (docs/architecture.md "Move / failover"): one Hive (in-process, or one
+ * the test runs: startWith), one replica store (a restic REST server), and machines of two real engines, plugins and Device
  * processes each; helpers for the Hive's REST API the way a user drives a move.
  */
 export class MoveLab {
   readonly root: { path: string; remove(): void };
   readonly store: RestServer;
-  hive!: TestHive;
+  hive!: LabHive;
+  /** Whether the lab started the Hive (and so stops it). */
+  private ownsHive = false;
   private readonly machines: Machine[] = [];
 
   constructor(label: string) {
@@ -51,9 +56,20 @@ export class MoveLab {
 
   /** The store and the Hive; `hiveOptions` sets more of its configuration (commandTimeoutS: the moves' grace). */
   async start(hiveOptions: Partial<HiveOptions> = {}): Promise<void> {
+    await this.startStore();
+    this.hive = await startE2eHive(join(this.root.path, 'hive.db'), undefined, undefined, hiveOptions);
+    this.ownsHive = true;
+  }
+
+  /** The store, and a Hive the test runs itself (Hive processes behind HAProxy): the lab does not stop it. */
+  async startWith(hive: LabHive): Promise<void> {
+    await this.startStore();
+    this.hive = hive;
+  }
+
+  private async startStore(): Promise<void> {
     mkdirSync(join(this.root.path, 'store'), { recursive: true });
     await this.store.start();
-    this.hive = await startE2eHive(join(this.root.path, 'hive.db'), undefined, undefined, hiveOptions);
   }
 
   async machine(name: string, options: MachineOptions = {}): Promise<Machine> {
@@ -130,7 +146,7 @@ export class MoveLab {
       await m.engine.stop();
       await m.proxy?.cut();
     }
-    await this.hive?.close();
+    if (this.ownsHive) await (this.hive as TestHive).close();
     await this.store.stop();
     this.root.remove();
   }
