@@ -660,7 +660,7 @@ async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typ
     const command = latencyLine(commandFigures.latencies);
     console.log(
       `command round trip (SystemCommand.diskSpace over process 1's REST, waited for its result, to a device held by ${hives.length > 1 ? `process ${hives.length}: across processes` : 'the same process'}), ` +
-        `one at a time during the window: ${commandFigures.latencies.length} of ${commands} succeeded; p50 ${fmt(command.p50)}, p99 ${fmt(command.p99)}, max ${fmt(command.max)}` +
+        `one at a time during the window: ${commandFigures.latencies.length} of ${commandFigures.latencies.length + commandFigures.failures.length} sent (${commands} asked, as many as the window allowed) succeeded; p50 ${fmt(command.p50)}, p99 ${fmt(command.p99)}, max ${fmt(command.max)}` +
         (commandFigures.failures.length ? `; failed: ${[...new Set(commandFigures.failures)].slice(0, 5).join(', ')}` : ''),
     );
     const slow = measured.filter((s) => s.latencyMs > SLOW_ACK_MS);
