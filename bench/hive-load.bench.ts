@@ -18,7 +18,10 @@
  * deploy/hive-cluster/haproxy.cfg (BENCH_HIVE_VIA=haproxy, two processes); CPU, RSS and the acks
  * of each process's devices are reported per process, and one process on SQLite is measured
  * after them in the same run (BENCH_HIVE_BASELINE=sqlite, the default with several processes;
- * none to skip) and shown beside them. The figures are printed next to the budget; a miss is
+ * none to skip) and shown beside them. During the window, BENCH_COMMANDS (default 100) commands
+ * go one at a time through process 1's REST API to devices held by the last process, each waited
+ * for until the device's result is recorded: a command's round trip across processes (on one
+ * process, within it). The figures are printed next to the budget; a miss is
  * reported, not failed: the exit status is non-zero only when the bench itself breaks. Quick
  * mode: 20 devices, 1 s warm-up, 5 s measured.
  *
@@ -30,7 +33,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Events, PROTOCOL_VERSION, derivePassphraseVerifier } from '@mosaic/protocol';
+import { CommandType, Events, PROTOCOL_VERSION, derivePassphraseVerifier } from '@mosaic/protocol';
 import { Client } from 'pg';
 import { FakeDevice } from '../apps/hive/src/testing/fake-device';
 import { HaproxyProcess } from '../test/support/haproxy';
@@ -60,6 +63,7 @@ function settingsOf(bench: Bench) {
     seconds: bench.setting('BENCH_SECONDS', 60, 5, { whole: true }),
     warmupSeconds: bench.setting('BENCH_WARMUP_SECONDS', 10, 1, { whole: true, min: 0 }),
     connectConcurrency: bench.setting('BENCH_CONNECT_CONCURRENCY', 100, 20, { whole: true }),
+    commands: bench.setting('BENCH_COMMANDS', 100, 5, { whole: true, min: 0 }),
   };
 }
 
@@ -175,6 +179,8 @@ class SimDevice {
   /** How long from opening the socket to the accepted passphrase proof. */
   handshakeMs = NaN;
   authenticated = false;
+  /** The id the Hive's hello gave it. */
+  deviceId = '';
   connectError: string | undefined;
   disconnects: { atMs: number; reason: string }[] = [];
   skippedWhileDisconnected = 0;
@@ -194,6 +200,7 @@ class SimDevice {
     if (!ack?.ok) throw new Error(`device ${this.index}: passphrase.prove answered ${JSON.stringify(ack)}`);
     this.handshakeMs = performance.now() - start;
     this.authenticated = true;
+    this.deviceId = (await this.fake.hello).deviceId;
     // §1: once accepted, a device at once sends report.apps and report.volumes.
     const at = new Date().toISOString();
     const acks = await Promise.all([
@@ -272,6 +279,34 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
     while (next < items.length) await work(items[next++]);
   });
   await Promise.all(runners);
+}
+
+/**
+ * A command's round trip across processes: `count` SystemCommand.diskSpace, one at a time, sent
+ * over the REST API of process 1 to devices held by the last process (on one process, its own),
+ * each waited for (200 with the result the device sent right after its ack). Runs while the
+ * devices report, until `until`.
+ */
+async function commandRoundTrips(api: HiveApiClient, targets: SimDevice[], count: number, until: number): Promise<{ latencies: number[]; failures: string[] }> {
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  const result = { paths: [{ path: '/', totalBytes: 100, freeBytes: 50, availableBytes: 40 }] };
+  for (const target of targets) {
+    target.fake.onCommand((envelope) => {
+      setImmediate(() =>
+        target.fake.socket.emit(Events.commandResult, { id: envelope.id, type: envelope.type, ok: true, result, finishedAt: new Date().toISOString() }),
+      );
+      return { id: envelope.id, accepted: true };
+    });
+  }
+  for (let i = 0; i < count && targets.length && performance.now() < until; i++) {
+    const target = targets[i % targets.length];
+    const start = performance.now();
+    const sent = await api.post(`/api/devices/${target.deviceId}/commands`, { type: CommandType.DiskSpace, params: {}, timeoutSeconds: 10 });
+    if (sent.status === 200 && sent.body?.status === 'succeeded') latencies.push(performance.now() - start);
+    else failures.push(`${sent.status} ${String(sent.body?.status ?? sent.body?.code ?? '')}`);
+  }
+  return { latencies, failures };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,11 +404,13 @@ interface SetupFigures {
   failed: number;
   all: ReturnType<typeof latencyLine>;
   processes: ProcessFigures[];
+  /** A command's round trip through process 1 to a device of the last process. */
+  command: ReturnType<typeof latencyLine> & { count: number };
 }
 
 /** Starts `setup`, connects `n` devices, measures, prints, stops it all again; the figures for the summary. */
 async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typeof settingsOf>): Promise<SetupFigures> {
-  const { devices: n, seconds, warmupSeconds, connectConcurrency } = settings;
+  const { devices: n, seconds, warmupSeconds, connectConcurrency, commands } = settings;
   const name = describeSetup(setup);
   console.log(`\n=== ${name}: ${n} devices ===`);
   const dir = await bench.resource(
@@ -511,7 +548,11 @@ async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typ
     const sampler = setInterval(() => {
       if (!exitedProblem()) hiveSamples.push(sampleAll());
     }, 1000);
+    // Meanwhile, commands through process 1 to devices of the last process (a round trip across processes when there are several).
+    const commandTargets = sims.filter((sim) => sim.held && hiveOf(sim) === hives.length - 1).slice(0, Math.max(1, commands));
+    const roundTrips = commands > 0 ? commandRoundTrips(api, commandTargets, commands, windowEnd) : Promise.resolve({ latencies: [], failures: [] });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, windowEnd - performance.now())));
+    const commandFigures = await roundTrips;
     clearInterval(sampler);
     const exited = exitedProblem();
     if (exited) throw new Error(`during the measure: ${exited}`);
@@ -616,6 +657,12 @@ async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typ
         `event-loop delay p99 ${lagMs(clientLag.percentile(99))}, max ${lagMs(clientLag.max)} (during the connect phase: p99 ${lagMs(connectLag.percentile(99))}, max ${lagMs(connectLag.max)})`,
     );
 
+    const command = latencyLine(commandFigures.latencies);
+    console.log(
+      `command round trip (SystemCommand.diskSpace over process 1's REST, waited for its result, to a device held by ${hives.length > 1 ? `process ${hives.length}: across processes` : 'the same process'}), ` +
+        `one at a time during the window: ${commandFigures.latencies.length} of ${commandFigures.latencies.length + commandFigures.failures.length} sent (${commands} asked, as many as the window allowed) succeeded; p50 ${fmt(command.p50)}, p99 ${fmt(command.p99)}, max ${fmt(command.max)}` +
+        (commandFigures.failures.length ? `; failed: ${[...new Set(commandFigures.failures)].slice(0, 5).join(', ')}` : ''),
+    );
     const slow = measured.filter((s) => s.latencyMs > SLOW_ACK_MS);
     if (slow.length) {
       const onClient = slow.filter((s) => stalls.found.some((st) => st.from < s.sentAt + s.latencyMs && st.to > s.sentAt)).length;
@@ -633,7 +680,16 @@ async function measureSetup(bench: Bench, setup: Setup, settings: ReturnType<typ
       for (const line of log.problems.slice(0, 10)) console.log(`  ${line}`);
       if (log.problems.length > 10) console.log(`  … and ${log.problems.length - 10} more`);
     }
-    return { setup, devices: n, held: Math.min(heldAtEnd, authenticated), measured: measured.length, failed: failed.length, all, processes };
+    return {
+      setup,
+      devices: n,
+      held: Math.min(heldAtEnd, authenticated),
+      measured: measured.length,
+      failed: failed.length,
+      all,
+      processes,
+      command: { ...command, count: commandFigures.latencies.length },
+    };
   } finally {
     await stopAll();
   }
@@ -660,13 +716,14 @@ runBench('hive-load', {
     if (results.length > 1) {
       console.log(`\nside by side (the same run, ${n} devices, each reporting every ${REPORT_INTERVAL_MS / 1000} s):`);
       table(
-        ['setup', 'held', 'p50', 'p99', 'max', 'CPU per process', 'RSS per process'],
+        ['setup', 'held', 'p50', 'p99', 'max', 'command p50 / p99', 'CPU per process', 'RSS per process'],
         results.map((r) => [
           describeSetup(r.setup),
           `${r.held}/${r.devices}`,
           fmt(r.all.p50),
           fmt(r.all.p99),
           fmt(r.all.max),
+          `${fmt(r.command.p50)} / ${fmt(r.command.p99)}`,
           r.processes.map((p) => `${p.cpuPercent.toFixed(1)} %`).join(' + '),
           r.processes.map((p) => mibs(p.rssEndBytes)).join(' + '),
         ]),
@@ -710,6 +767,15 @@ runBench('hive-load', {
         met: judged ? main.all.p99 <= BUDGET.p99Ms && main.measured > 0 : null,
       },
     ];
+    if (main.command.count > 0) {
+      figures.push({
+        figure: `command round trip (REST of process 1 → device on ${main.setup.processes > 1 ? `process ${main.setup.processes}` : 'the same process'} → result), p99, with ${n.toLocaleString('en')} devices on ${label}`,
+        value: main.command.p99,
+        unit: 'ms',
+        budget: { line: 'none: reported', judged: `p50 ${fmt(main.command.p50)}, p99 ${fmt(main.command.p99)} over ${main.command.count}` },
+        met: null,
+      });
+    }
     for (const result of results.slice(1)) {
       figures.push({
         figure: `report.apps emit → ack, p99, with ${n.toLocaleString('en')} devices on ${describeSetup(result.setup)} (beside, the same run)`,

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { HiveDatabase } from './database';
 import { IN_MEMORY, SqliteDatabase } from './sqlite-database';
 import { openTestDatabase } from '../testing/test-database';
-import { MAX_BATCH, WriteBatcher } from './write-batcher';
+import { MAX_BATCH, WriteBatcher, WriteGroup } from './write-batcher';
 
 describe('WriteBatcher', () => {
   let db: HiveDatabase;
@@ -13,6 +13,18 @@ describe('WriteBatcher', () => {
     return n;
   };
   let seq = 0;
+  /** A group that inserts its inputs one by one and records each writeAll call. */
+  const insertingGroup = <T>(answer: (n: number) => T) => {
+    const calls: number[][] = [];
+    const group: WriteGroup<number, T> = {
+      async writeAll(ns) {
+        calls.push(ns);
+        for (const n of ns) await insert(n)();
+        return ns.map(answer);
+      },
+    };
+    return { calls, group };
+  };
 
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(async () => {
@@ -79,6 +91,31 @@ describe('WriteBatcher', () => {
     expect(answered).toEqual([0, 1, 2, 3, 4, 5]);
     expect((await rows()).sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(batcher.stats).toEqual({ batches: 3, writes: 6 });
+  });
+
+  it('does neighbouring writes of one group in one writeAll, the others alone, in queue order', async () => {
+    const batcher = new WriteBatcher(db);
+    const { calls, group } = insertingGroup((n) => `stored ${n}`);
+    const answers = await Promise.all([
+      batcher.runGrouped(group, 1),
+      batcher.runGrouped(group, 2),
+      batcher.runGrouped(group, 3),
+      batcher.run(insert(4)),
+      batcher.runGrouped(group, 5),
+    ]);
+    expect(answers).toEqual(['stored 1', 'stored 2', 'stored 3', 4, 'stored 5']);
+    expect(calls).toEqual([[1, 2, 3], [5]]);
+    expect(await rows()).toEqual([1, 2, 3, 4, 5]);
+    expect(batcher.stats).toEqual({ batches: 1, writes: 5 });
+  });
+
+  it('a grouped write that fails is undone alone: its group is written again one input at a time', async () => {
+    const batcher = new WriteBatcher(db);
+    const { calls, group } = insertingGroup((n) => n); // -1 violates the CHECK
+    const outcomes = await Promise.allSettled([batcher.runGrouped(group, 1), batcher.runGrouped(group, -1), batcher.runGrouped(group, 3)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(calls).toEqual([[1, -1, 3], [1], [-1], [3]]);
+    expect(await rows()).toEqual([1, 3]);
   });
 
   it('a batch is its own transaction, not that of a caller who queued inside one', async () => {

@@ -8,8 +8,20 @@ export const MAX_BATCH = 64;
  */
 export const POSTGRES_BATCHES_IN_FLIGHT = 4;
 
+/**
+ * Writes of one kind that can be done together: `writeAll` does several callers' writes in a few
+ * statements (one multi-row INSERT rather than one per caller) and answers each, in order. It must
+ * do exactly what the writes one at a time would: the batcher calls it with a single input when
+ * it reruns a failed batch write by write.
+ */
+export interface WriteGroup<I, T> {
+  writeAll(inputs: I[]): Promise<T[]>;
+}
+
 interface Pending<T> {
   work: () => Promise<T>;
+  /** Set for a write of a group: its neighbours in the queue of the same group run in one writeAll. */
+  group?: { of: WriteGroup<unknown, T>; input: unknown };
   resolve: (value: T) => void;
   reject: (err: unknown) => void;
 }
@@ -47,6 +59,22 @@ export class WriteBatcher {
   run<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Like `run`, for a write of `group`: the writes of the same group that are next to each other
+   * in a batch are done by one `group.writeAll` (on PostgreSQL a round trip or two for them all,
+   * not one or two per write). Resolves with this input's answer once the batch committed.
+   */
+  runGrouped<I, T>(group: WriteGroup<I, T>, input: I): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const work = async () => {
+        const [value] = await group.writeAll([input]);
+        return value;
+      };
+      this.queue.push({ work, group: { of: group as WriteGroup<unknown, unknown>, input }, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -110,9 +138,15 @@ export class WriteBatcher {
     try {
       return await this.db.transaction(async () => {
         const done: Outcome[] = [];
-        for (const item of batch) {
+        for (const run of runsOf(batch)) {
           try {
-            done.push({ ok: true, value: await item.work() });
+            if (run.length === 1) {
+              done.push({ ok: true, value: await run[0].work() });
+              continue;
+            }
+            const values = await run[0].group!.of.writeAll(run.map((item) => item.group!.input));
+            if (values.length !== run.length) throw new Error(`a write group answered ${values.length} of ${run.length} writes`);
+            for (const value of values) done.push({ ok: true, value });
           } catch (error) {
             failed = true;
             throw error;
@@ -139,4 +173,15 @@ export class WriteBatcher {
     this.inFlight--;
     if (this.queue.length) this.schedule();
   }
+}
+
+/** The batch cut where the write group changes: neighbours of one group together, every other write alone. */
+function runsOf(batch: Pending<unknown>[]): Pending<unknown>[][] {
+  const runs: Pending<unknown>[][] = [];
+  for (const item of batch) {
+    const last = runs[runs.length - 1];
+    if (item.group && last?.[0].group?.of === item.group.of) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
 }

@@ -72,6 +72,12 @@ export class DeviceRepository {
     await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
+  /** recordSeen for several devices in one statement. */
+  async recordSeenMany(ids: string[], at: string): Promise<void> {
+    if (!ids.length) return;
+    await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', 'in', [...new Set(ids)]).execute();
+  }
+
   async recordVersion(id: string, version: string): Promise<void> {
     await this.db.q.updateTable('devices').set({ version }).where('id', '=', id).execute();
   }

@@ -35,7 +35,7 @@ import { CommandsService } from '../commands/commands.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { HIVE_VERSION } from '../common/hive-version';
-import { WriteBatcher } from '../database/write-batcher';
+import { WriteBatcher, WriteGroup } from '../database/write-batcher';
 import { DevicesService } from '../devices/devices.service';
 import { InstanceKey } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
@@ -91,6 +91,14 @@ const notAuthenticated = (event: string): Ack => refuse(ErrorCode.NOT_AUTHENTICA
 @WebSocketGateway({ namespace: DEVICE_NAMESPACE, maxHttpBufferSize: MAX_MESSAGE_BYTES })
 export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private readonly logger = new Logger('DeviceGateway');
+  /** The reports of one batch stored in one statement and their devices touched in another (not two per report). */
+  private readonly reportWrites: WriteGroup<{ deviceId: string; kind: ReportKind; report: { at: string } }, boolean> = {
+    writeAll: async (writes) => {
+      const kept = await this.reports.storeMany(writes);
+      await this.devices.touchMany(writes.map((write) => write.deviceId));
+      return kept;
+    },
+  };
 
   constructor(
     private readonly handshake: DeviceHandshake,
@@ -279,11 +287,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
       if (!this.sessions.isAuthenticated(connection)) return notAuthenticated(event);
       const report = this.validate(event, dto, body);
       // Batched with the other reports of this turn; the ack leaves once the batch committed.
-      const stored = await this.writes.run(async () => {
-        const kept = await this.reports.store(connection.deviceId, kind, report);
-        await this.devices.touch(connection.deviceId);
-        return kept;
-      });
+      const stored = await this.writes.runGrouped(this.reportWrites, { deviceId: connection.deviceId, kind, report });
       if (stored) afterStored?.(connection, report);
       return OK;
     });

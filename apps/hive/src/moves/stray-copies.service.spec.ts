@@ -127,6 +127,14 @@ describe('StrayCopiesService', () => {
     expect(sent).toEqual([{ deviceId: a, type: CommandType.SchedulerStop, params: { instance: app.instance, replicate: false, reason: 'moved' } }]);
   });
 
+  it("reads no move for a device's report of its own apps (the every-report case: one query per app)", async () => {
+    const app = await installed(a);
+    const findUnfinished = jest.spyOn(moves, 'findUnfinished');
+    await strays.reported(a, '0.1.0', [copy(app.instance)]);
+    expect(findUnfinished).not.toHaveBeenCalled();
+    expect(sent).toEqual([]);
+  });
+
   it('stops a running copy of an app that was removed (its keys stay in the Hive)', async () => {
     const app = await installed(a);
     await apps.delete(app.instance);

@@ -51,6 +51,27 @@ describe('ReportsService', () => {
     expect((await reports.latest(DEVICE)).receivedAt.apps).toEqual(expect.any(String));
   });
 
+  it('stores several reports at once, each kept or not as one at a time would, a device twice in one call included', async () => {
+    const other = '1e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f';
+    await new DeviceRepository(db).insert({ id: other, name: 'o', tokenHash: 'h2', createdAt: new Date().toISOString(), lastSeenAt: null, version: null });
+    const at5 = appsReport('2026-11-25T10:00:05Z');
+    const at3 = appsReport('2026-11-25T10:00:03Z');
+    const volumes = { at: '2026-11-25T10:00:00Z', volumes: [] };
+    expect(await reports.store(DEVICE, 'apps', at5)).toBe(true);
+    const kept = await reports.storeMany([
+      { deviceId: DEVICE, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') }, // older than the kept one
+      { deviceId: other, kind: 'apps', report: appsReport('2026-11-25T10:00:02Z') },
+      { deviceId: other, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') }, // older than the one before it
+      { deviceId: other, kind: 'apps', report: at3 },
+      { deviceId: DEVICE, kind: 'volumes', report: volumes },
+    ]);
+    expect(kept).toEqual([false, true, false, true, true]);
+    expect((await reports.latest(DEVICE)).apps).toEqual(at5);
+    expect((await reports.latest(other)).apps).toEqual(at3);
+    expect((await reports.latest(DEVICE)).volumes).toEqual(volumes);
+    expect(await reports.storeMany([])).toEqual([]);
+  });
+
   it('keeps each kind apart', async () => {
     await reports.store(DEVICE, 'version', { at: '2026-11-25T10:00:00Z', version: '1.0.0', autoUpdate: true } as never);
     expect(await reports.latest(DEVICE)).toMatchObject({ apps: null, version: { version: '1.0.0' } });

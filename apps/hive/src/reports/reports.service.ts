@@ -34,6 +34,20 @@ export class ReportsService {
     return stored;
   }
 
+  /** `store` for several reports at once (in one statement or a few), each answered as `store` would. */
+  async storeMany(reports: { deviceId: string; kind: ReportKind; report: { at: string } }[]): Promise<boolean[]> {
+    const receivedAt = new Date().toISOString();
+    const kept = await this.reports.storeManyIfNewer(
+      reports.map(({ deviceId, kind, report }) => ({ deviceId, kind, atMs: Date.parse(report.at), payload: report, receivedAt })),
+    );
+    reports.forEach(({ deviceId, kind }, i) => {
+      if (!kept[i]) return;
+      this.changes.publish('devices', deviceId);
+      if (kind !== 'version') this.changes.publish('apps');
+    });
+    return kept;
+  }
+
   receivedAt(deviceId: string, kind: ReportKind): Promise<string | null> {
     return this.reports.receivedAt(deviceId, kind);
   }
