@@ -58,6 +58,17 @@ describe('Two Hive processes on one PostgreSQL database', () => {
   }
 
   /** Devices A and B connected to `hive`, and the notes app on A with its keys. */
+  /** An unstaged move A → B begun on P1, A's stop accepted and its result not yet sent. */
+  async function moveStoppingOnP1() {
+    const { a, b, instance } = await appOnA(p1);
+    a.app.next('no-result');
+    const stopping = a.app.nextCommand(CommandType.SchedulerStop);
+    const id: string = (await p1.api.post(`/api/apps/${instance}/move`, { to: b.id, stage: false, wait: false })).body.id;
+    const stop = await stopping;
+    await commandReaches(p1.app, a.id, stop.id, 'accepted');
+    return { a, b, instance, id, stop };
+  }
+
   async function appOnA(hive: TestHive) {
     const made = async (name: string) => {
       const { id, token } = (await hive.api.post('/api/devices', { name })).body;
@@ -123,13 +134,7 @@ describe('Two Hive processes on one PostgreSQL database', () => {
   });
 
   it('goes on with a move on the other process once the lease of the one that ran it expired (it lost the database), and sends nothing twice', async () => {
-    const { a, b, instance } = await appOnA(p1);
-    a.app.next('no-result');
-    const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-    const moving = await p1.api.post(`/api/apps/${instance}/move`, { to: b.id, stage: false, wait: false });
-    const id = moving.body.id;
-    const stop = await stopping;
-    await commandReaches(p1.app, a.id, stop.id, 'accepted');
+    const { a, b, instance, id, stop } = await moveStoppingOnP1();
 
     // P1's host lost the database: it can no longer renew its leases, nor read a move (it still
     // hears the other process, which tells it of the stop's result); the devices go over to P2.
@@ -181,12 +186,7 @@ describe('Two Hive processes on one PostgreSQL database', () => {
   });
 
   it('goes on at once on the other process when the one that ran the move stops (it gives its leases up)', async () => {
-    const { a, b, instance } = await appOnA(p1);
-    a.app.next('no-result');
-    const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-    const id = (await p1.api.post(`/api/apps/${instance}/move`, { to: b.id, stage: false, wait: false })).body.id;
-    const stop = await stopping;
-    await commandReaches(p1.app, a.id, stop.id, 'accepted');
+    const { a, b, instance, id, stop } = await moveStoppingOnP1();
     a.app.device.close();
     b.app.device.close();
     await hives.splice(0, 1)[0].close();
@@ -209,12 +209,7 @@ describe('Two Hive processes on one PostgreSQL database', () => {
   });
 
   it('cancels through the other process a move one process runs: the holder hands it over between two steps', async () => {
-    const { a, b, instance } = await appOnA(p1);
-    a.app.next('no-result');
-    const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-    const id = (await p1.api.post(`/api/apps/${instance}/move`, { to: b.id, stage: false, wait: false })).body.id;
-    const stop = await stopping;
-    await commandReaches(p1.app, a.id, stop.id, 'accepted');
+    const { a, b, instance, id, stop } = await moveStoppingOnP1();
 
     const cancelled = await p2.api.post(`/api/moves/${id}/cancel`, {});
     expect(cancelled.status).toBe(200);
