@@ -135,8 +135,10 @@ export class LeaseKeeper implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  /** Deletes long-expired leases now and every EXPIRED_LEASE_CLEANUP_MS. */
+  /** Names this process's owner id in the log; deletes long-expired leases now and every EXPIRED_LEASE_CLEANUP_MS. */
   onApplicationBootstrap(): void {
+    // The id its rows in `leases` carry: what tells which process holds a piece of work.
+    this.logger.log(`this process's lease owner id is ${this.owner}`);
     void this.deleteExpired();
     this.cleanupTimer = setInterval(() => void this.deleteExpired(), EXPIRED_LEASE_CLEANUP_MS);
     this.cleanupTimer.unref();

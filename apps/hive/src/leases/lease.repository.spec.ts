@@ -209,11 +209,14 @@ describe('LeaseKeeper', () => {
     expect(await p2.acquire('move:1')).toBe(true);
   });
 
-  it('deletes long-expired leases when the application starts, and logs a failure instead of throwing', async () => {
+  it('names its owner id and deletes long-expired leases when the application starts; a failed delete is logged, not thrown', async () => {
     await repo.tryAcquire('move:left-behind', A, 0);
     await db.q.updateTable('leases').set({ expires_ms: sql<number>`expires_ms - ${2 * 60 * MINUTE}` }).where('name', '=', 'move:left-behind').execute();
     const p1 = keeper();
+    const logged = jest.spyOn(Logger.prototype, 'log');
     p1.onApplicationBootstrap();
+    // The log names the owner id its rows carry, to tell which process holds what.
+    expect(logged.mock.calls.map(([message]) => String(message))).toContain(`this process's lease owner id is ${p1.owner}`);
     await eventually('the left-behind lease deleted', () => repo.holder('move:left-behind'), (row) => row === undefined, 5_000);
     jest.spyOn(repo, 'deleteExpired').mockRejectedValueOnce(new Error('connection lost'));
     await expect(p1.deleteExpired()).resolves.toBeUndefined();
