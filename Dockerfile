@@ -64,11 +64,6 @@ RUN set -eux; \
 FROM deps AS source
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
-# VERSION: the version the apps report (compiled into their bundles); empty keeps package.json's.
-# scripts/build-images.sh passes package.json's own, or the VERSION it is given.
-ARG VERSION=""
-COPY scripts/set-version.js ./scripts/
-RUN node scripts/set-version.js "$VERSION"
 
 FROM source AS build-hive
 COPY apps/hive ./apps/hive
@@ -106,11 +101,15 @@ FROM ${BASE_IMAGE} AS runtime
 WORKDIR /code
 COPY package.json ./
 ENV NODE_ENV=production
-ARG VERSION=0.0.0
+# VERSION, the version the apps report: they read it from /code/package.json when they start
+# (libs/ops packageVersion), and each image's stage below writes it there with this script after
+# its last heavy layer. So an image of another version (a release, the upgrade test's three)
+# rebuilds one small layer: every build stage and copied node_modules stay cached. Empty keeps
+# package.json's own; scripts/build-images.sh passes that, or the VERSION it is given.
+COPY scripts/set-version.js /usr/local/lib/mosaic/set-version.js
 ARG SOURCE_URL=""
 LABEL org.opencontainers.image.source="${SOURCE_URL}" \
-      org.opencontainers.image.licenses="AGPL-3.0-or-later" \
-      org.opencontainers.image.version="${VERSION}"
+      org.opencontainers.image.licenses="AGPL-3.0-or-later"
 
 # ---- the reference Hive ----
 #   docker run -d -e HIVE_ADMIN_TOKEN=<16+ characters> -p 8080:8080 -v hive-data:/var/lib/mosaic-hive mosaic/hive
@@ -129,6 +128,8 @@ COPY --from=modules-hive /out/node_modules ./node_modules
 COPY --from=build-hive /build/dist/apps/hive ./dist/apps/hive
 COPY --from=build-hive /build/dist/apps/console ./dist/apps/console
 COPY catalog ./catalog
+ARG VERSION=""
+RUN node /usr/local/lib/mosaic/set-version.js "$VERSION"
 ENV HIVE_HOST=0.0.0.0 \
     HIVE_PORT=8080 \
     HIVE_DB=/var/lib/mosaic-hive/hive.db \
@@ -142,6 +143,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["nod
 # Last, so a new commit only relabels: every layer above stays cached.
 ARG REVISION=""
 LABEL org.opencontainers.image.title="mosaic-hive" \
+      org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.description="Mosaic Hive (reference): REST API and device gateway, state in SQLite" \
       org.opencontainers.image.revision="${REVISION}"
 CMD ["node", "dist/apps/hive/main.js"]
@@ -167,10 +169,13 @@ COPY --from=build-storage-plugin /build/dist/apps/storage-plugin ./dist/apps/sto
 # may differ from these defaults; a VOLUME would leave an anonymous volume behind at every replace.
 RUN mkdir -p /run/docker/plugins /tmp/mosaic /var/lib/mosaic/volumes /var/lib/mosaic/replicas
 COPY apps/storage-plugin/healthcheck.js ./dist/apps/storage-plugin/healthcheck.js
+ARG VERSION=""
+RUN node /usr/local/lib/mosaic/set-version.js "$VERSION"
 # GET /health on the control socket (STORAGE_PLUGIN_SOCKET): the plugin is up and serving the Device.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/apps/storage-plugin/healthcheck.js"]
 ARG REVISION=""
 LABEL org.opencontainers.image.title="mosaic-storage-plugin" \
+      org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.description="Mosaic storage plugin: Docker volumes replicated with restic" \
       org.opencontainers.image.revision="${REVISION}"
 CMD ["node", "dist/apps/storage-plugin/main.js"]
@@ -188,6 +193,8 @@ COPY --from=build-device /build/dist/apps/device ./dist/apps/device
 COPY apps/device/healthcheck.js ./dist/apps/device/healthcheck.js
 # /tmp/mosaic holds the storage plugin's control socket (mount it: the plugin container shares it).
 RUN mkdir -p /apps /tmp/mosaic /var/lib/mosaic/device
+ARG VERSION=""
+RUN node /usr/local/lib/mosaic/set-version.js "$VERSION"
 ENV STORAGE_PLUGIN_MODE=container \
     APPS_DIR=/apps
 VOLUME ["/apps", "/var/lib/mosaic/device"]
@@ -195,6 +202,7 @@ VOLUME ["/apps", "/var/lib/mosaic/device"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "dist/apps/device/healthcheck.js"]
 ARG REVISION=""
 LABEL org.opencontainers.image.title="mosaic-device" \
+      org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.description="Mosaic Device: runs self-hosted apps with Docker Compose and reports to a Hive" \
       org.opencontainers.image.revision="${REVISION}"
 # Node's flags trade speed the Device does not need for memory (bench:rest, at rest with two apps:

@@ -1,4 +1,4 @@
-import { version } from '../../../package.json';
+import { packageVersion } from '@mosaic/ops';
 
-/** The device's semver, from the repository's package.json at build time. */
-export const DEVICE_VERSION: string = version;
+/** The device's semver: the version of the package.json it was installed with, read at start (see packageVersion). */
+export const DEVICE_VERSION: string = packageVersion();

@@ -4,3 +4,4 @@ export * from './listen-address';
 export * from './secret-setting';
 export * from './devtools-settings';
 export * from './share-in-flight';
+export * from './package-version';

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { LeaseRepository } from './lease.repository';
 
@@ -10,6 +10,11 @@ export interface LeaseTiming {
 
 /** 15 s, renewed every 5 s: a process that dies leaves its work to another within 15 s. */
 export const LEASE_TIMING: LeaseTiming = { ttlMs: 15_000, renewMs: 5_000 };
+
+/** Leases expired longer than this are deleted (kept a while for whoever looks into what happened). */
+export const EXPIRED_LEASE_RETENTION_MS = 60 * 60_000;
+/** How often each process deletes them (one statement; any process may, the result is the same). */
+export const EXPIRED_LEASE_CLEANUP_MS = 10 * 60_000;
 
 /** The timing for a TTL: renewed three times per TTL, so one lost renewal costs nothing. */
 export function leaseTiming(ttlMs: number = LEASE_TIMING.ttlMs): LeaseTiming {
@@ -24,13 +29,14 @@ export function leaseTiming(ttlMs: number = LEASE_TIMING.ttlMs): LeaseTiming {
  * acting before the database lets another take its work. A holder asked to hand a lease over
  * hears it at its next renewal (`onHandoffWanted`).
  */
-export class LeaseKeeper implements BeforeApplicationShutdown {
+export class LeaseKeeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly owner = randomUUID();
   private readonly logger = new Logger('Leases');
   /** Each held lease and until when (performance.now()) this process may act on it. */
   private readonly held = new Map<string, number>();
   private readonly handoffListeners = new Set<(name: string) => void>();
   private timer?: NodeJS.Timeout;
+  private cleanupTimer?: NodeJS.Timeout;
   private renewing = false;
   private closed = false;
 
@@ -129,6 +135,26 @@ export class LeaseKeeper implements BeforeApplicationShutdown {
     }
   }
 
+  /** Names this process's owner id in the log; deletes long-expired leases now and every EXPIRED_LEASE_CLEANUP_MS. */
+  onApplicationBootstrap(): void {
+    // The id its rows in `leases` carry: what tells which process holds a piece of work.
+    this.logger.log(`this process's lease owner id is ${this.owner}`);
+    void this.deleteExpired();
+    this.cleanupTimer = setInterval(() => void this.deleteExpired(), EXPIRED_LEASE_CLEANUP_MS);
+    this.cleanupTimer.unref();
+  }
+
+  /** Deletes the leases that expired more than EXPIRED_LEASE_RETENTION_MS ago; a failure is logged (the next pass tries again). */
+  async deleteExpired(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const deleted = await this.leases.deleteExpired(EXPIRED_LEASE_RETENTION_MS);
+      if (deleted) this.logger.log(`deleted ${deleted} lease(s) expired over ${EXPIRED_LEASE_RETENTION_MS / 60_000} min ago`);
+    } catch (err) {
+      this.logger.warn(`deleting expired leases failed: ${(err as Error).message}`);
+    }
+  }
+
   /** Stops renewing and gives up every lease, before the database closes. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.close();
@@ -138,6 +164,7 @@ export class LeaseKeeper implements BeforeApplicationShutdown {
     if (this.closed) return;
     this.closed = true;
     this.stopTimer();
+    clearInterval(this.cleanupTimer);
     if (this.held.size) await this.releaseAll();
   }
 

@@ -118,6 +118,20 @@ describe('LeaseRepository', () => {
     expect(await leases.holder('move:3')).toMatchObject({ owner: B });
   });
 
+  it('deletes only the leases expired longer than the grace: live ones and recently expired ones stay', async () => {
+    await leases.tryAcquire('move:dead-holder', A, 0);
+    await leases.tryAcquire('move:live', B, MINUTE);
+    // Expired two hours ago, by the database's clock: a holder that died after its move finished.
+    await db.q.updateTable('leases').set({ expires_ms: sql<number>`expires_ms - ${2 * 60 * MINUTE}` }).where('name', '=', 'move:dead-holder').execute();
+    await leases.tryAcquire('move:just-expired', A, 0);
+
+    expect(await leases.deleteExpired(60 * MINUTE)).toBe(1);
+    expect(await leases.holder('move:dead-holder')).toBeUndefined();
+    expect(await leases.holder('move:live')).toEqual({ owner: B, live: true, wantedBy: null });
+    expect(await leases.holder('move:just-expired')).toMatchObject({ owner: A, live: false });
+    expect(await leases.deleteExpired(60 * MINUTE)).toBe(0);
+  });
+
   it('takes a lease outside the transaction of the work that asked: it stands when that transaction rolls back', async () => {
     let taking!: Promise<boolean>;
     await expect(
@@ -193,6 +207,20 @@ describe('LeaseKeeper', () => {
     expect(await p1.handOver('move:1')).toBe(true);
     expect(p1.holds('move:1')).toBe(false);
     expect(await p2.acquire('move:1')).toBe(true);
+  });
+
+  it('names its owner id and deletes long-expired leases when the application starts; a failed delete is logged, not thrown', async () => {
+    await repo.tryAcquire('move:left-behind', A, 0);
+    await db.q.updateTable('leases').set({ expires_ms: sql<number>`expires_ms - ${2 * 60 * MINUTE}` }).where('name', '=', 'move:left-behind').execute();
+    const p1 = keeper();
+    const logged = jest.spyOn(Logger.prototype, 'log');
+    p1.onApplicationBootstrap();
+    // The log names the owner id its rows carry, to tell which process holds what.
+    expect(logged.mock.calls.map(([message]) => String(message))).toContain(`this process's lease owner id is ${p1.owner}`);
+    await eventually('the left-behind lease deleted', () => repo.holder('move:left-behind'), (row) => row === undefined, 5_000);
+    jest.spyOn(repo, 'deleteExpired').mockRejectedValueOnce(new Error('connection lost'));
+    await expect(p1.deleteExpired()).resolves.toBeUndefined();
+    jest.restoreAllMocks();
   });
 
   it('gives up every lease it holds when it closes', async () => {

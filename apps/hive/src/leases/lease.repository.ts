@@ -96,6 +96,25 @@ export class LeaseRepository {
     );
   }
 
+  /**
+   * Deletes the leases that expired more than `graceMs` ago: work whose holder died after it
+   * finished, or before anybody needed the lease again. An expired row already counts as free
+   * (tryAcquire takes it), so this changes no outcome; it only keeps the table from growing.
+   * Returns how many went.
+   */
+  async deleteExpired(graceMs: number): Promise<number> {
+    return this.detached(async (db) =>
+      Number(
+        (
+          await db
+            .deleteFrom('leases')
+            .where('expires_ms', '<=', sql<number>`${this.now()} - ${Math.trunc(graceMs)}`)
+            .executeTakeFirst()
+        ).numDeletedRows,
+      ),
+    );
+  }
+
   /** Asks the holder of a live lease to hand it over to `by`; false when nobody else holds it. */
   async request(name: string, by: string): Promise<boolean> {
     return this.detached(async (db) =>
