@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { RecordingHive, tempRoot } from '../test/support/device-harness';
 import { DeviceStack, startDeviceStack } from '../test/support/device-stack';
 import { Bench, runBench } from './support/bench';
-import { describeStart, startUntilRunning } from './support/device-start';
+import { describeStart, progressStages, startUntilRunning } from './support/device-start';
 import { rawRestic } from './support/raw-restic';
 import { repositoryQuiet } from './support/replica';
 import { median, ms, timed } from './support/stats';
@@ -171,11 +171,13 @@ runBench('failover', {
 
       for (const [id, keys] of hiveA.keys) hiveB.keys.set(id, keys); // what Hive holds
       const preparedFrom = performance.now();
+      const preparedEvents = b.device.hive.emitted.length;
       if (staged) {
         // As the Hive sends it: with the start that follows, which B checks now (§2.7).
         const prepare = { instance, start: startParams(instance, compose, true) };
         const prepared = await command(bench, b, 'SchedulerAction.prepare', prepare, `B stages the move while A runs the app (${label})`, perRunS);
-        console.log(`  ${label}, B staged in ${ms(performance.now() - preparedFrom)}: ${prepared.staged.map((v: { name: string; bytes: number }) => `${v.name.slice(-4)} ${v.bytes} B`).join(', ')}`);
+        const stages = progressStages(b.device, preparedEvents, preparedFrom).map(([stage, at]) => `${stage} at ${ms(at)}`);
+        console.log(`  ${label}, B staged in ${ms(performance.now() - preparedFrom)} (${stages.join(', ')}): ${prepared.staged.map((v: { name: string; bytes: number }) => `${v.name.slice(-4)} ${v.bytes} B`).join(', ')}`);
       }
       const moved = await bench.step(`stop on A, then report.apps saying running, from B with failover (${label})`, perRunS, async () => {
         const stoppedFrom = performance.now();

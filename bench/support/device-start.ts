@@ -26,12 +26,19 @@ export async function startUntilRunning(device: RunningDevice, params: { instanc
   });
   const report = await Promise.race([running, answered.then(() => running)]);
   await answered;
+  return { receivedAt, runningAt: report.at, stages: progressStages(device, from, receivedAt, report.at) };
+}
+
+/**
+ * Each command.progress stage the device emitted (from its `from`th event on, until `until`) and
+ * when it began, in ms after `receivedAt`.
+ */
+export function progressStages(device: RunningDevice, from: number, receivedAt: number, until = Infinity): Array<[string, number]> {
   const stages = new Map<string, number>();
   for (const e of device.hive.emitted.slice(from)) {
-    if (e.event === Events.commandProgress && e.at <= report.at && !stages.has(e.payload.stage))
-      stages.set(e.payload.stage, e.at - receivedAt);
+    if (e.event === Events.commandProgress && e.at <= until && !stages.has(e.payload.stage)) stages.set(e.payload.stage, e.at - receivedAt);
   }
-  return { receivedAt, runningAt: report.at, stages: [...stages] };
+  return [...stages];
 }
 
 /** "policy at 21 ms, keys at 116 ms, …, running at 498 ms" */

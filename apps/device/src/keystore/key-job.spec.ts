@@ -1,6 +1,6 @@
 import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { KEY_JOB_DEADLINE_MS, KeyJobError, readAnswer, runKeyJob, sendToChild } from './key-job';
+import { KEY_JOB_DEADLINE_MS, KEY_JOB_SOURCE, KeyJobError, readAnswer, runKeyJob, sendToChild } from './key-job';
 
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -69,6 +69,20 @@ describe('key jobs: OpenPGP work in a child process', () => {
       ['Argon2 passes not whole', { op: 'create', label: 'x', passphrase: PASSPHRASE, argon2: { passes: 1.5, parallelism: 1, memoryExponent: 10 } }],
     ])('answers BAD_REQUEST to %s', async (_what, request) => {
       expect(await sendToChild(request)).toEqual({ ok: false, code: 'BAD_REQUEST', message: 'malformed key job request' });
+    });
+
+    it("opens a key with Node's own Argon2, one derivation per key packet, giving what openpgp's own gives", async () => {
+      const made = await runKeyJob({ op: 'create', label: 'native', passphrase: PASSPHRASE, argon2: { passes: 1, parallelism: 2, memoryExponent: 10 } });
+      // The same program, with node:crypto's argon2 counted and the count added to the answer.
+      const counted = `{
+        const crypto = require('node:crypto'); const native = crypto.argon2; let calls = 0;
+        crypto.argon2 = (...args) => { calls++; return native(...args); };
+        const send = process.send.bind(process); process.send = (answer, done) => send({ ...answer, calls }, done);
+      }\n${KEY_JOB_SOURCE}`;
+      const open = (passphrase: string) => sendToChild({ op: 'open', encryptedPrivateKey: made.encryptedPrivateKey, publicKey: made.publicKey, passphrase }, { source: counted });
+      // The primary key and its encryption subkey each have an Argon2 S2K of their own.
+      expect(await open(PASSPHRASE)).toMatchObject({ ok: true, privateKey: made.privateKey, fingerprint: made.fingerprint, calls: 2 });
+      expect(await open('not the passphrase')).toMatchObject({ ok: false, code: 'WRONG_PASSPHRASE' });
     });
 
     it('answers a well-formed open of a non-key with FAILED, never echoing the passphrase', async () => {

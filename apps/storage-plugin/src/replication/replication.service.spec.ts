@@ -127,7 +127,7 @@ class FakeRestic {
         .reduce((n, c) => n + c.length, 0),
     );
   }
-  restore(repo: Repository, id: string, target: string, options: { incremental?: boolean } = {}): Promise<void> {
+  restore(repo: Repository, id: string, target: string, options: { incremental?: boolean; onProgress?: (fraction: number) => void } = {}): Promise<void> {
     return this.op(repo, `restore${options.incremental ? ' --incremental' : ''} ${short(id)}`, () => {
       let written = 0;
       const files = this.find(repo, id).files;
@@ -139,13 +139,16 @@ class FakeRestic {
           }
         }
       }
-      for (const [name, content] of Object.entries(files)) {
+      const entries = Object.entries(files);
+      entries.forEach(([name, content], index) => {
         if (this.failRestoreAfter !== undefined && written++ >= this.failRestoreAfter) {
           throw new ResticError('no-space', `restic restore: write ${join(target, name)}: no space left on device`);
         }
         if (content === '/') mkdirSync(join(target, name), { recursive: true });
         else writeFileSync(join(target, name), content);
-      }
+        // restic's own status lines (`percent_done`), as the adapter hands them on.
+        options.onProgress?.((index + 1) / entries.length);
+      });
     });
   }
   forget(repo: Repository): Promise<void> {
@@ -291,6 +294,8 @@ describe('ReplicationService', () => {
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('from A');
     expect(progress[0]).toBe(0);
     expect(progress[progress.length - 1]).toBe(100);
+    // Between them, restic's own progress (one folder and one file: half way after the first).
+    expect(progress).toEqual([0, 50, 99, 100]);
     // The snapshot's size comes from its summary: no separate `restic stats`; and the replica holds
     // the snapshots this process stored itself, nothing else: no listing either.
     expect(restic.calls).toEqual(['restore #2']);

@@ -79,7 +79,6 @@ export class UnsupportedToolError extends Error {
 
 /** The `--host` of every snapshot: one name for every device, so the writer tag alone tells who wrote. */
 const SNAPSHOT_HOST = 'mosaic';
-const PROGRESS_POLL_MS = 250;
 /** Tries of a claim that other devices contend, and the first bound of the random pause between them (doubling). */
 const CLAIM_ATTEMPTS = 5;
 const CLAIM_PAUSE_MS = 2000;
@@ -586,7 +585,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     dir: string,
     options: { incremental: boolean; onProgress?: (percent: number) => void; purpose: 'restore' | 'staging' },
   ): Promise<number> {
-    let timer: NodeJS.Timeout | undefined;
     try {
       const total = snapshot.totalBytes ?? (await this.withStaleLockRetry(repo, () => this.restic.restoreSize(repo, snapshot.id)));
       const available = await this.files.availableBytes(dir);
@@ -598,19 +596,15 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         if (percent > last) options.onProgress?.((last = percent));
       };
       report(0);
-      if (options.onProgress && total > 0 && !options.incremental) {
-        timer = setInterval(() => {
-          void this.files.directorySize(dir).then((done) => report(Math.min(99, Math.floor((done / total) * 100))));
-        }, PROGRESS_POLL_MS);
-      }
-      const restore = () => this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental }));
+      // restic's own progress: a walk of the restored tree would cost more than the restore on many files.
+      const onProgress = options.onProgress && !options.incremental ? (fraction: number) => report(Math.min(99, Math.floor(fraction * 100))) : undefined;
+      const restore = () => this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental, onProgress }));
       await restore().catch((err: unknown) => {
         // A stage runs while the source still snapshots: restic may read an index file being written.
         if (!(err instanceof ResticError && err.kind === 'torn-read')) throw err;
         this.logger.warn(`${options.purpose === 'staging' ? 'staging' : 'restoring'} ${name} read a file being written (${err.message}); reading it again`);
         return restore();
       });
-      clearInterval(timer);
       // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as dir/data.
       const restored = join(dir, 'data');
       if (!(await this.files.exists(restored))) {
@@ -629,7 +623,6 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       this.metrics.restoredBytes.inc(total);
       return total;
     } catch (err) {
-      clearInterval(timer);
       this.metrics.restores.inc({ outcome: 'failed' });
       const what = options.purpose === 'staging' ? `Staging ${name}` : `Restoring ${name}`;
       if (err instanceof ResticError && err.kind === 'no-space') {

@@ -24,6 +24,8 @@ const failure = fs.existsSync(__filename + '.fail') ? fs.readFileSync(__filename
 if (failure) { process.stderr.write(failure); process.exit(1); }
 if (args.includes('backup')) process.stdout.write('{"message_type":"status","percent_done":0}\\n{"message_type":"summary","snapshot_id":"0123abcd","data_added":4096}\\n');
 const command = args.find((a) => !a.startsWith('-') && !/^[0-9]+s$/.test(a));
+if (command === 'restore' && args.includes('--json')) process.stdout.write('{"message_type":"status","percent_done":0.25,"total_bytes":8,"bytes_restored":2}\\n' +
+  '{"message_type":"status","percent_done":0.75,"total_bytes":8,"bytes_restored":6}\\n{"message_type":"summary","total_files":1,"files_restored":1,"total_bytes":8,"bytes_restored":8}\\n');
 if (command === 'snapshots') process.stdout.write('[{"id":"0123abcd","time":"2026-11-25T10:00:00.5Z","tags":["mosaic","writer:x"],"paths":["/d"]},' +
   '{"id":"4567cdef","time":"2026-11-25T11:00:00Z","tags":["mosaic","writer:x"],"paths":["/d"],"summary":{"total_bytes_processed":1234}}]\\n');
 `;
@@ -103,6 +105,15 @@ describe('ResticAdapter', () => {
       { id: '4567cdef', time: '2026-11-25T11:00:00Z', tags: ['mosaic', 'writer:x'], totalBytes: 1234 },
     ]);
     expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'snapshots', '--json', '0123abcd', '4567cdef']);
+  });
+
+  it("restores quietly, or with restic's own progress (its --json status lines) when asked for progress", async () => {
+    await adapter.restore(repo, '0123abcd', '/target');
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'restore', '--quiet', '--target', '/target', '0123abcd']);
+    const heard: number[] = [];
+    await adapter.restore(repo, '0123abcd', '/target', { incremental: true, onProgress: (fraction) => heard.push(fraction) });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'restore', '--json', '--overwrite', 'if-changed', '--delete', '--target', '/target', '0123abcd']);
+    expect(heard).toEqual([0.25, 0.75]);
   });
 
   it('forgets the snapshots named, pruning their data only when asked', async () => {

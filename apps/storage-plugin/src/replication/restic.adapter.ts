@@ -158,11 +158,19 @@ export class ResticAdapter {
    * Restores the snapshot into `target`. `incremental`: `target` already holds an earlier restore of
    * the same replica (a staged move): only files whose size or time differ are written, and what
    * the snapshot no longer has is deleted (restic ≥ 0.17). restic replaces an entry of another type
-   * (a symlink where the snapshot has a folder) instead of writing through it.
+   * (a symlink where the snapshot has a folder) instead of writing through it. `onProgress` hears
+   * restic's own progress (0 to 1, its `--json` status lines, once a second): nothing walks the
+   * target to measure it.
    */
-  async restore(repo: Repository, snapshotId: string, target: string, options: { incremental?: boolean } = {}): Promise<void> {
+  async restore(
+    repo: Repository,
+    snapshotId: string,
+    target: string,
+    options: { incremental?: boolean; onProgress?: (fraction: number) => void } = {},
+  ): Promise<void> {
     const incremental = options.incremental ? ['--overwrite', 'if-changed', '--delete'] : [];
-    await this.run(repo, ['restore', '--quiet', ...incremental, '--target', target, snapshotId]);
+    const output = options.onProgress ? ['--json'] : ['--quiet'];
+    await this.run(repo, ['restore', ...output, ...incremental, '--target', target, snapshotId], undefined, options.onProgress);
   }
 
   /** Forgets the given snapshots and, with `prune`, removes the data only they used. */
@@ -175,7 +183,7 @@ export class ResticAdapter {
     await this.run(repo, ['unlock', '--quiet']);
   }
 
-  private run(repo: Repository, args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> {
+  private run(repo: Repository, args: string[], cwd?: string, onPercent?: (fraction: number) => void): Promise<{ stdout: string; stderr: string }> {
     // With --json restic prints 60 status lines a second unless told; one a second shows progress as well.
     const env = { RESTIC_PROGRESS_FPS: '1', ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
     const started = Date.now();
@@ -219,7 +227,7 @@ export class ResticAdapter {
           stop();
         },
       );
-      const progress = new ResticProgress();
+      const progress = new ResticProgress(onPercent);
       watchdog.start();
       child.stdout.on('data', (chunk: Buffer) => {
         outBytes += chunk.length;

@@ -76,6 +76,9 @@ export class ResticProgress {
   private line = '';
   private lastDone = '';
 
+  /** `onPercent` hears each status line's `percent_done` (0 to 1). */
+  constructor(private readonly onPercent?: (fraction: number) => void) {}
+
   /** True when the chunk holds progress. */
   feed(chunk: string): boolean {
     let progressed = false;
@@ -94,6 +97,7 @@ export class ResticProgress {
     if (!line.startsWith('{"message_type":"status"')) return true;
     try {
       const status = JSON.parse(line) as { files_done?: number; bytes_done?: number; percent_done?: number };
+      if (typeof status.percent_done === 'number' && Number.isFinite(status.percent_done)) this.onPercent?.(status.percent_done);
       const done = `${status.files_done ?? 0}/${status.bytes_done ?? 0}/${status.percent_done ?? 0}`;
       if (done === this.lastDone) return false;
       this.lastDone = done;
