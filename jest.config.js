@@ -40,6 +40,7 @@ const HIVE_DATABASE_SPECS = [
   'console-auth/console-auth.service',
   'database/transactions',
   'database/write-batcher',
+  'devices/devices.service',
   'hive-apps',
   'hive-console-events',
   'hive-console-session',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { HiveDatabase, affected } from '../database/database';
+import { HiveDatabase, affected, inChunks } from '../database/database';
 import { AppRow } from '../database/schema';
 
 /** What the user asked for last: the Hive's intent, not what the device reports. */
@@ -76,6 +76,19 @@ export class AppRepository {
   async find(instance: string): Promise<AppRecord | undefined> {
     const row = await this.db.q.selectFrom('apps').selectAll().where('instance', '=', instance).executeTakeFirst();
     return row && toRecord(row);
+  }
+
+  /**
+   * The device each of `instances` is installed on (null: none, its device was revoked), read
+   * in one query per IN_LIST_MAX instances; an instance without an app is not in the map.
+   */
+  async ownersOf(instances: readonly string[]): Promise<Map<string, string | null>> {
+    const owners = new Map<string, string | null>();
+    for (const chunk of inChunks(instances)) {
+      const rows = await this.db.q.selectFrom('apps').select(['instance', 'device_id']).where('instance', 'in', chunk).execute();
+      for (const row of rows) owners.set(row.instance, row.device_id);
+    }
+    return owners;
   }
 
   /** Oldest first, so a listing reads in the order the apps were installed. */

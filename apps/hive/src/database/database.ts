@@ -143,3 +143,14 @@ export abstract class HiveDatabase {
 export function affected(result: { numUpdatedRows?: bigint; numDeletedRows?: bigint; numInsertedOrUpdatedRows?: bigint }): boolean {
   return (result.numUpdatedRows ?? result.numDeletedRows ?? result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
+
+/** Values per `IN (…)` list: far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+export const IN_LIST_MAX = 500;
+
+/** `values` without repeats, cut into lists of at most `size` for `IN (…)`. */
+export function inChunks<T>(values: readonly T[], size: number = IN_LIST_MAX): T[][] {
+  const unique = [...new Set(values)];
+  const chunks: T[][] = [];
+  for (let i = 0; i < unique.length; i += size) chunks.push(unique.slice(i, i + size));
+  return chunks;
+}

@@ -78,7 +78,8 @@ export class DeviceRepository {
     await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', 'in', [...new Set(ids)]).execute();
   }
 
-  async recordVersion(id: string, version: string): Promise<void> {
-    await this.db.q.updateTable('devices').set({ version }).where('id', '=', id).execute();
+  /** The version a device proved the passphrase with, and when: one statement. */
+  async recordAuthenticated(id: string, version: string, at: string): Promise<void> {
+    await this.db.q.updateTable('devices').set({ version, last_seen_at: at }).where('id', '=', id).execute();
   }
 }

@@ -97,10 +97,14 @@ export class DevicesService {
   }
 
   /** After an accepted proof: the device is here, runs this version, and names itself if nobody named it. */
-  async recordAuthenticated(id: string, version: string, name: string): Promise<void> {
-    await this.devices.recordVersion(id, version);
-    if (await this.devices.adoptName(id, name)) this.logger.log(`device ${id} named itself "${name}"`);
-    await this.touch(id);
+  /**
+   * A device proved the passphrase: its version and when it was seen, in one statement; `name`,
+   * its own, is adopted only by a device the Hive had no name for (`knownName` empty, as read at
+   * its handshake): a name once given is never emptied again, so a named device costs no query for it.
+   */
+  async recordAuthenticated(id: string, version: string, name: string, knownName: string): Promise<void> {
+    await this.devices.recordAuthenticated(id, version, new Date().toISOString());
+    if (knownName === '' && (await this.devices.adoptName(id, name))) this.logger.log(`device ${id} named itself "${name}"`);
     this.changes.publish('devices', id);
   }
 

@@ -73,6 +73,8 @@ interface DeviceSocketData {
   version: string;
   /** The device's own name (DEVICE_NAME or its host name), from the handshake. */
   name: string;
+  /** The device's name in the Hive when it connected: empty until it names itself at its first proof. */
+  knownName: string;
   connection?: SocketDeviceConnection;
 }
 
@@ -125,7 +127,12 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
           this.logger.warn(`refused a device connection from ${socket.handshake.address}: ${admission.error.code}`);
           return next(Object.assign(new Error(admission.error.message), { data: admission.error }));
         }
-        const data: DeviceSocketData = { deviceId: admission.device.id, version: admission.auth.version, name: admission.auth.name };
+        const data: DeviceSocketData = {
+          deviceId: admission.device.id,
+          version: admission.auth.version,
+          name: admission.auth.name,
+          knownName: admission.device.name,
+        };
         socket.data = data;
         next();
       } catch (err) {
@@ -191,7 +198,8 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
         this.logger.warn(`device ${connection.deviceId} proved a different passphrase`);
         return refuse(ErrorCode.PASSPHRASE_MISMATCH, "The passphrase verifier does not match the account's.");
       }
-      await this.devices.recordAuthenticated(connection.deviceId, connection.version, (socket.data as DeviceSocketData).name);
+      const data = socket.data as DeviceSocketData;
+      await this.devices.recordAuthenticated(connection.deviceId, connection.version, data.name, data.knownName);
       // Right before the ack: other Hive processes hear of the proof after it, so nothing they send overtakes it.
       this.sessions.authenticate(connection);
       if (!this.sessions.isAuthenticated(connection)) return refuse(ErrorCode.NOT_AUTHENTICATED, 'The connection closed while its proof was checked.');

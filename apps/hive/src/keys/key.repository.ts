@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeyRole } from '@mosaic/protocol';
-import { HiveDatabase } from '../database/database';
+import { HiveDatabase, inChunks } from '../database/database';
 
 /** One key of an instance as §3 carries it; the private part is passphrase-encrypted by the device. */
 export interface InstanceKey {
@@ -29,6 +29,22 @@ export class KeyRepository {
       publicKey: row.public_key,
       encryptedPrivateKey: row.encrypted_private_key,
     }));
+  }
+
+  /** Which of `instances` have keys stored for the account (one query per IN_LIST_MAX instances). */
+  async instancesWithKeys(accountId: string, instances: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const chunk of inChunks(instances)) {
+      const rows = await this.db.q
+        .selectFrom('instance_keys')
+        .select('instance')
+        .distinct()
+        .where('account_id', '=', accountId)
+        .where('instance', 'in', chunk)
+        .execute();
+      for (const row of rows) found.add(row.instance);
+    }
+    return found;
   }
 
   async insert(accountId: string, instance: string, key: InstanceKey, deviceId: string | null, at: string): Promise<void> {

@@ -54,4 +54,17 @@ describe('KeysService', () => {
   it('answers NOT_FOUND for an instance without keys', async () => {
     await expect(keys.get(INSTANCE)).rejects.toEqual(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
+
+  it('tells which of many instances have keys, in one query per 500 instances, an instance asked twice counted once', async () => {
+    const other = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+    await keys.put(INSTANCE, keysOf('a'), 'device-1');
+    await keys.put(other, keysOf('b'), 'device-1');
+    const unknown = Array.from({ length: 1200 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const executed = jest.spyOn(db.q.getExecutor(), 'executeQuery');
+    expect(await keys.withKeys([...unknown.slice(0, 600), INSTANCE, INSTANCE, ...unknown.slice(600), other])).toEqual(new Set([INSTANCE, other]));
+    // The account once, then three lists of at most 500 instances.
+    expect(executed).toHaveBeenCalledTimes(4);
+    expect(await keys.withKeys([])).toEqual(new Set());
+    expect(executed).toHaveBeenCalledTimes(4);
+  });
 });

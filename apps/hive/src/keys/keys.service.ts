@@ -71,6 +71,12 @@ export class KeysService {
     });
   }
 
+  /** Which of `instances` have keys in the Hive: one read of the account and one query, however many. */
+  async withKeys(instances: readonly string[]): Promise<Set<string>> {
+    if (!instances.length) return new Set();
+    return this.keys.instancesWithKeys((await this.accounts.current()).id, instances);
+  }
+
   /** Throws NOT_FOUND when the instance has no keys. */
   async get(instance: string): Promise<InstanceKey[]> {
     const keys = await this.keys.find((await this.accounts.current()).id, instance);

@@ -31,6 +31,7 @@ describe('StrayCopiesService', () => {
   let sent: Array<{ deviceId: string; type: unknown; params: unknown }>;
   let ack: (deviceId: string) => SendOutcome | Promise<never>;
   let keyed: Set<string>;
+  let keyReads: string[][];
   let strays: StrayCopiesService;
   let a: string;
   let b: string;
@@ -56,13 +57,14 @@ describe('StrayCopiesService', () => {
         return ack(deviceId);
       },
     } as unknown as CommandsService;
+    keyReads = [];
     const keys = {
-      get: async (instance: string) => {
-        if (!keyed.has(instance)) throw new HiveError(HiveErrorCode.NOT_FOUND, 'no keys');
-        return [{ role: 'app' }];
+      withKeys: async (instances: readonly string[]) => {
+        keyReads.push([...instances]);
+        return new Set(instances.filter((instance) => keyed.has(instance)));
       },
     } as unknown as KeysService;
-    strays = new StrayCopiesService(CONFIG, apps, moves, keys, commands, clock);
+    strays = new StrayCopiesService(CONFIG, apps, moves, keys, commands, clock, db);
   });
 
   afterEach(async () => db.close());
@@ -133,6 +135,41 @@ describe('StrayCopiesService', () => {
     await strays.reported(a, '0.1.0', [copy(app.instance)]);
     expect(findUnfinished).not.toHaveBeenCalled();
     expect(sent).toEqual([]);
+  });
+
+  it("checks the reports of one event-loop turn together: one read of their apps, one of the keys of those without an app", async () => {
+    const own = await installed(a);
+    const movedAway = await installed(b);
+    const removed = await installed(a);
+    await apps.delete(removed.instance);
+    const unknown = randomUUID();
+    const ownersOf = jest.spyOn(apps, 'ownersOf');
+    const find = jest.spyOn(apps, 'find');
+    await Promise.all([
+      strays.reported(a, '0.1.0', [copy(own.instance), copy(unknown)]),
+      strays.reported(a, '0.1.0', [copy(movedAway.instance)]),
+      strays.reported(b, '0.1.0', [copy(removed.instance, 'degraded'), copy(own.instance, 'stopped')]),
+    ]);
+    expect(ownersOf).toHaveBeenCalledTimes(1);
+    expect(new Set(ownersOf.mock.calls[0][0])).toEqual(new Set([own.instance, unknown, movedAway.instance, removed.instance]));
+    expect(find).not.toHaveBeenCalled();
+    expect(keyReads.map((read) => new Set(read))).toEqual([new Set([unknown, removed.instance])]);
+    expect(sent).toEqual([
+      { deviceId: a, type: CommandType.SchedulerStop, params: { instance: movedAway.instance, replicate: false, reason: 'moved' } },
+      { deviceId: b, type: CommandType.SchedulerStop, params: { instance: removed.instance, replicate: false, reason: 'removed' } },
+    ]);
+  });
+
+  it('answers a report whose apps are all stopped at once, without a query', async () => {
+    const ownersOf = jest.spyOn(apps, 'ownersOf');
+    await strays.reported(a, '0.1.0', [copy((await installed(b)).instance, 'stopped')]);
+    expect(ownersOf).not.toHaveBeenCalled();
+  });
+
+  it('rejects every report of the turn when their apps cannot be read', async () => {
+    jest.spyOn(apps, 'ownersOf').mockRejectedValueOnce(new Error('database gone'));
+    const both = [strays.reported(a, '0.1.0', [copy(randomUUID())]), strays.reported(b, '0.1.0', [copy(randomUUID())])];
+    await expect(Promise.all(both.map((p) => p.then(() => 'resolved', (err: Error) => err.message)))).resolves.toEqual(['database gone', 'database gone']);
   });
 
   it('stops a running copy of an app that was removed (its keys stay in the Hive)', async () => {

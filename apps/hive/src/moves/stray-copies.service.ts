@@ -4,11 +4,20 @@ import { AppRepository } from '../apps/app.repository';
 import { CommandsService } from '../commands/commands.service';
 import { Clock } from '../common/clock';
 import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
+import { HiveDatabase } from '../database/database';
 import { KeysService } from '../keys/keys.service';
 import { MoveRepository } from './move.repository';
 
 /** The first Device version that understands a stop's `reason` (docs/protocol.md §10); older ones get the stop without it. */
 export const STOP_REASON_SINCE = '0.1.0';
+
+interface PendingReport {
+  deviceId: string;
+  deviceVersion: string;
+  apps: readonly AppReportDto[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /** What the Hive decided about one reported copy. */
 export interface StrayCopy {
@@ -29,6 +38,8 @@ export class StrayCopiesService {
   private readonly logger = new Logger('StrayCopies');
   /** When this process last sent a stop for each device's copy: at most one per command timeout. */
   private readonly lastSent = new Map<string, number>();
+  /** Reports waiting for the next turn's check. */
+  private pending: PendingReport[] = [];
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -37,36 +48,72 @@ export class StrayCopiesService {
     private readonly keys: KeysService,
     private readonly commands: CommandsService,
     private readonly clock: Clock,
+    private readonly db: HiveDatabase,
   ) {}
 
   /** The copies in a device's report that should stop, and why. */
   async strays(deviceId: string, reported: readonly AppReportDto[]): Promise<StrayCopy[]> {
-    const strays: StrayCopy[] = [];
-    for (const app of reported) {
-      if (app.state === 'stopped') continue;
-      const reason = await this.reasonToStop(deviceId, app.instance);
-      if (reason) strays.push({ instance: app.instance, reason });
-    }
-    return strays;
-  }
-
-  /** Sends SchedulerAction.stop `{ replicate: false, reason }` for each stray copy of the report; resolves once each was acknowledged (or not). */
-  async reported(deviceId: string, deviceVersion: string, reported: readonly AppReportDto[]): Promise<void> {
-    await Promise.all((await this.strays(deviceId, reported)).map((stray) => this.stop(deviceId, deviceVersion, stray)));
+    return (await this.straysOf([{ deviceId, apps: reported }]))[0];
   }
 
   /**
-   * The app first, the move only for a copy that would stop: a device's report of its own apps
-   * (every report, the common case) costs one query per app, not two.
+   * Sends SchedulerAction.stop `{ replicate: false, reason }` for each stray copy of the report;
+   * resolves once each was acknowledged (or not). The reports of one event-loop turn are checked
+   * together (`straysOf`), so a Hive with thousands of devices reads its apps once per turn, not
+   * once per report.
    */
-  private async reasonToStop(deviceId: string, instance: string): Promise<StopReason | undefined> {
-    const app = await this.apps.find(instance);
-    let reason: StopReason | undefined;
-    if (!app) reason = (await this.hasKeys(instance)) ? 'removed' : undefined;
-    // An app without a device (its device was revoked) waits for a move: no copy is the wrong one yet.
-    else if (app.deviceId !== null && app.deviceId !== deviceId) reason = 'moved';
-    if (reason === undefined || (await this.moves.findUnfinished(instance))) return undefined;
-    return reason;
+  reported(deviceId: string, deviceVersion: string, reported: readonly AppReportDto[]): Promise<void> {
+    if (!reported.some((app) => app.state !== 'stopped')) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ deviceId, deviceVersion, apps: reported, resolve, reject });
+      // Not in the transaction (if any) of whoever reported first: the check is for all of the turn's reports.
+      if (this.pending.length === 1) this.db.detached(() => setImmediate(() => void this.checkPending()));
+    });
+  }
+
+  private async checkPending(): Promise<void> {
+    const batch = this.pending.splice(0);
+    let found: StrayCopy[][];
+    try {
+      found = await this.straysOf(batch);
+    } catch (err) {
+      for (const report of batch) report.reject(err);
+      return;
+    }
+    await Promise.all(
+      batch.map(async (report, i) => {
+        await Promise.all(found[i].map((stray) => this.stop(report.deviceId, report.deviceVersion, stray)));
+        report.resolve();
+      }),
+    );
+  }
+
+  /**
+   * The stray copies of each report. The apps first (one query for all the reports' copies that
+   * are not stopped), then the keys of the instances without an app (one more query, only for
+   * those), and an unfinished move only for a copy that would stop: a device's report of its own
+   * apps (every report, the common case) costs no query of its own.
+   */
+  private async straysOf(reports: readonly { deviceId: string; apps: readonly AppReportDto[] }[]): Promise<StrayCopy[][]> {
+    const running = reports.map((report) => report.apps.filter((app) => app.state !== 'stopped').map((app) => app.instance));
+    const instances = running.flat();
+    if (!instances.length) return reports.map(() => []);
+    const owners = await this.apps.ownersOf(instances);
+    const keyed = await this.keys.withKeys(instances.filter((instance) => !owners.has(instance)));
+    const found: StrayCopy[][] = [];
+    for (const [i, { deviceId }] of reports.entries()) {
+      const strays: StrayCopy[] = [];
+      for (const instance of running[i]) {
+        let reason: StopReason | undefined;
+        const owner = owners.get(instance);
+        if (owner === undefined) reason = keyed.has(instance) ? 'removed' : undefined;
+        // An app without a device (its device was revoked) waits for a move: no copy is the wrong one yet.
+        else if (owner !== null && owner !== deviceId) reason = 'moved';
+        if (reason !== undefined && !(await this.moves.findUnfinished(instance))) strays.push({ instance, reason });
+      }
+      found.push(strays);
+    }
+    return found;
   }
 
   private async stop(deviceId: string, deviceVersion: string, { instance, reason }: StrayCopy): Promise<void> {
@@ -87,14 +134,6 @@ export class StrayCopiesService {
     } catch (err) {
       this.lastSent.delete(key);
       this.logger.warn(`the stop of device ${deviceId}'s copy of ${instance} could not be sent: ${(err as Error).message}`);
-    }
-  }
-
-  private async hasKeys(instance: string): Promise<boolean> {
-    try {
-      return (await this.keys.get(instance)).length > 0;
-    } catch {
-      return false;
     }
   }
 }
