@@ -9,6 +9,8 @@
  * The app mounts both its volumes (as the catalog's apps do); the periodic replica is of both. It
  * ends on SIGTERM at once, as a well-behaved server does: what a slower app takes to shut down
  * adds to its downtime on any platform, and is not Mosaic's cost.
+ * BENCH_DATA_SHAPE: `file` (the default), all the data in one file with 1 % rewritten in place by
+ * the app; `files`, a file per MiB with 1 % of them rewritten (restic then reads only those again).
  * BENCH_UNSTAGED=1 leaves the prepare out (a move to a device older than staging). The floor, in
  * the same run on the same bytes: raw restic incremental backup of the changed data into a
  * repository that already holds the first state, plus a full restore with a cold cache. Two real
@@ -16,8 +18,9 @@
  *
  *   node -r ./bench/support/register.js bench/failover.bench.ts
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordingHive, tempRoot } from '../test/support/device-harness';
 import { DeviceStack, startDeviceStack } from '../test/support/device-stack';
@@ -34,20 +37,50 @@ const BUDGETS: Record<number, number> = { 100: 1.0, 1024: 0.3 };
 /** The change is 1 % of the data, written as this many 10 KiB blocks per MiB (10 KiB ≈ 1 % of 1 MiB). */
 const CHANGE_BLOCK = 10 * 1024;
 
-/** The app; `seek` (in 10 KiB blocks) is where its `change` command rewrites 1 %, fixed per run (a placeholder must be a whole argument). */
-function template(dataMb: number, seek: number): string {
+/**
+ * How the data lies (BENCH_DATA_SHAPE): `file`, one file of all of it with 1 % rewritten in place
+ * (a database's file: restic reads the whole file again to find the changed part); `files`, one
+ * file per MiB with 1 % of the files rewritten whole (a folder of documents or photos: restic reads
+ * only the changed files).
+ */
+type DataShape = 'file' | 'files';
+
+/**
+ * How the bench fills the app's data and changes 1 % of it. One file: the app's own declared
+ * commands (`dd`), with where the change lands drawn per run. Files: written by the bench straight
+ * into the volume's folder on A while the app runs (App commands run one program, never a shell,
+ * and the test image has nothing that writes many files), as random MiB files `f0000`…; a change
+ * rewrites 1 % of them whole, from a random one on.
+ */
+function dataPlan(shape: DataShape, dataMb: number): { declared: Record<string, string>; fill?: (dir: string) => Promise<void>; change?: (dir: string) => Promise<void> } {
+  if (shape === 'file') {
+    // `seek` (in 10 KiB blocks) is where the change rewrites 1 % (a placeholder must be a whole argument, so it is fixed here).
+    const seek = randomInt(0, Math.floor((dataMb * 1024 * 1024) / CHANGE_BLOCK) - dataMb + 1);
+    return {
+      declared: {
+        fill: `["dd", "if=/dev/urandom", "of=/data/blob", "bs=1048576", "count=${dataMb}"]`,
+        change: `["dd", "if=/dev/urandom", "of=/data/blob", "bs=${CHANGE_BLOCK}", "count=${dataMb}", "seek=${seek}", "conv=notrunc"]`,
+      },
+    };
+  }
+  const writeFiles = async (dir: string, from: number, count: number) => {
+    for (let i = from; i < from + count; i++) await writeFile(join(dir, `f${String(i).padStart(4, '0')}`), randomBytes(1024 * 1024));
+  };
+  const changed = Math.max(1, Math.round(dataMb / 100));
+  return {
+    declared: {},
+    fill: (dir) => writeFiles(dir, 0, dataMb),
+    change: (dir) => writeFiles(dir, randomInt(0, dataMb - changed + 1), changed),
+  };
+}
+
+/** The app, with the commands that fill and change its data in the given shape. */
+function template(declared: Record<string, string>): string {
+  const commands = Object.entries(declared)
+    .map(([name, argv]) => `    ${name}:\n      service: app\n      argv: ${argv}\n      timeoutSeconds: 600\n`)
+    .join('');
   return `
-x-mosaic:
-  commands:
-    fill:
-      service: app
-      argv: ["dd", "if=/dev/urandom", "of=/data/blob", "bs=1048576", "count=${dataMb}"]
-      timeoutSeconds: 600
-    change:
-      service: app
-      argv: ["dd", "if=/dev/urandom", "of=/data/blob", "bs=${CHANGE_BLOCK}", "count=${dataMb}", "seek=${seek}", "conv=notrunc"]
-      timeoutSeconds: 60
-services:
+${commands ? `x-mosaic:\n  commands:\n${commands}` : ''}services:
   app:
     image: mosaic-test/busybox
     # Ends on SIGTERM, as a server does: a bare \`sleep\` as PID 1 ignores it, and its stop would
@@ -84,6 +117,12 @@ async function command(bench: Bench, stack: DeviceStack, type: string, params: o
   });
 }
 
+/** Runs one of the app's declared commands on `stack`; it must exit 0. */
+async function appCommand(bench: Bench, stack: DeviceStack, instance: string, name: string, limitS: number): Promise<void> {
+  const ran = await command(bench, stack, 'AppCommand.run', { instance, command: name }, `the app's ${name}`, limitS);
+  if (ran?.exitCode !== 0) throw new Error(`${name} failed: ${JSON.stringify(ran)}`);
+}
+
 runBench('failover', {
   totalS: (bench) => 300 + bench.runs(3) * (120 + 3 * bench.setting('BENCH_DATA_MB', 100, 4)),
   async run(bench) {
@@ -91,6 +130,8 @@ runBench('failover', {
     const dataMb = bench.setting('BENCH_DATA_MB', 100, 4);
     if (!Number.isInteger(dataMb)) throw new Error(`BENCH_DATA_MB must be a whole number of MiB, got ${dataMb}`);
     const perRunS = 120 + 3 * dataMb;
+    const shape = process.env.BENCH_DATA_SHAPE || 'file';
+    if (shape !== 'file' && shape !== 'files') throw new Error(`BENCH_DATA_SHAPE must be file or files, got "${shape}"`);
     const root = await temporaryFolder(bench, () => tempRoot('bench-failover'));
     const replicas = join(root.path, 'replicas');
     mkdirSync(replicas, { recursive: true });
@@ -115,21 +156,16 @@ runBench('failover', {
       const instance = randomUUID();
       const volume = `mosaic-${instance}-app`;
       const link = `mosaic-${instance}-link`;
-      const compose = template(dataMb, randomInt(0, Math.floor((dataMb * 1024 * 1024) / CHANGE_BLOCK) - dataMb + 1));
+      const data = dataPlan(shape, dataMb);
+      const compose = template(data.declared);
       await bench.step(`report.apps saying running, from A (${label})`, perRunS, () =>
         startUntilRunning(a.device, startParams(instance, compose, false)),
       );
-      const filled = await command(
-        bench,
-        a,
-        'AppCommand.run',
-        { instance, command: 'fill' },
-        `filling ${dataMb} MiB on A (${label})`,
-        perRunS,
-      );
-      if (filled?.exitCode !== 0) throw new Error(`fill failed: ${JSON.stringify(filled)}`);
       const mountpoint: string = (await bench.step(`GET /volumes/${volume} on A's plugin`, 30, () => a.plugin.control.volume(volume)))
         .mountpoint;
+      await bench.step(`filling ${dataMb} MiB on A as ${shape === 'file' ? 'one file' : 'files of 1 MiB'} (${label})`, perRunS, async () =>
+        data.fill ? data.fill(mountpoint) : appCommand(bench, a, instance, 'fill', perRunS),
+      );
 
       // The state a move starts from: a periodic replica (of both volumes, which the app mounts, as
       // the catalog's apps do), and the floor's repository holding the same.
@@ -147,8 +183,7 @@ runBench('failover', {
         await rawRestic(repo, cache, ['init', '--quiet']);
         await rawRestic(repo, cache, ['backup', '--quiet', '.'], mountpoint);
       });
-      const changed = await command(bench, a, 'AppCommand.run', { instance, command: 'change' }, `changing 1 % on A (${label})`, 120);
-      if (changed?.exitCode !== 0) throw new Error(`change failed: ${JSON.stringify(changed)}`);
+      await bench.step(`changing 1 % on A (${label})`, 120, async () => (data.change ? data.change(mountpoint) : appCommand(bench, a, instance, 'change', 120)));
 
       await bench.step(`A's replicas at rest (no prune running) (${label})`, perRunS, () =>
         Promise.all([volume, link].map((name) => repositoryQuiet(join(replicas, name)))),
@@ -213,7 +248,7 @@ runBench('failover', {
     const totalRatio = median(total) / median(raw);
     const budget = BUDGETS[dataMb];
     const size = dataMb === 1024 ? '1 GB' : `${dataMb} MB`;
-    const how = staged ? 'staged' : 'unstaged (BENCH_UNSTAGED=1)';
+    const how = `${staged ? 'staged' : 'unstaged (BENCH_UNSTAGED=1)'}, ${shape === 'file' ? 'one file' : 'files of 1 MiB'} (BENCH_DATA_SHAPE=${shape})`;
     console.log(
       `\na move's downtime, ${dataMb} MiB, 1 % changed, ${how} (median of ${runs}): ${ms(median(device))} vs raw restic ${ms(median(raw))} → ${ratio.toFixed(2)}×` +
         (budget ? ` (budget ${budget}×)` : '') +
