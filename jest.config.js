@@ -13,6 +13,8 @@ const ESM_ONLY_PACKAGES = [
   'chalk',
   // The Hive's query builder (apps/hive/src/database).
   'kysely',
+  // Poly1305 for restic's key files (apps/storage-plugin/src/replication/restic-key-file.ts).
+  '@noble/ciphers',
 ];
 const base = {
   preset: 'ts-jest',

@@ -11,6 +11,8 @@ import { OpenPgpKeyAdapter } from '../../apps/storage-plugin/src/keys/openpgp-ke
 import { PluginMetrics } from '../../apps/storage-plugin/src/metrics/plugin-metrics';
 import { ReplicationService } from '../../apps/storage-plugin/src/replication/replication.service';
 import { ResticAdapter } from '../../apps/storage-plugin/src/replication/restic.adapter';
+import { KeyStoreAdapter } from '../../apps/storage-plugin/src/replication/key-store.adapter';
+import { ReplicaKeysService } from '../../apps/storage-plugin/src/replication/replica-keys.service';
 import { SnapshotIdsAdapter } from '../../apps/storage-plugin/src/replication/snapshot-ids.adapter';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { tempRoot } from '../support/device-harness';
@@ -57,7 +59,7 @@ describe('an app that moved away: NOT_WRITER before anything runs, on a real eng
     const keys = stack.device.module.get(KeystoreService).cached(instance)!;
     const config = pluginConfig(join(root.path, `other-${instance}`), { REPLICA_URL: stack.plugin.config.replicaUrl });
     const registry = new KeyRegistry(new OpenPgpKeyAdapter());
-    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics(), new SnapshotIdsAdapter(config));
+    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics(), new SnapshotIdsAdapter(config), new ReplicaKeysService(new KeyStoreAdapter(config), new ResticAdapter(config), new Clock()));
     const writer = randomUUID();
     for (const key of [keys.app, keys.link]) {
       await registry.register(key.fingerprint, key.privateKey.reveal());

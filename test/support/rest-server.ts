@@ -6,14 +6,18 @@ export class RestServer {
   private child?: ChildProcess;
   private exited?: Promise<void>;
 
-  constructor(private readonly dir: string) {}
+  /** `args`: more of rclone's flags (`--append-only`). */
+  constructor(
+    private readonly dir: string,
+    private readonly args: string[] = [],
+  ) {}
 
   get url(): string {
     return `rest:http://127.0.0.1:${this.port}/`;
   }
 
   start(port = 0): Promise<void> {
-    const child = spawn('rclone', ['serve', 'restic', this.dir, '--addr', `127.0.0.1:${port}`, '--config', '/dev/null'], {
+    const child = spawn('rclone', ['serve', 'restic', this.dir, '--addr', `127.0.0.1:${port}`, '--config', '/dev/null', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -13,6 +13,7 @@ import { metricValue } from '../../../../test/support/metric-value';
 import { PluginMetrics } from '../metrics/plugin-metrics';
 import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
+import { ReplicaKeysService } from './replica-keys.service';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 import { SnapshotInfo } from './writer-rule';
 
@@ -55,6 +56,8 @@ class FakeStore {
  */
 class FakeRestic {
   readonly calls: string[] = [];
+  /** The `--key-hint` of each call, in order. */
+  readonly keyHints: Array<string | undefined> = [];
   /** The operations running per repository, by first word. */
   private readonly running = new Map<string, string[]>();
   /** The most operations that ran at once on one repository. */
@@ -79,6 +82,7 @@ class FakeRestic {
     this.running.set(repo.url, [...others, verb]);
     this.overlapped = Math.max(this.overlapped, others.length + 1);
     this.calls.push(name);
+    this.keyHints.push(repo.keyHint);
     try {
       const key = this.hooks[name] ? name : name.split(' ')[0];
       const hook = this.hooks[key];
@@ -180,6 +184,29 @@ class FakeRestic {
   }
 }
 
+/** ReplicaKeysService as the replication service sees it: which repositories it was asked to check, and their hints. */
+class FakeReplicaKeys {
+  readonly checked: string[] = [];
+  readonly forgotten: string[] = [];
+  readonly hints = new Map<string, string>();
+  private readonly done = new Set<string>();
+  hint(url: string): string | undefined {
+    return this.hints.get(url);
+  }
+  due(url: string): boolean {
+    return !this.done.has(url);
+  }
+  forget(url: string): void {
+    this.forgotten.push(url);
+    this.done.delete(url);
+  }
+  async ensureCheap(repo: Repository, name: string): Promise<void> {
+    expect(repo.password).toBe(replicaPassword(SECRET, name));
+    this.checked.push(name);
+    this.done.add(repo.url);
+  }
+}
+
 describe('ReplicationService', () => {
   // The failures these tests provoke are logged as warnings; they are asserted, not shown.
   beforeAll(() => Logger.overrideLogger(false));
@@ -191,6 +218,7 @@ describe('ReplicationService', () => {
   let registered: boolean;
   let cases = 0;
   let metrics: PluginMetrics;
+  let replicaKeys: FakeReplicaKeys;
   /** Every service a test made: shut down after it (a stage is watched until then). */
   let made: ReplicationService[] = [];
 
@@ -213,6 +241,7 @@ describe('ReplicationService', () => {
       strictFake<Clock>({ now: () => new Date(now), wait: device.wait ?? (() => Promise.resolve()) }, 'Clock'),
       metrics,
       strictFake<SnapshotIdsAdapter>({ list: (url: string) => (device.restic ?? restic).store.list(url) }, 'SnapshotIdsAdapter'),
+      strictFake<ReplicaKeysService>((replicaKeys = new FakeReplicaKeys()) as unknown as ReplicaKeysService, 'ReplicaKeysService'),
     );
     made.push(service_);
     return service_;
@@ -281,6 +310,38 @@ describe('ReplicationService', () => {
     // The store says no repository is there (no `config`): restic only creates it.
     expect(restic.calls).toEqual(['init']);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("gives a replica its cheap key after creating it and after its snapshots, once per process, and restic tries that key first", async () => {
+    const replication = service();
+    const dir = dataDir('a');
+    await replication.prepare(target(), dir, { failover: false });
+    await replication.settle('vol1');
+    expect(replicaKeys.forgotten).toEqual([replicaUrl()]);
+    expect(replicaKeys.checked).toEqual(['vol1']);
+    replicaKeys.hints.set(replicaUrl(), 'c'.repeat(64));
+    restic.keyHints.length = 0;
+    await replication.snapshot(target(), dir);
+    await replication.settle('vol1');
+    expect(replicaKeys.checked).toEqual(['vol1']);
+    expect(restic.keyHints.length).toBeGreaterThan(0);
+    expect(restic.keyHints.every((hint) => hint === 'c'.repeat(64))).toBe(true);
+  });
+
+  it("checks an existing replica's key at its next snapshot, not when it is only read", async () => {
+    const first = service();
+    await seed(first, A, { 'a.txt': 'from A' });
+    const replication = service();
+    const dir = dataDir('again');
+    await replication.prepare(target(), dir, { failover: false });
+    await replication.writerOf(target());
+    await replication.settle('vol1');
+    expect(replicaKeys.checked).toEqual([]);
+    await replication.snapshot(target(), dir);
+    await replication.settle('vol1');
+    expect(replicaKeys.checked).toEqual(['vol1']);
+    await replication.destroy(target());
+    expect(replicaKeys.forgotten).toEqual([replicaUrl()]);
   });
 
   it('restores the newest data snapshot, with progress, and tells who writes the replica', async () => {

@@ -9,6 +9,7 @@ import { KeyedSerialQueue } from '../common/keyed-serial-queue';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { PluginMetrics } from '../metrics/plugin-metrics';
+import { ReplicaKeysService } from './replica-keys.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { snapshotsToForget } from './retention';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
@@ -116,6 +117,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   /** A snapshot request not yet started: later requests join it instead of queueing another. */
   private readonly waitingSnapshots = new Map<string, Promise<{ at: string }>>();
   private readonly waitingPrunes = new Set<string>();
+  /** Volumes whose key check (scheduleKeyCheck) waits in their queue. */
+  private readonly waitingKeyChecks = new Set<string>();
   private readonly lastPrunes = new Map<string, number>();
   /** Per volume, the generation this process's claim saw itself alone in (the writer rule's `claimedAlone`). */
   private readonly claimedAlone = new Map<string, number>();
@@ -135,6 +138,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     private readonly clock: Clock,
     private readonly metrics: PluginMetrics,
     private readonly ids: SnapshotIdsAdapter,
+    private readonly replicaKeys: ReplicaKeysService,
   ) {}
 
   /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
@@ -176,6 +180,8 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         });
         this.known.set(target.name, { url: repo.url, fingerprint: target.fingerprint, snapshots: [] });
         this.logger.log(`replica of ${target.name} created`);
+        this.replicaKeys.forget(repo.url);
+        this.scheduleKeyCheck(target);
         if (!(await this.files.exists(dataDir))) await this.files.makeDir(dataDir);
         return { isWriter: true, replicaWriter: null, restoredFrom: null, snapshotAt: null };
       }
@@ -283,6 +289,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       this.metrics.replicatedBytes.inc(dataAdded);
       this.logger.log(`snapshot of ${target.name} stored`);
       this.schedulePrune(target);
+      this.scheduleKeyCheck(target);
       return { at: at.toISOString() };
     });
     run.then(
@@ -411,6 +418,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       const snapshots = await this.currentSnapshots(repo, target, ErrorCode.STORAGE_UNAVAILABLE);
       if (snapshots === null) return;
       this.known.delete(target.name);
+      this.replicaKeys.forget(repo.url);
       const view = replicaView(snapshots);
       if (!decideWriter(view, target.writer).allowed) {
         throw new ProtocolException(ErrorCode.NOT_WRITER, `${this.notWriterMessage(view, target)} It is not this device's to delete.`);
@@ -456,7 +464,9 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     if (!secret) {
       throw new ProtocolException(ErrorCode.KEYS_MISSING, `The key ${target.fingerprint} of volume ${target.name} is not registered.`);
     }
-    return { url: this.repositoryUrl(target.name), password: replicaPassword(secret, target.name) };
+    const url = this.repositoryUrl(target.name);
+    const keyHint = this.replicaKeys.hint(url);
+    return { url, password: replicaPassword(secret, target.name), ...(keyHint && { keyHint }) };
   }
 
   /**
@@ -748,6 +758,25 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
         this.logger.debug(`replica of ${target.name} pruned: ${forget.length} snapshot(s) forgotten`);
       })
       .catch((err) => this.logger.warn(`pruning the replica of ${target.name} failed: ${(err as Error).message}`));
+  }
+
+  /**
+   * After the replica was created or written: its cheap key (ReplicaKeysService), in the background
+   * and in the volume's queue (at most one waits), until this process has it (or a failure waits
+   * out its retry time). For an existing replica this reads restic's calibrated key once (scrypt,
+   * about as long as one restic start), a cost each replica pays once.
+   */
+  private scheduleKeyCheck(target: ReplicaTarget): void {
+    const url = this.repositoryUrl(target.name);
+    if (!this.replicaKeys.due(url) || this.waitingKeyChecks.has(target.name)) return;
+    this.waitingKeyChecks.add(target.name);
+    this.queue
+      .run(target.name, async () => {
+        this.waitingKeyChecks.delete(target.name);
+        if (this.closing || !this.keys.has(target.fingerprint) || !this.replicaKeys.due(url)) return;
+        await this.replicaKeys.ensureCheap(this.repository(target), target.name);
+      })
+      .catch((err) => this.logger.warn(`checking the key of ${target.name}'s replica failed: ${(err as Error).message}`));
   }
 
   /**

@@ -99,6 +99,15 @@ describe('ResticAdapter', () => {
     expect(recorded().env.RESTIC_TLS_CLIENT_CERT).toBe('/certs/client.pem');
   });
 
+  it("has restic try the replica's cheap key first when it is known (--key-hint), and asks which key opened it without a lock", async () => {
+    const hint = 'c'.repeat(64);
+    await adapter.init({ ...repo, keyHint: hint });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, '--key-hint', hint, 'init', '--quiet']);
+    // The fake prints no key list: no key is named current.
+    await expect(adapter.openingKey({ ...repo, keyHint: hint })).rejects.toThrow(/named no current key/);
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, '--key-hint', hint, 'key', 'list', '--no-lock', '--json']);
+  });
+
   it('parses snapshots, with the size from their summary when restic recorded one', async () => {
     expect(await adapter.snapshots(repo, ['0123abcd', '4567cdef'])).toEqual([
       { id: '0123abcd', time: '2026-11-25T10:00:00.5Z', tags: ['mosaic', 'writer:x'] },

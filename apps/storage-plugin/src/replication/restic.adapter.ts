@@ -10,6 +10,8 @@ import { SnapshotInfo } from './writer-rule';
 export interface Repository {
   url: string;
   password: string;
+  /** The id of the key restic tries first (`--key-hint`): the plugin's cheap key, when known (ReplicaKeysService). */
+  keyHint?: string;
 }
 
 /**
@@ -178,6 +180,18 @@ export class ResticAdapter {
     await this.run(repo, ['forget', '--quiet', ...(options.prune ? ['--prune'] : []), ...ids]);
   }
 
+  /**
+   * The id of the key restic opened the repository with (`key list`, without a lock): with
+   * `repo.keyHint`, that key when the password opens it, else whichever key restic found next.
+   */
+  async openingKey(repo: Repository): Promise<string> {
+    const { stdout } = await this.run(repo, ['key', 'list', '--no-lock', '--json']);
+    const keys = JSON.parse(stdout.trim() || '[]') as Array<{ id?: unknown; current?: unknown }>;
+    const current = Array.isArray(keys) ? keys.find((k) => k?.current === true) : undefined;
+    if (typeof current?.id !== 'string') throw new ResticError('other', 'restic key list named no current key');
+    return current.id;
+  }
+
   /** Removes stale locks only (restic's own rule: a dead process on this host, or older than 30 min). */
   async unlock(repo: Repository): Promise<void> {
     await this.run(repo, ['unlock', '--quiet']);
@@ -188,7 +202,7 @@ export class ResticAdapter {
     const env = { RESTIC_PROGRESS_FPS: '1', ...this.config.resticEnv, RESTIC_REPOSITORY: repo.url, RESTIC_PASSWORD: repo.password };
     const started = Date.now();
     // restic waits for a lock held by another process (another device's prune) instead of failing.
-    const argv = ['--retry-lock', LOCK_WAIT, ...args];
+    const argv = ['--retry-lock', LOCK_WAIT, ...(repo.keyHint ? ['--key-hint', repo.keyHint] : []), ...args];
     const stallS = this.config.resticStallTimeoutS;
     return new Promise((resolve, reject) => {
       // A group of its own: stopping it stops the ssh or rclone it runs for sftp: and rclone: too.

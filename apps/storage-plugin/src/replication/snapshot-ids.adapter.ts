@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { lstat, readdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
+import { restRepository, storeRequest } from './store-http';
 
 /**
  * What a repository's `snapshots/` folder holds, read without restic: the ids of its snapshots, or
@@ -16,8 +15,6 @@ const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 /** A listing of snapshot names is small; a store that answers with more is not trusted. */
 const MAX_LISTING_BYTES = 8 * 1024 * 1024;
 export const LISTING_TIMEOUT_MS = 10_000;
-/** restic reaches a REST server through these; the plugin's own HTTP client would not: restic lists instead. */
-const REST_SETTINGS_RESTIC_ONLY = /^(RESTIC_CACERT|RESTIC_TLS_CLIENT_CERT|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|https?_proxy)$/;
 
 /**
  * The ids of a replica's snapshots straight from its store, in milliseconds instead of a restic
@@ -59,16 +56,15 @@ export class SnapshotIdsAdapter {
   }
 
   private async rest(address: string): Promise<SnapshotIds> {
-    if (Object.keys(this.config.resticEnv).some((name) => REST_SETTINGS_RESTIC_ONLY.test(name))) return undefined;
-    const base = new URL(address.endsWith('/') ? address : `${address}/`);
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') return undefined;
-    const url = new URL('snapshots/', base);
-    const auth = base.username ? `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}` : undefined;
-    url.username = '';
-    url.password = '';
-    const body = await this.get(url, auth);
-    if (body === undefined) return undefined;
-    const parsed = JSON.parse(body) as unknown;
+    const repo = restRepository(address, this.config.resticEnv);
+    if (!repo) return undefined;
+    // A deadline on the whole call; never longer than the silence after which a restic run counts
+    // as stalled (RESTIC_STALL_TIMEOUT_S): a store that says nothing for that long is stalled, and
+    // the restic listing that follows gets the same time.
+    const deadlineMs = Math.min(LISTING_TIMEOUT_MS, this.config.resticStallTimeoutS * 1000);
+    const answer = await storeRequest(repo, 'snapshots/', { method: 'GET', deadlineMs, maxBytes: MAX_LISTING_BYTES });
+    if (answer.status !== 200) return undefined;
+    const parsed = JSON.parse(answer.body.toString('utf8')) as unknown;
     if (!Array.isArray(parsed)) return undefined;
     const ids = new Set<string>();
     for (const entry of parsed) {
@@ -78,43 +74,5 @@ export class SnapshotIdsAdapter {
       if (SNAPSHOT_ID.test(name)) ids.add(name);
     }
     return ids;
-  }
-
-  /** The body of a 200 answer, or undefined for any other; at most LISTING_TIMEOUT_MS, or the stall timeout when shorter. */
-  private get(url: URL, auth: string | undefined): Promise<string | undefined> {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<string | undefined>((resolveBody, rejectBody) => {
-      // A deadline on the whole call, not only on silence; never longer than the silence after which
-      // a restic run counts as stalled (RESTIC_STALL_TIMEOUT_S): a store that says nothing for that
-      // long is stalled, and the restic listing that follows gets the same time.
-      const deadlineMs = Math.min(LISTING_TIMEOUT_MS, this.config.resticStallTimeoutS * 1000);
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
-      const resolve = (body: string | undefined) => {
-        clearTimeout(timer);
-        resolveBody(body);
-      };
-      const reject = (err: Error) => {
-        clearTimeout(timer);
-        rejectBody(err);
-      };
-      const req = request(url, { method: 'GET', auth, headers: { Accept: 'application/vnd.x.restic.rest.v2' }, agent: false }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          resolve(undefined);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_LISTING_BYTES) req.destroy(new Error('listing too large'));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
   }
 }
