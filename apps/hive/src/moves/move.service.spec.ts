@@ -733,6 +733,32 @@ describe('MoveService', () => {
       return hive;
     }
 
+    it('logs a boot pass or sweep that fails (the database gone) instead of leaving its rejection unhandled; after shutdown, says nothing', async () => {
+      const warned = jest.spyOn(Logger.prototype, 'warn');
+      const failing = jest.spyOn(MoveRepository.prototype, 'listUnfinished').mockRejectedValue(new Error('driver has already been destroyed'));
+      const rejections: unknown[] = [];
+      const onRejection = (reason: unknown) => rejections.push(reason);
+      process.on('unhandledRejection', onRejection);
+      try {
+        hive.moves.onApplicationBootstrap();
+        await eventually('the failed boot pass logged', async () => warned.mock.calls.map(([m]) => String(m)), (lines) => lines.some((l) => /^resuming unfinished moves failed .*driver has already been destroyed/.test(l)));
+        // Shutting down: the database closes under a pass still running, which is no news.
+        await hive.moves.onModuleDestroy();
+        warned.mockClear();
+        const passes = failing.mock.calls.length;
+        hive.moves.onApplicationBootstrap();
+        await eventually('the pass ran', async () => failing.mock.calls.length, (n) => n > passes);
+        await new Promise((resolve) => setImmediate(resolve));
+        await hive.moves.onModuleDestroy();
+        expect(warned).not.toHaveBeenCalled();
+        expect(rejections).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onRejection);
+        failing.mockRestore();
+        warned.mockRestore();
+      }
+    });
+
     it('stopping, the stop never acknowledged: sends it again with the same id once A is back; A dedups', async () => {
       const first = connect(a).nextAck(never);
       const stopped = first.nextCommand();

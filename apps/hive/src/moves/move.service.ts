@@ -183,9 +183,19 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Goes on with the moves a previous process left unfinished (whose lease is free), and starts the sweep. */
   onApplicationBootstrap(): void {
-    void this.resume();
-    this.sweepTimer = setInterval(() => void this.sweep(), MOVE_SWEEP_INTERVAL_MS);
+    void this.resume().catch((err: unknown) => this.passFailed('resuming unfinished moves', err));
+    this.sweepTimer = setInterval(() => void this.sweep().catch((err: unknown) => this.passFailed('a sweep of unfinished moves', err)), MOVE_SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
+  }
+
+  /**
+   * A timer's pass that failed (the database unreachable, say): logged, and the next sweep tries
+   * again; nothing is thrown where no caller could catch it. After shutdown began, a pass cut
+   * off by the closing database is expected and not logged.
+   */
+  private passFailed(what: string, err: unknown): void {
+    if (this.closed) return;
+    this.logger.warn(`${what} failed (the next sweep, within ${MOVE_SWEEP_INTERVAL_MS / 1000} s, tries again): ${(err as Error)?.message ?? String(err)}`);
   }
 
   /** Stops, and gives up the leases of its moves so another process goes on with them at once. */
