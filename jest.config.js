@@ -66,6 +66,11 @@ module.exports = {
   // keys (scrypt, Argon2) or restart a Hive take a few seconds on a busy 2-core machine, and jest's
   // 5 s default failed them there. Jest reads it for the whole run, not per project.
   testTimeout: 30_000,
+  // Two test files at a time (jest's default is one fewer than the cores: one, on the 2-core CI
+  // machine). Most of the integration and e2e files wait on Docker, Compose, restic and the
+  // Device's timers rather than on the CPU, and each runs on engines, plugins, ports and names of
+  // its own (test/support/isolated-engine.ts), so two overlap their waits.
+  maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
