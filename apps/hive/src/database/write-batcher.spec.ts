@@ -118,6 +118,30 @@ describe('WriteBatcher', () => {
     expect(await rows()).toEqual([1, 3]);
   });
 
+  it('a batch of nothing but an atomic group\'s writes runs without a transaction around it; any other batch in one', async () => {
+    const batcher = new WriteBatcher(db);
+    const inTransaction: boolean[] = [];
+    const group: WriteGroup<number, number> = {
+      atomic: true,
+      async writeAll(ns) {
+        inTransaction.push(db.inTransaction);
+        return db.transaction(async () => {
+          for (const n of ns) await insert(n)();
+          return ns;
+        });
+      },
+    };
+    expect(await Promise.all([batcher.runGrouped(group, 1), batcher.runGrouped(group, 2)])).toEqual([1, 2]);
+    expect(inTransaction).toEqual([false]);
+    // Beside another write, the group's writeAll joins the batch's transaction.
+    expect(await Promise.all([batcher.runGrouped(group, 3), batcher.run(insert(4))])).toEqual([3, 4]);
+    expect(inTransaction).toEqual([false, true]);
+    // A failing input is still undone alone.
+    const outcomes = await Promise.allSettled([batcher.runGrouped(group, 5), batcher.runGrouped(group, -1)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await rows()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a batch is its own transaction, not that of a caller who queued inside one', async () => {
     const batcher = new WriteBatcher(db);
     let queued!: Promise<number>;

@@ -16,6 +16,12 @@ export const POSTGRES_BATCHES_IN_FLIGHT = 4;
  */
 export interface WriteGroup<I, T> {
   writeAll(inputs: I[]): Promise<T[]>;
+  /**
+   * True when `writeAll` is atomic by itself (one statement, or a transaction it opens when it
+   * needs more): a batch that is nothing but writes of this group then runs without a transaction
+   * around it, which on PostgreSQL saves two round trips (BEGIN, COMMIT) per batch.
+   */
+  readonly atomic?: boolean;
 }
 
 interface Pending<T> {
@@ -128,17 +134,20 @@ export class WriteBatcher {
   }
 
   /**
-   * The batch in one transaction, its writes one after the other. When a write throws, that
+   * The batch in one transaction (none when it is all one atomic group's writes), its writes one after the other. When a write throws, that
    * transaction is rolled back and the writes are run again each in a transaction of its own
    * (rare: a write that fails), so the one that failed is undone alone. No savepoint per write
    * on the way that succeeds: on PostgreSQL each would be two more round trips.
    */
   private async runBatch(batch: Pending<unknown>[]): Promise<Outcome[]> {
     let failed = false;
+    const runs = runsOf(batch);
+    // A batch of one atomic group's writes needs no transaction of its own.
+    const wrap = runs.length === 1 && runs[0][0].group?.of.atomic ? <T>(work: () => Promise<T>) => work() : <T>(work: () => Promise<T>) => this.db.transaction(work);
     try {
-      return await this.db.transaction(async () => {
+      return await wrap(async () => {
         const done: Outcome[] = [];
-        for (const run of runsOf(batch)) {
+        for (const run of runs) {
           try {
             if (run.length === 1) {
               done.push({ ok: true, value: await run[0].work() });

@@ -72,12 +72,6 @@ export class DeviceRepository {
     await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', '=', id).execute();
   }
 
-  /** recordSeen for several devices in one statement. */
-  async recordSeenMany(ids: string[], at: string): Promise<void> {
-    if (!ids.length) return;
-    await this.db.q.updateTable('devices').set({ last_seen_at: at }).where('id', 'in', [...new Set(ids)]).execute();
-  }
-
   /** The version a device proved the passphrase with, and when: one statement. */
   async recordAuthenticated(id: string, version: string, at: string): Promise<void> {
     await this.db.q.updateTable('devices').set({ version, last_seen_at: at }).where('id', '=', id).execute();

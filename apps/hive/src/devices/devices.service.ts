@@ -112,11 +112,6 @@ export class DevicesService {
     await this.devices.recordSeen(id, new Date().toISOString());
   }
 
-  /** touch for several devices in one statement. */
-  async touchMany(ids: string[]): Promise<void> {
-    await this.devices.recordSeenMany(ids, new Date().toISOString());
-  }
-
   private view(device: DeviceRecord, reportedAt: string | null): DeviceView {
     const { online, authenticated } = this.sessions.status(device.id);
     return {

@@ -93,13 +93,10 @@ const notAuthenticated = (event: string): Ack => refuse(ErrorCode.NOT_AUTHENTICA
 @WebSocketGateway({ namespace: DEVICE_NAMESPACE, maxHttpBufferSize: MAX_MESSAGE_BYTES })
 export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnection<Socket>, OnGatewayDisconnect<Socket> {
   private readonly logger = new Logger('DeviceGateway');
-  /** The reports of one batch stored in one statement and their devices touched in another (not two per report). */
+  /** The reports of one batch stored, and their devices counted as seen, at once (one statement on PostgreSQL), not per report. */
   private readonly reportWrites: WriteGroup<{ deviceId: string; kind: ReportKind; report: { at: string } }, boolean> = {
-    writeAll: async (writes) => {
-      const kept = await this.reports.storeMany(writes);
-      await this.devices.touchMany(writes.map((write) => write.deviceId));
-      return kept;
-    },
+    writeAll: (writes) => this.reports.storeMany(writes),
+    atomic: true,
   };
 
   constructor(

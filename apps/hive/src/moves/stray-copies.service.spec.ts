@@ -11,7 +11,7 @@ import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
 import { KeysService } from '../keys/keys.service';
 import { MoveRecord, MoveRepository } from './move.repository';
-import { StrayCopiesService } from './stray-copies.service';
+import { STRAY_CHECK_WINDOW_MS, StrayCopiesService } from './stray-copies.service';
 
 const CONFIG = { commandTimeoutS: 30 } as HiveConfig;
 const T0 = Date.parse('2026-12-06T12:00:00.000Z');
@@ -137,7 +137,7 @@ describe('StrayCopiesService', () => {
     expect(sent).toEqual([]);
   });
 
-  it("checks the reports of one event-loop turn together: one read of their apps, one of the keys of those without an app", async () => {
+  it('checks the reports that come within its window together, across event-loop turns: one read of their apps, one of the keys of those without an app', async () => {
     const own = await installed(a);
     const movedAway = await installed(b);
     const removed = await installed(a);
@@ -145,11 +145,12 @@ describe('StrayCopiesService', () => {
     const unknown = randomUUID();
     const ownersOf = jest.spyOn(apps, 'ownersOf');
     const find = jest.spyOn(apps, 'find');
-    await Promise.all([
-      strays.reported(a, '0.1.0', [copy(own.instance), copy(unknown)]),
-      strays.reported(a, '0.1.0', [copy(movedAway.instance)]),
-      strays.reported(b, '0.1.0', [copy(removed.instance, 'degraded'), copy(own.instance, 'stopped')]),
-    ]);
+    const turn = () => new Promise((next) => setImmediate(next));
+    const first = strays.reported(a, '0.1.0', [copy(own.instance), copy(unknown)]);
+    await turn();
+    const second = strays.reported(a, '0.1.0', [copy(movedAway.instance)]);
+    await turn();
+    await Promise.all([first, second, strays.reported(b, '0.1.0', [copy(removed.instance, 'degraded'), copy(own.instance, 'stopped')])]);
     expect(ownersOf).toHaveBeenCalledTimes(1);
     expect(new Set(ownersOf.mock.calls[0][0])).toEqual(new Set([own.instance, unknown, movedAway.instance, removed.instance]));
     expect(find).not.toHaveBeenCalled();
@@ -158,6 +159,16 @@ describe('StrayCopiesService', () => {
       { deviceId: a, type: CommandType.SchedulerStop, params: { instance: movedAway.instance, replicate: false, reason: 'moved' } },
       { deviceId: b, type: CommandType.SchedulerStop, params: { instance: removed.instance, replicate: false, reason: 'removed' } },
     ]);
+  });
+
+  it('answers the reports still waiting, unchecked, when the Hive stops', async () => {
+    const ownersOf = jest.spyOn(apps, 'ownersOf');
+    const waiting = strays.reported(a, '0.1.0', [copy((await installed(b)).instance)]);
+    strays.onApplicationShutdown();
+    await expect(waiting).resolves.toBeUndefined();
+    await new Promise((later) => setTimeout(later, STRAY_CHECK_WINDOW_MS * 2));
+    expect(ownersOf).not.toHaveBeenCalled();
+    expect(sent).toEqual([]);
   });
 
   it('answers a report whose apps are all stopped at once, without a query', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppReportDto, CommandType, SchedulerStopParamsDto, StopReason, compareSemver, isSemver } from '@mosaic/protocol';
 import { AppRepository } from '../apps/app.repository';
 import { CommandsService } from '../commands/commands.service';
@@ -7,6 +7,13 @@ import { HIVE_CONFIG, HiveConfig } from '../config/hive-config';
 import { HiveDatabase } from '../database/database';
 import { KeysService } from '../keys/keys.service';
 import { MoveRepository } from './move.repository';
+
+/**
+ * How long the first report waiting for a stray-copy check waits for others to share its reads.
+ * The check runs after the report's ack, so no device waits on it; with thousands of devices a
+ * window of this length turns a read or two per report into a read or two per window.
+ */
+export const STRAY_CHECK_WINDOW_MS = 50;
 
 /** The first Device version that understands a stop's `reason` (docs/protocol.md §10); older ones get the stop without it. */
 export const STOP_REASON_SINCE = '0.1.0';
@@ -34,12 +41,13 @@ export interface StrayCopy {
  * knew (no app, no keys) is not the Hive's to stop.
  */
 @Injectable()
-export class StrayCopiesService {
+export class StrayCopiesService implements OnApplicationShutdown {
   private readonly logger = new Logger('StrayCopies');
   /** When this process last sent a stop for each device's copy: at most one per command timeout. */
   private readonly lastSent = new Map<string, number>();
-  /** Reports waiting for the next turn's check. */
+  /** Reports waiting for the next check. */
   private pending: PendingReport[] = [];
+  private checkTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(HIVE_CONFIG) private readonly config: HiveConfig,
@@ -58,20 +66,29 @@ export class StrayCopiesService {
 
   /**
    * Sends SchedulerAction.stop `{ replicate: false, reason }` for each stray copy of the report;
-   * resolves once each was acknowledged (or not). The reports of one event-loop turn are checked
-   * together (`straysOf`), so a Hive with thousands of devices reads its apps once per turn, not
-   * once per report.
+   * resolves once each was acknowledged (or not). The reports that come within
+   * STRAY_CHECK_WINDOW_MS of the first are checked together (`straysOf`), so a Hive with thousands
+   * of devices reads its apps once per window, not once per report.
    */
   reported(deviceId: string, deviceVersion: string, reported: readonly AppReportDto[]): Promise<void> {
     if (!reported.some((app) => app.state !== 'stopped')) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ deviceId, deviceVersion, apps: reported, resolve, reject });
-      // Not in the transaction (if any) of whoever reported first: the check is for all of the turn's reports.
-      if (this.pending.length === 1) this.db.detached(() => setImmediate(() => void this.checkPending()));
+      // Not in the transaction (if any) of whoever reported first: the check is for all of the window's reports.
+      if (this.pending.length === 1) {
+        this.checkTimer = this.db.detached(() => setTimeout(() => void this.checkPending(), STRAY_CHECK_WINDOW_MS));
+      }
     });
   }
 
+  /** Reports still waiting are answered unchecked: a stopping Hive sends no more stops (the next report is checked again). */
+  onApplicationShutdown(): void {
+    clearTimeout(this.checkTimer);
+    for (const report of this.pending.splice(0)) report.resolve();
+  }
+
   private async checkPending(): Promise<void> {
+    this.checkTimer = undefined;
     const batch = this.pending.splice(0);
     let found: StrayCopy[][];
     try {

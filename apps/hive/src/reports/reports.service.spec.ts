@@ -72,6 +72,38 @@ describe('ReportsService', () => {
     expect(await reports.storeMany([])).toEqual([]);
   });
 
+  it('counts the devices of stored reports as seen, in the same write, kept or not', async () => {
+    const devices = new DeviceRepository(db);
+    const other = '2e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f';
+    await devices.insert({ id: other, name: 'o', tokenHash: 'h3', createdAt: new Date().toISOString(), lastSeenAt: null, version: null });
+    await reports.store(DEVICE, 'apps', appsReport('2026-11-25T10:00:05Z'));
+    const before = Date.now();
+    // One round (a single statement on PostgreSQL), then two rounds (the same device and kind twice).
+    expect(await reports.storeMany([{ deviceId: DEVICE, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') }])).toEqual([false]);
+    const seen = (id: string) => devices.findById(id).then((d) => (d?.lastSeenAt ? Date.parse(d.lastSeenAt) : null));
+    expect(await seen(DEVICE)).toBeGreaterThanOrEqual(before - 1000);
+    expect(await seen(other)).toBeNull();
+    expect(
+      await reports.storeMany([
+        { deviceId: other, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') },
+        { deviceId: other, kind: 'apps', report: appsReport('2026-11-25T10:00:02Z') },
+      ]),
+    ).toEqual([true, true]);
+    expect(await seen(other)).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('a failed write of several reports stores nothing and counts no device as seen', async () => {
+    const missing = '3e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f'; // no such device: the report's foreign key fails
+    await expect(
+      reports.storeMany([
+        { deviceId: DEVICE, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') },
+        { deviceId: missing, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') },
+      ]),
+    ).rejects.toThrow(/FOREIGN KEY|foreign key/);
+    expect((await reports.latest(DEVICE)).apps).toBeNull();
+    expect((await new DeviceRepository(db).findById(DEVICE))?.lastSeenAt).toBeNull();
+  });
+
   it('keeps each kind apart', async () => {
     await reports.store(DEVICE, 'version', { at: '2026-11-25T10:00:00Z', version: '1.0.0', autoUpdate: true } as never);
     expect(await reports.latest(DEVICE)).toMatchObject({ apps: null, version: { version: '1.0.0' } });

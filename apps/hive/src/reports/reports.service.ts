@@ -34,11 +34,15 @@ export class ReportsService {
     return stored;
   }
 
-  /** `store` for several reports at once (in one statement or a few), each answered as `store` would. */
+  /**
+   * `store` for several reports at once, each answered as `store` would, and the reporting devices
+   * counted as seen now: atomic by itself, one statement on PostgreSQL (ReportRepository.storeManyIfNewer).
+   */
   async storeMany(reports: { deviceId: string; kind: ReportKind; report: { at: string } }[]): Promise<boolean[]> {
     const receivedAt = new Date().toISOString();
     const kept = await this.reports.storeManyIfNewer(
       reports.map(({ deviceId, kind, report }) => ({ deviceId, kind, atMs: Date.parse(report.at), payload: report, receivedAt })),
+      receivedAt,
     );
     reports.forEach(({ deviceId, kind }, i) => {
       if (!kept[i]) return;
