@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { sql } from 'kysely';
 import { HiveDatabase } from '../database/database';
 import { openTestDatabase } from '../testing/test-database';
 import { DeviceRepository } from '../devices/device.repository';
@@ -93,15 +94,27 @@ describe('ReportsService', () => {
   });
 
   it('a failed write of several reports stores nothing and counts no device as seen', async () => {
-    const missing = '3e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f'; // no such device: the report's foreign key fails
-    await expect(
-      reports.storeMany([
-        { deviceId: DEVICE, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') },
-        { deviceId: missing, kind: 'apps', report: appsReport('2026-11-25T10:00:01Z') },
-      ]),
-    ).rejects.toThrow(/FOREIGN KEY|foreign key/);
-    expect((await reports.latest(DEVICE)).apps).toBeNull();
-    expect((await new DeviceRepository(db).findById(DEVICE))?.lastSeenAt).toBeNull();
+    // The devices' update is refused, after the reports' upsert (SQLite) or within its statement (PostgreSQL).
+    if (db.kind === 'sqlite') {
+      await sql`CREATE TRIGGER refuse_seen BEFORE UPDATE ON devices BEGIN SELECT RAISE(ABORT, 'seen refused'); END`.execute(db.q);
+    } else {
+      await sql`CREATE FUNCTION refuse_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'seen refused'; END $$`.execute(db.q);
+      await sql`CREATE TRIGGER refuse_seen BEFORE UPDATE ON devices FOR EACH ROW EXECUTE FUNCTION refuse_seen()`.execute(db.q);
+    }
+    const other = '3e8f5d3c-9a4b-4f6e-8c2d-1a2b3c4d5e6f';
+    await new DeviceRepository(db).insert({ id: other, name: 'o', tokenHash: 'h4', createdAt: new Date().toISOString(), lastSeenAt: null, version: null });
+    for (const batch of [
+      [{ deviceId: DEVICE, kind: 'apps' as const, report: appsReport('2026-11-25T10:00:01Z') }], // one statement on PostgreSQL
+      [
+        { deviceId: DEVICE, kind: 'apps' as const, report: appsReport('2026-11-25T10:00:01Z') },
+        { deviceId: DEVICE, kind: 'apps' as const, report: appsReport('2026-11-25T10:00:02Z') }, // a second round
+        { deviceId: other, kind: 'volumes' as const, report: { at: '2026-11-25T10:00:00Z', volumes: [] } },
+      ],
+    ]) {
+      await expect(reports.storeMany(batch)).rejects.toThrow(/seen refused/);
+    }
+    expect(await reports.latest(DEVICE)).toMatchObject({ apps: null, volumes: null });
+    expect(await reports.latest(other)).toMatchObject({ apps: null, volumes: null });
   });
 
   it('keeps each kind apart', async () => {
