@@ -169,6 +169,35 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
     expect((await stack.plugin.control.request('GET', '/volumes')).body.filter((v: any) => v.instance === instance)).toEqual([]);
   });
 
+  it('restarts a stopped app without checking its template again when the params are the same; other params are checked', async () => {
+    const config = jest.spyOn(device.module.get(ComposeCliAdapter), 'config');
+    const instance = newInstance();
+    try {
+      const start = startParams(instance, staticSiteTemplate(), { ADMIN_EMAIL: 'me@example.net' });
+      expect((await device.command('SchedulerAction.start', start)).result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(1);
+      expect((await device.command('SchedulerAction.stop', { instance })).result.ok).toBe(true);
+      expect((await device.command('SchedulerAction.start', start)).result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(1);
+
+      expect((await device.command('SchedulerAction.stop', { instance })).result.ok).toBe(true);
+      const refused = { ...start, compose: start.compose.replace('    ports: ["127.0.0.1::8080"]', '    ports: ["127.0.0.1::8080"]\n    privileged: true') };
+      expect((await device.command('SchedulerAction.start', refused)).result).toMatchObject({ ok: false, error: { code: ErrorCode.POLICY_VIOLATION } });
+      expect(config).toHaveBeenCalledTimes(2);
+      const changed = { ...start, variables: { ADMIN_EMAIL: 'other@example.net' } };
+      expect((await device.command('SchedulerAction.start', changed)).result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(3);
+
+      // Removed, the instance's check is forgotten: installing it again checks its template.
+      expect((await device.command('SchedulerAction.stop', { instance, remove: true })).result.ok).toBe(true);
+      expect((await device.command('SchedulerAction.start', changed)).result).toMatchObject({ ok: true, result: { state: 'running' } });
+      expect(config).toHaveBeenCalledTimes(4);
+      expect((await device.command('SchedulerAction.stop', { instance, remove: true })).result.ok).toBe(true);
+    } finally {
+      config.mockRestore();
+    }
+  });
+
   it("checks a move's start at its prepare (§2.7): a refused app is refused before anything is staged, a checked one is not checked again", async () => {
     const config = jest.spyOn(device.module.get(ComposeCliAdapter), 'config');
     const instance = newInstance();

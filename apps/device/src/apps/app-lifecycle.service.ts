@@ -51,8 +51,14 @@ function startDigest(params: SchedulerStartParamsDto, variables: Record<string, 
 @Injectable()
 export class AppLifecycleService {
   private readonly logger = new Logger('Apps');
-  /** Per instance, the failover start its prepare checked (§2.7): used by that start, or dropped. */
-  private readonly checkedAhead = new Map<string, { digest: string; commands: AppMetadata['commands'] }>();
+  /**
+   * Per instance, the start last checked (by a start, or ahead by a move's prepare, §2.7) and the
+   * commands it declares: a start with exactly those params is not checked again. The check
+   * depends only on the params (startDigest) and on what is fixed for this process's life (its
+   * settings, the Compose it runs), so a restart of a stopped app skips `compose config`. Dropped
+   * when the instance is removed or its stage discarded.
+   */
+  private readonly checked = new Map<string, { digest: string; commands: AppMetadata['commands'] }>();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -74,8 +80,6 @@ export class AppLifecycleService {
    */
   async start(params: SchedulerStartParamsDto, progress: Progress): Promise<StartResultDto> {
     const { instance } = params;
-    const ahead = this.checkedAhead.get(instance);
-    this.checkedAhead.delete(instance);
     const current = await this.inventory.app(instance);
     if (current && current.state === 'running' && (await this.files.exists(instance))) {
       return { instance, state: 'running', containers: current.containers };
@@ -89,14 +93,17 @@ export class AppLifecycleService {
       links: Object.fromEntries(Object.entries(params.links).map(([name, link]) => [name, { domain: link.domain }])),
       updatedAt: this.clock.now().toISOString(),
     };
-    // A failover start whose prepare checked exactly these params (§2.7) is not checked again.
-    const checkedCommands = params.failover && ahead?.digest === startDigest(params, variables) ? ahead.commands : undefined;
+    // A start with exactly the params last checked (by a start, or by a move's prepare) is not checked again.
+    const digest = startDigest(params, variables);
+    const last = this.checked.get(instance);
+    const checkedCommands = last?.digest === digest ? last.commands : undefined;
     progress('policy', 10);
     // Rendered and checked aside: a refusal leaves a known instance exactly as it was.
     await this.checkAside(params, variables, async (staged, commands) => {
       metadata.commands = commands;
       await this.files.commit(staged, metadata);
     }, checkedCommands);
+    this.checked.set(instance, { digest, commands: metadata.commands });
     const project = this.project(instance, variables);
 
     progress('keys', 30);
@@ -134,12 +141,12 @@ export class AppLifecycleService {
     const { instance } = params;
     if (params.discard) {
       if (params.start) throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'start cannot go with discard.', [{ field: 'start', problems: ['must be absent with discard'] }]);
-      this.checkedAhead.delete(instance);
+      this.checked.delete(instance);
       const dropped = await this.storage.discardStages(instance);
       this.logger.log(`dropped the stage of ${instance} (${dropped.length} volume(s))`);
       return { instance, staged: [] };
     }
-    this.checkedAhead.delete(instance);
+    this.checked.delete(instance);
     if (params.start) {
       // Checked before anything is fetched or restored: a refused app is refused before its move stops it anywhere.
       const start = params.start;
@@ -150,7 +157,7 @@ export class AppLifecycleService {
       }
       const variables = this.variablesOf(start);
       const commands = await this.checkAside(start, variables, async () => undefined);
-      this.checkedAhead.set(instance, { digest: startDigest(start, variables), commands });
+      this.checked.set(instance, { digest: startDigest(start, variables), commands });
     }
     progress('keys', 10);
     const keys = await this.keystore.keysFor(instance, { failover: true });
@@ -185,6 +192,7 @@ export class AppLifecycleService {
     const volumes = await this.storage.afterStop(instance, params.replicate !== false);
     if (params.remove) {
       await this.files.remove(instance);
+      this.checked.delete(instance);
       this.keystore.forget(instance);
       this.logger.log(`removed ${instance} (its volumes are kept)`);
     } else {
