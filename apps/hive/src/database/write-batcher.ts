@@ -134,18 +134,19 @@ export class WriteBatcher {
   }
 
   /**
-   * The batch in one transaction (none when it is all one atomic group's writes), its writes one after the other. When a write throws, that
-   * transaction is rolled back and the writes are run again each in a transaction of its own
-   * (rare: a write that fails), so the one that failed is undone alone. No savepoint per write
-   * on the way that succeeds: on PostgreSQL each would be two more round trips.
+   * The batch in one transaction (none when it is all one atomic group's writes), its writes one
+   * after the other. When a write throws, that transaction is rolled back and the writes are run
+   * again each in a transaction of its own (rare: a write that fails), so the one that failed is
+   * undone alone. No savepoint per write on the way that succeeds: on PostgreSQL each would be
+   * two more round trips.
    */
   private async runBatch(batch: Pending<unknown>[]): Promise<Outcome[]> {
     let failed = false;
     const runs = runsOf(batch);
     // A batch of one atomic group's writes needs no transaction of its own.
-    const wrap = runs.length === 1 && runs[0][0].group?.of.atomic ? <T>(work: () => Promise<T>) => work() : <T>(work: () => Promise<T>) => this.db.transaction(work);
+    const atomic = runs.length === 1 && runs[0][0].group?.of.atomic === true;
     try {
-      return await wrap(async () => {
+      const writeAll = async () => {
         const done: Outcome[] = [];
         for (const run of runs) {
           try {
@@ -162,7 +163,8 @@ export class WriteBatcher {
           }
         }
         return done;
-      });
+      };
+      return await (atomic ? writeAll() : this.db.transaction(writeAll));
     } catch (error) {
       if (!failed) throw error;
     }

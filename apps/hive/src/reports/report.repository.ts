@@ -75,11 +75,7 @@ export class ReportRepository {
         const written = await this.storeRound(round.map(({ report }) => report));
         for (const { report, index } of round) kept[index] = written.has(rowKey(report.deviceId, report.kind));
       }
-      await this.db.q
-        .updateTable('devices')
-        .set({ last_seen_at: seenAt })
-        .where('id', 'in', [...new Set(reports.map((report) => report.deviceId))])
-        .execute();
+      await this.seen(this.db.q, reports, seenAt).execute();
       return kept;
     };
     return this.db.inTransaction ? storeAll() : this.db.transaction(storeAll);
@@ -87,15 +83,10 @@ export class ReportRepository {
 
   /** One round's reports and their devices' last-seen time in one PostgreSQL statement. */
   private async storeRoundTouching(round: Round, seenAt: string): Promise<boolean[]> {
+    const reports = round.map(({ report }) => report);
     const rows = await this.db.q
-      .with('kept', (db) => this.upsert(db, round.map(({ report }) => report)))
-      .with('seen', (db) =>
-        db
-          .updateTable('devices')
-          .set({ last_seen_at: seenAt })
-          .where('id', 'in', [...new Set(round.map(({ report }) => report.deviceId))])
-          .returning('id'),
-      )
+      .with('kept', (db) => this.upsert(db, reports))
+      .with('seen', (db) => this.seen(db, reports, seenAt).returning('id'))
       .selectFrom('kept')
       .select(['device_id', 'kind'])
       .execute();
@@ -106,6 +97,11 @@ export class ReportRepository {
   private async storeRound(reports: NewReport[]): Promise<Set<string>> {
     const rows = await this.upsert(this.db.q, reports).execute();
     return new Set(rows.map((row) => rowKey(row.device_id, row.kind)));
+  }
+
+  /** The reporting devices' last-seen time. */
+  private seen(db: QueryCreator<HiveTables>, reports: NewReport[], seenAt: string) {
+    return db.updateTable('devices').set({ last_seen_at: seenAt }).where('id', 'in', [...new Set(reports.map((report) => report.deviceId))]);
   }
 
   /** The insert that keeps each report only when it is not older than the kept one. */
