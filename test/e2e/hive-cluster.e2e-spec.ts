@@ -132,6 +132,13 @@ describe('two Hive processes behind HAProxy (deploy/hive-cluster)', () => {
       30_000,
     );
     const survivor = cluster.hives.find((hive) => hive !== holder)!;
+    // The holder announces the device to the other process over the bus: once that one says so, it can reach it.
+    await eventually(
+      'the other process sees the device authenticated',
+      () => survivor.api.get(`/api/devices/${id}`),
+      (r) => r.status === 200 && r.body.authenticated === true,
+      30_000,
+    );
 
     // A command asked of the process that does not hold the device reaches it through the other (its room).
     const across = await survivor.api.post(`/api/devices/${id}/commands`, { type: 'SystemCommand.diskSpace', params: {} });
