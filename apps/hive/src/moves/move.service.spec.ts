@@ -518,11 +518,12 @@ describe('MoveService', () => {
     it('waits for the end when asked to, and says whether it ended', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
+      // The waiting move() registers its run only once the move is written: wait for the commands themselves.
+      const stopSent = deviceA.nextCommand();
       const moving = hive.moves.move(app.instance, { to: b, stage: false, timeoutSeconds: 5 });
-      await hive.moves.idle();
-      await answer(a, deviceA.received[0], { ok: true });
-      await hive.moves.idle();
-      await answer(b, deviceB.received[0], { ok: true });
+      const startSent = deviceB.nextCommand();
+      await answer(a, await stopSent, { ok: true });
+      await answer(b, await startSent, { ok: true });
       expect(await moving).toMatchObject({ settled: true, move: { state: 'running' } });
     });
 
