@@ -60,12 +60,15 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ to: b.id, wait: false }),
     });
-    const started = (await response.json()) as { id: string; state: string; prepareCommandId: string };
+    const started = (await response.json()) as { id: string; state: string; precopyCommandId: string };
     expect(response.status).toBe(202);
     expect(started.state).toBe('staging');
     const id = started.id;
+    // A's first copy comes first (§2.8), then B's stage.
     await eventually('B staging, held at the store', async () => b.proxy!.held, (held) => held > 0);
-    expect(b.device.count(new RegExp(`accepted SchedulerAction\\.prepare ${started.prepareCommandId}`))).toBe(1);
+    const staging = await lab.move(id);
+    expect(staging).toMatchObject({ state: 'staging', precopyCommandId: started.precopyCommandId, prepareCommandId: expect.any(String) });
+    expect(b.device.count(new RegExp(`accepted SchedulerAction\\.prepare ${staging.prepareCommandId}`))).toBe(1);
 
     // The process that served the POST (HAProxy names it) began the move and holds its lease.
     const servedBy = response.headers.get('x-served-by');
@@ -76,7 +79,7 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
     // …and runs its steps: it sent B's prepare.
     await eventually(
       'the holder’s log of B’s prepare',
-      async () => holder.output.count(new RegExp(`move ${id}: SchedulerAction\\.prepare ${started.prepareCommandId} accepted by device ${b.id}`)),
+      async () => holder.output.count(new RegExp(`move ${id}: SchedulerAction\\.prepare ${staging.prepareCommandId} accepted by device ${b.id}`)),
       (n) => n === 1,
     );
     const before = await lease(id);
@@ -109,6 +112,7 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
       expect(m.device.count(new RegExp(`accepted SchedulerAction\\.${type} ${commandId}`))).toBe(1);
       expect(m.device.count(new RegExp(`SchedulerAction\\.${type} ${commandId} succeeded`))).toBe(1);
     };
+    ranOnce(a, 'replicate', move.precopyCommandId);
     ranOnce(b, 'prepare', move.prepareCommandId);
     ranOnce(a, 'stop', move.stopCommandId);
     ranOnce(b, 'start', move.startCommandId);

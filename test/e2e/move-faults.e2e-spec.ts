@@ -29,7 +29,8 @@ describe('staged moves whose source or target dies, between two real devices', (
 
   /**
    * Starts a move of the app from A to B (not awaited) and returns once B's stage is under way:
-   * its plugin's restic asks the store, which the stalled proxy holds silent.
+   * its plugin's restic asks the store, which the stalled proxy holds silent. A's first copy
+   * (§2.8) is over by then: B stages it.
    */
   async function moveWithStageHeld(force: boolean): Promise<string> {
     b.proxy!.stall();
@@ -118,8 +119,30 @@ describe('staged moves whose source or target dies, between two real devices', (
     expect(listed).toContain('only on A, after the replica');
   });
 
+  it('a change A makes while B stages comes with its final replica: the move ends running on B with it', async () => {
+    const id = await moveWithStageHeld(false);
+    const copy = (await lab.move(id)).precopyCommandId;
+    expect((await lab.hive.api.get(`/api/devices/${a.id}/commands/${copy}`)).body).toMatchObject({ type: 'SchedulerAction.replicate', status: 'succeeded' });
+    // After A's first copy, which B stages: only A's stop can carry this.
+    await lab.run(instance, 'add-note', { text: 'written on A while B staged' });
+    b.proxy!.resume();
+
+    const move = await ended(id);
+    expect(move).toMatchObject({ state: 'running', error: null, stopError: null, lossWindow: null });
+    expect(await lab.appOn(instance)).toMatchObject({ deviceId: b.id, state: 'running' });
+    const listed = await notes();
+    expect(listed).toContain('only on A, after the replica');
+    expect(listed).toContain('written on A while B staged');
+
+    // Back to A, unstaged, for the next test.
+    const back = await lab.hive.api.post(`/api/apps/${instance}/move`, { to: a.id, stage: false, timeoutSeconds: 180 });
+    expect(back.body).toMatchObject({ state: 'running', error: null });
+  });
+
   it('source dies after B began staging, with force: B starts from its stage and the move reports the loss window', async () => {
     const id = await moveWithStageHeld(true);
+    // After A's first copy, which B stages: lost with A, as a forced move says.
+    await lab.run(instance, 'add-note', { text: 'only on A, after its first copy' });
     await lab.killDevice(a);
     b.proxy!.resume();
     // The stage, finished: its data folder is what B's volume becomes when B starts from it.
@@ -143,7 +166,8 @@ describe('staged moves whose source or target dies, between two real devices', (
     expect(await lab.appOn(instance)).toMatchObject({ deviceId: b.id, state: 'running' });
     const listed = await notes();
     expect(listed).toContain('replicated on A');
-    // Written on A after its last replica, which its stop never made: the loss the window reports.
-    expect(listed).not.toContain('only on A, after the replica');
+    expect(listed).toContain('only on A, after the replica'); // in A's first copy
+    // Written on A after its last replica (the first copy), which its stop never made: the loss the window reports.
+    expect(listed).not.toContain('only on A, after its first copy');
   });
 });

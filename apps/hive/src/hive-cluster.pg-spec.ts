@@ -234,6 +234,7 @@ describe('a Hive cluster: two processes on one PostgreSQL database', () => {
     const moved = await p1.api.get(`/api/moves/${begun.body.id}`);
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ instance, from: a.id, to: b.id, state: 'running', error: null });
+    expect(onA.ofType(CommandType.SchedulerReplicate).length).toBeGreaterThanOrEqual(1);
     expect(onB.ofType(CommandType.SchedulerPrepare).length).toBeGreaterThanOrEqual(1);
     expect(onA.ofType(CommandType.SchedulerStop).length).toBeGreaterThanOrEqual(1);
     expect(onB.ofType(CommandType.SchedulerStart).map((envelope) => envelope.params.failover)).toContain(true);

@@ -76,7 +76,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     };
   }
 
-  it('moves an app: B stages it, A stops it with a final replica, B starts the very same params with failover: true', async () => {
+  it('moves an app: A copies it, B stages it, A stops it with a final replica, B starts the very same params with failover: true', async () => {
     const { a, b, instance, installParams } = await appOnA();
 
     const moved = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id });
@@ -92,6 +92,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
         error: null,
         stopError: null,
         lossWindow: null,
+        precopyCommandId: expect.any(String),
         prepareCommandId: expect.any(String),
         stopCommandId: expect.any(String),
         startCommandId: expect.any(String),
@@ -108,12 +109,11 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     const move = moved.body;
     expect(move.downtimeMs).toBeLessThanOrEqual(move.totalMs);
 
-    expect(a.app.last()).toEqual({
-      id: move.stopCommandId,
-      type: CommandType.SchedulerStop,
-      issuedAt: expect.any(String),
-      params: { instance, replicate: true },
-    });
+    // A's first copy, while the app still ran there (§2.8), then its stop.
+    expect(a.app.received.slice(-2)).toEqual([
+      { id: move.precopyCommandId, type: CommandType.SchedulerReplicate, issuedAt: expect.any(String), params: { instance } },
+      { id: move.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance, replicate: true } },
+    ]);
     expect(b.app.received).toEqual([
       // The start that will follow goes with the prepare, so B checks it ahead (§2.7).
       {
@@ -134,6 +134,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     expect((await hive.api.get(`/api/apps/${instance}`)).body).toMatchObject({ instance, deviceId: b.id, desired: 'running' });
     expect((await hive.api.get(`/api/moves/${move.id}`)).body).toEqual(move);
     expect((await hive.api.get(`/api/apps/${instance}/moves`)).body).toEqual([move]);
+    expect((await hive.api.get(`/api/devices/${a.id}/commands/${move.precopyCommandId}`)).body.status).toBe('succeeded');
     expect((await hive.api.get(`/api/devices/${b.id}/commands/${move.prepareCommandId}`)).body.status).toBe('succeeded');
     expect((await hive.api.get(`/api/devices/${a.id}/commands/${move.stopCommandId}`)).body.status).toBe('succeeded');
     expect((await hive.api.get(`/api/devices/${b.id}/commands/${move.startCommandId}`)).body.status).toBe('succeeded');
@@ -250,7 +251,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
     const { a, b, instance } = await appOnA();
     a.app.next('no-result');
     const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false, stage: false });
     await stopping;
     const path = `/api/moves/${moving.body.id}/cancel`;
     expect((await hive.api.post(path, { force: true })).body.code).toBe('INVALID_PARAMS');
@@ -313,7 +314,7 @@ describe('Hive moves (in-process Hive, two fake devices over socket.io)', () => 
       // A accepts the stop and is still replicating when the Hive goes down.
       a.app.next('no-result');
       const stopping = a.app.nextCommand(CommandType.SchedulerStop);
-      const moving = await before.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+      const moving = await before.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false, stage: false });
       expect(moving.status).toBe(202);
       const stop = await stopping;
       await commandReaches(before.app, a.id, stop.id, 'accepted');

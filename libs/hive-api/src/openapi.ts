@@ -772,6 +772,8 @@ export interface components {
             /** Format: uuid */
             instance: string;
             lossWindow: components["schemas"]["LossWindowSchema"] | null;
+            /** @description the source's SchedulerAction.replicate, a staged move's first copy made while the app still ran there */
+            precopyCommandId: string | null;
             /** @description the target's SchedulerAction.prepare, when the move was staged */
             prepareCommandId: string | null;
             /** @description A cancelled move: what was done and where the app is left */
@@ -840,7 +842,7 @@ export interface components {
             };
             timeoutSeconds?: number;
             /** @enum {string} */
-            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run" | "SchedulerAction.prepare";
+            type: "SchedulerAction.start" | "SchedulerAction.stop" | "SystemCommand.diskSpace" | "SystemCommand.info" | "AppCommand.run" | "UpgradeCommand.run" | "SchedulerAction.prepare" | "SchedulerAction.replicate";
             /** @default true */
             wait?: boolean;
         };

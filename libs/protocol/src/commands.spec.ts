@@ -8,7 +8,9 @@ import {
   EmptyParamsDto,
   InfoResultDto,
   PrepareResultDto,
+  ReplicateResultDto,
   SchedulerPrepareParamsDto,
+  SchedulerReplicateParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
   StartResultDto,
@@ -19,7 +21,7 @@ import {
   validatePayload,
 } from '@mosaic/protocol';
 
-/** The seven types of docs/protocol.md §2, "The whole set of command types", spelled out by hand. */
+/** The eight types of docs/protocol.md §2, "The whole set of command types", spelled out by hand. */
 const PROTOCOL_TYPES = [
   'SchedulerAction.start',
   'SchedulerAction.stop',
@@ -28,6 +30,7 @@ const PROTOCOL_TYPES = [
   'AppCommand.run',
   'UpgradeCommand.run',
   'SchedulerAction.prepare',
+  'SchedulerAction.replicate',
 ];
 
 const INSTANCE = '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f';
@@ -85,10 +88,20 @@ const EXAMPLES: Record<string, { params: object; result: object }> = {
       ],
     },
   },
+  'SchedulerAction.replicate': {
+    params: { instance: INSTANCE },
+    result: {
+      instance: INSTANCE,
+      volumes: [
+        { name: `mosaic-${INSTANCE}-app`, lastReplicatedAt: '2026-12-07T10:00:00.000Z' },
+        { name: `mosaic-${INSTANCE}-link`, lastReplicatedAt: '2026-12-07T10:00:00.000Z' },
+      ],
+    },
+  },
 };
 
 describe('the command table (§2)', () => {
-  it('COMMAND_TYPES holds exactly the seven types of docs/protocol.md', () => {
+  it('COMMAND_TYPES holds exactly the eight types of docs/protocol.md', () => {
     expect([...COMMAND_TYPES].sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
@@ -96,7 +109,7 @@ describe('the command table (§2)', () => {
     expect(Object.values(CommandType).sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
-  it('COMMAND_CONTRACT covers exactly the seven types', () => {
+  it('COMMAND_CONTRACT covers exactly the eight types', () => {
     expect(Object.keys(COMMAND_CONTRACT).sort()).toEqual([...PROTOCOL_TYPES].sort());
   });
 
@@ -108,6 +121,7 @@ describe('the command table (§2)', () => {
     ['AppCommand.run', AppCommandRunParamsDto, AppCommandResultDto],
     ['UpgradeCommand.run', UpgradeParamsDto, UpgradeResultDto],
     ['SchedulerAction.prepare', SchedulerPrepareParamsDto, PrepareResultDto],
+    ['SchedulerAction.replicate', SchedulerReplicateParamsDto, ReplicateResultDto],
   ])('%s uses its own params and result DTOs', (type, params, result) => {
     expect(COMMAND_CONTRACT[type as CommandType]).toEqual({ params, result });
   });
@@ -128,6 +142,15 @@ describe('the command table (§2)', () => {
     const { params } = COMMAND_CONTRACT[type as CommandType];
     expect(validatePayload(params, {}).ok).toBe(true);
     expect(validatePayload(params, { path: '/' }).ok).toBe(false);
+  });
+
+  it('SchedulerAction.replicate takes an instance and nothing else, and answers each volume with its new snapshot time', () => {
+    const { params, result } = COMMAND_CONTRACT[CommandType.SchedulerReplicate];
+    expect(validatePayload(params, {}).ok).toBe(false);
+    expect(validatePayload(params, { instance: 'not-a-uuid' }).ok).toBe(false);
+    expect(validatePayload(params, { instance: INSTANCE, replicate: false }).ok).toBe(false);
+    expect(validatePayload(result, { instance: INSTANCE, volumes: [{ name: 'v', lastReplicatedAt: 'yesterday' }] }).ok).toBe(false);
+    expect(validatePayload(result, { instance: INSTANCE, state: 'stopped', volumes: [] }).ok).toBe(false);
   });
 
   it('UpgradeCommand.run takes {} (v1) or a target (v1 + 2026-12-06), and its result the version reached', () => {

@@ -3,6 +3,7 @@ import {
   AppCommandRunParamsDto,
   EmptyParamsDto,
   SchedulerPrepareParamsDto,
+  SchedulerReplicateParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
   UpgradeParamsDto,
@@ -12,6 +13,7 @@ import {
   DiskSpaceResultDto,
   InfoResultDto,
   PrepareResultDto,
+  ReplicateResultDto,
   StartResultDto,
   StopResultDto,
   UpgradeResultDto,
@@ -27,6 +29,7 @@ export const CommandType = {
   AppCommandRun: 'AppCommand.run',
   UpgradeRun: 'UpgradeCommand.run',
   SchedulerPrepare: 'SchedulerAction.prepare',
+  SchedulerReplicate: 'SchedulerAction.replicate',
 } as const;
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];
 
@@ -45,6 +48,7 @@ export const COMMAND_CONTRACT: Record<CommandType, { params: ClassConstructor<ob
   [CommandType.AppCommandRun]: { params: AppCommandRunParamsDto, result: AppCommandResultDto },
   [CommandType.UpgradeRun]: { params: UpgradeParamsDto, result: UpgradeResultDto },
   [CommandType.SchedulerPrepare]: { params: SchedulerPrepareParamsDto, result: PrepareResultDto },
+  [CommandType.SchedulerReplicate]: { params: SchedulerReplicateParamsDto, result: ReplicateResultDto },
 };
 
 /** The wire shapes, for code that builds them. */

@@ -21,6 +21,8 @@ export function validParams(type: string, instance: string): Record<string, unkn
       return { instance, discard: false };
     case CommandType.SchedulerStop:
       return { instance, replicate: false, remove: false };
+    case CommandType.SchedulerReplicate:
+      return { instance };
     case CommandType.AppCommandRun:
       return { instance, command: 'echo', args: { text: 'hello' } };
     case CommandType.UpgradeRun:

@@ -7,6 +7,7 @@ import {
   ErrorCode,
   PrepareResultDto,
   ProtocolException,
+  ReplicateResultDto,
   SchedulerPrepareParamsDto,
   SchedulerStartParamsDto,
   SchedulerStopParamsDto,
@@ -200,6 +201,17 @@ export class AppLifecycleService {
       this.logger.log(`stopped ${instance}`);
     }
     return { instance, state: 'stopped', volumes };
+  }
+
+  /**
+   * §2.8: a snapshot of both volumes now, whether the app runs or not (a move's first copy, made
+   * while the app still serves, so that the stop has only the last changes left to replicate).
+   */
+  async replicate(instance: string): Promise<ReplicateResultDto> {
+    await this.known(instance);
+    const volumes = await this.storage.replicateNow(instance);
+    this.logger.log(`replicated ${instance} on request (${volumes.map((v) => v.name.slice(-4)).join(', ')})`);
+    return { instance, volumes };
   }
 
   /** §2.3: a declared command, its arguments bound as whole argv elements, run without a shell. */

@@ -10,6 +10,7 @@ import { DiskSpaceHandler } from './handlers/disk-space.handler';
 import { AppCommandHandler } from './handlers/app-command.handler';
 import { InfoHandler } from './handlers/info.handler';
 import { SchedulerPrepareHandler } from './handlers/scheduler-prepare.handler';
+import { SchedulerReplicateHandler } from './handlers/scheduler-replicate.handler';
 import { SchedulerStartHandler } from './handlers/scheduler-start.handler';
 import { SchedulerStopHandler } from './handlers/scheduler-stop.handler';
 import { UpgradeHandler } from './handlers/upgrade.handler';
@@ -21,6 +22,7 @@ const HANDLERS = [
   SchedulerStartHandler,
   SchedulerStopHandler,
   SchedulerPrepareHandler,
+  SchedulerReplicateHandler,
   DiskSpaceHandler,
   InfoHandler,
   AppCommandHandler,

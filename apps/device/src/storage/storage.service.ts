@@ -188,12 +188,25 @@ export class StorageService implements OnApplicationBootstrap {
 
   /** After a stop: a final replication of both volumes (unless `replicate` is false). */
   async afterStop(instance: string, replicate: boolean): Promise<ReplicatedVolumeDto[]> {
+    return this.replicateVolumes(instance, replicate ? 'final' : undefined);
+  }
+
+  /**
+   * §2.8: a snapshot of both volumes now, while they may be mounted (the plugin snapshots a
+   * running app's volume as its periodic replication does). Failures as for a stop's final one.
+   */
+  replicateNow(instance: string): Promise<ReplicatedVolumeDto[]> {
+    return this.replicateVolumes(instance, 'requested');
+  }
+
+  /** Both volumes' replicas written side by side (`which` says for what), or only their state without `which`. */
+  private async replicateVolumes(instance: string, which?: 'final' | 'requested'): Promise<ReplicatedVolumeDto[]> {
     const names = [appVolumeName(instance), linkVolumeName(instance)];
     const known = new Map((await this.listOrFail()).map((v) => [v.name, v]));
     if (!names.every((n) => known.has(n))) {
       throw new ProtocolException(ErrorCode.REPLICATION_FAILED, `The storage plugin does not hold the volumes of ${instance}.`);
     }
-    if (!replicate) return names.map((name) => ({ name, lastReplicatedAt: known.get(name)?.lastReplicatedAt ?? null }));
+    if (!which) return names.map((name) => ({ name, lastReplicatedAt: known.get(name)?.lastReplicatedAt ?? null }));
     await this.registerFor(instance).catch((err: unknown) => {
       throw this.replicationError(`The keys of ${instance} could not be given to the storage plugin, so nothing was replicated`, err);
     });
@@ -209,7 +222,12 @@ export class StorageService implements OnApplicationBootstrap {
       if (codeOf(outcome.reason) === ErrorCode.NOT_WRITER) {
         throw new ProtocolException(ErrorCode.NOT_WRITER, `The replica of ${names[i]} now belongs to another device; this device may no longer write it.`);
       }
-      throw this.replicationError(`The final replication of ${names[i]} failed; the app stays stopped and its local data is kept`, outcome.reason);
+      throw this.replicationError(
+        which === 'final'
+          ? `The final replication of ${names[i]} failed; the app stays stopped and its local data is kept`
+          : `The replication of ${names[i]} failed; nothing else changed`,
+        outcome.reason,
+      );
     });
   }
 

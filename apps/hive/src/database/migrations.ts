@@ -293,6 +293,12 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // A staged move's first copy: the source's SchedulerAction.replicate, sent before the target's prepare.
+    async up(db) {
+      await db.schema.alterTable('moves').addColumn('precopy_command_id', 'text').execute();
+    },
+  },
 ];
 
 /**

@@ -83,6 +83,7 @@ export interface MoveRow {
   stop_error: string | null;
   loss_window: string | null;
   prepare_command_id: string | null;
+  precopy_command_id: string | null;
   stop_command_id: string | null;
   start_command_id: string | null;
   created_at: string;

@@ -6,9 +6,9 @@ import { MoveRow } from '../database/schema';
 
 /**
  * [staging →] stopping → replicated → restoring → running, or failed (or cancelled, by the
- * operator) from any but running. `staging`: the target restores the replicas ahead
- * (SchedulerAction.prepare) while the app still runs on the source; nothing is stopped until it
- * ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
+ * operator) from any but running. `staging`: the source replicates once more
+ * (SchedulerAction.replicate), then the target restores the replicas ahead (SchedulerAction.prepare),
+ * while the app still runs on the source; nothing is stopped until it ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
  * (force) its stop failed or was skipped and the loss window was recorded.
  */
 export const MOVE_STATES = ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed', 'cancelled'] as const;
@@ -42,6 +42,8 @@ export interface MoveRecord {
   stopError: ProtocolError | null;
   /** Set when a forced move went on without a final replica; null otherwise. */
   lossWindow: LossWindow | null;
+  /** The source's SchedulerAction.replicate, the first copy of a staged move (null before it, or when none was sent). */
+  precopyCommandId: string | null;
   /** The target's SchedulerAction.prepare, when the move was staged. */
   prepareCommandId: string | null;
   stopCommandId: string | null;
@@ -75,6 +77,7 @@ function toRecord(row: MoveRow): MoveRecord {
     error: parsed<ProtocolError>(row.error),
     stopError: parsed<ProtocolError>(row.stop_error),
     lossWindow: parsed<LossWindow>(row.loss_window),
+    precopyCommandId: row.precopy_command_id,
     prepareCommandId: row.prepare_command_id,
     stopCommandId: row.stop_command_id,
     startCommandId: row.start_command_id,
@@ -96,6 +99,7 @@ function changingColumns(move: MoveRecord) {
     error: json(move.error),
     stop_error: json(move.stopError),
     loss_window: json(move.lossWindow),
+    precopy_command_id: move.precopyCommandId,
     prepare_command_id: move.prepareCommandId,
     stop_command_id: move.stopCommandId,
     start_command_id: move.startCommandId,

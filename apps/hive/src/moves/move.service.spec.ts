@@ -180,7 +180,9 @@ describe('MoveService', () => {
         ? { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: clock.now().toISOString() }] }
         : envelope.type === CommandType.SchedulerPrepare
           ? { instance, staged: [{ name: `mosaic-${instance}-app`, snapshot: 'a'.repeat(64), snapshotAt: clock.now().toISOString(), bytes: 1024 }] }
-          : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
+          : envelope.type === CommandType.SchedulerReplicate
+            ? { instance, volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: clock.now().toISOString() }] }
+            : { instance, state: 'running', containers: [{ service: 'web', containerId: 'c0ffee', state: 'running' }] };
     const body = outcome.ok ? { ok: true, result } : { ok: false, error: { code: outcome.code, message: `it failed: ${outcome.code}` } };
     expect(
       await on.commands.recordResult(deviceId, { id: envelope.id, type: envelope.type, finishedAt: clock.now().toISOString(), ...body } as never),
@@ -295,12 +297,37 @@ describe('MoveService', () => {
   });
 
   describe('a staged move (§2.7)', () => {
-    const staged = (request: Partial<MoveRequest> = {}) => begin({ stage: true, ...request });
+    /** A's first copy (§2.8) as the Hive stored it: the envelope A received. */
+    const firstCopyOf = (move: MoveView): CommandEnvelope => ({
+      id: move.precopyCommandId as string,
+      type: CommandType.SchedulerReplicate,
+      issuedAt: '',
+      params: { instance: app.instance },
+    });
+    /** Begins a staged move and lets A's first copy succeed (its own tests answer it otherwise). */
+    const staged = async (request: Partial<MoveRequest> = {}): Promise<MoveView> => {
+      const move = await begin({ stage: true, ...request });
+      await answer(a, firstCopyOf(move), { ok: true });
+      await hive.moves.idle();
+      return stored(move.id);
+    };
+    const typesOf = (device: ScriptedDevice) => device.received.map((e) => e.type);
 
-    it('staging → stopping → replicated → restoring → running: B stages while A runs, then A stops, then B starts', async () => {
+    it('staging → stopping → replicated → restoring → running: A copies, then B stages while A runs, then A stops, then B starts', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
-      const move = await staged();
+      const begun = await begin({ stage: true });
+      // First A's first copy, the app still running there; B gets nothing until it ended.
+      expect(begun).toMatchObject({ state: 'staging', precopyCommandId: expect.any(String), prepareCommandId: null, stopCommandId: null });
+      expect(deviceA.received).toEqual([
+        { id: begun.precopyCommandId, type: CommandType.SchedulerReplicate, issuedAt: expect.any(String), params: { instance: app.instance } },
+      ]);
+      expect(deviceB.received).toEqual([]);
+      await hive.moves.sweep();
+      expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: null });
+      await answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
+      const move = await stored(begun.id);
       expect(move).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), stopCommandId: null });
       expect(deviceB.received).toEqual([
         {
@@ -311,7 +338,7 @@ describe('MoveService', () => {
         },
       ]);
       // Nothing stops while B stages: the app still runs on A.
-      expect(deviceA.received).toEqual([]);
+      expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
       expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       await hive.moves.sweep();
       expect((await stored(move.id)).state).toBe('staging');
@@ -320,10 +347,10 @@ describe('MoveService', () => {
       await hive.moves.idle();
       const stopping = (await stored(move.id));
       expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
-      expect(deviceA.received).toEqual([
+      expect(deviceA.received[1]).toEqual(
         { id: stopping.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance: app.instance, replicate: true } },
-      ]);
-      await answer(a, deviceA.received[0], { ok: true });
+      );
+      await answer(a, deviceA.received[1], { ok: true });
       await hive.moves.idle();
       expect(deviceB.received[1]).toMatchObject({ type: CommandType.SchedulerStart, params: startParams(app, true) });
       await answer(b, deviceB.received[1], { ok: true });
@@ -337,7 +364,7 @@ describe('MoveService', () => {
       connect(b).nextAck(refuse(code));
       const move = await staged();
       expect((await stored(move.id))).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), error: null });
-      expect(deviceA.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
+      expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
     });
 
     it('fails before anything stops when B refuses the prepare otherwise', async () => {
@@ -345,7 +372,7 @@ describe('MoveService', () => {
       connect(b).nextAck(refuse(ErrorCode.INVALID_PARAMS));
       const move = await staged();
       expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.INVALID_PARAMS } });
-      expect(deviceA.received).toEqual([]);
+      expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
     });
 
     it.each([
@@ -361,7 +388,7 @@ describe('MoveService', () => {
         state: 'failed',
         error: { code, message: expect.stringMatching(new RegExp(`Device ${b} could not stage the app \\(${code}: .*\\); it was never stopped`)) },
       });
-      expect(deviceA.received).toEqual([]);
+      expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
       expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       // Nothing was kept by a failed stage: no drop is asked for.
       expect(deviceB.received).toHaveLength(1);
@@ -379,7 +406,7 @@ describe('MoveService', () => {
       clock.advance(1);
       await hive.moves.sweep();
       expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE', message: expect.stringContaining('its stage') } });
-      expect(deviceA.received).toEqual([]);
+      expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
       expect((await appNow())).toMatchObject({ deviceId: a, desired: 'running' });
       await hive.moves.idle(); // the move's end is over, its drop of a stage B had not finished included
 
@@ -401,7 +428,7 @@ describe('MoveService', () => {
       await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
       const dropped = deviceB.nextCommand();
-      await answer(a, deviceA.received[0], { ok: false, code: ErrorCode.REPLICATION_FAILED });
+      await answer(a, deviceA.received[1], { ok: false, code: ErrorCode.REPLICATION_FAILED });
       await hive.moves.idle();
       expect((await stored(move.id))).toMatchObject({ state: 'failed', error: { code: ErrorCode.REPLICATION_FAILED } });
       expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
@@ -436,8 +463,10 @@ describe('MoveService', () => {
     it('goes on where a restarted Hive left it: the stored prepare, then the stop', async () => {
       const deviceB = connect(b).nextAck(never);
       const prepared = deviceB.nextCommand();
-      connect(a);
+      const deviceA = connect(a);
+      const copying = deviceA.nextCommand();
       const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
+      await answer(a, await copying, { ok: true });
       await prepared;
       expect(deviceB.received).toHaveLength(1);
       await hive.moves.onModuleDestroy();
@@ -453,6 +482,64 @@ describe('MoveService', () => {
       expect((await next.moves.get(move.id)).state).toBe('stopping');
       expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerStop]);
       await next.moves.onModuleDestroy();
+    });
+
+    describe("A's first copy (§2.8)", () => {
+      it.each([
+        ['refuses it as UNKNOWN_COMMAND (a device from before it)', { refused: ErrorCode.UNKNOWN_COMMAND }],
+        ['refuses it as BUSY', { refused: ErrorCode.BUSY }],
+        ['fails it (REPLICATION_FAILED)', { failed: ErrorCode.REPLICATION_FAILED }],
+      ])('B stages all the same when A %s: the copy only saves downtime', async (_label, outcome) => {
+        const deviceA = connect(a);
+        if ('refused' in outcome) deviceA.nextAck(refuse(outcome.refused));
+        const deviceB = connect(b);
+        const begun = await begin({ stage: true });
+        if ('failed' in outcome) {
+          expect(deviceB.received).toEqual([]);
+          await answer(a, deviceA.received[0], { ok: false, code: outcome.failed });
+          await hive.moves.idle();
+        }
+        expect(await stored(begun.id)).toMatchObject({ state: 'staging', error: null, prepareCommandId: expect.any(String), stopCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
+        expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
+      });
+
+      it('A goes away while it copies: B stages after the grace, and the stop then waits for A as always', async () => {
+        const deviceA = connect(a);
+        const deviceB = connect(b);
+        const begun = await begin({ stage: true });
+        disconnect(deviceA);
+        await hive.moves.sweep(); // the Hive notes A away from now
+        clock.advance(GRACE_MS - 1);
+        await hive.moves.sweep();
+        expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: null });
+        expect(deviceB.received).toEqual([]);
+        clock.advance(1);
+        await hive.moves.sweep();
+        expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), error: null });
+        expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
+      });
+
+      it('a restarted Hive sends the stored first copy again (same id), then stages', async () => {
+        const deviceA = connect(a).nextAck(never);
+        const copying = deviceA.nextCommand();
+        connect(b);
+        const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
+        const first = await copying;
+        await hive.moves.onModuleDestroy();
+        const next = await hiveProcess(db, clock);
+        await next.moves.resume();
+        const deviceA2 = connect(a, next);
+        const deviceB2 = connect(b, next);
+        await next.moves.idle();
+        expect(deviceA2.received.map((e) => e.id)).toEqual([first.id]);
+        expect(deviceB2.received).toEqual([]);
+        await answer(a, deviceA2.received[0], { ok: true }, next);
+        await next.moves.idle();
+        expect(await next.moves.get(move.id)).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String) });
+        expect(deviceB2.received.map((e) => e.type)).toEqual([CommandType.SchedulerPrepare]);
+        await next.moves.onModuleDestroy();
+      });
     });
   });
 
@@ -964,20 +1051,23 @@ describe('MoveService', () => {
       expect(await histogram('mosaic_hive_move_downtime_seconds')).toEqual({ count: 1, sum: 5 });
     });
 
-    it("leaves B's staging out of the downtime and in the total", async () => {
+    it("leaves A's first copy and B's staging out of the downtime and in the total", async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
       const move = await begin({ stage: true });
+      clock.advance(4_000); // A copies while the app runs there
+      await answer(a, deviceA.received[0], { ok: true });
+      await hive.moves.idle();
       clock.advance(10_000); // B restores ahead while the app runs on A
       await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
       clock.advance(2_000);
-      await answer(a, deviceA.received[0], { ok: true });
+      await answer(a, deviceA.received[1], { ok: true });
       await hive.moves.idle();
       clock.advance(1_000);
       await answer(b, deviceB.received[1], { ok: true });
       await hive.moves.idle();
-      expect((await stored(move.id))).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 13_000 });
+      expect((await stored(move.id))).toMatchObject({ state: 'running', downtimeMs: 3_000, totalMs: 17_000 });
     });
 
     it('counts a forced move without its source from the request: downtime and total are one', async () => {

@@ -66,6 +66,7 @@ export function toMoveView(move: MoveRecord): MoveView {
     error: move.error,
     stopError: move.stopError,
     lossWindow: move.lossWindow,
+    precopyCommandId: move.precopyCommandId,
     prepareCommandId: move.prepareCommandId,
     stopCommandId: move.stopCommandId,
     startCommandId: move.startCommandId,
@@ -84,7 +85,7 @@ export function toMoveView(move: MoveRecord): MoveView {
 type MoveChanges = Partial<
   Pick<
     MoveRecord,
-    'state' | 'error' | 'stopError' | 'lossWindow' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
+    'state' | 'error' | 'stopError' | 'lossWindow' | 'precopyCommandId' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
   >
 >;
 
@@ -108,10 +109,12 @@ const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new Hiv
  *      │ force → replicated + loss window ▼                                ▼ accepted the start
  *      └───────── otherwise ──────────▶ failed ◀─────────────────────────── failed
  *
- * `staging` (when A is connected): B restores the replicas ahead while A still runs the app
- * (SchedulerAction.prepare, docs/protocol.md §2.7), so B's failover start only brings them up to
- * date. A device without `prepare` (UNKNOWN_COMMAND) is moved unstaged; a stage that fails, or a
- * B that stays away, fails the move before anything was stopped.
+ * `staging` (when A is connected): A first replicates while it still runs the app (its first
+ * copy, SchedulerAction.replicate, §2.8), so that its stop has only the last changes left to
+ * replicate; whatever the first copy's end, B then restores the replicas ahead, A still running the
+ * app (SchedulerAction.prepare, docs/protocol.md §2.7), so B's failover start only brings them up to
+ * date. A device without `replicate` or `prepare` (UNKNOWN_COMMAND) goes without that step; a stage
+ * that fails, or a B that stays away, fails the move before anything was stopped.
  *
  * Each step reads the move and its commands from the database, so the machine goes on from
  * wherever a restart left it. It is driven by events (a command settling, a device proving its
@@ -387,6 +390,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       error: null,
       stopError: null,
       lossWindow: null,
+      precopyCommandId: null,
       prepareCommandId: null,
       stopCommandId: null,
       startCommandId: null,
@@ -402,11 +406,9 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.moves.transaction(async () => {
         // Stored with the move before it is sent: whatever happens next, the move knows its command.
-        if (move.state === 'staging') {
-          // The start that will follow goes with it: B checks the app's compose and policy now, while
-          // A still runs it, and its failover start need not (§2.7).
-          const start = startParams(app, true);
-          move.prepareCommandId = (await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance, start })).id;
+        if (move.state === 'staging' && from !== null) {
+          // A's first copy, while it runs the app: B's stage then restores what A holds now (§2.8).
+          move.precopyCommandId = (await this.commands.prepare(from, CommandType.SchedulerReplicate, { instance })).id;
         } else if (fromOnline) {
           move.stopCommandId = (await this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true })).id;
         } else {
@@ -605,13 +607,19 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * B's stage: succeeded, or refused as unknown (a device from before staging), expired or busy →
-   * A's stop is issued (stopping). Failed (a full disk, keys that do not open…), refused otherwise, or B
-   * away longer than the grace → failed, and A was never stopped: nothing lost.
+   * A's first copy (while it runs the app), then B's stage. The first copy only saves downtime:
+   * whatever its end (done, refused by a device from before it, failed, A away longer than the
+   * grace), B's stage is issued next. B's stage: succeeded, or refused as unknown (a device from
+   * before staging), expired or busy → A's stop is issued (stopping). Failed (a full disk, keys that
+   * do not open…), refused otherwise, or B away longer than the grace → failed, and A was never
+   * stopped: nothing lost.
    */
   private async stepStaging(move: MoveRecord): Promise<boolean> {
     const to = move.toDeviceId;
-    if (move.prepareCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
+    if (move.prepareCommandId === null) {
+      if (move.precopyCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
+      return this.stepFirstCopy(move);
+    }
     const prepare = await this.commands.lookup(to, move.prepareCommandId);
     if (!prepare) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while it staged the app.`));
     switch (prepare.status) {
@@ -633,6 +641,50 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       case 'sent':
       case 'timeout':
         return this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage')));
+    }
+  }
+
+  /** A's first copy (SchedulerAction.replicate): once it ended, one way or another, B's stage is issued. */
+  private async stepFirstCopy(move: MoveRecord): Promise<boolean> {
+    const from = move.fromDeviceId;
+    const precopy = from === null || move.precopyCommandId === null ? undefined : await this.commands.lookup(from, move.precopyCommandId);
+    if (from === null || !precopy) return this.issuePrepare(move, 'its device was revoked');
+    switch (precopy.status) {
+      case 'succeeded':
+        return this.issuePrepare(move);
+      case 'refused':
+      case 'failed':
+        return this.issuePrepare(move, `${precopy.error?.code ?? 'INTERNAL'}: ${precopy.error?.message ?? 'no reason given'}`);
+      case 'accepted':
+        // A replicates; its result comes (from its outbox if need be), unless A stays away too long.
+        return this.online(from) || !this.offlineTooLong(from) ? false : this.issuePrepare(move, `device ${from} went away`);
+      case 'sent':
+      case 'timeout':
+        return this.send(move, from, precopy, () => this.issuePrepare(move, `device ${from} went away`));
+    }
+  }
+
+  /**
+   * Issues B's stage, with the start that will follow: B checks the app's compose and policy now,
+   * while A still runs it, and its failover start need not (§2.7). `skipped` says why A's first
+   * copy gave nothing (B stages the replica as it was, and A's stop replicates the rest).
+   */
+  private async issuePrepare(move: MoveRecord, skipped?: string): Promise<boolean> {
+    const to = move.toDeviceId;
+    if (skipped) this.logger.log(`move ${move.id}: no first copy on device ${move.fromDeviceId} (${skipped}); staging on device ${to} without it`);
+    if (!(await this.deviceExists(to))) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while the app was being copied.`));
+    if (!this.online(to)) return this.offlineTooLong(to) ? this.fail(move, this.wentAway(to, 'stage')) : false;
+    const app = await this.requireApp(move.instance);
+    try {
+      return await this.moves.transaction(async () => {
+        const prepare = await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, start: startParams(app, true) });
+        return this.updateOrUndo(move, { prepareCommandId: prepare.id });
+      });
+    } catch (err) {
+      if (err instanceof MoveChanged) return false;
+      if (err instanceof HiveError && err.code === HiveErrorCode.DEVICE_OFFLINE) return false;
+      if (err instanceof HiveError) return this.fail(move, err.toJSON());
+      throw err;
     }
   }
 
@@ -847,7 +899,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private finished(move: MoveRecord): void {
-    for (const id of [move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    for (const id of [move.precopyCommandId, move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
     // Nobody needs to run it any more, once the transaction that ended it committed.
     this.inBackground(
       new Promise<boolean>((resolve) => this.moves.afterTransaction(resolve)).then((committed) => (committed ? this.leases.release(moveLease(move.id)) : undefined)),
@@ -933,7 +985,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onCommandSettled(commandId: string, status: CommandStatus): void {
-    this.kickUnfinished((move) => [move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId));
+    this.kickUnfinished((move) => [move.precopyCommandId, move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId));
     if (status === 'succeeded' && !this.closed) this.inBackground(this.discardLateStage(commandId));
   }
 

@@ -107,6 +107,7 @@ describe('StrayCopiesService', () => {
       error: null,
       stopError: null,
       lossWindow: null,
+      precopyCommandId: null,
       prepareCommandId: null,
       stopCommandId: null,
       startCommandId: null,

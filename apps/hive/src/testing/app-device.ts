@@ -75,6 +75,8 @@ export class AppDevice {
         return { ok: true, result: { instance, state: 'stopped', volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: null }] } };
       case CommandType.SchedulerPrepare:
         return { ok: true, result: { instance, staged: [] } };
+      case CommandType.SchedulerReplicate:
+        return { ok: true, result: { instance, volumes: [{ name: `mosaic-${instance}-app`, lastReplicatedAt: null }] } };
       case CommandType.AppCommandRun:
         return { ok: true, result: { exitCode: 0, stdout: `ran ${envelope.params.command}\n`, stderr: '', truncated: false } };
       case CommandType.UpgradeRun:

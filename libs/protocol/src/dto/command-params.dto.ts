@@ -129,6 +129,17 @@ export class SchedulerStopParamsDto {
 }
 
 /**
+ * §2.8 SchedulerAction.replicate: a snapshot of the instance's volumes now, while the app goes on
+ * running (a move's first copy, so that its stop has little left to replicate). Sent only to
+ * devices that know it (§10: device 0.1.0); an older device answers UNKNOWN_COMMAND and the move
+ * goes on without it.
+ */
+export class SchedulerReplicateParamsDto {
+  @IsProtocolUuid()
+  instance!: string;
+}
+
+/**
  * §2.7 SchedulerAction.prepare: stage a move to this device (the instance's replicas restored
  * ahead, nothing claimed), or with `discard` drop such a stage. Sent only to devices that know it
  * (§10: device 0.1.0); an older device answers UNKNOWN_COMMAND and the move goes on unstaged.

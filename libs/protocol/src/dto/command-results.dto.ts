@@ -63,12 +63,10 @@ export class ReplicatedVolumeDto {
   lastReplicatedAt!: string | null;
 }
 
-export class StopResultDto {
+/** §2.8: the snapshot just made of each volume, the app still running. */
+export class ReplicateResultDto {
   @IsProtocolUuid()
   instance!: string;
-
-  @Equals('stopped')
-  state!: 'stopped';
 
   @IsArray()
   @ArrayMaxSize(16)
@@ -76,6 +74,12 @@ export class StopResultDto {
   @ValidateNested({ each: true })
   @Type(() => ReplicatedVolumeDto)
   volumes!: ReplicatedVolumeDto[];
+}
+
+/** §2.4: each volume after the final replication (as a replicate answers), and the state. */
+export class StopResultDto extends ReplicateResultDto {
+  @Equals('stopped')
+  state!: 'stopped';
 }
 
 /** §2.7: what a stage left ready, per volume. */

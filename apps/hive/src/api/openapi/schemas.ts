@@ -302,6 +302,8 @@ export class MoveSchema implements MoveView {
   @ApiProperty({ type: ErrorSchema, nullable: true }) error!: ErrorSchema | null;
   @ApiProperty({ type: ErrorSchema, nullable: true }) stopError!: ErrorSchema | null;
   @ApiProperty({ type: LossWindowSchema, nullable: true }) lossWindow!: LossWindowSchema | null;
+  @ApiProperty({ ...nullableString, description: "the source's SchedulerAction.replicate, a staged move's first copy made while the app still ran there" })
+  precopyCommandId!: string | null;
   @ApiProperty({ ...nullableString, description: "the target's SchedulerAction.prepare, when the move was staged" }) prepareCommandId!: string | null;
   @ApiProperty(nullableString) stopCommandId!: string | null;
   @ApiProperty(nullableString) startCommandId!: string | null;
