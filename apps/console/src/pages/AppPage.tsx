@@ -346,7 +346,7 @@ function MoveSection({
       {m && (
         <div aria-live="polite" className="move">
           <ol className="steps">
-            {MOVE_STEPS.filter((step) => step !== 'staging' || m.prepareCommandId !== null).map((step) => {
+            {MOVE_STEPS.filter((step) => step !== 'staging' || m.precopyCommandId !== null || m.prepareCommandId !== null).map((step) => {
               const reached =
                 m.state === 'failed' || m.state === 'cancelled' ? false : MOVE_STEPS.indexOf(m.state as (typeof MOVE_STEPS)[number]) >= MOVE_STEPS.indexOf(step);
               return (
