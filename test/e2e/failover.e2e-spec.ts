@@ -42,15 +42,18 @@ describe('moving an app between two real devices', () => {
     // Downtime (A's acknowledged stop → B's start result) and total time are recorded.
     expect(moved.body.downtimeMs).toBeGreaterThan(0);
     expect(moved.body.downtimeMs).toBeLessThanOrEqual(moved.body.totalMs);
-    // A first copied both volumes while it still ran the app (§2.8); B then staged that copy, before A stopped.
+    // A copied both volumes while it still ran the app (§2.8), B staging beside it; the stage A's
+    // stop followed (B's first, or its update) held that copy.
     const copied = (await hive.api.get(`/api/devices/${a.id}/commands/${moved.body.precopyCommandId}`)).body;
     expect(copied).toMatchObject({ type: 'SchedulerAction.replicate', status: 'succeeded' });
-    const prepared = (await hive.api.get(`/api/devices/${b.id}/commands/${moved.body.prepareCommandId}`)).body;
+    const stageId = moved.body.stageUpdateCommandId ?? moved.body.prepareCommandId;
+    const prepared = (await hive.api.get(`/api/devices/${b.id}/commands/${stageId}`)).body;
     expect(prepared).toMatchObject({ type: 'SchedulerAction.prepare', status: 'succeeded' });
-    expect(Date.parse(copied.finishedAt)).toBeLessThanOrEqual(Date.parse(prepared.issuedAt));
     const copyTimes = Object.fromEntries(copied.result.volumes.map((v: any) => [v.name, v.lastReplicatedAt]));
     expect(prepared.result.staged.map((v: any) => v.name).sort()).toEqual([`mosaic-${instance}-app`, `mosaic-${instance}-link`]);
-    expect(prepared.result.staged.every((v: any) => /^[0-9a-f]{64}$/.test(v.snapshot) && v.snapshotAt === copyTimes[v.name])).toBe(true);
+    expect(
+      prepared.result.staged.every((v: any) => /^[0-9a-f]{64}$/.test(v.snapshot) && Date.parse(v.snapshotAt) >= Date.parse(copyTimes[v.name])),
+    ).toBe(true);
     expect(Date.parse(prepared.finishedAt)).toBeLessThan(Date.parse((await hive.api.get(`/api/devices/${a.id}/commands/${moved.body.stopCommandId}`)).body.issuedAt));
 
     const app = await eventually('the app running on B', () => appOn(instance), (v) => v.deviceId === b.id && v.state === 'running');

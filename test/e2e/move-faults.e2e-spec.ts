@@ -30,7 +30,7 @@ describe('staged moves whose source or target dies, between two real devices', (
   /**
    * Starts a move of the app from A to B (not awaited) and returns once B's stage is under way:
    * its plugin's restic asks the store, which the stalled proxy holds silent. A's first copy
-   * (§2.8) is over by then: B stages it.
+   * (§2.8) goes on beside it (`firstCopyDone`).
    */
   async function moveWithStageHeld(force: boolean): Promise<string> {
     b.proxy!.stall();
@@ -40,6 +40,17 @@ describe('staged moves whose source or target dies, between two real devices', (
     await eventually('B staging, held at the store', async () => b.proxy!.held, (held) => held > 0);
     return moving.body.id;
   }
+
+  /** A's first copy of the move, once it succeeded. */
+  const firstCopyDone = async (id: string) => {
+    const copy = (await lab.move(id)).precopyCommandId;
+    return eventually(
+      'A’s first copy',
+      () => lab.hive.api.get(`/api/devices/${a.id}/commands/${copy}`).then((r) => r.body),
+      (c) => c.status !== 'accepted' && c.status !== 'sent',
+      60_000,
+    );
+  };
 
   const ended = (id: string) => eventually('the move to end', () => lab.move(id), (m) => m.finishedAt !== null, 120_000);
 
@@ -121,9 +132,8 @@ describe('staged moves whose source or target dies, between two real devices', (
 
   it('a change A makes while B stages comes with its final replica: the move ends running on B with it', async () => {
     const id = await moveWithStageHeld(false);
-    const copy = (await lab.move(id)).precopyCommandId;
-    expect((await lab.hive.api.get(`/api/devices/${a.id}/commands/${copy}`)).body).toMatchObject({ type: 'SchedulerAction.replicate', status: 'succeeded' });
-    // After A's first copy, which B stages: only A's stop can carry this.
+    expect(await firstCopyDone(id)).toMatchObject({ type: 'SchedulerAction.replicate', status: 'succeeded' });
+    // After A's first copy: only A's stop can carry this.
     await lab.run(instance, 'add-note', { text: 'written on A while B staged' });
     b.proxy!.resume();
 
@@ -141,7 +151,8 @@ describe('staged moves whose source or target dies, between two real devices', (
 
   it('source dies after B began staging, with force: B starts from its stage and the move reports the loss window', async () => {
     const id = await moveWithStageHeld(true);
-    // After A's first copy, which B stages: lost with A, as a forced move says.
+    expect(await firstCopyDone(id)).toMatchObject({ status: 'succeeded' });
+    // After A's first copy: lost with A, as a forced move says.
     await lab.run(instance, 'add-note', { text: 'only on A, after its first copy' });
     await lab.killDevice(a);
     b.proxy!.resume();

@@ -783,6 +783,8 @@ export interface components {
              * @description A cancelled move: the device where the data is safe and the app now is
              */
             resolvedOn: string | null;
+            /** @description the target's second SchedulerAction.prepare, bringing its stage up to date with the first copy (null when none was needed) */
+            stageUpdateCommandId: string | null;
             startCommandId: string | null;
             /** @enum {string} */
             state: "staging" | "stopping" | "replicated" | "restoring" | "running" | "failed" | "cancelled";

@@ -161,7 +161,7 @@ describe('migrations', () => {
     const after = new Database(path);
     try {
       // Columns added since are empty in the rows that were there.
-      const moves = (rows.moves as Array<Record<string, unknown>>).map((move) => ({ ...move, precopy_command_id: null }));
+      const moves = (rows.moves as Array<Record<string, unknown>>).map((move) => ({ ...move, precopy_command_id: null, stage_update_command_id: null }));
       expect(dump(after)).toEqual({ ...rows, moves });
       expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     } finally {

@@ -299,6 +299,12 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('moves').addColumn('precopy_command_id', 'text').execute();
     },
   },
+  {
+    // A staged move's second prepare on the target: its stage brought up to date with the source's first copy.
+    async up(db) {
+      await db.schema.alterTable('moves').addColumn('stage_update_command_id', 'text').execute();
+    },
+  },
 ];
 
 /**

@@ -84,6 +84,7 @@ export interface MoveRow {
   loss_window: string | null;
   prepare_command_id: string | null;
   precopy_command_id: string | null;
+  stage_update_command_id: string | null;
   stop_command_id: string | null;
   start_command_id: string | null;
   created_at: string;

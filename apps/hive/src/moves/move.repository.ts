@@ -6,9 +6,10 @@ import { MoveRow } from '../database/schema';
 
 /**
  * [staging →] stopping → replicated → restoring → running, or failed (or cancelled, by the
- * operator) from any but running. `staging`: the source replicates once more
- * (SchedulerAction.replicate), then the target restores the replicas ahead (SchedulerAction.prepare),
- * while the app still runs on the source; nothing is stopped until it ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
+ * operator) from any but running. `staging`: the target restores the replicas ahead
+ * (SchedulerAction.prepare) and the source replicates once more beside it (SchedulerAction.replicate),
+ * then the target brings its stage up to date with that copy, all while the app still runs on the
+ * source; nothing is stopped until it ends. `replicated` means the stop phase is over: the old device stopped with a final replica, or
  * (force) its stop failed or was skipped and the loss window was recorded.
  */
 export const MOVE_STATES = ['staging', 'stopping', 'replicated', 'restoring', 'running', 'failed', 'cancelled'] as const;
@@ -42,10 +43,12 @@ export interface MoveRecord {
   stopError: ProtocolError | null;
   /** Set when a forced move went on without a final replica; null otherwise. */
   lossWindow: LossWindow | null;
-  /** The source's SchedulerAction.replicate, the first copy of a staged move (null before it, or when none was sent). */
+  /** The source's SchedulerAction.replicate, the first copy of a staged move (null when none was sent). */
   precopyCommandId: string | null;
   /** The target's SchedulerAction.prepare, when the move was staged. */
   prepareCommandId: string | null;
+  /** The target's second SchedulerAction.prepare, bringing its stage up to date with the first copy (null when none was needed). */
+  stageUpdateCommandId: string | null;
   stopCommandId: string | null;
   startCommandId: string | null;
   createdAt: string;
@@ -79,6 +82,7 @@ function toRecord(row: MoveRow): MoveRecord {
     lossWindow: parsed<LossWindow>(row.loss_window),
     precopyCommandId: row.precopy_command_id,
     prepareCommandId: row.prepare_command_id,
+    stageUpdateCommandId: row.stage_update_command_id,
     stopCommandId: row.stop_command_id,
     startCommandId: row.start_command_id,
     createdAt: row.created_at,
@@ -101,6 +105,7 @@ function changingColumns(move: MoveRecord) {
     loss_window: json(move.lossWindow),
     precopy_command_id: move.precopyCommandId,
     prepare_command_id: move.prepareCommandId,
+    stage_update_command_id: move.stageUpdateCommandId,
     stop_command_id: move.stopCommandId,
     start_command_id: move.startCommandId,
     updated_at: move.updatedAt,
@@ -198,12 +203,12 @@ export class MoveRepository {
     return row && toRecord(row);
   }
 
-  /** The move whose stage `commandId` (a SchedulerAction.prepare) asked for, once that move has ended. */
+  /** The move whose stage `commandId` (a SchedulerAction.prepare, the first or the update) asked for, once that move has ended. */
   async findFinishedByPrepare(commandId: string): Promise<MoveRecord | undefined> {
     const row = await this.db.q
       .selectFrom('moves')
       .selectAll()
-      .where('prepare_command_id', '=', commandId)
+      .where((eb) => eb.or([eb('prepare_command_id', '=', commandId), eb('stage_update_command_id', '=', commandId)]))
       .where('finished_at', 'is not', null)
       .executeTakeFirst();
     return row && toRecord(row);

@@ -313,22 +313,19 @@ describe('MoveService', () => {
     };
     const typesOf = (device: ScriptedDevice) => device.received.map((e) => e.type);
 
-    it('staging → stopping → replicated → restoring → running: A copies, then B stages while A runs, then A stops, then B starts', async () => {
+    it('staging → stopping → replicated → restoring → running: A copies while B stages, A running the app, then A stops, then B starts', async () => {
       const deviceA = connect(a);
       const deviceB = connect(b);
-      const begun = await begin({ stage: true });
-      // First A's first copy, the app still running there; B gets nothing until it ended.
-      expect(begun).toMatchObject({ state: 'staging', precopyCommandId: expect.any(String), prepareCommandId: null, stopCommandId: null });
+      const move = await begin({ stage: true });
+      // A's first copy and B's stage go out side by side, the app still running on A.
+      expect(move).toMatchObject({ state: 'staging', precopyCommandId: expect.any(String), prepareCommandId: expect.any(String), stageUpdateCommandId: null, stopCommandId: null });
       expect(deviceA.received).toEqual([
-        { id: begun.precopyCommandId, type: CommandType.SchedulerReplicate, issuedAt: expect.any(String), params: { instance: app.instance } },
+        { id: move.precopyCommandId, type: CommandType.SchedulerReplicate, issuedAt: expect.any(String), params: { instance: app.instance } },
       ]);
-      expect(deviceB.received).toEqual([]);
-      await hive.moves.sweep();
-      expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: null });
+      // A's copy done (in the same second as B's stage below: B stages it), B still staging.
       await answer(a, deviceA.received[0], { ok: true });
       await hive.moves.idle();
-      const move = await stored(begun.id);
-      expect(move).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), stopCommandId: null });
+      expect(await stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
       expect(deviceB.received).toEqual([
         {
           id: move.prepareCommandId,
@@ -346,7 +343,9 @@ describe('MoveService', () => {
       await answer(b, deviceB.received[0], { ok: true });
       await hive.moves.idle();
       const stopping = (await stored(move.id));
-      expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
+      // B's stage holds A's copy (staged from a snapshot no older than it): no update of it.
+      expect(stopping).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), stageUpdateCommandId: null });
+      expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
       expect(deviceA.received[1]).toEqual(
         { id: stopping.stopCommandId, type: CommandType.SchedulerStop, issuedAt: expect.any(String), params: { instance: app.instance, replicate: true } },
       );
@@ -485,59 +484,126 @@ describe('MoveService', () => {
     });
 
     describe("A's first copy (§2.8)", () => {
+      /** B's stage, staged from a snapshot of `snapshotAt`. */
+      const stageResult = (envelope: CommandEnvelope, snapshotAt: string) => ({
+        id: envelope.id,
+        type: envelope.type,
+        ok: true,
+        result: { instance: app.instance, staged: [{ name: `mosaic-${app.instance}-app`, snapshot: 'b'.repeat(64), snapshotAt, bytes: 1024 }] },
+        finishedAt: clock.now().toISOString(),
+      });
+
+      it("waits for A's copy once B staged, then has B bring its stage up to date with it before A stops", async () => {
+        const deviceA = connect(a);
+        const deviceB = connect(b);
+        const move = await begin({ stage: true });
+        // B staged the periodic replica, an hour old, before A's copy ended: A's copy is waited for.
+        const periodic = new Date(clock.ms - 3_600_000).toISOString();
+        expect(await hive.commands.recordResult(b, stageResult(deviceB.received[0], periodic) as never)).toBe('recorded');
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'staging', stageUpdateCommandId: null, stopCommandId: null });
+        expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
+
+        const updated = deviceB.nextCommand();
+        await answer(a, deviceA.received[0], { ok: true });
+        expect(await updated).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, start: startParams(app, true) } });
+        await hive.moves.idle();
+        const updating = await stored(move.id);
+        expect(updating).toMatchObject({ state: 'staging', stageUpdateCommandId: deviceB.received[1].id, stopCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
+
+        await answer(b, deviceB.received[1], { ok: true });
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String) });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
+      });
+
       it.each([
         ['refuses it as UNKNOWN_COMMAND (a device from before it)', { refused: ErrorCode.UNKNOWN_COMMAND }],
         ['refuses it as BUSY', { refused: ErrorCode.BUSY }],
         ['fails it (REPLICATION_FAILED)', { failed: ErrorCode.REPLICATION_FAILED }],
-      ])('B stages all the same when A %s: the copy only saves downtime', async (_label, outcome) => {
+      ])('stops A once B staged when A %s: the copy only saves downtime', async (_label, outcome) => {
         const deviceA = connect(a);
         if ('refused' in outcome) deviceA.nextAck(refuse(outcome.refused));
         const deviceB = connect(b);
-        const begun = await begin({ stage: true });
+        const move = await begin({ stage: true });
         if ('failed' in outcome) {
-          expect(deviceB.received).toEqual([]);
           await answer(a, deviceA.received[0], { ok: false, code: outcome.failed });
           await hive.moves.idle();
         }
-        expect(await stored(begun.id)).toMatchObject({ state: 'staging', error: null, prepareCommandId: expect.any(String), stopCommandId: null });
-        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
+        expect(await stored(move.id)).toMatchObject({ state: 'staging', error: null, stopCommandId: null });
+        await answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'stopping', error: null, stageUpdateCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
         expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
       });
 
-      it('A goes away while it copies: B stages after the grace, and the stop then waits for A as always', async () => {
+      it("B refuses the stage (BUSY) while A copies: A's stop waits for the copy, which holds the app on A", async () => {
+        const deviceA = connect(a);
+        connect(b).nextAck(refuse(ErrorCode.BUSY));
+        const move = await begin({ stage: true });
+        await hive.moves.sweep();
+        expect(await stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
+        await answer(a, deviceA.received[0], { ok: true });
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'stopping', stopCommandId: expect.any(String), stageUpdateCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
+      });
+
+      it('A goes away while it copies: once B staged, the stop waits for A as always', async () => {
         const deviceA = connect(a);
         const deviceB = connect(b);
-        const begun = await begin({ stage: true });
+        const move = await begin({ stage: true });
         disconnect(deviceA);
-        await hive.moves.sweep(); // the Hive notes A away from now
+        await answer(b, deviceB.received[0], { ok: true });
+        await hive.moves.idle(); // the Hive notes A away from now
         clock.advance(GRACE_MS - 1);
         await hive.moves.sweep();
-        expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: null });
-        expect(deviceB.received).toEqual([]);
+        expect(await stored(move.id)).toMatchObject({ state: 'staging', stopCommandId: null });
         clock.advance(1);
+        const dropped = deviceB.nextCommand();
         await hive.moves.sweep();
-        expect(await stored(begun.id)).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String), error: null });
-        expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare]);
+        // Past the grace without the copy: on to A's stop, which finds A away and fails the move (not forced).
+        expect(await stored(move.id)).toMatchObject({ state: 'failed', error: { code: 'DEVICE_OFFLINE' } });
+        expect(await dropped).toMatchObject({ type: CommandType.SchedulerPrepare, params: { instance: app.instance, discard: true } });
       });
 
-      it('a restarted Hive sends the stored first copy again (same id), then stages', async () => {
+      it('a failed update of the stage fails the move before anything stops, as a failed stage does', async () => {
+        const deviceA = connect(a);
+        const deviceB = connect(b);
+        const move = await begin({ stage: true });
+        const periodic = new Date(clock.ms - 3_600_000).toISOString();
+        expect(await hive.commands.recordResult(b, stageResult(deviceB.received[0], periodic) as never)).toBe('recorded');
+        const updated = deviceB.nextCommand();
+        await answer(a, deviceA.received[0], { ok: true });
+        await answer(b, await updated, { ok: false, code: ErrorCode.RESTORE_FAILED });
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.RESTORE_FAILED }, stopCommandId: null });
+        expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate]);
+        // The failed update left no stage: nothing to drop.
+        expect(typesOf(deviceB)).toEqual([CommandType.SchedulerPrepare, CommandType.SchedulerPrepare]);
+      });
+
+      it('a restarted Hive sends the stored first copy again (same id) and goes on', async () => {
         const deviceA = connect(a).nextAck(never);
         const copying = deviceA.nextCommand();
-        connect(b);
+        const deviceB = connect(b);
         const { move } = await hive.moves.move(app.instance, { to: b, wait: false, stage: true });
         const first = await copying;
         await hive.moves.onModuleDestroy();
         const next = await hiveProcess(db, clock);
         await next.moves.resume();
         const deviceA2 = connect(a, next);
-        const deviceB2 = connect(b, next);
+        connect(b, next);
         await next.moves.idle();
         expect(deviceA2.received.map((e) => e.id)).toEqual([first.id]);
-        expect(deviceB2.received).toEqual([]);
         await answer(a, deviceA2.received[0], { ok: true }, next);
+        await answer(b, deviceB.received[0], { ok: true }, next);
         await next.moves.idle();
-        expect(await next.moves.get(move.id)).toMatchObject({ state: 'staging', prepareCommandId: expect.any(String) });
-        expect(deviceB2.received.map((e) => e.type)).toEqual([CommandType.SchedulerPrepare]);
+        expect(await next.moves.get(move.id)).toMatchObject({ state: 'stopping', stageUpdateCommandId: null });
+        expect(deviceA2.received.map((e) => e.type)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
         await next.moves.onModuleDestroy();
       });
     });

@@ -68,6 +68,7 @@ export function toMoveView(move: MoveRecord): MoveView {
     lossWindow: move.lossWindow,
     precopyCommandId: move.precopyCommandId,
     prepareCommandId: move.prepareCommandId,
+    stageUpdateCommandId: move.stageUpdateCommandId,
     stopCommandId: move.stopCommandId,
     startCommandId: move.startCommandId,
     createdAt: move.createdAt,
@@ -85,7 +86,7 @@ export function toMoveView(move: MoveRecord): MoveView {
 type MoveChanges = Partial<
   Pick<
     MoveRecord,
-    'state' | 'error' | 'stopError' | 'lossWindow' | 'precopyCommandId' | 'prepareCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
+    'state' | 'error' | 'stopError' | 'lossWindow' | 'precopyCommandId' | 'prepareCommandId' | 'stageUpdateCommandId' | 'stopCommandId' | 'startCommandId' | 'resolvedOn' | 'resolution' | 'stoppedAt'
   >
 >;
 
@@ -99,6 +100,20 @@ const claimedBefore = (code: string | undefined): boolean => code !== undefined 
 const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
 
 /**
+ * Does B's stage (a prepare's result) hold A's first copy (a replicate's result): each volume staged
+ * from a snapshot no older than the copy's? Snapshot times are restic's whole seconds.
+ */
+function stageHolds(prepare: CommandView, copy: CommandView): boolean {
+  const staged = (prepare.result?.staged ?? []) as Array<{ name?: unknown; snapshotAt?: unknown }>;
+  const copied = (copy.result?.volumes ?? []) as Array<{ name?: unknown; lastReplicatedAt?: unknown }>;
+  return copied.every((volume) => {
+    if (typeof volume.lastReplicatedAt !== 'string') return true;
+    const at = staged.find((v) => v.name === volume.name)?.snapshotAt;
+    return typeof at === 'string' && Date.parse(at) >= Date.parse(volume.lastReplicatedAt);
+  });
+}
+
+/**
  * Moves an app from its device A to device B (docs/architecture.md, "Move / failover") as a persisted
  * state machine:
  *
@@ -109,12 +124,13 @@ const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new Hiv
  *      │ force → replicated + loss window ▼                                ▼ accepted the start
  *      └───────── otherwise ──────────▶ failed ◀─────────────────────────── failed
  *
- * `staging` (when A is connected): A first replicates while it still runs the app (its first
- * copy, SchedulerAction.replicate, §2.8), so that its stop has only the last changes left to
- * replicate; whatever the first copy's end, B then restores the replicas ahead, A still running the
- * app (SchedulerAction.prepare, docs/protocol.md §2.7), so B's failover start only brings them up to
- * date. A device without `replicate` or `prepare` (UNKNOWN_COMMAND) goes without that step; a stage
- * that fails, or a B that stays away, fails the move before anything was stopped.
+ * `staging` (when A is connected): while A still runs the app, B restores the replicas ahead
+ * (SchedulerAction.prepare, docs/protocol.md §2.7) and, side by side, A snapshots them once more
+ * (its first copy, SchedulerAction.replicate, §2.8); once both ended, B brings its stage up to date
+ * with that copy (a second prepare, only what changed) unless it staged the copy itself. So A's stop
+ * and B's failover start only have the last moments' changes left. A device without `replicate` or
+ * `prepare` (UNKNOWN_COMMAND) goes without that step; a stage that fails, or a B that stays away,
+ * fails the move before anything was stopped.
  *
  * Each step reads the move and its commands from the database, so the machine goes on from
  * wherever a restart left it. It is driven by events (a command settling, a device proving its
@@ -392,6 +408,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       lossWindow: null,
       precopyCommandId: null,
       prepareCommandId: null,
+      stageUpdateCommandId: null,
       stopCommandId: null,
       startCommandId: null,
       createdAt: now,
@@ -407,8 +424,11 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.moves.transaction(async () => {
         // Stored with the move before it is sent: whatever happens next, the move knows its command.
         if (move.state === 'staging' && from !== null) {
-          // A's first copy, while it runs the app: B's stage then restores what A holds now (§2.8).
+          // A's first copy, while it runs the app (§2.8), beside B's stage; B brings its stage up to date with it after.
           move.precopyCommandId = (await this.commands.prepare(from, CommandType.SchedulerReplicate, { instance })).id;
+          // The start that will follow goes with the stage: B checks the app's compose and policy now,
+          // while A still runs it, and its failover start need not (§2.7).
+          move.prepareCommandId = (await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance, start: startParams(app, true) })).id;
         } else if (fromOnline) {
           move.stopCommandId = (await this.commands.prepare(from, CommandType.SchedulerStop, { instance, replicate: true })).id;
         } else {
@@ -607,78 +627,115 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * A's first copy (while it runs the app), then B's stage. The first copy only saves downtime:
-   * whatever its end (done, refused by a device from before it, failed, A away longer than the
-   * grace), B's stage is issued next. B's stage: succeeded, or refused as unknown (a device from
-   * before staging), expired or busy → A's stop is issued (stopping). Failed (a full disk, keys that
-   * do not open…), refused otherwise, or B away longer than the grace → failed, and A was never
-   * stopped: nothing lost.
+   * A's first copy and B's stage go out side by side, A still running the app. B's stage: failed (a
+   * full disk, keys that do not open…), refused otherwise than below, or B away longer than the
+   * grace → failed, and A was never stopped: nothing lost; refused as unknown (a device from before
+   * staging), expired or busy → A's stop is issued (stopping), unstaged. Once B staged, A's first
+   * copy is waited for (afterStage).
    */
   private async stepStaging(move: MoveRecord): Promise<boolean> {
     const to = move.toDeviceId;
-    if (move.prepareCommandId === null) {
-      if (move.precopyCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
-      return this.stepFirstCopy(move);
-    }
+    if (move.prepareCommandId === null) return this.fail(move, errorOf(HiveErrorCode.INTERNAL, 'The move is staging without a prepare command.'));
     const prepare = await this.commands.lookup(to, move.prepareCommandId);
     if (!prepare) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while it staged the app.`));
-    switch (prepare.status) {
-      case 'succeeded':
-        return this.issueStop(move);
-      case 'refused':
-        // B did nothing: it does not know prepare (older), or the command is stale, or B is busy with
-        // this app (dropping an earlier move's stage, say). Staging only saves time: go on without it.
-        if (UNSTAGED_ON_REFUSAL.has(prepare.error?.code ?? '')) {
-          this.logger.log(`move ${move.id}: device ${to} cannot stage (${prepare.error?.code}); moving unstaged`);
-          return this.issueStop(move);
-        }
-        return this.fail(move, this.notStaged(to, prepare.error));
-      case 'failed':
-        return this.fail(move, this.notStaged(to, prepare.error));
-      case 'accepted':
-        // B restores ahead; its result comes (from its outbox if need be), unless B stays away too long.
-        return this.online(to) || !this.offlineTooLong(to) ? false : this.fail(move, this.wentAway(to, 'stage'));
-      case 'sent':
-      case 'timeout':
-        return this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage')));
+    const copy = await this.firstCopy(move);
+    // A's first copy goes out beside B's stage (neither waits for the other's acknowledgement); it is
+    // only waited for once B staged.
+    if (copy && (copy.status === 'sent' || copy.status === 'timeout')) {
+      const copySent = this.send(move, move.fromDeviceId as string, copy, async () => false);
+      if (prepare.status !== 'sent' && prepare.status !== 'timeout') return copySent;
+      const [copyAcked, prepareAcked] = await Promise.all([copySent, this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage')))]);
+      return copyAcked || prepareAcked;
     }
+    return this.stageEnded(move, prepare, {
+      succeeded: () => this.afterStage(move, prepare, copy),
+      // Unstaged; A's copy holds the app on A, so its stop waits for it.
+      didNothing: () => this.afterCopy(move, copy, () => this.issueStop(move)),
+    });
   }
 
-  /** A's first copy (SchedulerAction.replicate): once it ended, one way or another, B's stage is issued. */
-  private async stepFirstCopy(move: MoveRecord): Promise<boolean> {
-    const from = move.fromDeviceId;
-    const precopy = from === null || move.precopyCommandId === null ? undefined : await this.commands.lookup(from, move.precopyCommandId);
-    if (from === null || !precopy) return this.issuePrepare(move, 'its device was revoked');
-    switch (precopy.status) {
+  /**
+   * Where a stage command on B (the first, or its update) leads. Succeeded → `next.succeeded`.
+   * Refused as an older device (UNKNOWN_COMMAND), a stale command or a busy one (dropping an earlier
+   * move's stage, say): B did nothing, and staging only saves time → `next.didNothing`. Failed (a full
+   * disk, keys that do not open…), refused otherwise, or B away longer than the grace → failed, and
+   * A was never stopped: nothing lost.
+   */
+  private stageEnded(move: MoveRecord, command: CommandView, next: { succeeded: () => Promise<boolean>; didNothing: () => Promise<boolean> }): Promise<boolean> {
+    const to = move.toDeviceId;
+    switch (command.status) {
       case 'succeeded':
-        return this.issuePrepare(move);
+        return next.succeeded();
       case 'refused':
+        if (UNSTAGED_ON_REFUSAL.has(command.error?.code ?? '')) {
+          this.logger.log(`move ${move.id}: device ${to} cannot stage (${command.error?.code}); going on with what it staged before, if anything`);
+          return next.didNothing();
+        }
+        return this.fail(move, this.notStaged(to, command.error));
       case 'failed':
-        return this.issuePrepare(move, `${precopy.error?.code ?? 'INTERNAL'}: ${precopy.error?.message ?? 'no reason given'}`);
+        return this.fail(move, this.notStaged(to, command.error));
       case 'accepted':
-        // A replicates; its result comes (from its outbox if need be), unless A stays away too long.
-        return this.online(from) || !this.offlineTooLong(from) ? false : this.issuePrepare(move, `device ${from} went away`);
+        // B restores ahead; its result comes (from its outbox if need be), unless B stays away too long.
+        return this.online(to) || !this.offlineTooLong(to) ? Promise.resolve(false) : this.fail(move, this.wentAway(to, 'stage'));
       case 'sent':
       case 'timeout':
-        return this.send(move, from, precopy, () => this.issuePrepare(move, `device ${from} went away`));
+        return this.send(move, to, command, () => this.fail(move, this.wentAway(to, 'stage')));
     }
   }
 
   /**
-   * Issues B's stage, with the start that will follow: B checks the app's compose and policy now,
-   * while A still runs it, and its failover start need not (§2.7). `skipped` says why A's first
-   * copy gave nothing (B stages the replica as it was, and A's stop replicates the rest).
+   * Runs `then` once A's first copy ended (or there is none): while it runs it holds the app on A,
+   * whose stop would be refused BUSY. Done, refused, failed or A away longer than the grace: the
+   * copy only saves downtime, so each goes on.
    */
-  private async issuePrepare(move: MoveRecord, skipped?: string): Promise<boolean> {
+  private async afterCopy(move: MoveRecord, copy: CommandView | undefined, then: (copied: boolean) => Promise<boolean>): Promise<boolean> {
+    const from = move.fromDeviceId;
+    if (from === null || copy === undefined) return then(false);
+    switch (copy.status) {
+      case 'succeeded':
+        return then(true);
+      case 'refused':
+      case 'failed':
+        this.logger.log(`move ${move.id}: no first copy on device ${from} (${copy.error?.code ?? 'INTERNAL'}: ${copy.error?.message ?? 'no reason given'}); its stop replicates all that changed`);
+        return then(false);
+      case 'accepted':
+        // A replicates; its result comes (from its outbox if need be), unless A stays away too long.
+        return this.online(from) || !this.offlineTooLong(from) ? false : then(false);
+      case 'sent':
+      case 'timeout':
+        return this.send(move, from, copy, () => then(false));
+    }
+  }
+
+  /** A's first copy (SchedulerAction.replicate, §2.8), when the move sent one. */
+  private async firstCopy(move: MoveRecord): Promise<CommandView | undefined> {
+    if (move.fromDeviceId === null || move.precopyCommandId === null) return undefined;
+    return this.commands.lookup(move.fromDeviceId, move.precopyCommandId);
+  }
+
+  /**
+   * B staged: A's first copy is waited for, then B's stage is brought up to date with it (a second
+   * prepare: its plugin applies only what changed) unless the stage holds it already; then A's stop
+   * is issued. Without a copy (refused by a device from before it, failed, A away longer than the
+   * grace) A's stop follows at once.
+   */
+  private afterStage(move: MoveRecord, prepare: CommandView, copy: CommandView | undefined): Promise<boolean> {
+    return this.afterCopy(move, copy, async (copied) => {
+      if (!copied || stageHolds(prepare, copy as CommandView)) return this.issueStop(move);
+      return move.stageUpdateCommandId === null ? this.updateStage(move) : this.stepStageUpdate(move);
+    });
+  }
+
+  /** B's second prepare (with the start that will follow, as the first): its stage brought up to date with A's first copy. */
+  private async updateStage(move: MoveRecord): Promise<boolean> {
     const to = move.toDeviceId;
-    if (skipped) this.logger.log(`move ${move.id}: no first copy on device ${move.fromDeviceId} (${skipped}); staging on device ${to} without it`);
-    if (!(await this.deviceExists(to))) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while the app was being copied.`));
     if (!this.online(to)) return this.offlineTooLong(to) ? this.fail(move, this.wentAway(to, 'stage')) : false;
     const app = await this.requireApp(move.instance);
     try {
       return await this.moves.transaction(async () => {
         const prepare = await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, start: startParams(app, true) });
-        return this.updateOrUndo(move, { prepareCommandId: prepare.id });
+        this.logger.log(`move ${move.id}: bringing the stage on device ${to} up to date with the first copy`);
+        return this.updateOrUndo(move, { stageUpdateCommandId: prepare.id });
       });
     } catch (err) {
       if (err instanceof MoveChanged) return false;
@@ -686,6 +743,19 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
       if (err instanceof HiveError) return this.fail(move, err.toJSON());
       throw err;
     }
+  }
+
+  /**
+   * B's stage brought up to date: succeeded → A's stop. Refused as an older device, a stale command
+   * or a busy one would be → A's stop all the same (B keeps what it staged first). Failed (a full
+   * disk: the plugin dropped the stage), refused otherwise, or B away longer than the grace →
+   * failed, A never stopped, as a first stage that fails.
+   */
+  private async stepStageUpdate(move: MoveRecord): Promise<boolean> {
+    const to = move.toDeviceId;
+    const update = await this.commands.lookup(to, move.stageUpdateCommandId as string);
+    if (!update) return this.fail(move, errorOf(HiveErrorCode.NOT_FOUND, `The target device ${to} was revoked while it staged the app.`));
+    return this.stageEnded(move, update, { succeeded: () => this.issueStop(move), didNothing: () => this.issueStop(move) });
   }
 
   /**
@@ -899,7 +969,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private finished(move: MoveRecord): void {
-    for (const id of [move.precopyCommandId, move.prepareCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
+    for (const id of [move.precopyCommandId, move.prepareCommandId, move.stageUpdateCommandId, move.stopCommandId, move.startCommandId]) if (id !== null) this.lastEmitted.delete(id);
     // Nobody needs to run it any more, once the transaction that ended it committed.
     this.inBackground(
       new Promise<boolean>((resolve) => this.moves.afterTransaction(resolve)).then((committed) => (committed ? this.leases.release(moveLease(move.id)) : undefined)),
@@ -925,12 +995,25 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     if (move.prepareCommandId === null || move.startCommandId !== null) return;
     const to = move.toDeviceId;
     try {
-      if ((await this.commands.lookup(to, move.prepareCommandId))?.status !== 'succeeded' || !this.online(to)) return;
+      if (!(await this.holdsStage(move)) || !this.online(to)) return;
       const discard = await this.commands.prepare(to, CommandType.SchedulerPrepare, { instance: move.instance, discard: true });
       await this.commands.dispatch(to, discard.id, { wait: false });
     } catch (err) {
       this.logger.warn(`move ${move.id}: dropping the stage on ${to}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Does B hold a stage for the move: its stage succeeded and no update of it is under way or failed
+   * (a failed one leaves nothing; one under way is dropped when its late success comes in).
+   */
+  private async holdsStage(move: MoveRecord): Promise<boolean> {
+    const to = move.toDeviceId;
+    if (move.stageUpdateCommandId !== null) {
+      const update = await this.commands.lookup(to, move.stageUpdateCommandId);
+      if (update?.status !== 'refused') return update?.status === 'succeeded';
+    }
+    return move.prepareCommandId !== null && (await this.commands.lookup(to, move.prepareCommandId))?.status === 'succeeded';
   }
 
   private async lossWindowOf(move: MoveRecord): Promise<LossWindow> {
@@ -985,7 +1068,9 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private onCommandSettled(commandId: string, status: CommandStatus): void {
-    this.kickUnfinished((move) => [move.precopyCommandId, move.prepareCommandId, move.stopCommandId, move.startCommandId].includes(commandId));
+    this.kickUnfinished((move) =>
+      [move.precopyCommandId, move.prepareCommandId, move.stageUpdateCommandId, move.stopCommandId, move.startCommandId].includes(commandId),
+    );
     if (status === 'succeeded' && !this.closed) this.inBackground(this.discardLateStage(commandId));
   }
 

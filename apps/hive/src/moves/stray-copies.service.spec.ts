@@ -109,6 +109,7 @@ describe('StrayCopiesService', () => {
       lossWindow: null,
       precopyCommandId: null,
       prepareCommandId: null,
+      stageUpdateCommandId: null,
       stopCommandId: null,
       startCommandId: null,
       createdAt: at,

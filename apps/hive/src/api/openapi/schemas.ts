@@ -305,6 +305,8 @@ export class MoveSchema implements MoveView {
   @ApiProperty({ ...nullableString, description: "the source's SchedulerAction.replicate, a staged move's first copy made while the app still ran there" })
   precopyCommandId!: string | null;
   @ApiProperty({ ...nullableString, description: "the target's SchedulerAction.prepare, when the move was staged" }) prepareCommandId!: string | null;
+  @ApiProperty({ ...nullableString, description: "the target's second SchedulerAction.prepare, bringing its stage up to date with the first copy (null when none was needed)" })
+  stageUpdateCommandId!: string | null;
   @ApiProperty(nullableString) stopCommandId!: string | null;
   @ApiProperty(nullableString) startCommandId!: string | null;
   @ApiProperty(time) createdAt!: string;
