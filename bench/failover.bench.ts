@@ -2,12 +2,13 @@
  * A move's downtime and total time (budget, docs/architecture.md: downtime ≤ 1.0× at 100 MB and
  * ≤ 0.3× at 1 GB, total ≤ 1.3×, over raw restic): an app with BENCH_DATA_MB of data (default 100)
  * on device A, replicated once (the periodic replica), then 1 % of it changed. The move as the
- * Hive runs it: `SchedulerAction.replicate` on A (its first copy, the app still running), then
+ * Hive runs it: `SchedulerAction.replicate` on A (its first copy, the app still running) beside
  * `SchedulerAction.prepare` on device B (the start that follows checked, keys from "Hive", both
- * replicas restored ahead while A still runs the app), then the stop on A with the final
+ * replicas restored ahead while A still runs the app), B's second prepare when its stage does not
+ * hold A's copy (only what changed), then the stop on A with the final
  * replication, then the start with `failover: true` on B (writer taken over, only what changed
- * restored, compose up) until B reports it running. Downtime: A's stop → B running; total: A's
- * first copy → B running. Both devices share this machine's disk, so the disk is flushed (`sync`)
+ * restored, compose up) until B reports it running. Downtime: A's stop → B running; total: the first
+ * copy and stage → B running. Both devices share this machine's disk, so the disk is flushed (`sync`)
  * between B's stage and A's stop: A's container stop would otherwise wait for B's staged writes
  * (see below), which two machines never do; the flush counts in the total, not in the downtime.
  * The app mounts both its volumes (as the catalog's apps do); the periodic replica is of both. It
@@ -215,17 +216,31 @@ runBench('failover', {
       for (const [id, keys] of hiveA.keys) hiveB.keys.set(id, keys); // what Hive holds
       const preparedFrom = performance.now();
       const preparedEvents = b.device.hive.emitted.length;
-      if (staged && process.env.BENCH_NO_FIRST_COPY !== '1') {
-        // As the Hive does first: A replicates while it still runs the app (§2.8), and B stages that copy.
-        await command(bench, a, 'SchedulerAction.replicate', { instance }, `A's first copy while it runs the app (${label})`, perRunS);
-        console.log(`  ${label}, A's first copy in ${ms(performance.now() - preparedFrom)}`);
-      }
       if (staged) {
-        // As the Hive sends it: with the start that follows, which B checks now (§2.7).
+        // As the Hive sends them, side by side: A's first copy while it still runs the app (§2.8), and
+        // B's stage with the start that follows, which B checks now (§2.7).
         const prepare = { instance, start: startParams(instance, compose, true) };
-        const prepared = await command(bench, b, 'SchedulerAction.prepare', prepare, `B stages the move while A runs the app (${label})`, perRunS);
+        const stage = () => command(bench, b, 'SchedulerAction.prepare', prepare, `B stages the move while A runs the app (${label})`, perRunS);
+        const firstCopy =
+          process.env.BENCH_NO_FIRST_COPY === '1'
+            ? Promise.resolve(undefined)
+            : command(bench, a, 'SchedulerAction.replicate', { instance }, `A's first copy while it runs the app (${label})`, perRunS).then((copy) => {
+                console.log(`  ${label}, A's first copy in ${ms(performance.now() - preparedFrom)}`);
+                return copy;
+              });
+        const [prepared, copy] = await Promise.all([stage(), firstCopy]);
         const stages = progressStages(b.device, preparedEvents, preparedFrom).map(([stage, at]) => `${stage} at ${ms(at)}`);
         console.log(`  ${label}, B staged in ${ms(performance.now() - preparedFrom)} (${stages.join(', ')}): ${prepared.staged.map((v: { name: string; bytes: number }) => `${v.name.slice(-4)} ${v.bytes} B`).join(', ')}`);
+        // As the Hive does: B brings its stage up to date with A's copy unless it staged the copy itself.
+        const holds = (copy?.volumes ?? []).every((v: { name: string; lastReplicatedAt: string | null }) => {
+          const at = prepared.staged.find((s: { name: string }) => s.name === v.name)?.snapshotAt;
+          return v.lastReplicatedAt === null || (at !== null && at !== undefined && Date.parse(at) >= Date.parse(v.lastReplicatedAt));
+        });
+        if (!holds) {
+          const updating = performance.now();
+          await stage();
+          console.log(`  ${label}, B brought its stage up to date with A's copy in ${ms(performance.now() - updating)}`);
+        }
       }
       // Both devices share this machine's disk: B's stage leaves what it restored as dirty pages, and A's
       // container stop waits for them (Docker unmounts the container's overlay root, which syncs the
