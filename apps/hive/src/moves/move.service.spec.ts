@@ -552,6 +552,16 @@ describe('MoveService', () => {
         expect(typesOf(deviceA)).toEqual([CommandType.SchedulerReplicate, CommandType.SchedulerStop]);
       });
 
+      it("B's stage is followed all the same while A's copy could not be sent (A away): a failed stage fails the move", async () => {
+        const deviceA = connect(a).nextAck(noAck);
+        const deviceB = connect(b);
+        const move = await begin({ stage: true });
+        disconnect(deviceA);
+        await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
+        await hive.moves.idle();
+        expect(await stored(move.id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.RESTORE_FAILED }, stopCommandId: null });
+      });
+
       it('A goes away while it copies: once B staged, the stop waits for A as always', async () => {
         const deviceA = connect(a);
         const deviceB = connect(b);

@@ -642,10 +642,14 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
     // A's first copy goes out beside B's stage (neither waits for the other's acknowledgement); it is
     // only waited for once B staged.
     if (copy && (copy.status === 'sent' || copy.status === 'timeout')) {
-      const copySent = this.send(move, move.fromDeviceId as string, copy, async () => false);
-      if (prepare.status !== 'sent' && prepare.status !== 'timeout') return copySent;
-      const [copyAcked, prepareAcked] = await Promise.all([copySent, this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage')))]);
-      return copyAcked || prepareAcked;
+      const prepareUnsent = prepare.status === 'sent' || prepare.status === 'timeout';
+      const [copyAcked, prepareAcked] = await Promise.all([
+        this.send(move, move.fromDeviceId as string, copy, async () => false),
+        prepareUnsent ? this.send(move, to, prepare, () => this.fail(move, this.wentAway(to, 'stage'))) : Promise.resolve(false),
+      ]);
+      if (copyAcked || prepareAcked) return true;
+      // An unsent copy (A away) never holds up B's stage: its end is handled below.
+      if (prepareUnsent) return false;
     }
     return this.stageEnded(move, prepare, {
       succeeded: () => this.afterStage(move, prepare, copy),
