@@ -75,6 +75,36 @@ describe('moving an app between two real devices', () => {
     expect(reports.volumes.length).toBeGreaterThan(0);
   });
 
+  it("brings B's stage up to date with A's first copy when the copy ends after the stage", async () => {
+    const instance = await install(a);
+    await run(instance, 'add-note', { text: 'in the periodic replica' });
+    await lab.replicateByRestart(instance);
+    await run(instance, 'add-note', { text: 'only in the first copy' });
+    // A's first copy is held at the store (A's proxy, stalled) until B has staged the older replica.
+    a.proxy!.stall();
+    const moving = await hive.api.post(`/api/apps/${instance}/move`, { to: b.id, wait: false });
+    expect(moving.status).toBe(202);
+    const stageOf = (id: string) => hive.api.get(`/api/devices/${b.id}/commands/${id}`).then((r) => r.body);
+    const first = await eventually('B’s stage', () => stageOf(moving.body.prepareCommandId), (c) => c.status !== 'accepted' && c.status !== 'sent', 120_000);
+    expect(first).toMatchObject({ status: 'succeeded' });
+    expect((await lab.move(moving.body.id)).stopCommandId).toBeNull(); // A's stop waits for its copy
+    a.proxy!.resume();
+
+    const move = await eventually('the move to end', () => lab.move(moving.body.id), (m) => m.finishedAt !== null, 180_000);
+    expect(move).toMatchObject({ state: 'running', error: null, stageUpdateCommandId: expect.any(String) });
+    const copy = (await hive.api.get(`/api/devices/${a.id}/commands/${move.precopyCommandId}`)).body;
+    expect(copy).toMatchObject({ type: 'SchedulerAction.replicate', status: 'succeeded' });
+    const copyTimes = Object.fromEntries(copy.result.volumes.map((v: any) => [v.name, v.lastReplicatedAt]));
+    // B's first stage was older than the copy; its update staged the copy.
+    expect(first.result.staged.some((v: any) => Date.parse(v.snapshotAt) < Date.parse(copyTimes[v.name]))).toBe(true);
+    const update = await stageOf(move.stageUpdateCommandId);
+    expect(update).toMatchObject({ type: 'SchedulerAction.prepare', status: 'succeeded' });
+    expect(update.result.staged.every((v: any) => Date.parse(v.snapshotAt) >= Date.parse(copyTimes[v.name]))).toBe(true);
+    const notes = (await run(instance, 'list-notes')).stdout;
+    expect(notes).toContain('in the periodic replica');
+    expect(notes).toContain('only in the first copy');
+  });
+
   it('refuses a move whose final replication fails, and a forced move reports what may be lost', async () => {
     const instance = await install(a);
     await run(instance, 'add-note', { text: 'replicated note' });
