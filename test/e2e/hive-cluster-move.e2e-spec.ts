@@ -31,6 +31,14 @@ describe('a Hive process killed mid-move, two real devices behind HAProxy', () =
     await lab.startWith({ url: cluster.haproxy.url, api: cluster.api });
     // The stall watchdog must not end the stage the test holds.
     [a, b] = await Promise.all([lab.machine('device-a'), lab.machine('device-b', { proxy: true, pluginEnv: { RESTIC_STALL_TIMEOUT_S: '120' } })]);
+    // A device is authenticated on the process holding its socket; the other one hears of it over the
+    // bus a moment later. HAProxy may send the next request to either: wait until both know both
+    // devices (a clean-clone CI run's install went to the one that did not yet, and got no command).
+    for (const hive of cluster.hives) {
+      for (const m of [a, b]) {
+        await eventually(`${m.name} authenticated on every process`, () => hive.api.get(`/api/devices/${m.id}`), (r) => r.status === 200 && r.body.authenticated === true, 30_000);
+      }
+    }
   }, 240_000);
 
   afterAll(async () => {
