@@ -182,7 +182,12 @@ describe('Two Hive processes on one PostgreSQL database', () => {
     expect(b.app.received).toEqual([]);
     expect(b2.received.map((e) => e.id)).toEqual([start.id]);
     await other.idle(); // the lease is given up once the transaction that ended the move committed
-    expect(await p2.app.get(LeaseRepository).holder(moveLease(id))).toBeUndefined();
+    // P1's own sweep (every 5 s) may have listed the move just before it ended and take the free lease
+    // for a moment, until its run finds the move finished and gives it up again (a clean-clone CI run
+    // saw that moment): what counts is that nobody keeps it.
+    expect(
+      await eventually('the move’s lease given up', () => p2.app.get(LeaseRepository).holder(moveLease(id)), (holder) => holder === undefined, 10_000),
+    ).toBeUndefined();
   });
 
   it('goes on at once on the other process when the one that ran the move stops (it gives its leases up)', async () => {
