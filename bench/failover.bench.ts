@@ -30,6 +30,7 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stageHoldsCopy } from '../apps/hive/src/moves/stage-holds';
 import { RecordingHive, tempRoot } from '../test/support/device-harness';
 import { DeviceStack, startDeviceStack } from '../test/support/device-stack';
 import { Bench, runBench } from './support/bench';
@@ -232,11 +233,7 @@ runBench('failover', {
         const stages = progressStages(b.device, preparedEvents, preparedFrom).map(([stage, at]) => `${stage} at ${ms(at)}`);
         console.log(`  ${label}, B staged in ${ms(performance.now() - preparedFrom)} (${stages.join(', ')}): ${prepared.staged.map((v: { name: string; bytes: number }) => `${v.name.slice(-4)} ${v.bytes} B`).join(', ')}`);
         // As the Hive does: B brings its stage up to date with A's copy unless it staged the copy itself.
-        const holds = (copy?.volumes ?? []).every((v: { name: string; lastReplicatedAt: string | null }) => {
-          const at = prepared.staged.find((s: { name: string }) => s.name === v.name)?.snapshotAt;
-          return v.lastReplicatedAt === null || (at !== null && at !== undefined && Date.parse(at) >= Date.parse(v.lastReplicatedAt));
-        });
-        if (!holds) {
+        if (!stageHoldsCopy(prepared, copy)) {
           const updating = performance.now();
           await stage();
           console.log(`  ${label}, B brought its stage up to date with A's copy in ${ms(performance.now() - updating)}`);

@@ -16,6 +16,7 @@ import { LeaseKeeper } from '../leases/lease-keeper';
 import { ReportsService } from '../reports/reports.service';
 import { DeviceSessionRegistry } from '../sessions/device-session-registry';
 import { lossWindow } from './loss-window';
+import { stageHoldsCopy } from './stage-holds';
 import { FINAL_MOVE_STATES, LossWindow, MoveRecord, MoveRepository, UnfinishedMoveExists } from './move.repository';
 
 /** How often unfinished moves are looked at again without an event: re-sends, and devices gone too long. */
@@ -98,20 +99,6 @@ const AFTER_CLAIM: readonly string[] = [ErrorCode.RESTORE_FAILED, ErrorCode.DOCK
 const claimedBefore = (code: string | undefined): boolean => code !== undefined && AFTER_CLAIM.includes(code);
 
 const errorOf = (code: HiveErrorCode, message: string): ProtocolError => new HiveError(code, message).toJSON();
-
-/**
- * Does B's stage (a prepare's result) hold A's first copy (a replicate's result): each volume staged
- * from a snapshot no older than the copy's? Snapshot times are restic's whole seconds.
- */
-function stageHolds(prepare: CommandView, copy: CommandView): boolean {
-  const staged = (prepare.result?.staged ?? []) as Array<{ name?: unknown; snapshotAt?: unknown }>;
-  const copied = (copy.result?.volumes ?? []) as Array<{ name?: unknown; lastReplicatedAt?: unknown }>;
-  return copied.every((volume) => {
-    if (typeof volume.lastReplicatedAt !== 'string') return true;
-    const at = staged.find((v) => v.name === volume.name)?.snapshotAt;
-    return typeof at === 'string' && Date.parse(at) >= Date.parse(volume.lastReplicatedAt);
-  });
-}
 
 /**
  * Moves an app from its device A to device B (docs/architecture.md, "Move / failover") as a persisted
@@ -725,7 +712,7 @@ export class MoveService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private afterStage(move: MoveRecord, prepare: CommandView, copy: CommandView | undefined): Promise<boolean> {
     return this.afterCopy(move, copy, async (copied) => {
-      if (!copied || stageHolds(prepare, copy as CommandView)) return this.issueStop(move);
+      if (!copied || stageHoldsCopy(prepare.result, copy?.result)) return this.issueStop(move);
       return move.stageUpdateCommandId === null ? this.updateStage(move) : this.stepStageUpdate(move);
     });
   }
