@@ -65,6 +65,15 @@ describe('the Console in a real browser', () => {
     return page.locator(`[id="${id}"]`).textContent();
   }
 
+  /**
+   * The error shown next to a field the page marks invalid, once it does: the page renders after the
+   * click or keystroke that caused it, which a loaded machine can delay past an immediate read.
+   */
+  async function errorShown(label: string): Promise<string | null> {
+    await page.getByLabel(label, { exact: true }).and(page.locator('[aria-invalid="true"]')).waitFor({ timeout: 10_000 });
+    return fieldError(label);
+  }
+
   /** What the page sends from now on while `act` runs (changes only). */
   async function sentDuring(act: () => Promise<void>): Promise<string[]> {
     const before = changes.length;
@@ -121,13 +130,13 @@ describe('the Console in a real browser', () => {
     const sent = await sentDuring(async () => {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByRole('alert').first().waitFor();
-      expect(await fieldError('Admin token')).toBe('Enter the HIVE_ADMIN_TOKEN this Hive was started with.');
-      expect(await fieldError('User name')).toBe('Use 1–64 letters, digits or . _ @ -');
-      expect(await fieldError('Password')).toBe('Use at least 12 characters.');
+      expect(await errorShown('Admin token')).toBe('Enter the HIVE_ADMIN_TOKEN this Hive was started with.');
+      expect(await errorShown('User name')).toBe('Use 1–64 letters, digits or . _ @ -');
+      expect(await errorShown('Password')).toBe('Use at least 12 characters.');
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
       await page.getByLabel('Password again', { exact: true }).fill(`${PASSWORD}!`);
       await page.getByRole('button', { name: 'Create account' }).click();
-      expect(await fieldError('Password again')).toBe('The two passwords differ.');
+      expect(await errorShown('Password again')).toBe('The two passwords differ.');
       expect(await fieldError('Password')).toBeNull();
     });
     expect(sent).toEqual([]);
@@ -139,7 +148,7 @@ describe('the Console in a real browser', () => {
     await page.getByLabel('Password again', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('is not this Hive’s HIVE_ADMIN_TOKEN').waitFor();
-    expect(await fieldError('Admin token')).toBe('is not this Hive’s HIVE_ADMIN_TOKEN');
+    expect(await errorShown('Admin token')).toBe('is not this Hive’s HIVE_ADMIN_TOKEN');
     expect((await hive.api.get('/api/session')).body.setupRequired).toBe(true);
     expect(await page.getByLabel('User name', { exact: true }).inputValue()).toBe(USER);
 
@@ -157,8 +166,8 @@ describe('the Console in a real browser', () => {
       await sentDuring(async () => {
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.getByRole('alert').first().waitFor();
-        expect(await fieldError('User name')).toBe('Enter your user name.');
-        expect(await fieldError('Password')).toBe('Enter your password.');
+        expect(await errorShown('User name')).toBe('Enter your user name.');
+        expect(await errorShown('Password')).toBe('Enter your password.');
       }),
     ).toEqual([]);
     await page.getByLabel('User name', { exact: true }).fill(USER);
@@ -179,15 +188,15 @@ describe('the Console in a real browser', () => {
     const sent = await sentDuring(async () => {
       await page.getByLabel('Passphrase', { exact: true }).fill('too short');
       await submit();
-      expect(await fieldError('Passphrase')).toBe('Use at least 12 characters.');
+      expect(await errorShown('Passphrase')).toBe('Use at least 12 characters.');
       await page.getByLabel('Passphrase', { exact: true }).fill('aaaaaaaaaaaaaaaa');
       await submit();
-      expect(await fieldError('Passphrase')).toMatch(/^Too weak \(very weak\)/);
+      expect(await errorShown('Passphrase')).toMatch(/^Too weak \(very weak\)/);
       await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
       await page.getByLabel('Passphrase again', { exact: true }).fill(`${PASSPHRASE}.`);
       await submit();
       expect(await fieldError('Passphrase')).toBeNull();
-      expect(await fieldError('Passphrase again')).toBe('The two passphrases differ.');
+      expect(await errorShown('Passphrase again')).toBe('The two passphrases differ.');
       expect(await page.locator('#understood-error').textContent()).toBe('Confirm that you have read this.');
     });
     expect(sent).toEqual([]);
@@ -271,7 +280,7 @@ describe('the Console in a real browser', () => {
     expect(
       await sentDuring(async () => {
         await page.getByRole('button', { name: 'Rename' }).click();
-        expect(await fieldError('Device name')).toBe('Use 1–128 characters.');
+        expect(await errorShown('Device name')).toBe('Use 1–128 characters.');
       }),
     ).toEqual([]);
     await page.getByLabel('Device name', { exact: true }).fill('first');
@@ -291,7 +300,7 @@ describe('the Console in a real browser', () => {
     expect(
       await sentDuring(async () => {
         await page.getByRole('button', { name: 'Install' }).click();
-        expect(await fieldError('NOTES_TITLE (optional)')).toMatch(/^Must match /);
+        expect(await errorShown('NOTES_TITLE (optional)')).toMatch(/^Must match /);
       }),
     ).toEqual([]);
     await look('12-install-errors');
@@ -309,7 +318,7 @@ describe('the Console in a real browser', () => {
     expect(
       await sentDuring(async () => {
         await page.getByRole('button', { name: 'Run add-note' }).click();
-        expect(await fieldError('text')).toMatch(/^Must match /);
+        expect(await errorShown('text')).toMatch(/^Must match /);
       }),
     ).toEqual([]);
     await text.fill('hello from the console');
@@ -394,7 +403,7 @@ describe('the Console in a real browser', () => {
     expect(
       await sentDuring(async () => {
         await page.getByRole('button', { name: 'Save' }).click();
-        expect(await fieldError('Warn when a volume’s last replica is older than (minutes)')).toBe(
+        expect(await errorShown('Warn when a volume’s last replica is older than (minutes)')).toBe(
           'Enter whole minutes from 1 to 43200 (30 days).',
         );
       }),
