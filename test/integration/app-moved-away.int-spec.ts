@@ -13,6 +13,7 @@ import { ReplicationService } from '../../apps/storage-plugin/src/replication/re
 import { ResticAdapter } from '../../apps/storage-plugin/src/replication/restic.adapter';
 import { KeyStoreAdapter } from '../../apps/storage-plugin/src/replication/key-store.adapter';
 import { ReplicaKeysService } from '../../apps/storage-plugin/src/replication/replica-keys.service';
+import { SnapshotFilesService } from '../../apps/storage-plugin/src/replication/snapshot-files.service';
 import { SnapshotIdsAdapter } from '../../apps/storage-plugin/src/replication/snapshot-ids.adapter';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { tempRoot } from '../support/device-harness';
@@ -59,7 +60,9 @@ describe('an app that moved away: NOT_WRITER before anything runs, on a real eng
     const keys = stack.device.module.get(KeystoreService).cached(instance)!;
     const config = pluginConfig(join(root.path, `other-${instance}`), { REPLICA_URL: stack.plugin.config.replicaUrl });
     const registry = new KeyRegistry(new OpenPgpKeyAdapter());
-    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics(), new SnapshotIdsAdapter(config), new ReplicaKeysService(new KeyStoreAdapter(config), new ResticAdapter(config), new Clock()));
+    const ids = new SnapshotIdsAdapter(config);
+    const replicaKeys = new ReplicaKeysService(new KeyStoreAdapter(config), new ResticAdapter(config), new Clock());
+    const other = new ReplicationService(config, new ResticAdapter(config), registry, new FilesAdapter(), new Clock(), new PluginMetrics(), ids, replicaKeys, new SnapshotFilesService(ids, replicaKeys));
     const writer = randomUUID();
     for (const key of [keys.app, keys.link]) {
       await registry.register(key.fingerprint, key.privateKey.reveal());

@@ -12,6 +12,7 @@ import { ReplicaTarget, ReplicationService } from '../../apps/storage-plugin/src
 import { Repository, ResticAdapter } from '../../apps/storage-plugin/src/replication/restic.adapter';
 import { KeyStoreAdapter } from '../../apps/storage-plugin/src/replication/key-store.adapter';
 import { ReplicaKeysService } from '../../apps/storage-plugin/src/replication/replica-keys.service';
+import { SnapshotFilesService } from '../../apps/storage-plugin/src/replication/snapshot-files.service';
 import { SnapshotIdsAdapter } from '../../apps/storage-plugin/src/replication/snapshot-ids.adapter';
 import { SnapshotInfo } from '../../apps/storage-plugin/src/replication/writer-rule';
 import { TestKey, generateKey, pluginConfig, pluginRoot, randomName } from '../support/storage-plugin';
@@ -80,7 +81,9 @@ describe('writer fencing: devices whose clocks are hours apart, over one real re
     const keys = new KeyRegistry(new OpenPgpKeyAdapter());
     await keys.register(key.fingerprint, key.privateKey);
     const restic = new HeldRestic(config);
-    const replication = new ReplicationService(config, restic, keys, new FilesAdapter(), new SkewedClock(offsetHours * HOUR), new PluginMetrics(), new SnapshotIdsAdapter(config), new ReplicaKeysService(new KeyStoreAdapter(config), restic, new Clock()));
+    const ids = new SnapshotIdsAdapter(config);
+    const replicaKeys = new ReplicaKeysService(new KeyStoreAdapter(config), restic, new Clock());
+    const replication = new ReplicationService(config, restic, keys, new FilesAdapter(), new SkewedClock(offsetHours * HOUR), new PluginMetrics(), ids, replicaKeys, new SnapshotFilesService(ids, replicaKeys));
     const dir = join(config.dataDir, 'volumes', volume, 'data');
     mkdirSync(dirname(dir), { recursive: true });
     return { id: randomUUID(), replication, restic, dir };

@@ -69,7 +69,7 @@ describe('storage plugin: a rest: replica (rclone serve restic)', () => {
     expect(treeDigest(restored.body.volume.mountpoint)).toEqual(before);
   });
 
-  it("answers the writer check from the REST server's snapshot listing, and lists with restic once another device claimed the replica", async () => {
+  it("answers the writer check from the REST server's snapshot listing, and reads another device's claim from its file, all without restic", async () => {
     const listings = async (source: string) =>
       sampleValue(parsePrometheusText((await plugin.control.request('GET', '/metrics')).text), 'mosaic_storage_replica_listings_total', { source }) ?? 0;
     const name = randomName();
@@ -78,7 +78,7 @@ describe('storage plugin: a rest: replica (rclone serve restic)', () => {
     writeFileSync(join(created.body.volume.mountpoint, 'one'), 'one');
     expect((await plugin.control.request('POST', `/volumes/${name}/replicate`)).status).toBe(200);
 
-    const [known, listed] = [await listings('known'), await listings('restic')];
+    const [known, listed, stored] = [await listings('known'), await listings('restic'), await listings('store')];
     for (let i = 0; i < 2; i++) {
       const answer = await plugin.control.request('GET', `/volumes/${name}/writer`);
       expect(answer.body).toEqual({ name, writer: device, isWriter: true, contested: false, generation: 1 });
@@ -95,7 +95,9 @@ describe('storage plugin: a rest: replica (rclone serve restic)', () => {
       expect(taken.body.volume).toMatchObject({ isWriter: true });
       const answer = await plugin.control.request('GET', `/volumes/${name}/writer`);
       expect(answer.body).toMatchObject({ name, writer: taken.body.volume.writer, isWriter: false, contested: false, generation: 2 });
-      expect(await listings('restic')).toBe(listed + 1);
+      // The claim is a snapshot file this plugin did not know: read from the server, still without restic.
+      expect(await listings('store')).toBe(stored + 1);
+      expect(await listings('restic')).toBe(listed);
       const refused = await plugin.control.request('POST', `/volumes/${name}/replicate`);
       expect(refused.body).toMatchObject({ code: ErrorCode.NOT_WRITER });
     } finally {

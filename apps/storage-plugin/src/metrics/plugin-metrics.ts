@@ -44,7 +44,7 @@ export class PluginMetrics {
 
   readonly replicaListings = new Counter({
     name: 'mosaic_storage_replica_listings_total',
-    help: "Looks at a replica's snapshots, by source: restic (a restic run, which opens the repository's key) or known (the store's snapshot ids unchanged since the plugin last listed them, read without restic).",
+    help: "Looks at a replica's snapshots, by source: restic (a restic run, which opens the repository's key), known (the store's snapshot ids unchanged since the plugin last listed them, read without restic) or store (the snapshots the plugin did not know read from their files, without restic).",
     labelNames: ['source'] as const,
     registers: [this.registry],
   });

@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { KeyStore, KeyStoreAdapter } from './key-store.adapter';
 import { KEY_RETRY_MS, ReplicaKeysService } from './replica-keys.service';
 import { Repository, ResticAdapter } from './restic.adapter';
-import { isCheap, openKey, parseKeyFile, sealKey } from './restic-key-file';
+import { CHEAP_SCRYPT, isCheap, masterKeyOf, openKey, parseKeyFile, sealKey } from './restic-key-file';
 
 /** restic's master key JSON, random. */
 function masterKey(): Buffer {
@@ -25,10 +25,12 @@ class MemoryKeys implements KeyStore {
   failWrite?: Error;
   removed: string[] = [];
   written: string[] = [];
+  reads = 0;
   async list() {
     return [...this.files.keys()];
   }
   async read(id: string) {
+    this.reads++;
     const bytes = this.files.get(id);
     if (!bytes) throw Object.assign(new Error('gone'), { code: 'ENOENT' });
     return bytes;
@@ -174,5 +176,40 @@ describe('ReplicaKeysService', () => {
     service.forget(url);
     expect(service.due(url)).toBe(true);
     expect(service.hint(url)).toBeUndefined();
+  });
+
+  describe('the master key (to read snapshot files without restic)', () => {
+    it('opens it from a cheap key file, the hint first, and keeps it for the same password', async () => {
+      const master = masterKey();
+      await store.add(masterKey(), 'another password', CHEAP_SCRYPT);
+      await store.add(master, repo.password, CHEAP_SCRYPT);
+      await expect(service.masterKey(repo)).resolves.toEqual(masterKeyOf(master));
+      const reads = store.reads;
+      await expect(service.masterKey(repo)).resolves.toEqual(masterKeyOf(master));
+      expect(store.reads).toBe(reads);
+      // Another password is not given the key it opened.
+      await expect(service.masterKey({ ...repo, password: 'another password' })).resolves.not.toEqual(masterKeyOf(master));
+    });
+
+    it("keeps the one ensureCheap opened, and forgets it with the repository", async () => {
+      const master = masterKey();
+      await store.add(master, repo.password);
+      await service.ensureCheap(repo, 'vol1');
+      const reads = store.reads;
+      await expect(service.masterKey(repo)).resolves.toEqual(masterKeyOf(master));
+      expect(store.reads).toBe(reads);
+      service.forget(url);
+      store.files.clear();
+      await expect(service.masterKey(repo)).resolves.toBeUndefined();
+    });
+
+    it("leaves restic's calibrated keys to restic, and has none for another password or a store it cannot read", async () => {
+      await store.add(masterKey(), repo.password);
+      await expect(service.masterKey(repo)).resolves.toBeUndefined();
+      await store.add(masterKey(), 'another password', CHEAP_SCRYPT);
+      await expect(service.masterKey(repo)).resolves.toBeUndefined();
+      await expect(service.masterKey({ ...repo, url: 's3:https://s3.example.net/bucket/vol1' })).resolves.toBeUndefined();
+      expect(warnings).toEqual([]);
+    });
   });
 });

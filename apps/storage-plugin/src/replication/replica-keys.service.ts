@@ -3,7 +3,7 @@ import { redactUrl } from '../common/redact';
 import { Clock } from '../common/clock';
 import { KeyStore, KeyStoreAdapter } from './key-store.adapter';
 import { Repository, ResticAdapter } from './restic.adapter';
-import { KeyFileError, ResticKey, isCheap, openKey, parseKeyFile, sealKey } from './restic-key-file';
+import { CryptoKey, KeyFileError, ResticKey, isCheap, masterKeyOf, openKey, parseKeyFile, sealKey } from './restic-key-file';
 
 /** restic tries at most this many keys when it opens a repository; the plugin reads no more either. */
 const MAX_KEYS = 20;
@@ -39,6 +39,8 @@ export class ReplicaKeysService {
   private readonly states = new Map<string, KeyState>();
   /** Repositories whose failure was logged as a warning already: later ones are debug lines. */
   private readonly warned = new Set<string>();
+  /** Per repository URL, its master key as opened with a password (memory only, as the password). */
+  private readonly masters = new Map<string, { password: string; key: CryptoKey }>();
 
   constructor(
     private readonly store: KeyStoreAdapter,
@@ -61,6 +63,39 @@ export class ReplicaKeysService {
   /** A repository made anew (or deleted) at `url`: what was known of its keys is void. */
   forget(url: string): void {
     this.states.delete(url);
+    this.masters.delete(url);
+  }
+
+  /**
+   * The repository's master key (to read its snapshot files without restic, SnapshotFilesService):
+   * known from this process's last look, else opened from a cheap key file of the store (the hint
+   * first), in milliseconds. Undefined when the store cannot be read so, no cheap key opens with the
+   * password, or anything fails: restic then does the work, as before. Never throws.
+   */
+  async masterKey(repo: Repository): Promise<CryptoKey | undefined> {
+    const known = this.masters.get(repo.url);
+    if (known?.password === repo.password) return known.key;
+    const store = this.store.storeFor(repo.url);
+    if (!store) return undefined;
+    try {
+      const hint = this.hint(repo.url);
+      const listed = (await store.list()).slice(0, MAX_KEYS);
+      for (const id of hint ? [hint, ...listed.filter((other) => other !== hint)] : listed) {
+        const key = await readKey(store, id);
+        if (!key || !isCheap(key)) continue;
+        const master = await openKey(key, repo.password).catch(() => null);
+        if (master) return this.remember(repo, master);
+      }
+    } catch (err) {
+      this.logger.debug(`the master key of ${redactUrl(repo.url)} was not read: ${redactUrl((err as Error).message)}`);
+    }
+    return undefined;
+  }
+
+  private remember(repo: Repository, master: Buffer): CryptoKey {
+    const key = masterKeyOf(master);
+    this.masters.set(repo.url, { password: repo.password, key });
+    return key;
   }
 
   /** Makes sure restic opens the repository with a cheap key; `name` is the volume's, for the logs. */
@@ -115,6 +150,7 @@ export class ReplicaKeysService {
       else calibrated.push(key.id);
     }
     if (!master) throw new Error('no key of the repository opens with its password');
+    this.remember(repo, master);
     let added = false;
     if (!cheap) {
       const sealed = await sealKey(master, repo.password, { created: this.clock.now(), username: 'mosaic', hostname: 'mosaic-storage-plugin' });

@@ -6,12 +6,13 @@ import { ReplicaKeysService } from './replica-keys.service';
 import { ReplicationScheduler } from './replication-scheduler.service';
 import { ReplicationService } from './replication.service';
 import { ResticAdapter } from './restic.adapter';
+import { SnapshotFilesService } from './snapshot-files.service';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 
 /** restic behind its adapter, the replica workflows, and when they run. */
 @Module({
   imports: [KeysModule, MetricsModule],
-  providers: [ResticAdapter, SnapshotIdsAdapter, KeyStoreAdapter, ReplicaKeysService, ReplicationService, ReplicationScheduler],
+  providers: [ResticAdapter, SnapshotIdsAdapter, KeyStoreAdapter, ReplicaKeysService, SnapshotFilesService, ReplicationService, ReplicationScheduler],
   exports: [ReplicationService, ReplicationScheduler],
 })
 export class ReplicationModule {}

@@ -14,6 +14,7 @@ import { PluginMetrics } from '../metrics/plugin-metrics';
 import { ReplicaTarget, ReplicationService, UnsupportedToolError } from './replication.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { ReplicaKeysService } from './replica-keys.service';
+import { SnapshotFilesService } from './snapshot-files.service';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 import { SnapshotInfo } from './writer-rule';
 
@@ -45,6 +46,21 @@ class FakeStore {
     if (!this.readable) return Promise.resolve(undefined);
     const repo = this.repos.get(url);
     return Promise.resolve(repo ? new Set(repo.snapshots.map((s) => s.id)) : 'missing');
+  }
+
+  /** Whether snapshot files can be read without restic (SnapshotFilesService); off unless a test turns it on. */
+  filesReadable = false;
+  /** The ids of the snapshot files read without restic. */
+  readonly fileReads: string[] = [];
+
+  /** SnapshotFilesService.read over this store: the repository's password must open it, as its master key's. */
+  read(repo: Repository, ids: readonly string[]): Promise<SnapshotInfo[] | undefined> {
+    const stored = this.repos.get(repo.url);
+    if (!this.filesReadable || stored?.password !== repo.password) return Promise.resolve(undefined);
+    this.fileReads.push(...ids);
+    const found = ids.map((id) => stored.snapshots.find((s) => s.id === id));
+    if (!found.every((s) => s !== undefined)) return Promise.resolve(undefined);
+    return Promise.resolve(found.map(({ id, time, tags, totalBytes }) => ({ id, time, tags, ...(totalBytes === undefined ? {} : { totalBytes }) })));
   }
 }
 
@@ -242,6 +258,7 @@ describe('ReplicationService', () => {
       metrics,
       strictFake<SnapshotIdsAdapter>({ list: (url: string) => (device.restic ?? restic).store.list(url) }, 'SnapshotIdsAdapter'),
       strictFake<ReplicaKeysService>((replicaKeys = new FakeReplicaKeys()) as unknown as ReplicaKeysService, 'ReplicaKeysService'),
+      strictFake<SnapshotFilesService>({ read: (repo: Repository, ids: readonly string[]) => (device.restic ?? restic).store.read(repo, ids) }, 'SnapshotFilesService'),
     );
     made.push(service_);
     return service_;
@@ -668,6 +685,37 @@ describe('ReplicationService', () => {
     await replication.snapshot(target(), dir);
     await replication.settle('vol1');
     expect(restic.calls).toEqual(['snapshots', `backup mosaic,writer:${A},gen:1,seq:3`, 'snapshots', 'forget --prune #3']);
+  });
+
+  it("reads the snapshots another device stored from their files, without restic; restic lists when a file cannot be read so", async () => {
+    restic.store.filesReadable = true;
+    const writer = service({}, { restic: new FakeRestic(restic.store) });
+    const replication = service();
+    const dirA = await seed(writer, A, { 'a.txt': 'one' });
+    const listings = async (source: string) => (await metricValue(metrics.registry, 'mosaic_storage_replica_listings_total', { source })) ?? 0;
+    const storedIds = () => restic.stored(replicaUrl()).map((snapshot) => snapshot.id);
+    // A first look: every snapshot is new to this device, each read from its file.
+    await expect(replication.writerOf(target(B))).resolves.toEqual({ writer: A, isWriter: false, contested: false, generation: 1 });
+    expect(restic.calls).toEqual([]);
+    expect(restic.store.fileReads.sort()).toEqual(storedIds().sort());
+
+    writeFileSync(join(dirA, 'a.txt'), 'two');
+    await writer.snapshot(target(A), dirA);
+    await writer.settle('vol1');
+    restic.store.fileReads.length = 0;
+    await expect(replication.writerOf(target(B))).resolves.toMatchObject({ writer: A, generation: 1 });
+    // Only the snapshot it did not know is read; still no restic.
+    expect(restic.store.fileReads).toEqual([storedIds().at(-1)]);
+    expect(restic.calls).toEqual([]);
+    expect(await listings('store')).toBe(2);
+
+    // A file that cannot be read so (gone meanwhile, torn, another store): restic lists, as before.
+    restic.store.filesReadable = false;
+    await writer.snapshot(target(A), dirA);
+    await writer.settle('vol1');
+    await expect(replication.writerOf(target(B))).resolves.toMatchObject({ writer: A, generation: 1 });
+    expect(restic.calls).toEqual(['snapshots']);
+    expect(await listings('restic')).toBe(1);
   });
 
   it('prunes at most once per RETENTION_PRUNE_INTERVAL_S', async () => {

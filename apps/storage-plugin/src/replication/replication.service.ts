@@ -12,6 +12,7 @@ import { PluginMetrics } from '../metrics/plugin-metrics';
 import { ReplicaKeysService } from './replica-keys.service';
 import { Repository, ResticAdapter, ResticError } from './restic.adapter';
 import { snapshotsToForget } from './retention';
+import { SnapshotFilesService } from './snapshot-files.service';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
 import { ReplicaView, SnapshotInfo, claimTags, currentSnapshot, dataTags, decideWriter, replicaView } from './writer-rule';
 
@@ -139,6 +140,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
     private readonly metrics: PluginMetrics,
     private readonly ids: SnapshotIdsAdapter,
     private readonly replicaKeys: ReplicaKeysService,
+    private readonly snapshotFiles: SnapshotFilesService,
   ) {}
 
   /** The flags the plugin gives restic (--retry-lock) and the summaries it reads need 0.17. */
@@ -354,7 +356,7 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
   /**
    * While a stage waits for its move, the replica's snapshot ids are read every STAGE_WATCH_POLL_MS
    * (without restic: only where the store can be read so). Once they change (the source's final
-   * snapshot is stored), restic lists the replica at once, in the volume's queue, so the failover
+   * snapshot is stored), the replica is listed at once, in the volume's queue, so the failover
    * create that follows finds it known and goes straight to its claim instead of listing first.
    * Ends when the stage is used or dropped, STAGE_WATCH_MS after it was made, or at shutdown.
    */
@@ -473,19 +475,32 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
    * The replica's snapshots, or null when no repository exists there. Answered from what this
    * process knows when the store's snapshot ids, read without restic (SnapshotIdsAdapter), are
    * exactly the known ones: an id is the hash of its snapshot's file, so nothing was added or
-   * removed since, by this device or any other. Otherwise (and for stores that cannot be read so)
-   * restic lists them, which opens the repository's key.
+   * removed since, by this device or any other. When they differ, the snapshots this process does
+   * not know are read from their files (SnapshotFilesService), still without restic. Otherwise (and
+   * for stores that cannot be read so) restic lists them, which opens the repository's key.
    */
   private async currentSnapshots(repo: Repository, target: ReplicaTarget, code: ErrorCode): Promise<SnapshotInfo[] | null> {
     const ids = await this.ids.list(repo.url);
-    const known = this.known.get(target.name);
     if (ids === 'missing') {
       this.known.delete(target.name);
       return null;
     }
-    if (ids && known && known.url === repo.url && known.fingerprint === target.fingerprint && sameIds(ids, known.snapshots)) {
+    const known = this.known.get(target.name);
+    const held = known && known.url === repo.url && known.fingerprint === target.fingerprint ? known.snapshots : undefined;
+    if (ids && held && sameIds(ids, held)) {
       this.metrics.replicaListings.inc({ source: 'known' });
-      return known.snapshots;
+      return held;
+    }
+    if (ids) {
+      const kept = (held ?? []).filter((s) => ids.has(s.id));
+      const added = [...ids].filter((id) => !kept.some((s) => s.id === id));
+      const read = await this.snapshotFiles.read(repo, added);
+      if (read) {
+        const snapshots = [...kept, ...read];
+        this.metrics.replicaListings.inc({ source: 'store' });
+        this.known.set(target.name, { url: repo.url, fingerprint: target.fingerprint, snapshots });
+        return snapshots;
+      }
     }
     const listed = await this.listSnapshots(repo, target, code);
     this.metrics.replicaListings.inc({ source: 'restic' });

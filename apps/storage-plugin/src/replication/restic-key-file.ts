@@ -102,11 +102,13 @@ export function isCheap(key: ResticKey): boolean {
   return N * r * p <= CHEAP_SCRYPT.N * CHEAP_SCRYPT.r * CHEAP_SCRYPT.p && 128 * N * r <= 128 * CHEAP_SCRYPT.N * CHEAP_SCRYPT.r;
 }
 
-interface UserKey {
+/** restic's crypto key (a key file's derived one, or the repository's master key): AES-256 and Poly1305-AES. */
+export interface CryptoKey {
   encryption: Buffer;
   macK: Buffer;
   macR: Buffer;
 }
+type UserKey = CryptoKey;
 
 function deriveUserKey(password: string, salt: Buffer, params: ScryptParams): Promise<UserKey> {
   const { N, r, p } = params;
@@ -136,14 +138,28 @@ function aes256ctr(user: UserKey, iv: Buffer, input: Buffer, encrypt: boolean): 
  * not (the MAC does not match: another password's key). Throws when what it holds is no master key.
  */
 export async function openKey(key: ResticKey, password: string): Promise<Buffer | null> {
-  const user = await deriveUserKey(password, key.salt, key.params);
-  const iv = key.data.subarray(0, IV_BYTES);
-  const ciphertext = key.data.subarray(IV_BYTES, key.data.length - MAC_BYTES);
-  const tag = key.data.subarray(key.data.length - MAC_BYTES);
-  if (!timingSafeEqual(mac(user, iv, ciphertext), tag)) return null;
-  const master = aes256ctr(user, iv, ciphertext, false);
-  checkMasterKey(master, key.id);
+  const master = openSealed(await deriveUserKey(password, key.salt, key.params), key.data);
+  if (master) checkMasterKey(master, key.id);
   return master;
+}
+
+/**
+ * What restic sealed with `key` (IV ‖ AES-256-CTR ciphertext ‖ Poly1305-AES MAC, the form of a key
+ * file's master key and of every repository file): the plaintext, or null when the MAC does not match.
+ */
+export function openSealed(key: CryptoKey, sealed: Buffer): Buffer | null {
+  if (sealed.length < IV_BYTES + MAC_BYTES) return null;
+  const iv = sealed.subarray(0, IV_BYTES);
+  const ciphertext = sealed.subarray(IV_BYTES, sealed.length - MAC_BYTES);
+  const tag = sealed.subarray(sealed.length - MAC_BYTES);
+  if (!timingSafeEqual(mac(key, iv, ciphertext), tag)) return null;
+  return aes256ctr(key, iv, ciphertext, false);
+}
+
+/** The repository's master key from the JSON a key file holds (checked by openKey). */
+export function masterKeyOf(master: Buffer): CryptoKey {
+  const json = JSON.parse(master.toString('utf8')) as { mac: { k: string; r: string }; encrypt: string };
+  return { encryption: Buffer.from(json.encrypt, 'base64'), macK: Buffer.from(json.mac.k, 'base64'), macR: Buffer.from(json.mac.r, 'base64') };
 }
 
 /** restic's master key JSON: `{"mac": {"k": 16 bytes, "r": 16 bytes}, "encrypt": 32 bytes}`, base64, none all zero. */

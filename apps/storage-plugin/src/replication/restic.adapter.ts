@@ -5,6 +5,7 @@ import { redactUrl } from '../common/redact';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { ResticProgress, StallWatchdog, processIoBytes } from './stall-watchdog';
 import { SnapshotInfo } from './writer-rule';
+import { ResticSnapshotJson, snapshotInfo } from './restic-snapshot-file';
 
 /** Where a restic repository is and how to open it. The password goes to the child's environment only. */
 export interface Repository {
@@ -96,17 +97,8 @@ export class ResticAdapter {
   /** The repository's snapshots, or only those named. */
   async snapshots(repo: Repository, ids: string[] = []): Promise<SnapshotInfo[]> {
     const { stdout } = await this.run(repo, ['snapshots', '--json', ...ids]);
-    const parsed = JSON.parse(stdout.trim() || '[]') as Array<{
-      id: string;
-      time: string;
-      tags?: string[];
-      summary?: { total_bytes_processed?: unknown };
-    }>;
-    return parsed.map((s) => {
-      // restic 0.17+ records a summary with each snapshot; older snapshots have none.
-      const bytes = s.summary?.total_bytes_processed;
-      return { id: s.id, time: s.time, tags: s.tags ?? [], ...(typeof bytes === 'number' && bytes >= 0 ? { totalBytes: bytes } : {}) };
-    });
+    const parsed = JSON.parse(stdout.trim() || '[]') as Array<ResticSnapshotJson & { id: string }>;
+    return parsed.map((s) => snapshotInfo(s.id, s));
   }
 
   async init(repo: Repository): Promise<void> {

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { lstat, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
+import { MAX_SNAPSHOT_FILE_BYTES } from './restic-snapshot-file';
 import { restRepository, storeRequest } from './store-http';
 
 /**
@@ -39,6 +41,39 @@ export class SnapshotIdsAdapter {
     return undefined;
   }
 
+  /**
+   * The bytes of the snapshot file `id` (restic-snapshot-file.ts decodes them), from the same stores
+   * as `list`; undefined when this store cannot be read so, or the file is gone or too large.
+   */
+  async file(url: string, id: string): Promise<Buffer | undefined> {
+    if (!SNAPSHOT_ID.test(id)) return undefined;
+    try {
+      const local = isAbsolute(url) ? url : url.startsWith('local:') ? url.slice('local:'.length) : undefined;
+      if (local !== undefined) {
+        if (!isAbsolute(local)) return undefined;
+        return await readLocal(join(local, 'snapshots', id));
+      }
+      if (url.startsWith('rest:')) {
+        const repo = restRepository(url.slice('rest:'.length), this.config.resticEnv);
+        if (!repo) return undefined;
+        const answer = await storeRequest(repo, `snapshots/${id}`, { method: 'GET', deadlineMs: this.deadlineMs(), maxBytes: MAX_SNAPSHOT_FILE_BYTES });
+        return answer.status === 200 ? answer.body : undefined;
+      }
+    } catch {
+      // Gone, unreadable or too large: restic decides.
+    }
+    return undefined;
+  }
+
+  /**
+   * A deadline on each call; never longer than the silence after which a restic run counts as
+   * stalled (RESTIC_STALL_TIMEOUT_S): a store that says nothing for that long is stalled, and the
+   * restic listing that follows gets the same time.
+   */
+  private deadlineMs(): number {
+    return Math.min(LISTING_TIMEOUT_MS, this.config.resticStallTimeoutS * 1000);
+  }
+
   private async local(path: string): Promise<SnapshotIds> {
     let names: string[];
     try {
@@ -58,11 +93,7 @@ export class SnapshotIdsAdapter {
   private async rest(address: string): Promise<SnapshotIds> {
     const repo = restRepository(address, this.config.resticEnv);
     if (!repo) return undefined;
-    // A deadline on the whole call; never longer than the silence after which a restic run counts
-    // as stalled (RESTIC_STALL_TIMEOUT_S): a store that says nothing for that long is stalled, and
-    // the restic listing that follows gets the same time.
-    const deadlineMs = Math.min(LISTING_TIMEOUT_MS, this.config.resticStallTimeoutS * 1000);
-    const answer = await storeRequest(repo, 'snapshots/', { method: 'GET', deadlineMs, maxBytes: MAX_LISTING_BYTES });
+    const answer = await storeRequest(repo, 'snapshots/', { method: 'GET', deadlineMs: this.deadlineMs(), maxBytes: MAX_LISTING_BYTES });
     if (answer.status !== 200) return undefined;
     const parsed = JSON.parse(answer.body.toString('utf8')) as unknown;
     if (!Array.isArray(parsed)) return undefined;
@@ -74,5 +105,23 @@ export class SnapshotIdsAdapter {
       if (SNAPSHOT_ID.test(name)) ids.add(name);
     }
     return ids;
+  }
+}
+
+/**
+ * A regular file's bytes, checked on the open handle (no symlink followed, a FIFO or device never
+ * waited on); undefined when it is something else or larger than a snapshot file.
+ */
+async function readLocal(path: string): Promise<Buffer | undefined> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const info = await file.stat();
+    if (!info.isFile() || info.size > MAX_SNAPSHOT_FILE_BYTES) return undefined;
+    // Read only up to the limit, whatever the file grows to meanwhile.
+    const buffer = Buffer.alloc(info.size + 1);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    return bytesRead > info.size ? undefined : buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
   }
 }
