@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, Events } from '@mosaic/protocol';
 import { ComposeCliAdapter } from '../../apps/device/src/docker/compose-cli.adapter';
+import { KeystoreService } from '../../apps/device/src/keystore/keystore.service';
 import { staticSiteTemplate, startParams } from '../support/compose-templates';
 import { RunningDevice, tempRoot } from '../support/device-harness';
 import { DeviceStack, startDeviceStack } from '../support/device-stack';
@@ -198,7 +199,7 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
     }
   });
 
-  it("checks a move's start at its prepare (§2.7): a refused app is refused before anything is staged, a checked one is not checked again", async () => {
+  it("checks a move's start at its prepare (§2.7): a refused app is refused before anything is staged and keeps no keys, a checked one is not checked again", async () => {
     const config = jest.spyOn(device.module.get(ComposeCliAdapter), 'config');
     const instance = newInstance();
     const appsLeft = () => readdirSync(device.config.appsDir).filter((name) => name.includes(instance));
@@ -208,12 +209,20 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
       expect((await device.command('SchedulerAction.stop', { instance, remove: true })).result.ok).toBe(true);
 
       const refused = startParams(instance, staticSiteTemplate().replace('    ports: ["127.0.0.1::8080"]', '    ports: ["127.0.0.1::8080"]\n    privileged: true'), {}, true);
+      const keystore = device.module.get(KeystoreService);
       const asked = () => device.hive.emitted.filter((e) => e.event === Events.keysGet && e.payload.instance === instance).length;
       const askedBefore = asked();
       const early = await device.command('SchedulerAction.prepare', { instance, start: refused });
       expect(early.result).toMatchObject({ ok: false, error: { code: ErrorCode.POLICY_VIOLATION, details: [{ rule: 'privileged' }] } });
-      // Refused before the keys were fetched or anything staged, and no file of it is left.
-      expect(asked()).toBe(askedBefore);
+      // Refused before anything was staged, and no file of it is left; the keys, fetched and opened
+      // beside the check, are not kept. So for a failover start the same app refused.
+      expect(asked()).toBe(askedBefore + 1);
+      expect(keystore.cached(instance)).toBeUndefined();
+      expect(appsLeft()).toEqual([]);
+      const refusedStart = await device.command('SchedulerAction.start', refused);
+      expect(refusedStart.result).toMatchObject({ ok: false, error: { code: ErrorCode.POLICY_VIOLATION } });
+      expect(asked()).toBe(askedBefore + 2);
+      expect(keystore.cached(instance)).toBeUndefined();
       expect(appsLeft()).toEqual([]);
 
       const mismatched = await device.command('SchedulerAction.prepare', { instance, start: startParams(randomUUID(), staticSiteTemplate(), {}, true) });

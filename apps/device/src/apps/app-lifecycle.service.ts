@@ -19,7 +19,7 @@ import { InstanceLocks } from '../common/instance-locks';
 import { DEVICE_CONFIG, DeviceConfig } from '../config/device-config';
 import { ComposeCliAdapter, ComposeError, ComposeProject } from '../docker/compose-cli.adapter';
 import { ContainerExecService } from '../docker/container-exec.service';
-import { KeystoreService } from '../keystore/keystore.service';
+import { InstanceKeys, KeystoreService } from '../keystore/keystore.service';
 import { StorageService } from '../storage/storage.service';
 import { appVolumeName, linkVolumeName } from '../storage/volume-names';
 import { bindAppCommand, declaredCommand, parseAppCommands } from './app-commands';
@@ -100,15 +100,22 @@ export class AppLifecycleService {
     const checkedCommands = last?.digest === digest ? last.commands : undefined;
     progress('policy', 10);
     // Rendered and checked aside: a refusal leaves a known instance exactly as it was.
-    await this.checkAside(params, variables, async (staged, commands) => {
-      metadata.commands = commands;
-      await this.files.commit(staged, metadata);
-    }, checkedCommands);
+    const check = () =>
+      this.checkAside(params, variables, async (staged, commands) => {
+        metadata.commands = commands;
+        await this.files.commit(staged, metadata);
+      }, checkedCommands);
+    // Another start may make the keys, so only once the check passed; a failover's are only fetched.
+    let keys: InstanceKeys;
+    if (params.failover) keys = await this.keysBeside(instance, check, () => progress('keys', 30));
+    else {
+      await check();
+      progress('keys', 30);
+      keys = await this.keystore.keysFor(instance, { failover: false });
+    }
     this.checked.set(instance, { digest, commands: metadata.commands });
     const project = this.project(instance, variables);
 
-    progress('keys', 30);
-    const keys = await this.keystore.keysFor(instance, { failover: params.failover });
     progress(params.failover ? 'restore' : 'volumes', 40);
     await this.storage.prepareVolumes(instance, keys, {
       failover: params.failover,
@@ -148,20 +155,24 @@ export class AppLifecycleService {
       return { instance, staged: [] };
     }
     this.checked.delete(instance);
-    if (params.start) {
-      // Checked before anything is fetched or restored: a refused app is refused before its move stops it anywhere.
-      const start = params.start;
-      if (start.instance !== instance || !start.failover) {
-        throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'start must be the failover start of the same instance.', [
-          { field: 'start', problems: ['must have the same instance and failover: true'] },
-        ]);
-      }
-      const variables = this.variablesOf(start);
-      const commands = await this.checkAside(start, variables, async () => undefined);
-      this.checked.set(instance, { digest: startDigest(start, variables), commands });
+    const start = params.start;
+    if (start && (start.instance !== instance || !start.failover)) {
+      throw new ProtocolException(ErrorCode.INVALID_PARAMS, 'start must be the failover start of the same instance.', [
+        { field: 'start', problems: ['must have the same instance and failover: true'] },
+      ]);
     }
-    progress('keys', 10);
-    const keys = await this.keystore.keysFor(instance, { failover: true });
+    // The start is checked before anything is restored (a refused app is refused before its move
+    // stops it anywhere), while the keys are fetched and opened.
+    const keys = await this.keysBeside(
+      instance,
+      async () => {
+        if (!start) return;
+        const variables = this.variablesOf(start);
+        const commands = await this.checkAside(start, variables, async () => undefined);
+        this.checked.set(instance, { digest: startDigest(start, variables), commands });
+      },
+      () => progress('keys', 10),
+    );
     progress('staging', 20);
     const staged = await this.storage.stageVolumes(instance, keys, (percent) => progress('staging', 20 + Math.round(percent * 0.75)));
     this.logger.log(`staged ${instance}: ${staged.map((v) => `${v.name} ${v.snapshot ? v.snapshot.slice(0, 8) : '(no data yet)'}`).join(', ')}`);
@@ -270,6 +281,26 @@ export class AppLifecycleService {
       }
     }
     return restarted;
+  }
+
+  /**
+   * A failover's keys, fetched from Hive and opened (~0.5 s of Argon2) while `check` runs: a failover
+   * never creates keys, so nothing is made before the check passes. A refusal is thrown once the
+   * keys settled, and keys this call opened are dropped; `checked` is told when the check passed.
+   */
+  private async keysBeside(instance: string, check: () => Promise<unknown>, checked: () => void): Promise<InstanceKeys> {
+    const held = this.keystore.cached(instance) !== undefined;
+    const keys = this.keystore.keysFor(instance, { failover: true });
+    keys.catch(() => undefined); // awaited below, or settled and dropped on a refusal
+    try {
+      await check();
+    } catch (err) {
+      await keys.catch(() => undefined);
+      if (!held) this.keystore.forget(instance);
+      throw err;
+    }
+    checked();
+    return keys;
   }
 
   /**
