@@ -247,6 +247,11 @@ describe('app lifecycle on a real engine, with the real storage plugin', () => {
       const changed = await device.command('SchedulerAction.start', { ...start, variables: { ADMIN_EMAIL: 'other@example.net' } });
       expect(changed.result).toMatchObject({ ok: true, result: { state: 'running' } });
       expect(config).toHaveBeenCalledTimes(1);
+
+      // A refusal keeps the keys the device held before it.
+      const refusedLater = await device.command('SchedulerAction.prepare', { instance, start: refused });
+      expect(refusedLater.result).toMatchObject({ ok: false, error: { code: ErrorCode.POLICY_VIOLATION } });
+      expect(keystore.cached(instance)).toBeDefined();
     } finally {
       config.mockRestore();
     }

@@ -83,7 +83,7 @@ describe("restic's snapshot files, read without restic", () => {
       // A FIFO is not waited on, a symlink not followed, a file larger than a snapshot not read.
       await execFileAsync('mkfifo', [join(repo, 'snapshots', name(1))]);
       symlinkSync(join(repo, 'config'), join(repo, 'snapshots', name(2)));
-      writeFileSync(join(repo, 'snapshots', name(3)), Buffer.alloc(1024 * 1024 + 1));
+      writeFileSync(join(repo, 'snapshots', name(3)), Buffer.alloc(64 * 1024 + 1));
       for (const n of [1, 2, 3, 4]) await expect(ids.file(repo, name(n))).resolves.toBeUndefined();
       await expect(ids.file(repo, '../config')).resolves.toBeUndefined();
       await expect(ids.file('s3:https://s3.example.net/bucket/vol1', id)).resolves.toBeUndefined();
@@ -97,8 +97,11 @@ describe("restic's snapshot files, read without restic", () => {
       try {
         const url = `${server.url}vol1`;
         const password = randomBytes(32).toString('hex');
+        const data = join(root.path, 'rest-data');
+        mkdirSync(data, { recursive: true });
+        writeFileSync(join(data, 'a.txt'), 'over REST');
         await restic(url, password, ['init', '--quiet']);
-        await restic(url, password, ['backup', '--quiet', '--tag', 'mosaic', join(root.path, 'local-data')]);
+        await restic(url, password, ['backup', '--quiet', '--tag', 'mosaic', data]);
         const ids = new SnapshotIdsAdapter(pluginConfig(join(root.path, 'plugin-rest')));
         const listed = await ids.list(url);
         expect(listed).toBeInstanceOf(Set);

@@ -295,8 +295,9 @@ export class AppLifecycleService {
     try {
       await check();
     } catch (err) {
-      await keys.catch(() => undefined);
-      if (!held) this.keystore.forget(instance);
+      const opened = await keys.catch(() => undefined);
+      // Only what this call opened (another sync may have cached the instance's keys meanwhile).
+      if (!held && opened && this.keystore.cached(instance) === opened) this.keystore.forget(instance);
       throw err;
     }
     checked();

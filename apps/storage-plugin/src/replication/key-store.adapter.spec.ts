@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
 import { KeyStoreAdapter } from './key-store.adapter';
@@ -28,6 +29,19 @@ describe('KeyStoreAdapter', () => {
     await store.remove(id(1));
     await store.remove(id(1)); // gone already: no error
     expect(await adapter.storeFor(repo)!.list()).toEqual([]);
+  });
+
+  it("reads only a regular key file of a key file's size: no FIFO waited on, no symlink followed (to /dev/zero or anywhere)", async () => {
+    const repo = join(root.path, 'hostile');
+    mkdirSync(join(repo, 'keys'), { recursive: true });
+    execFileSync('mkfifo', [join(repo, 'keys', id(1))]);
+    symlinkSync('/dev/zero', join(repo, 'keys', id(2)));
+    writeFileSync(join(repo, 'keys', id(3)), Buffer.alloc(64 * 1024 + 1));
+    writeFileSync(join(repo, 'keys', id(4)), 'a key');
+    const store = adapter.storeFor(repo)!;
+    for (const n of [1, 2, 3]) await expect(store.read(id(n))).rejects.toThrow(/is not a regular file of a key file's size/);
+    expect((await store.read(id(4))).toString()).toBe('a key');
+    await expect(store.read(id(5))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('has no store for backends it cannot write without restic', () => {

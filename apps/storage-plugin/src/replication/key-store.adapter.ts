@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { MAX_KEY_FILE_BYTES, isKeyId } from './restic-key-file';
+import { readStoreFile } from './store-file';
 import { RestRepository, restRepository, storeRequest } from './store-http';
 
 /** The `keys/` folder of one repository, read and written without restic. */
@@ -58,9 +59,9 @@ function localKeys(repo: string): KeyStore {
     // restic writes under a temporary name and renames: such a name is no key yet.
     list: async () => (await readdir(dir)).filter(isKeyId),
     read: async (id) => {
-      const file = join(dir, checkedId(id));
-      if ((await stat(file)).size > MAX_KEY_FILE_BYTES) throw new Error(`key ${id.slice(0, 8)} is larger than a key file`);
-      return readFile(file);
+      const bytes = await readStoreFile(join(dir, checkedId(id)), MAX_KEY_FILE_BYTES);
+      if (!bytes) throw new Error(`key ${id.slice(0, 8)} is not a regular file of a key file's size`);
+      return bytes;
     },
     write: async (id, bytes) => {
       // As restic's local backend: written under a temporary name, synced, renamed, read-only, with

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { strictFake } from '../../../../test/support/strict-fake';
 import { Clock } from '../common/clock';
 import { KeyStore, KeyStoreAdapter } from './key-store.adapter';
-import { KEY_RETRY_MS, ReplicaKeysService } from './replica-keys.service';
+import { KEY_RETRY_MS, MASTER_RETRY_MS, ReplicaKeysService } from './replica-keys.service';
 import { Repository, ResticAdapter } from './restic.adapter';
 import { CHEAP_SCRYPT, isCheap, masterKeyOf, openKey, parseKeyFile, sealKey } from './restic-key-file';
 
@@ -210,6 +210,21 @@ describe('ReplicaKeysService', () => {
       await expect(service.masterKey(repo)).resolves.toBeUndefined();
       await expect(service.masterKey({ ...repo, url: 's3:https://s3.example.net/bucket/vol1' })).resolves.toBeUndefined();
       expect(warnings).toEqual([]);
+    });
+
+    it('looks again only MASTER_RETRY_MS after none opened, or at once when the key it had opened nothing', async () => {
+      await expect(service.masterKey(repo)).resolves.toBeUndefined();
+      const master = masterKey();
+      await store.add(master, repo.password, CHEAP_SCRYPT);
+      const reads = store.reads;
+      await expect(service.masterKey(repo)).resolves.toBeUndefined();
+      expect(store.reads).toBe(reads);
+      now += MASTER_RETRY_MS;
+      await expect(service.masterKey(repo)).resolves.toEqual(masterKeyOf(master));
+      const opened = store.reads;
+      service.dropMasterKey(repo);
+      await expect(service.masterKey(repo)).resolves.toEqual(masterKeyOf(master));
+      expect(store.reads).toBeGreaterThan(opened);
     });
   });
 });

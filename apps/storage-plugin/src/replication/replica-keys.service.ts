@@ -9,6 +9,8 @@ import { CryptoKey, KeyFileError, ResticKey, isCheap, masterKeyOf, openKey, pars
 const MAX_KEYS = 20;
 /** After a failure, the next write tries again once this long has passed. */
 export const KEY_RETRY_MS = 60 * 60_000;
+/** After no master key opened, the next look for one waits this long (restic lists meanwhile). */
+export const MASTER_RETRY_MS = 60_000;
 
 /** What the plugin knows of a repository's keys: its cheap key, or that it cannot have one here, or not yet. */
 type KeyState = { kind: 'cheap'; id: string } | { kind: 'unsupported' } | { kind: 'failed'; retryAt: number };
@@ -41,6 +43,8 @@ export class ReplicaKeysService {
   private readonly warned = new Set<string>();
   /** Per repository URL, its master key as opened with a password (memory only, as the password). */
   private readonly masters = new Map<string, { password: string; key: CryptoKey }>();
+  /** Per repository URL, when a master key may be looked for again after none opened with a password. */
+  private readonly noMaster = new Map<string, { password: string; until: number }>();
 
   constructor(
     private readonly store: KeyStoreAdapter,
@@ -64,6 +68,12 @@ export class ReplicaKeysService {
   forget(url: string): void {
     this.states.delete(url);
     this.masters.delete(url);
+    this.noMaster.delete(url);
+  }
+
+  /** The repository's master key opened nothing it should have: it is read from the store again next time. */
+  dropMasterKey(repo: Repository): void {
+    if (this.masters.get(repo.url)?.password === repo.password) this.masters.delete(repo.url);
   }
 
   /**
@@ -77,6 +87,8 @@ export class ReplicaKeysService {
     if (known?.password === repo.password) return known.key;
     const store = this.store.storeFor(repo.url);
     if (!store) return undefined;
+    const none = this.noMaster.get(repo.url);
+    if (none?.password === repo.password && this.clock.now().getTime() < none.until) return undefined;
     try {
       const hint = this.hint(repo.url);
       const listed = (await store.list()).slice(0, MAX_KEYS);
@@ -89,11 +101,14 @@ export class ReplicaKeysService {
     } catch (err) {
       this.logger.debug(`the master key of ${redactUrl(repo.url)} was not read: ${redactUrl((err as Error).message)}`);
     }
+    // Not looked for again at every listing: restic does the work meanwhile.
+    this.noMaster.set(repo.url, { password: repo.password, until: this.clock.now().getTime() + MASTER_RETRY_MS });
     return undefined;
   }
 
   private remember(repo: Repository, master: Buffer): CryptoKey {
     const key = masterKeyOf(master);
+    this.noMaster.delete(repo.url);
     this.masters.set(repo.url, { password: repo.password, key });
     return key;
   }

@@ -156,6 +156,13 @@ export function openSealed(key: CryptoKey, sealed: Buffer): Buffer | null {
   return aes256ctr(key, iv, ciphertext, false);
 }
 
+/** `plaintext` sealed with `key` as restic seals (a fresh IV): what openSealed opens. */
+export function seal(key: CryptoKey, plaintext: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const ciphertext = aes256ctr(key, iv, plaintext, true);
+  return Buffer.concat([iv, ciphertext, mac(key, iv, ciphertext)]);
+}
+
 /** The repository's master key from the JSON a key file holds (checked by openKey). */
 export function masterKeyOf(master: Buffer): CryptoKey {
   const json = JSON.parse(master.toString('utf8')) as { mac: { k: string; r: string }; encrypt: string };
@@ -192,9 +199,7 @@ export async function sealKey(
   checkMasterKey(master, 'new');
   const salt = randomBytes(SALT_BYTES);
   const user = await deriveUserKey(password, salt, params);
-  const iv = randomBytes(IV_BYTES);
-  const ciphertext = aes256ctr(user, iv, master, true);
-  const data = Buffer.concat([iv, ciphertext, mac(user, iv, ciphertext)]);
+  const data = seal(user, master);
   const file = {
     created: meta.created.toISOString(),
     username: meta.username,

@@ -11,15 +11,26 @@ import { SnapshotInfo } from './writer-rule';
  * JSON with its id added.
  */
 
-/** A snapshot file is a few hundred bytes; a larger one is not read. */
-export const MAX_SNAPSHOT_FILE_BYTES = 1024 * 1024;
+/** A Mosaic snapshot file is about 500 bytes (one path, a few tags); a larger one is not read. */
+export const MAX_SNAPSHOT_FILE_BYTES = 64 * 1024;
 const SNAPSHOT_ID = /^[0-9a-f]{64}$/;
 /** restic's version byte of a compressed unpacked file (repository version 2). */
 const COMPRESSED = 2;
+/** `{`: an uncompressed snapshot file's first byte. */
+const OBJECT = 0x7b;
+/** A tree id, and a time as Go writes one (RFC 3339, UTC or an offset, nanoseconds at most). */
+const TREE_ID = /^[0-9a-f]{64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-/** A snapshot file that is not one restic wrote with this key. */
+/**
+ * A snapshot file that is not one restic wrote with this key: `sealed` when the key's MAC does not
+ * match (the file is torn, forged, or the key is not the repository's), `format` otherwise.
+ */
 export class SnapshotFileError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: 'format' | 'sealed' = 'format',
+  ) {
     super(message);
     this.name = 'SnapshotFileError';
   }
@@ -35,7 +46,9 @@ export function decodeSnapshotFile(key: CryptoKey, id: string, bytes: Buffer): S
   if (bytes.length > MAX_SNAPSHOT_FILE_BYTES) throw new SnapshotFileError(`snapshot ${short} is ${bytes.length} bytes, more than a snapshot file`);
   if (createHash('sha256').update(bytes).digest('hex') !== id) throw new SnapshotFileError(`snapshot ${short} does not hash to its name`);
   const plain = openSealed(key, bytes);
-  if (!plain || plain.length === 0) throw new SnapshotFileError(`snapshot ${short} is not sealed with the repository's key`);
+  if (!plain) throw new SnapshotFileError(`snapshot ${short} is not sealed with the repository's key`, 'sealed');
+  // restic's own rule: a version byte (2: zstd follows), or the JSON itself (an object).
+  if (plain[0] !== COMPRESSED && plain[0] !== OBJECT) throw new SnapshotFileError(`snapshot ${short} is in a format restic does not write`);
   let text: string;
   try {
     text = (plain[0] === COMPRESSED ? zstdDecompressSync(plain.subarray(1), { maxOutputLength: MAX_SNAPSHOT_FILE_BYTES }) : plain).toString('utf8');
@@ -49,7 +62,15 @@ export function decodeSnapshotFile(key: CryptoKey, id: string, bytes: Buffer): S
     throw new SnapshotFileError(`snapshot ${short} is not JSON`);
   }
   const snapshot = json as ResticSnapshotJson & { tree?: unknown };
-  if (typeof json !== 'object' || json === null || typeof snapshot.time !== 'string' || Number.isNaN(Date.parse(snapshot.time)) || typeof snapshot.tree !== 'string') {
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    typeof snapshot.time !== 'string' ||
+    !RFC3339.test(snapshot.time) ||
+    Number.isNaN(Date.parse(snapshot.time)) ||
+    typeof snapshot.tree !== 'string' ||
+    !TREE_ID.test(snapshot.tree)
+  ) {
     throw new SnapshotFileError(`snapshot ${short} holds no snapshot (a time and a tree)`);
   }
   const tags: unknown = snapshot.tags ?? [];

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { constants } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { MAX_SNAPSHOT_FILE_BYTES } from './restic-snapshot-file';
+import { readStoreFile } from './store-file';
 import { restRepository, storeRequest } from './store-http';
 
 /**
@@ -51,7 +51,7 @@ export class SnapshotIdsAdapter {
       const local = isAbsolute(url) ? url : url.startsWith('local:') ? url.slice('local:'.length) : undefined;
       if (local !== undefined) {
         if (!isAbsolute(local)) return undefined;
-        return await readLocal(join(local, 'snapshots', id));
+        return await readStoreFile(join(local, 'snapshots', id), MAX_SNAPSHOT_FILE_BYTES);
       }
       if (url.startsWith('rest:')) {
         const repo = restRepository(url.slice('rest:'.length), this.config.resticEnv);
@@ -108,20 +108,3 @@ export class SnapshotIdsAdapter {
   }
 }
 
-/**
- * A regular file's bytes, checked on the open handle (no symlink followed, a FIFO or device never
- * waited on); undefined when it is something else or larger than a snapshot file.
- */
-async function readLocal(path: string): Promise<Buffer | undefined> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    const info = await file.stat();
-    if (!info.isFile() || info.size > MAX_SNAPSHOT_FILE_BYTES) return undefined;
-    // Read only up to the limit, whatever the file grows to meanwhile.
-    const buffer = Buffer.alloc(info.size + 1);
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
-    return bytesRead > info.size ? undefined : buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
