@@ -4,7 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { MAX_SNAPSHOT_FILE_BYTES } from './restic-snapshot-file';
 import { readStoreFile } from './store-file';
-import { restRepository, storeRequest } from './store-http';
+import { RestRepository, restRepository, storeRequest } from './store-http';
 
 /**
  * What a repository's `snapshots/` folder holds, read without restic: the ids of its snapshots, or
@@ -32,9 +32,9 @@ export class SnapshotIdsAdapter {
 
   async list(url: string): Promise<SnapshotIds> {
     try {
-      if (isAbsolute(url)) return await this.local(url);
-      if (url.startsWith('local:')) return await this.local(url.slice('local:'.length));
-      if (url.startsWith('rest:')) return await this.rest(url.slice('rest:'.length));
+      const store = this.storeOf(url);
+      if (store && 'folder' in store) return await this.local(store.folder);
+      if (store) return await this.rest(store.rest);
     } catch {
       // Not readable this way now: restic decides (and says why when it cannot either).
     }
@@ -48,21 +48,27 @@ export class SnapshotIdsAdapter {
   async file(url: string, id: string): Promise<Buffer | undefined> {
     if (!SNAPSHOT_ID.test(id)) return undefined;
     try {
-      const local = isAbsolute(url) ? url : url.startsWith('local:') ? url.slice('local:'.length) : undefined;
-      if (local !== undefined) {
-        if (!isAbsolute(local)) return undefined;
-        return await readStoreFile(join(local, 'snapshots', id), MAX_SNAPSHOT_FILE_BYTES);
+      const store = this.storeOf(url);
+      if (store && 'folder' in store) {
+        return isAbsolute(store.folder) ? await readStoreFile(join(store.folder, 'snapshots', id), MAX_SNAPSHOT_FILE_BYTES) : undefined;
       }
-      if (url.startsWith('rest:')) {
-        const repo = restRepository(url.slice('rest:'.length), this.config.resticEnv);
-        if (!repo) return undefined;
-        const answer = await storeRequest(repo, `snapshots/${id}`, { method: 'GET', deadlineMs: this.deadlineMs(), maxBytes: MAX_SNAPSHOT_FILE_BYTES });
+      if (store) {
+        const answer = await storeRequest(store.rest, `snapshots/${id}`, { method: 'GET', deadlineMs: this.deadlineMs(), maxBytes: MAX_SNAPSHOT_FILE_BYTES });
         return answer.status === 200 ? answer.body : undefined;
       }
     } catch {
       // Gone, unreadable or too large: restic decides.
     }
     return undefined;
+  }
+
+  /** Where `url` is read without restic: a local folder, or a REST repository; undefined for other backends (throws for a REST URL that is none). */
+  private storeOf(url: string): { folder: string } | { rest: RestRepository } | undefined {
+    if (isAbsolute(url)) return { folder: url };
+    if (url.startsWith('local:')) return { folder: url.slice('local:'.length) };
+    if (!url.startsWith('rest:')) return undefined;
+    const repo = restRepository(url.slice('rest:'.length), this.config.resticEnv);
+    return repo && { rest: repo };
   }
 
   /**
@@ -90,9 +96,7 @@ export class SnapshotIdsAdapter {
     return new Set(names.filter((n) => SNAPSHOT_ID.test(n)));
   }
 
-  private async rest(address: string): Promise<SnapshotIds> {
-    const repo = restRepository(address, this.config.resticEnv);
-    if (!repo) return undefined;
+  private async rest(repo: RestRepository): Promise<SnapshotIds> {
     const answer = await storeRequest(repo, 'snapshots/', { method: 'GET', deadlineMs: this.deadlineMs(), maxBytes: MAX_LISTING_BYTES });
     if (answer.status !== 200) return undefined;
     const parsed = JSON.parse(answer.body.toString('utf8')) as unknown;
