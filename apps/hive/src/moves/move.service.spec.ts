@@ -1194,11 +1194,27 @@ describe('MoveService', () => {
       return { deviceA, deviceB, move };
     }
 
+    /**
+     * The cancel of a move whose start B runs, once it waits for that start's result: B's result
+     * given sooner could reach the move's own step first, which ends the move failed.
+     */
+    async function cancelWaitingForStart(id: string): Promise<{ cancelling: Promise<MoveView> }> {
+      const onSettled = hive.commands.onSettled.bind(hive.commands);
+      const waiting = new Promise<void>((resolve) =>
+        jest.spyOn(hive.commands, 'onSettled').mockImplementationOnce((listener) => {
+          resolve();
+          return onSettled(listener);
+        }),
+      );
+      const cancelling = hive.moves.cancel(id);
+      await waiting;
+      return { cancelling };
+    }
+
     it('while B restores: waits for its result; B ran the app, so it stays there, and the move ends cancelled', async () => {
       const { deviceA, deviceB, move } = await restoring();
       clock.advance(2_000);
-      const cancelling = hive.moves.cancel(move.id);
-      await new Promise((resolve) => setImmediate(resolve));
+      const { cancelling } = await cancelWaitingForStart(move.id);
       expect((await stored(move.id)).state).toBe('restoring');
       await answer(b, deviceB.received[0], { ok: true });
       const cancelled = await cancelling;
@@ -1211,7 +1227,7 @@ describe('MoveService', () => {
 
     it('while B restores: a start that failed before B claimed the replica leaves the app on A, started again there', async () => {
       const { deviceA, deviceB, move } = await restoring();
-      const cancelling = hive.moves.cancel(move.id);
+      const { cancelling } = await cancelWaitingForStart(move.id);
       await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.KEYS_MISSING });
       expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: a });
       expect(deviceA.ofType(CommandType.SchedulerStart).map((e) => e.params)).toEqual([startParams(app, false)]);
@@ -1220,7 +1236,7 @@ describe('MoveService', () => {
 
     it('while B restores: a start that failed after B claimed the replica leaves the app on B', async () => {
       const { deviceB, move } = await restoring();
-      const cancelling = hive.moves.cancel(move.id);
+      const { cancelling } = await cancelWaitingForStart(move.id);
       await answer(b, deviceB.received[0], { ok: false, code: ErrorCode.RESTORE_FAILED });
       expect(await cancelling).toMatchObject({ state: 'cancelled', resolvedOn: b, resolution: expect.stringContaining('RESTORE_FAILED') });
       expect((await appNow()).deviceId).toBe(b);
