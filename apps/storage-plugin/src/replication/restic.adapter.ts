@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { execFile, spawn } from 'node:child_process';
 import { redactUrl } from '../common/redact';
 import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
-import { ResticProgress, StallWatchdog, processIoBytes } from './stall-watchdog';
+import { ResticProgress, StallWatchdog, processWork } from './stall-watchdog';
 import { SnapshotInfo } from './writer-rule';
 import { ResticSnapshotJson, snapshotInfo } from './restic-snapshot-file';
 
@@ -224,8 +224,8 @@ export class ResticAdapter {
       const watchdog = new StallWatchdog(
         stallS * 1000,
         () => {
-          const io = child.pid === undefined ? undefined : processIoBytes(child.pid);
-          return io === undefined ? undefined : io - printed;
+          const work = child.pid === undefined ? undefined : processWork(child.pid);
+          return work && { ioBytes: work.ioBytes - printed, cpuMs: work.cpuMs };
         },
         () => {
           stalled = true;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pluginConfig, pluginRoot } from '../../../../test/support/storage-plugin';
 import { ResticAdapter, ResticError } from './restic.adapter';
-import { IO_PROGRESS_MIN_BYTES, ResticProgress, StallWatchdog, processIoBytes } from './stall-watchdog';
+import { CPU_PROGRESS_MIN_MS, IO_PROGRESS_MIN_BYTES, ResticProgress, StallWatchdog, processWork } from './stall-watchdog';
 
 const status = (done: number) => `{"message_type":"status","seconds_elapsed":1,"percent_done":${done / 100},"bytes_done":${done}}\n`;
 
@@ -30,18 +30,18 @@ describe('ResticProgress', () => {
 
 describe('StallWatchdog', () => {
   let now: number;
-  let io: number | undefined;
+  let work: { ioBytes: number; cpuMs: number } | undefined;
   let stalled: jest.Mock;
   let watchdog: StallWatchdog;
 
   beforeEach(() => {
     jest.useFakeTimers();
     now = 0;
-    io = 0;
+    work = { ioBytes: 0, cpuMs: 0 };
     stalled = jest.fn();
     watchdog = new StallWatchdog(
       10_000,
-      () => io,
+      () => work && { ...work },
       stalled,
       () => now,
     );
@@ -78,31 +78,49 @@ describe('StallWatchdog', () => {
 
   it('takes reads and writes as progress, but not the few bytes of an idle process', () => {
     for (let i = 0; i < 8; i++) {
-      io! += IO_PROGRESS_MIN_BYTES; // a slow upload: 4 KiB every 2.5 s
+      work!.ioBytes += IO_PROGRESS_MIN_BYTES; // a slow upload: 4 KiB every 2.5 s
       pass(2_500);
     }
     expect(stalled).not.toHaveBeenCalled();
     for (let i = 0; i < 8; i++) {
-      io! += 64; // its poller waking up
+      work!.ioBytes += 64; // its poller waking up
+      work!.cpuMs += 1;
+      pass(2_500);
+    }
+    expect(stalled).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes CPU work as progress (a key derivation reads and writes nothing), but not the moments of an idle process', () => {
+    for (let i = 0; i < 8; i++) {
+      work!.cpuMs += CPU_PROGRESS_MIN_MS; // scrypt on a machine busy with other work
+      pass(2_500);
+    }
+    expect(stalled).not.toHaveBeenCalled();
+    for (let i = 0; i < 8; i++) {
+      work!.cpuMs += CPU_PROGRESS_MIN_MS - 10;
       pass(2_500);
     }
     expect(stalled).toHaveBeenCalledTimes(1);
   });
 
   it('goes by the output alone where /proc cannot tell', () => {
-    io = undefined;
+    work = undefined;
     pass(12_500);
     expect(stalled).toHaveBeenCalledTimes(1);
   });
 });
 
-describe('processIoBytes', () => {
-  it("counts this process's reads and writes, and nothing for a process that is not there", () => {
-    const before = processIoBytes(process.pid)!;
+describe('processWork', () => {
+  it("counts this process's reads and writes and its CPU time, and nothing for a process that is not there", () => {
+    const before = processWork(process.pid)!;
     writeFileSync(join(tmpdir(), `mosaic-io-${process.pid}`), Buffer.alloc(100_000));
     rmSync(join(tmpdir(), `mosaic-io-${process.pid}`));
-    expect(processIoBytes(process.pid)! - before).toBeGreaterThanOrEqual(100_000);
-    expect(processIoBytes(2 ** 22 + 7)).toBeUndefined();
+    const busyUntil = process.cpuUsage();
+    while (process.cpuUsage(busyUntil).user < 100_000); // 100 ms of CPU
+    const after = processWork(process.pid)!;
+    expect(after.ioBytes - before.ioBytes).toBeGreaterThanOrEqual(100_000);
+    expect(after.cpuMs - before.cpuMs).toBeGreaterThanOrEqual(80); // /proc counts in 10 ms ticks
+    expect(processWork(2 ** 22 + 7)).toBeUndefined();
   });
 });
 
@@ -175,5 +193,13 @@ describe('ResticAdapter and a restic that makes no progress', () => {
       setTimeout(() => clearInterval(timer), 2500);
     `);
     await expect(restic.restore(repo, 'abcdef12', root.path)).resolves.toBeUndefined();
+  });
+
+  it('lets a run that only computes, printing and reading nothing (restic deriving a key), finish', async () => {
+    const restic = adapter(`
+      const until = Date.now() + 2500;
+      while (Date.now() < until);
+    `);
+    await expect(restic.init(repo)).resolves.toBeUndefined();
   });
 });

@@ -7,15 +7,33 @@ import { readFileSync } from 'node:fs';
 export const IO_PROGRESS_MIN_BYTES = 4096;
 
 /**
- * The bytes a process has read and written so far (files and sockets alike, its output pipes too),
- * from /proc; undefined where that cannot be read.
+ * At or above this much CPU time between two checks, a process is working (restic deriving a key
+ * with scrypt does no I/O for a second or more, longer on a loaded machine); one waiting on a
+ * silent socket uses a few milliseconds a minute.
  */
-export function processIoBytes(pid: number): number | undefined {
+export const CPU_PROGRESS_MIN_MS = 20;
+
+/** Linux's USER_HZ: /proc counts CPU time in these ticks on every architecture it runs on. */
+const TICKS_PER_S = 100;
+
+/** What a process has done so far: bytes read and written (files, sockets, its pipes) and CPU time. */
+export interface ProcessWork {
+  ioBytes: number;
+  cpuMs: number;
+}
+
+/** A process's work so far, from /proc; undefined where that cannot be read (it is gone, or no /proc). */
+export function processWork(pid: number): ProcessWork | undefined {
   try {
     const io = readFileSync(`/proc/${pid}/io`, 'utf8');
     const read = /^rchar: (\d+)$/m.exec(io);
     const written = /^wchar: (\d+)$/m.exec(io);
-    return read && written ? Number(read[1]) + Number(written[1]) : undefined;
+    // The command name in parentheses may hold spaces and parentheses: the fields follow the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime and stime, fields 14 and 15 of stat
+    if (!read || !written || !Number.isSafeInteger(ticks)) return undefined;
+    return { ioBytes: Number(read[1]) + Number(written[1]), cpuMs: (ticks * 1000) / TICKS_PER_S };
   } catch {
     return undefined;
   }
@@ -23,25 +41,25 @@ export function processIoBytes(pid: number): number | undefined {
 
 /**
  * Calls `stalled` once when nothing has progressed for `stallMs`: `progressed()` was not called
- * (restic printed no new progress) and the I/O counter moved by less than IO_PROGRESS_MIN_BYTES
- * at every check. Checked a few times per period, so a stall is seen within `stallMs` plus a
- * quarter of it (at most 5 s more).
+ * (restic printed no new progress), and at every check the I/O counter moved by less than
+ * IO_PROGRESS_MIN_BYTES and the CPU time by less than CPU_PROGRESS_MIN_MS. Checked a few times per
+ * period, so a stall is seen within `stallMs` plus a quarter of it (at most 5 s more).
  */
 export class StallWatchdog {
   private lastProgress = 0;
-  private lastIo?: number;
+  private last?: ProcessWork;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly stallMs: number,
-    private readonly ioBytes: () => number | undefined,
+    private readonly work: () => ProcessWork | undefined,
     private readonly stalled: () => void,
     private readonly now: () => number = Date.now,
   ) {}
 
   start(): void {
     this.lastProgress = this.now();
-    this.lastIo = this.ioBytes();
+    this.last = this.work();
     this.timer = setInterval(() => this.check(), Math.min(5000, Math.max(100, this.stallMs / 4)));
   }
 
@@ -55,9 +73,10 @@ export class StallWatchdog {
   }
 
   private check(): void {
-    const io = this.ioBytes();
-    if (io !== undefined && this.lastIo !== undefined && io - this.lastIo >= IO_PROGRESS_MIN_BYTES) this.progressed();
-    this.lastIo = io;
+    const work = this.work();
+    const last = this.last;
+    if (work && last && (work.ioBytes - last.ioBytes >= IO_PROGRESS_MIN_BYTES || work.cpuMs - last.cpuMs >= CPU_PROGRESS_MIN_MS)) this.progressed();
+    this.last = work;
     if (this.now() - this.lastProgress < this.stallMs) return;
     this.stop();
     this.stalled();
