@@ -86,23 +86,25 @@ describe('two Hive processes behind HAProxy (deploy/hive-cluster)', () => {
   it('PostgreSQL restarted: 503 meanwhile (from the Hives, then from HAProxy once it took both out), then both serve again by themselves', async () => {
     const { id, device } = await fakeDevice('through-outage');
     await cluster.postgres.stopServer();
-
-    const during = await cluster.api.get(`/api/devices/${id}`);
-    expect(during.status).toBe(503);
-    expect(['DATABASE_UNAVAILABLE', 'HIVE_UNAVAILABLE']).toContain(during.body.code);
-    // Both processes fail their health checks: HAProxy answers itself, in the API's error shape.
-    const out = await eventually(
-      'HAProxy took both processes out',
-      () => cluster.api.get('/api/devices'),
-      (r) => r.body?.code === 'HIVE_UNAVAILABLE',
-      HEALTH_CHANGE_MS,
-    );
-    expect(out.status).toBe(503);
-    // The device's socket stays; what it sends is refused as retryable: a device keeps it and sends it again.
-    const ack = await device.emitWithAck(Events.reportApps, appsReport(new Date().toISOString()));
-    expect(ack).toMatchObject({ ok: false, error: { code: 'INTERNAL', details: { retryable: true } } });
-
-    await cluster.postgres.startServer();
+    // Started again whatever happens meanwhile: a failure here must not leave the next tests without a database.
+    try {
+      const during = await cluster.api.get(`/api/devices/${id}`);
+      expect(during.status).toBe(503);
+      expect(['DATABASE_UNAVAILABLE', 'HIVE_UNAVAILABLE']).toContain(during.body.code);
+      // Both processes fail their health checks: HAProxy answers itself, in the API's error shape.
+      const out = await eventually(
+        'HAProxy took both processes out',
+        () => cluster.api.get('/api/devices'),
+        (r) => r.body?.code === 'HIVE_UNAVAILABLE',
+        HEALTH_CHANGE_MS,
+      );
+      expect(out.status).toBe(503);
+      // The device's socket stays; what it sends is refused as retryable: a device keeps it and sends it again.
+      const ack = await device.emitWithAck(Events.reportApps, appsReport(new Date().toISOString()));
+      expect(ack).toMatchObject({ ok: false, error: { code: 'INTERNAL', details: { retryable: true } } });
+    } finally {
+      await cluster.postgres.startServer();
+    }
     // Each process by itself, then HAProxy bringing both back in.
     for (const hive of cluster.hives)
       await eventually(

@@ -17,10 +17,16 @@ export class HiveProcess {
   readonly output = new OutputLines();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private url_: string | null = null;
+  /** The test ended it (kill or stop): an exit is expected. */
+  private ending = false;
 
   private constructor(private readonly child: ChildProcess) {
     this.output.follow(child);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // A Hive that dies by itself is a bug to see in the test run's output, whatever the test then reports.
+    void this.exited.then(({ code, signal }) => {
+      if (!this.ending) process.stderr.write(`a Hive process (pid ${child.pid}) exited by itself (${signal ?? code}); its last output:\n${this.output.text().slice(-6000)}\n`);
+    });
   }
 
   /** Starts a Hive on `databaseUrl` and resolves once it listens; `env` adds or overrides settings. */
@@ -78,12 +84,14 @@ export class HiveProcess {
 
   /** Ends the process at once, without its shutdown: a crash. */
   async kill(): Promise<void> {
+    this.ending = true;
     if (this.running) this.child.kill('SIGKILL');
     await this.exited;
   }
 
   /** SIGTERM (the Hive's shutdown hooks run), SIGKILL past the deadline. */
   async stop(): Promise<void> {
+    this.ending = true;
     await stopChild(this.child, this.exited, STOP_TIMEOUT_MS);
   }
 }
