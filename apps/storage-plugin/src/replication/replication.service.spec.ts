@@ -83,6 +83,8 @@ class FakeRestic {
   failRestoreAfter: number | undefined = undefined;
   /** restic ≥ 0.17 records a summary (with the snapshot's size) in every snapshot it makes. */
   summaries = true;
+  /** Whether each restore took restic's lock, in order. */
+  readonly restoreLocks: Array<'locked' | 'unlocked'> = [];
 
   constructor(readonly store = new FakeStore()) {}
 
@@ -147,7 +149,13 @@ class FakeRestic {
         .reduce((n, c) => n + c.length, 0),
     );
   }
-  restore(repo: Repository, id: string, target: string, options: { incremental?: boolean; onProgress?: (fraction: number) => void } = {}): Promise<void> {
+  restore(
+    repo: Repository,
+    id: string,
+    target: string,
+    options: { incremental?: boolean; unlocked?: boolean; onProgress?: (fraction: number) => void } = {},
+  ): Promise<void> {
+    this.restoreLocks.push(options.unlocked ? 'unlocked' : 'locked');
     return this.op(repo, `restore${options.incremental ? ' --incremental' : ''} ${short(id)}`, () => {
       let written = 0;
       const files = this.find(repo, id).files;
@@ -467,23 +475,45 @@ describe('ReplicationService', () => {
   describe('a staged move', () => {
     const stagingOf = (name = 'vol1') => join(config.dataDir, 'staging', name);
 
-    it('reads the replica again once when staging met a file the source was writing, and only for that failure', async () => {
+    it("restores without restic's lock, and once more under it when that read a file being written or removed; not when the disk is full", async () => {
       const writer = service({}, { restic: new FakeRestic(restic.store) });
       const replication = service();
       await seed(writer, A, { 'a.txt': 'from A' });
       restic.calls.length = 0;
+      restic.restoreLocks.length = 0;
       restic.hooks.restore = () => Promise.reject(new ResticError('torn-read', 'LoadRaw(<index/2cc41c9ef8>): invalid data returned'));
       const staged = await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
       expect(staged).toMatchObject({ snapshot: sid(2), bytes: 'from A'.length });
       expect(restic.calls.filter((call) => call.startsWith('restore'))).toEqual(['restore #2', 'restore #2']);
+      expect(restic.restoreLocks).toEqual(['unlocked', 'locked']);
       expect(readdirSync(join(stagingOf(), 'data'))).toEqual(['a.txt']);
 
-      // Any other failure is not retried: the stage fails and leaves nothing.
+      // A pack the writer's prune removed meanwhile: restic says only that a load failed.
       expect(await replication.discardStage('vol1')).toBe(true);
-      restic.calls.length = 0;
-      restic.hooks.restore = () => Promise.reject(new ResticError('other', 'Fatal: something else'));
+      restic.restoreLocks.length = 0;
+      restic.hooks.restore = () =>
+        Promise.reject(new ResticError('other', 'restic restore: Load(<data/688e77b5b4>, 3000156, 0) failed: no such file or directory / Fatal: There were 3 errors'));
+      await replication.stage({ name: 'vol1', fingerprint: FINGERPRINT });
+      expect(restic.restoreLocks).toEqual(['unlocked', 'locked']);
+      expect(readdirSync(join(stagingOf(), 'data'))).toEqual(['a.txt']);
+
+      // Once only: failing under the lock too fails the stage, and leaves nothing.
+      expect(await replication.discardStage('vol1')).toBe(true);
+      restic.restoreLocks.length = 0;
+      const fails = () => Promise.reject(new ResticError('other', 'Fatal: something else'));
+      restic.hooks.restore = () => {
+        restic.hooks.restore = fails;
+        return fails();
+      };
       await expect(replication.stage({ name: 'vol1', fingerprint: FINGERPRINT })).rejects.toThrow(/something else/);
-      expect(restic.calls.filter((call) => call.startsWith('restore'))).toEqual(['restore #2']);
+      expect(restic.restoreLocks).toEqual(['unlocked', 'locked']);
+      expect(existsSync(stagingOf())).toBe(false);
+
+      // A full disk is not tried again.
+      restic.restoreLocks.length = 0;
+      restic.hooks.restore = () => Promise.reject(new ResticError('no-space', 'restic restore: write x: no space left on device'));
+      await expect(replication.stage({ name: 'vol1', fingerprint: FINGERPRINT })).rejects.toThrow(/disk filled up/);
+      expect(restic.restoreLocks).toEqual(['unlocked']);
       expect(existsSync(stagingOf())).toBe(false);
     });
 

@@ -10,7 +10,7 @@ import { PLUGIN_CONFIG, PluginConfig } from '../config/plugin-config';
 import { KeyRegistry } from '../keys/key-registry.service';
 import { PluginMetrics } from '../metrics/plugin-metrics';
 import { ReplicaKeysService } from './replica-keys.service';
-import { Repository, ResticAdapter, ResticError } from './restic.adapter';
+import { Repository, ResticAdapter, ResticError, ResticFailure } from './restic.adapter';
 import { snapshotsToForget } from './retention';
 import { SnapshotFilesService } from './snapshot-files.service';
 import { SnapshotIdsAdapter } from './snapshot-ids.adapter';
@@ -84,6 +84,12 @@ const SNAPSHOT_HOST = 'mosaic';
 /** Tries of a claim that other devices contend, and the first bound of the random pause between them (doubling). */
 const CLAIM_ATTEMPTS = 5;
 const CLAIM_PAUSE_MS = 2000;
+/**
+ * The failures of a restore without restic's lock that are tried again under it: a file read while
+ * it was written or removed (`torn-read`, and a pack a prune removed, which restic reports only as a
+ * failed load), not those another try cannot mend (no space, the wrong key, a store that does not answer).
+ */
+const RESTORE_RETRIED: ResticFailure[] = ['torn-read', 'other'];
 /** How often a staged replica's snapshot ids are read (without restic) while its move may come, and for how long. */
 export const STAGE_WATCH_POLL_MS = 250;
 export const STAGE_WATCH_MS = 15 * 60_000;
@@ -623,12 +629,16 @@ export class ReplicationService implements OnModuleInit, BeforeApplicationShutdo
       report(0);
       // restic's own progress: a walk of the restored tree would cost more than the restore on many files.
       const onProgress = options.onProgress && !options.incremental ? (fraction: number) => report(Math.min(99, Math.floor(fraction * 100))) : undefined;
-      const restore = () => this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental, onProgress }));
-      await restore().catch((err: unknown) => {
-        // A stage runs while the source still snapshots: restic may read an index file being written.
-        if (!(err instanceof ResticError && err.kind === 'torn-read')) throw err;
-        this.logger.warn(`${options.purpose === 'staging' ? 'staging' : 'restoring'} ${name} read a file being written (${err.message}); reading it again`);
-        return restore();
+      const restore = (unlocked: boolean) =>
+        this.withStaleLockRetry(repo, () => this.restic.restore(repo, snapshot.id, dir, { incremental: options.incremental, unlocked, onProgress }));
+      // A restore only reads, so it first runs without restic's lock (ResticAdapter.restore). Then
+      // it may meet the writer's prune, which removes packs the restore's index still names, or (as
+      // under a lock) an index file being written: restic checks every file it reads and fails.
+      // Such a failure is tried once more under the lock, which waits for a prune to end.
+      await restore(true).catch((err: unknown) => {
+        if (!(err instanceof ResticError && RESTORE_RETRIED.includes(err.kind))) throw err;
+        this.logger.warn(`${options.purpose === 'staging' ? 'staging' : 'restoring'} ${name} failed (${err.message}); once more, under restic's lock`);
+        return restore(false);
       });
       // A snapshot holds the data folder itself (see ResticAdapter.backup): it comes back as dir/data.
       const restored = join(dir, 'data');

@@ -123,6 +123,8 @@ describe('ResticAdapter', () => {
     await adapter.restore(repo, '0123abcd', '/target', { incremental: true, onProgress: (fraction) => heard.push(fraction) });
     expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'restore', '--json', '--overwrite', 'if-changed', '--delete', '--target', '/target', '0123abcd']);
     expect(heard).toEqual([0.25, 0.75]);
+    await adapter.restore(repo, '0123abcd', '/target', { unlocked: true });
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, '--no-lock', 'restore', '--quiet', '--target', '/target', '0123abcd']);
   });
 
   it('forgets the snapshots named, pruning their data only when asked', async () => {
