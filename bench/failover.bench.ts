@@ -17,7 +17,10 @@
  * BENCH_DATA_SHAPE: `file` (the default), all the data in one file with 1 % rewritten in place by
  * the app; `files`, a file per MiB with 1 % of them rewritten (restic then reads only those again).
  * BENCH_UNSTAGED=1 leaves the first copy and the prepare out (a move to a device older than staging);
- * BENCH_NO_FIRST_COPY=1 only the first copy (a source older than it). The floor, in
+ * BENCH_NO_FIRST_COPY=1 only the first copy (a source older than it). B holds the instance's keys
+ * before the move, opened ahead as a device does after its handshake (KEYS_AHEAD, the Hive's
+ * `keys.list`); BENCH_NO_KEYS_AHEAD=1 makes B open them in the move (a device that joined a moment
+ * ago, or runs with KEYS_AHEAD=0). The floor, in
  * the same run on the same bytes: raw restic incremental backup of the changed data into a
  * repository that already holds the first state, plus a full restore with a cold cache. Two real
  * engines, two real storage plugins, one local replica folder. Median of BENCH_RUNS runs (default 3).
@@ -30,6 +33,8 @@ import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { KeysAheadService } from '../apps/device/src/keystore/keys-ahead.service';
+import { KeystoreService } from '../apps/device/src/keystore/keystore.service';
 import { stageHoldsCopy } from '../apps/hive/src/moves/stage-holds';
 import { RecordingHive, tempRoot } from '../test/support/device-harness';
 import { DeviceStack, startDeviceStack } from '../test/support/device-stack';
@@ -215,6 +220,12 @@ runBench('failover', {
       raw.push(floor.ms);
 
       for (const [id, keys] of hiveA.keys) hiveB.keys.set(id, keys); // what Hive holds
+      // B opened the instance's keys ahead, as a device does after its handshake (KEYS_AHEAD, §3 keys.list),
+      // unless BENCH_NO_KEYS_AHEAD=1 (a device without it, or one that joined a moment ago).
+      if (process.env.BENCH_NO_KEYS_AHEAD !== '1') {
+        await b.device.module.get(KeysAheadService).refresh();
+        if (!b.device.module.get(KeystoreService).cached(instance)) throw new Error("B did not open the instance's keys ahead");
+      }
       const preparedFrom = performance.now();
       const preparedEvents = b.device.hive.emitted.length;
       if (staged) {

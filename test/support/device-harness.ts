@@ -92,6 +92,7 @@ export class RecordingHive {
       const keys = this.keys.get(payload.instance);
       return keys ? { ok: true, keys } : { ok: false, error: { code: ErrorCode.NOT_FOUND, message: 'no keys' } };
     }
+    if (event === Events.keysList) return { ok: true, instances: [...this.keys.keys()] };
     return { ok: true };
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { HiveDatabase } from './database/database';
 import { AppDevice } from './testing/app-device';
 import { FakeDevice } from './testing/fake-device';
-import { armored, randomVerifier } from './testing/fixtures';
+import { armored, instanceKeys, randomVerifier } from './testing/fixtures';
 import { TestHive, startTestHive } from './testing/test-hive';
 
 /** The repository's catalog, which the in-process Hive reads by default. */
@@ -393,6 +393,39 @@ describe('Hive apps (in-process Hive, fake device over socket.io)', () => {
       expect((await hive.api.get(`/api/apps/${instance}`)).body).toMatchObject({ instance, deviceId: null, state: 'unknown' });
       const start = await hive.api.post(`/api/apps/${instance}/start`, {});
       expect(start).toEqual({ status: 409, body: { code: 'APP_UNASSIGNED', message: expect.any(String) } });
+    });
+  });
+
+  describe('keys.list (§3: keys opened ahead)', () => {
+    it("names the account's apps on other devices whose keys Hive holds, oldest first; not the asking device's own", async () => {
+      const a = await connectedDevice();
+      const b = await connectedDevice();
+      const install = async (deviceId: string) => (await hive.api.post(`/api/devices/${deviceId}/apps`, { app: 'static-site', variables: {} })).body.instance as string;
+      const first = await install(a.id);
+      const second = await install(a.id);
+      const withoutKeys = await install(a.id);
+      const onB = await install(b.id);
+      for (const [instance, seed] of [[first, 'first'], [second, 'second']]) {
+        expect(await a.app.device.emitWithAck(Events.keysPut, { instance, keys: instanceKeys(seed) })).toEqual({ ok: true });
+      }
+      expect(await b.app.device.emitWithAck(Events.keysPut, { instance: onB, keys: instanceKeys('on b') })).toEqual({ ok: true });
+
+      const listedForB = await b.app.device.emitWithAck(Events.keysList, {});
+      expect(listedForB).toEqual({ ok: true, instances: [first, second] });
+      expect(listedForB.instances).not.toContain(withoutKeys);
+      expect(await a.app.device.emitWithAck(Events.keysList, {})).toEqual({ ok: true, instances: [onB] });
+    });
+
+    it('takes an empty object only, and answers only a device that proved the passphrase', async () => {
+      const { app } = await connectedDevice();
+      for (const bad of [{ instance: randomUUID() }, [], 'all', null]) {
+        expect(await app.device.emitWithAck(Events.keysList, bad)).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_PARAMS } });
+      }
+      const { token } = (await hive.api.post('/api/devices', { name: 'unproven' })).body;
+      const unproven = FakeDevice.withToken(hive.url, token);
+      open.push(unproven);
+      await unproven.hello;
+      expect(await unproven.emitWithAck(Events.keysList, {})).toMatchObject({ ok: false, error: { code: ErrorCode.NOT_AUTHENTICATED } });
     });
   });
 

@@ -15,6 +15,7 @@ describe('events (docs/protocol.md)', () => {
       commandProgress: 'command.progress',
       keysPut: 'keys.put',
       keysGet: 'keys.get',
+      keysList: 'keys.list',
       reportApps: 'report.apps',
       reportVolumes: 'report.volumes',
       reportVersion: 'report.version',

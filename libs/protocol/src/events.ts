@@ -11,6 +11,7 @@ export const Events = {
   commandProgress: 'command.progress',
   keysPut: 'keys.put',
   keysGet: 'keys.get',
+  keysList: 'keys.list',
   reportApps: 'report.apps',
   reportVolumes: 'report.volumes',
   reportVersion: 'report.version',

@@ -56,6 +56,8 @@ export interface DeviceConfig {
   reportVolumesIntervalS: number;
   reportVersionIntervalS: number;
   hiveAckTimeoutS: number;
+  /** How many instances' keys are opened ahead of any move (KEYS_AHEAD, §3 keys.list); 0: none. */
+  keysAhead: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   logFormat: 'text' | 'json';
   /** Where /health and /metrics are served (MONITOR_ADDRESS); undefined when turned off. Port 0 picks a free one. */

@@ -78,6 +78,7 @@ describe('loadDeviceConfig', () => {
         reportAppsIntervalS: 30,
         reportVolumesIntervalS: 60,
         reportVersionIntervalS: 3600,
+        keysAhead: 100,
         monitor: { host: '127.0.0.1', port: 9410 },
         devtools: false,
         devtoolsServer: undefined,
@@ -107,6 +108,7 @@ describe('loadDeviceConfig', () => {
         REPORT_APPS_INTERVAL_S: '5',
         REPORT_VOLUMES_INTERVAL_S: '7',
         REPORT_VERSION_INTERVAL_S: '600',
+        KEYS_AHEAD: '0',
       });
       expect(config).toMatchObject({
         deviceName: 'living-room-nas',
@@ -124,6 +126,7 @@ describe('loadDeviceConfig', () => {
         reportAppsIntervalS: 5,
         reportVolumesIntervalS: 7,
         reportVersionIntervalS: 600,
+        keysAhead: 0,
       });
     });
 
@@ -223,6 +226,8 @@ describe('loadDeviceConfig', () => {
       ['UPDATER', 'docker', /one of mosaic, watchtower/],
       ['UPGRADE_TIMEOUT_S', '10', /whole number of seconds from 30 to 3600/],
       ['UPGRADE_TIMEOUT_S', '3601', /whole number of seconds from 30 to 3600/],
+      ['KEYS_AHEAD', '1001', /whole number from 0 to 1000/],
+      ['KEYS_AHEAD', 'all', /whole number from 0 to 1000/],
       ['STORAGE_PLUGIN_IMAGE', 'Mosaic Plugin', /image reference/],
       ['STORAGE_PLUGIN_CONTAINER', '../plugin', /container name/],
       ['MONITOR_ADDRESS', '9410', /host:port/],

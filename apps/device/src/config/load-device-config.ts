@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { readDevtoolsSettings, parseListenAddress, readSecretSetting } from '@mosaic/ops';
-import { STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
+import { KEYS_LIST_MAX, STORAGE_PLUGIN_SETTINGS, isResticBackendVariable } from '@mosaic/protocol';
 import { DeviceConfig, PolicyExemption } from './device-config';
 import { Secret } from './secret';
 
@@ -249,6 +249,7 @@ export function loadDeviceConfig(env: Env): ConfigResult {
     reportVolumesIntervalS: setting('REPORT_VOLUMES_INTERVAL_S', '60', seconds(1, 86400)),
     reportVersionIntervalS: setting('REPORT_VERSION_INTERVAL_S', '3600', seconds(1, 604800)),
     hiveAckTimeoutS: setting('HIVE_ACK_TIMEOUT_S', '10', seconds(1, 600)),
+    keysAhead: setting('KEYS_AHEAD', '100', parse.wholeNumber(0, KEYS_LIST_MAX)),
     logLevel: setting('LOG_LEVEL', 'log', parse.oneOf(['error', 'warn', 'log', 'debug', 'verbose'] as const)),
     logFormat: setting('LOG_FORMAT', 'text', parse.oneOf(['text', 'json'] as const)),
     monitor: setting('MONITOR_ADDRESS', '127.0.0.1:9410', parse.listenAddress),

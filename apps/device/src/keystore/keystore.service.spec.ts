@@ -202,6 +202,20 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
       expect(await fingerprintOf(keys.link.privateKey.reveal())).toBe(theirs[1].fingerprint);
     });
 
+    it('opens keys once when two commands ask at the same time (one ahead, one a move)', async () => {
+      hive.stored.set(A, theirs);
+      const [ahead, move] = await Promise.all([keystore.keysFor(A, { failover: true }), keystore.keysFor(A, { failover: true })]);
+      expect(move).toBe(ahead);
+      expect(hive.events()).toEqual([Events.keysGet]);
+    });
+
+    it('a start that may create keys does so itself when the failover open it waited for found none', async () => {
+      const [failover, start] = await Promise.allSettled([keystore.keysFor(A, { failover: true }), keystore.keysFor(A, { failover: false })]);
+      expect(failover).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.KEYS_MISSING } });
+      expect(start).toMatchObject({ status: 'fulfilled' });
+      expect(hive.events()).toEqual([Events.keysGet, Events.keysGet, Events.keysPut]);
+    });
+
     it('opens the keys whatever order Hive lists them in', async () => {
       hive.stored.set(A, [theirs[1], theirs[0]]);
       const keys = await keystore.keysFor(A, { failover: true });

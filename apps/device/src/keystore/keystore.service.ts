@@ -35,6 +35,7 @@ const ROLES: KeyRole[] = ['app', 'link'];
 export class KeystoreService {
   private readonly logger = new Logger('Keystore');
   private readonly cache = new Map<string, InstanceKeys>();
+  private readonly opening = new Map<string, Promise<InstanceKeys>>();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -54,14 +55,34 @@ export class KeystoreService {
   async keysFor(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
     const known = this.cache.get(instance);
     if (known) return known;
+    // Keys being opened already (ahead, or by another command) are waited for, not opened twice.
+    const pending = this.opening.get(instance);
+    if (pending) {
+      try {
+        return await pending;
+      } catch (err) {
+        // That open may not create keys; a start that may tries on its own.
+        if (options.failover) throw err;
+      }
+    }
+    const opening = this.load(instance, options);
+    this.opening.set(instance, opening);
+    try {
+      const keys = await opening;
+      this.cache.set(instance, keys);
+      return keys;
+    } finally {
+      if (this.opening.get(instance) === opening) this.opening.delete(instance);
+    }
+  }
+
+  private async load(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
     const stored = await this.fetch(instance);
-    let keys: InstanceKeys;
-    if (stored) keys = await this.open(instance, stored);
-    else if (options.failover) {
+    if (stored) return this.open(instance, stored);
+    if (options.failover) {
       throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive has no keys for instance ${instance}; a failover cannot create new ones.`);
-    } else keys = await this.create(instance);
-    this.cache.set(instance, keys);
-    return keys;
+    }
+    return this.create(instance);
   }
 
   forget(instance: string): void {

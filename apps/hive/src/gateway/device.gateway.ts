@@ -47,7 +47,7 @@ import { DeviceHandshake } from './device-handshake';
 import { SocketDeviceConnection } from './socket-device-connection';
 
 /** Every device → Hive acknowledgement (§1, §2, §3, §4). */
-export type Ack = { ok: true; keys?: InstanceKey[] } | { ok: false; error: ProtocolError };
+export type Ack = { ok: true; keys?: InstanceKey[]; instances?: string[] } | { ok: false; error: ProtocolError };
 
 /**
  * Room for a report of many volumes with their public keys; socket.io's default is 1 MB. The
@@ -63,6 +63,7 @@ const INBOUND_EVENTS: ReadonlySet<string> = new Set([
   Events.commandProgress,
   Events.keysPut,
   Events.keysGet,
+  Events.keysList,
   Events.reportApps,
   Events.reportVolumes,
   Events.reportVersion,
@@ -79,6 +80,8 @@ interface DeviceSocketData {
 }
 
 const OK: Ack = { ok: true };
+const isEmptyObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
 const refuse = (code: string, message: string, details?: unknown): Ack => ({
   ok: false,
   error: protocolError(code as ErrorCode, message, details),
@@ -275,6 +278,16 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
     return this.authenticated(socket, Events.keysGet, async () => {
       const request = this.validate(Events.keysGet, KeysGetDto, body);
       return { ok: true, keys: await this.keys.get(request.instance) };
+    });
+  }
+
+  @SubscribeMessage(Events.keysList)
+  async keysList(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.authenticated(socket, Events.keysList, async (connection) => {
+      if (!isEmptyObject(body)) {
+        return refuse(HiveErrorCode.INVALID_PARAMS, `${Events.keysList} takes an empty object.`, [{ field: '(payload)', problems: ['must be {}'] }]);
+      }
+      return { ok: true, instances: await this.keys.listAhead(connection.deviceId) };
     });
   }
 

@@ -47,6 +47,32 @@ export class KeyRepository {
     return found;
   }
 
+  /**
+   * The instances a device may open keys of ahead (§3 keys.list): apps not installed on `deviceId`
+   * (on another device, or on none since theirs was revoked) whose keys the account holds, oldest
+   * app first, at most `limit`.
+   */
+  async instancesAhead(accountId: string, deviceId: string, limit: number): Promise<string[]> {
+    const rows = await this.db.q
+      .selectFrom('apps')
+      .select('apps.instance')
+      .where((eb) => eb.or([eb('apps.device_id', 'is', null), eb('apps.device_id', '!=', deviceId)]))
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('instance_keys')
+            .select('instance_keys.instance')
+            .whereRef('instance_keys.instance', '=', 'apps.instance')
+            .where('instance_keys.account_id', '=', accountId),
+        ),
+      )
+      .orderBy('apps.created_at')
+      .orderBy('apps.instance')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.instance);
+  }
+
   async insert(accountId: string, instance: string, key: InstanceKey, deviceId: string | null, at: string): Promise<void> {
     await this.db.q
       .insertInto('instance_keys')

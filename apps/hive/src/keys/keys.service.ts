@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { KEY_ROLES } from '@mosaic/protocol';
+import { KEYS_LIST_MAX, KEY_ROLES } from '@mosaic/protocol';
 import { AccountService } from '../accounts/account.service';
 import { HiveError, HiveErrorCode } from '../common/hive-error';
 import { HiveDatabase } from '../database/database';
@@ -78,6 +78,11 @@ export class KeysService {
   }
 
   /** Throws NOT_FOUND when the instance has no keys. */
+  /** §3 keys.list: the instances whose keys `deviceId` may open ahead (KEYS_LIST_MAX at most). */
+  async listAhead(deviceId: string): Promise<string[]> {
+    return this.keys.instancesAhead((await this.accounts.current()).id, deviceId, KEYS_LIST_MAX);
+  }
+
   async get(instance: string): Promise<InstanceKey[]> {
     const keys = await this.keys.find((await this.accounts.current()).id, instance);
     if (keys.length === 0) throw new HiveError(HiveErrorCode.NOT_FOUND, `Hive has no keys for instance ${instance}.`);

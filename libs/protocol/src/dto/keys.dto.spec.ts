@@ -1,4 +1,4 @@
-import { KEY_ROLES, KeysGetDto, KeysPutDto } from '@mosaic/protocol';
+import { KEYS_LIST_MAX, KEY_ROLES, KeysGetDto, KeysListAnswerDto, KeysPutDto } from '@mosaic/protocol';
 import { badFields, problems } from '../../../../test/support/payload-problems';
 
 
@@ -87,5 +87,26 @@ describe('KeysGetDto (§3: keys.get)', () => {
     ['an unknown field', { instance: INSTANCE, role: 'app' }, ['role']],
   ])('refuses %s', (_label, input, fields) => {
     expect(badFields(KeysGetDto, input)).toEqual(fields);
+  });
+});
+
+describe('KeysListAnswerDto (§3: the answer to keys.list)', () => {
+  const other = '9b2e4f6a-1c3d-4e5f-8a7b-6c5d4e3f2a1b';
+
+  it('accepts instances as lower-case UUIDs, none too', () => {
+    expect(problems(KeysListAnswerDto, { ok: true, instances: [INSTANCE, other] })).toEqual([]);
+    expect(problems(KeysListAnswerDto, { ok: true, instances: [] })).toEqual([]);
+  });
+
+  it.each([
+    ['not ok', { ok: false, instances: [] }],
+    ['no instances', { ok: true }],
+    ['a name that is not a UUID', { ok: true, instances: ['../etc'] }],
+    ['an upper-case UUID', { ok: true, instances: [INSTANCE.toUpperCase()] }],
+    ['one instance twice', { ok: true, instances: [INSTANCE, INSTANCE] }],
+    ['more than the most', { ok: true, instances: Array.from({ length: KEYS_LIST_MAX + 1 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`) }],
+    ['a field of its own', { ok: true, instances: [], keys: [] }],
+  ])('refuses %s', (_what, answer) => {
+    expect(problems(KeysListAnswerDto, answer).length).toBeGreaterThan(0);
   });
 });

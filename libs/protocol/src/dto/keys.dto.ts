@@ -59,3 +59,18 @@ export class KeysGetDto {
   @IsProtocolUuid()
   instance!: string;
 }
+
+/** §3: the most instances one keys.list answer names. */
+export const KEYS_LIST_MAX = 1000;
+
+/** §3: the `ok: true` answer to keys.list: instances whose keys a device may open ahead. */
+export class KeysListAnswerDto {
+  @IsIn([true])
+  ok!: true;
+
+  @IsArray()
+  @ArrayMaxSize(KEYS_LIST_MAX)
+  @ArrayUnique()
+  @IsProtocolUuid({ each: true })
+  instances!: string[];
+}
