@@ -21,10 +21,10 @@ export class KeyCryptoAdapter {
     }
   }
 
-  /** Opens a protected key; throws WrongPassphraseError when the passphrase does not open it. */
-  async open(encryptedPrivateKey: string, publicKey: string, passphrase: string): Promise<OpenedKey> {
+  /** Opens a protected key (`background`: at a low CPU priority); throws WrongPassphraseError when the passphrase does not open it. */
+  async open(encryptedPrivateKey: string, publicKey: string, passphrase: string, options: { background?: boolean } = {}): Promise<OpenedKey> {
     try {
-      return await runKeyJob({ op: 'open', encryptedPrivateKey, publicKey, passphrase });
+      return await runKeyJob({ op: 'open', encryptedPrivateKey, publicKey, passphrase }, { background: options.background });
     } catch (err) {
       if (err instanceof KeyJobError && err.code === 'WRONG_PASSPHRASE') throw new WrongPassphraseError(err.message);
       throw new Error(`key decryption failed: ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { KEY_JOB_DEADLINE_MS, KEY_JOB_SOURCE, KeyJobError, readAnswer, runKeyJob, sendToChild } from './key-job';
+import { getPriority } from 'node:os';
+import { BACKGROUND_NICE, KEY_JOB_DEADLINE_MS, KEY_JOB_SOURCE, KeyJobError, readAnswer, runKeyJob, sendToChild } from './key-job';
 
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -35,6 +36,17 @@ describe('key jobs: OpenPGP work in a child process', () => {
       expect(Object.keys(seen.env).filter((k) => k !== 'NODE_CHANNEL_FD' && k !== 'NODE_CHANNEL_SERIALIZATION_MODE')).toEqual(['PATH']);
       expect(seen.argv).toEqual([process.execPath, expect.stringMatching(/key-job\.(ts|js)$/)]);
       expect(seen.execArgv).toEqual(['-e', expect.any(String)]);
+    });
+  });
+
+  describe('priority', () => {
+    /** A child that answers with its own niceness, once asked. */
+    const NICENESS = `process.once('message', () => process.send({ nice: require('node:os').getPriority() }, () => process.disconnect()));`;
+
+    it("runs a background job (keys opened ahead) at BACKGROUND_NICE, any other at the Device's own", async () => {
+      const own = getPriority();
+      expect(await sendToChild({}, { source: NICENESS, background: true })).toEqual({ nice: Math.max(own, BACKGROUND_NICE) });
+      expect(await sendToChild({}, { source: NICENESS })).toEqual({ nice: own });
     });
   });
 

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 
 /**
  * A key job: one OpenPGP/Argon2 task in a short-lived child Node process that exits when done.
@@ -128,7 +129,12 @@ export interface KeyJobOptions {
   source?: string;
   /** Told of the child once it is spawned (tests watch it exit). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Work nothing waits for (keys opened ahead): the child runs at BACKGROUND_NICE, behind the apps and any command. */
+  background?: boolean;
 }
+
+/** The niceness of a background key job (never less than the Device's own): the scheduler gives it what the machine has left. */
+export const BACKGROUND_NICE = 10;
 
 const FIELDS = {
   create: ['fingerprint', 'publicKey', 'privateKey', 'encryptedPrivateKey'],
@@ -162,7 +168,10 @@ export function runKeyJob(request: KeyJobRequest, options: KeyJobOptions = {}): 
 }
 
 /** Spawns the child, sends `message` over IPC and resolves with its one answer. Exported for tests. */
-export function sendToChild(message: unknown, { deadlineMs = KEY_JOB_DEADLINE_MS, source = KEY_JOB_SOURCE, onSpawn }: KeyJobOptions = {}): Promise<unknown> {
+export function sendToChild(
+  message: unknown,
+  { deadlineMs = KEY_JOB_DEADLINE_MS, source = KEY_JOB_SOURCE, onSpawn, background = false }: KeyJobOptions = {},
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     // No shell, no inherited environment (DEVICE_PASSPHRASE lives there) and no inherited Node
     // flags (the Device's own would slow Argon2's WASM): argv is the program and a module path.
@@ -170,6 +179,13 @@ export function sendToChild(message: unknown, { deadlineMs = KEY_JOB_DEADLINE_MS
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { PATH: process.env.PATH ?? '' },
     });
+    if (background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, Math.max(BACKGROUND_NICE, getPriority()));
+      } catch {
+        // Not allowed here (a container without CAP_SYS_NICE may still lower a priority): it runs as any job.
+      }
+    }
     onSpawn?.(child);
     let stderr = '';
     let settled = false;

@@ -49,8 +49,9 @@ class FakeKeystore {
     return this.held.has(instance) ? ({} as InstanceKeys) : undefined;
   }
 
-  async keysFor(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
+  async keysFor(instance: string, options: { failover: boolean; background?: boolean }): Promise<InstanceKeys> {
     if (!options.failover) throw new Error('keys ahead must never create keys');
+    if (!options.background) throw new Error('keys ahead must open keys in the background');
     this.running++;
     this.mostAtOnce = Math.max(this.mostAtOnce, this.running);
     try {

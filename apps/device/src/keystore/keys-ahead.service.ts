@@ -79,7 +79,7 @@ export class KeysAheadService implements OnApplicationBootstrap, OnApplicationSh
       if (this.closed || !this.hive.authenticated) break;
       if (this.keystore.cached(instance) || this.failed.has(instance)) continue;
       try {
-        await this.keystore.keysFor(instance, { failover: true });
+        await this.keystore.keysFor(instance, { failover: true, background: true });
         opened++;
       } catch (err) {
         this.failed.add(instance);

@@ -27,6 +27,12 @@ export type InstanceKeys = Record<KeyRole, InstanceKey>;
 
 const ROLES: KeyRole[] = ['app', 'link'];
 
+/** `failover`: never make new keys. `background`: nothing waits for them (keys opened ahead): the key jobs run at a low CPU priority. */
+export interface KeysForOptions {
+  failover: boolean;
+  background?: boolean;
+}
+
 /**
  * §3: the two key pairs of each instance. New keys are protected with the passphrase and stored
  * in Hive; existing ones are fetched from Hive and opened. Plain keys never leave this process.
@@ -52,7 +58,7 @@ export class KeystoreService {
    * The instance's keys: from memory, else from Hive, else (not on failover) new ones.
    * A failover never generates keys: without keys in Hive it fails with KEYS_MISSING.
    */
-  async keysFor(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
+  async keysFor(instance: string, options: KeysForOptions): Promise<InstanceKeys> {
     const known = this.cache.get(instance);
     if (known) return known;
     // Keys being opened already (ahead, or by another command) are waited for, not opened twice.
@@ -76,9 +82,9 @@ export class KeystoreService {
     }
   }
 
-  private async load(instance: string, options: { failover: boolean }): Promise<InstanceKeys> {
+  private async load(instance: string, options: KeysForOptions): Promise<InstanceKeys> {
     const stored = await this.fetch(instance);
-    if (stored) return this.open(instance, stored);
+    if (stored) return this.open(instance, stored, options.background === true);
     if (options.failover) {
       throw new ProtocolException(ErrorCode.KEYS_MISSING, `Hive has no keys for instance ${instance}; a failover cannot create new ones.`);
     }
@@ -107,13 +113,13 @@ export class KeystoreService {
     return records;
   }
 
-  private async open(instance: string, records: KeyRecordDto[]): Promise<InstanceKeys> {
+  private async open(instance: string, records: KeyRecordDto[], background = false): Promise<InstanceKeys> {
     const opened = await Promise.all(
       ROLES.map(async (role): Promise<InstanceKey> => {
         const record = records.find((r) => r.role === role) as KeyRecordDto;
         let key: OpenedKey;
         try {
-          key = await this.crypto.open(record.encryptedPrivateKey, record.publicKey, this.config.passphrase.reveal());
+          key = await this.crypto.open(record.encryptedPrivateKey, record.publicKey, this.config.passphrase.reveal(), { background });
         } catch (err) {
           if (err instanceof WrongPassphraseError) {
             throw new ProtocolException(ErrorCode.PASSPHRASE_MISMATCH, `The ${role} key of instance ${instance} does not open with this device's passphrase.`);
