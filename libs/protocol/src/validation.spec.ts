@@ -2,6 +2,9 @@ import {
   AppCommandRunParamsDto,
   EmptyParamsDto,
   FieldProblem,
+  KeysListAnswerDto,
+  KeysPutDto,
+  MAX_LIST_ITEMS,
   ProtocolErrorDto,
   ReportAppsDto,
   SchedulerStartParamsDto,
@@ -204,6 +207,23 @@ describe('validatePayload: nesting depth', () => {
 
   it('accepts free-form details nested within the limit', () => {
     expect(validatePayload(ProtocolErrorDto, { code: 'X', message: 'm', details: nest(20) }).ok).toBe(true);
+  });
+});
+
+describe('validatePayload: long lists', () => {
+  it('refuses a list of more than MAX_LIST_ITEMS before any check runs (ArrayUnique would compare each item with every other: minutes for a million)', () => {
+    const many = Array.from({ length: 1_000_000 }, (_, i) => i);
+    const details = refusal(validatePayload(KeysPutDto, { instance: '3f1c2a4e-8b7d-4c6a-9e2f-1a2b3c4d5e6f', keys: many }));
+    expect(details).toEqual([{ field: 'keys', problems: [`holds 1000000 items, more than ${MAX_LIST_ITEMS}`] }]);
+    const answer = refusal(validatePayload(KeysListAnswerDto, { ok: true, instances: many.map(String) }));
+    expect(answer).toEqual([{ field: 'instances', problems: [`holds 1000000 items, more than ${MAX_LIST_ITEMS}`] }]);
+  });
+
+  it('checks a list of MAX_LIST_ITEMS as usual', () => {
+    const details = refusal(validatePayload(KeysListAnswerDto, { ok: true, instances: Array.from({ length: MAX_LIST_ITEMS }, (_, i) => String(i)) }));
+    expect(details.map((d) => d.field)).toContain('instances');
+    expect(JSON.stringify(details)).not.toContain(`more than ${MAX_LIST_ITEMS}`);
+    expect(details.find((d) => d.field === 'instances')!.problems).toContain('instances must contain no more than 1000 elements');
   });
 });
 

@@ -16,6 +16,12 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; details: FieldP
  */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 const MAX_DEPTH = 32;
+/**
+ * The most items of any list in a payload (the protocol's longest, report.volumes, holds 2,000):
+ * refused before class-validator, whose ArrayUnique compares every item with every other, so a
+ * list of a million short strings would hold the receiver's event loop for minutes.
+ */
+export const MAX_LIST_ITEMS = 10_000;
 
 /** Whether payloads may never carry `key` (docs/protocol.md, Strict payloads). */
 export function isRefusedKey(key: string): boolean {
@@ -34,6 +40,10 @@ function findForbiddenKeys(value: unknown, path: string, depth: number, out: Fie
     return;
   }
   if (Array.isArray(value)) {
+    if (value.length > MAX_LIST_ITEMS) {
+      out.push({ field: path || '(payload)', problems: [`holds ${value.length} items, more than ${MAX_LIST_ITEMS}`] });
+      return;
+    }
     value.forEach((item, i) => findForbiddenKeys(item, `${path}[${i}]`, depth + 1, out));
     return;
   }
