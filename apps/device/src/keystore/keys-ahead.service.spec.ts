@@ -45,6 +45,19 @@ class FakeKeystore {
   running = 0;
   mostAtOnce = 0;
 
+  readonly forgotten: string[] = [];
+  /** Instances a command asked for. */
+  readonly commands = new Set<string>();
+
+  forget(instance: string): void {
+    this.held.delete(instance);
+    this.forgotten.push(instance);
+  }
+
+  neededByCommands(instance: string): boolean {
+    return this.commands.has(instance);
+  }
+
   cached(instance: string): InstanceKeys | undefined {
     return this.held.has(instance) ? ({} as InstanceKeys) : undefined;
   }
@@ -128,6 +141,32 @@ describe('KeysAheadService (§3 keys.list)', () => {
     await service.refresh();
     expect(hive.asked).toEqual([]);
     expect(keystore.opened).toEqual([]);
+  });
+
+  it("forgets the keys it opened once Hive no longer lists them, but not those a command asked for, nor others' keys", async () => {
+    hive.answer = { ok: true, instances: [ONE, TWO, THREE] };
+    keystore.held.add('5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d'); // the keys of an app of this device
+    service = start();
+    await service.refresh();
+    expect(keystore.opened).toEqual([ONE, TWO, THREE]);
+
+    // ONE was removed; TWO moved here (its start asked for the keys); THREE stays elsewhere.
+    keystore.commands.add(TWO);
+    hive.answer = { ok: true, instances: [THREE] };
+    await service.refresh();
+    expect(keystore.forgotten).toEqual([ONE]);
+    expect([...keystore.held].sort()).toEqual(['5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d', THREE, TWO].sort());
+  });
+
+  it('holds at most KEYS_AHEAD instances opened ahead, however often Hive lists new ones', async () => {
+    const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    service = start(2);
+    for (let round = 0; round < 5; round++) {
+      hive.answer = { ok: true, instances: [uuid(2 * round), uuid(2 * round + 1), uuid(100 + round)] };
+      await service.refresh();
+      expect(keystore.held.size).toBeLessThanOrEqual(2);
+    }
+    expect(keystore.opened).toHaveLength(10);
   });
 
   it('joins a pass under way instead of starting another', async () => {

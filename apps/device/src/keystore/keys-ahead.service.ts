@@ -13,7 +13,8 @@ export const KEYS_AHEAD_INTERVAL_MS = 10 * 60_000;
  * Argon2. One instance at a time, at most KEYS_AHEAD, after each accepted handshake and every
  * KEYS_AHEAD_INTERVAL_MS. A Hive that does not answer the list is not asked again until the next
  * handshake; keys that do not open are said once and skipped until then. The keys stay in memory
- * only, as any instance's keys do.
+ * only, as any instance's keys do, and those opened ahead are forgotten once the Hive no longer
+ * lists them, unless a command asked for them meanwhile.
  */
 @Injectable()
 export class KeysAheadService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,6 +26,8 @@ export class KeysAheadService implements OnApplicationBootstrap, OnApplicationSh
   private unanswered = false;
   /** Instances whose keys did not open: not tried again until the next handshake. */
   private readonly failed = new Set<string>();
+  /** Instances whose keys this service opened (at most KEYS_AHEAD): forgotten once Hive no longer lists them. */
+  private readonly ahead = new Set<string>();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -74,12 +77,22 @@ export class KeysAheadService implements OnApplicationBootstrap, OnApplicationSh
       this.unanswered = true;
       return;
     }
+    const listed = checked.value.instances.slice(0, this.config.keysAhead);
+    // Keys opened ahead of an app that is gone, or now runs here (a command asked for them), go;
+    // so the keys held ahead never pass KEYS_AHEAD, whatever a Hive lists over time.
+    const wanted = new Set(listed);
+    for (const instance of [...this.ahead]) {
+      if (wanted.has(instance)) continue;
+      this.ahead.delete(instance);
+      if (!this.keystore.neededByCommands(instance)) this.keystore.forget(instance);
+    }
     let opened = 0;
-    for (const instance of checked.value.instances.slice(0, this.config.keysAhead)) {
+    for (const instance of listed) {
       if (this.closed || !this.hive.authenticated) break;
       if (this.keystore.cached(instance) || this.failed.has(instance)) continue;
       try {
         await this.keystore.keysFor(instance, { failover: true, background: true });
+        this.ahead.add(instance);
         opened++;
       } catch (err) {
         this.failed.add(instance);

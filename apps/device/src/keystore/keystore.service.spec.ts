@@ -209,6 +209,18 @@ describe('KeystoreService (§3, with the real KeyCryptoAdapter)', () => {
       expect(hive.events()).toEqual([Events.keysGet]);
     });
 
+    it('a failover whose open it waited for failed for a passing reason (Hive did not answer) tries once itself', async () => {
+      hive.stored.set(A, theirs);
+      hive.unavailable = true;
+      const ahead = keystore.keysFor(A, { failover: true, background: true });
+      const move = keystore.keysFor(A, { failover: true });
+      hive.unavailable = false;
+      await expect(ahead).rejects.toMatchObject({ code: ErrorCode.KEYS_MISSING });
+      await expect(move).resolves.toMatchObject({ app: { fingerprint: theirs[0].fingerprint } });
+      expect(hive.events()).toEqual([Events.keysGet, Events.keysGet]);
+      expect(keystore.neededByCommands(A)).toBe(true);
+    });
+
     it('a start that may create keys does so itself when the failover open it waited for found none', async () => {
       const [failover, start] = await Promise.allSettled([keystore.keysFor(A, { failover: true }), keystore.keysFor(A, { failover: false })]);
       expect(failover).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.KEYS_MISSING } });

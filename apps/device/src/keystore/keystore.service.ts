@@ -42,6 +42,8 @@ export class KeystoreService {
   private readonly logger = new Logger('Keystore');
   private readonly cache = new Map<string, InstanceKeys>();
   private readonly opening = new Map<string, Promise<InstanceKeys>>();
+  /** Instances a command asked keys for (KeysAheadService forgets only keys nothing else wanted). */
+  private readonly forCommands = new Set<string>();
 
   constructor(
     @Inject(DEVICE_CONFIG) private readonly config: DeviceConfig,
@@ -59,6 +61,7 @@ export class KeystoreService {
    * A failover never generates keys: without keys in Hive it fails with KEYS_MISSING.
    */
   async keysFor(instance: string, options: KeysForOptions): Promise<InstanceKeys> {
+    if (!options.background) this.forCommands.add(instance);
     const known = this.cache.get(instance);
     if (known) return known;
     // Keys being opened already (ahead, or by another command) are waited for, not opened twice.
@@ -66,9 +69,9 @@ export class KeystoreService {
     if (pending) {
       try {
         return await pending;
-      } catch (err) {
-        // That open may not create keys; a start that may tries on its own.
-        if (options.failover) throw err;
+      } catch {
+        // That open failed, maybe for a passing reason (a background one that met a timeout), or
+        // could not create keys where this call may: this call tries on its own.
       }
     }
     const opening = this.load(instance, options);
@@ -93,6 +96,12 @@ export class KeystoreService {
 
   forget(instance: string): void {
     this.cache.delete(instance);
+    this.forCommands.delete(instance);
+  }
+
+  /** Whether a command (not keys opened ahead) asked for the instance's keys since they were last forgotten. */
+  neededByCommands(instance: string): boolean {
+    return this.forCommands.has(instance);
   }
 
   private async fetch(instance: string): Promise<KeyRecordDto[] | undefined> {

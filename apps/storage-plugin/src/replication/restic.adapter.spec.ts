@@ -124,7 +124,7 @@ describe('ResticAdapter', () => {
     expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'restore', '--json', '--overwrite', 'if-changed', '--delete', '--target', '/target', '0123abcd']);
     expect(heard).toEqual([0.25, 0.75]);
     await adapter.restore(repo, '0123abcd', '/target', { unlocked: true });
-    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, '--no-lock', 'restore', '--quiet', '--target', '/target', '0123abcd']);
+    expect(recorded().args).toEqual(['--retry-lock', LOCK_WAIT, 'restore', '--no-lock', '--quiet', '--target', '/target', '0123abcd']);
   });
 
   it('forgets the snapshots named, pruning their data only when asked', async () => {

@@ -167,7 +167,8 @@ export class ResticAdapter {
     const lock = options.unlocked ? ['--no-lock'] : [];
     const incremental = options.incremental ? ['--overwrite', 'if-changed', '--delete'] : [];
     const output = options.onProgress ? ['--json'] : ['--quiet'];
-    await this.run(repo, [...lock, 'restore', ...output, ...incremental, '--target', target, snapshotId], undefined, options.onProgress);
+    // The global flag after the command: messages name a run by its first word (`restic restore …`).
+    await this.run(repo, ['restore', ...lock, ...output, ...incremental, '--target', target, snapshotId], undefined, options.onProgress);
   }
 
   /** Forgets the given snapshots and, with `prune`, removes the data only they used. */
