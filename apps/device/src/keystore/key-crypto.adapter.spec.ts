@@ -129,6 +129,13 @@ describe('KeyCryptoAdapter (§3, real OpenPGP in real key jobs)', () => {
       await expect(verified.signatures[0].verified).resolves.toBe(true);
     });
 
+    it("refuses a key whose Argon2 asks for more memory than §3's 64 MiB (its parameters are the Hive's), before deriving anything", async () => {
+      const greedy = await crypto.create('mosaic app greedy', PASSPHRASE, { passes: 1, parallelism: 1, memoryExponent: 17 });
+      const failure = crypto.open(greedy.encryptedPrivateKey, greedy.publicKey, PASSPHRASE);
+      await expect(failure).rejects.toThrow(/^key decryption failed: the key asks for Argon2 beyond 64 MiB, 16 passes and 16 lanes \(m=2\^17 KiB, t=1, p=1\)$/);
+      await expect(failure).rejects.not.toBeInstanceOf(WrongPassphraseError);
+    }, 60_000);
+
     it('throws WrongPassphraseError for a wrong passphrase', async () => {
       await expect(crypto.open(key.encryptedPrivateKey, key.publicKey, 'incorrect horse')).rejects.toBeInstanceOf(WrongPassphraseError);
     });

@@ -63,6 +63,8 @@ const crypto = require('node:crypto');
 const openpgp = require('node:module').createRequire(process.argv[1])('openpgp');
 const str = (v) => typeof v === 'string' && v.length > 0 && v.length <= 1 << 20;
 const int = (v, min, max) => Number.isInteger(v) && v >= min && v <= max;
+/** §3's keys use 2^16 KiB (64 MiB); a key to open may not ask for more. */
+const OPEN_MAX_MEMORY_EXPONENT = 16;
 function check(r) {
   if (!r || typeof r !== 'object' || !str(r.passphrase)) return false;
   if (r.op === 'create') {
@@ -105,7 +107,15 @@ async function open(r) {
   } catch (err) {
     return { ok: false, code: 'FAILED', message: 'not an OpenPGP key: ' + err.message };
   }
-  for (const key of [privateKey, ...privateKey.subkeys]) fastS2K(key.keyPacket);
+  // The Hive chose these keys' Argon2 parameters: past §3's (64 MiB) a key could make this job take
+  // gigabytes or minutes; it is refused before any derivation runs.
+  for (const key of [privateKey, ...privateKey.subkeys]) {
+    const s2k = key.keyPacket && key.keyPacket.s2k;
+    if (s2k && s2k.type === 'argon2' && !(s2k.encodedM <= OPEN_MAX_MEMORY_EXPONENT && s2k.t <= 16 && s2k.p <= 16)) {
+      return { ok: false, code: 'FAILED', message: 'the key asks for Argon2 beyond 64 MiB, 16 passes and 16 lanes (m=2^' + s2k.encodedM + ' KiB, t=' + s2k.t + ', p=' + s2k.p + ')' };
+    }
+    fastS2K(key.keyPacket);
+  }
   let plain;
   try {
     plain = await openpgp.decryptKey({ privateKey, passphrase: r.passphrase });
