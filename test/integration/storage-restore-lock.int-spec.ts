@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RunningPlugin, TestKey, generateKey, pluginConfig, pluginRoot, randomName, startPlugin, treeDigest } from '../support/storage-plugin';
+import { RunningPlugin, TestKey, pluginPair, pluginRoot, randomName, treeDigest } from '../support/storage-plugin';
 
 jest.setTimeout(90_000);
 
@@ -49,11 +49,7 @@ process.exit(run.status ?? 1);
 `,
     );
     chmodSync(restic, 0o755);
-    a = await startPlugin(pluginConfig(join(root.path, 'a'), { REPLICA_URL: replicas }));
-    b = await startPlugin(pluginConfig(join(root.path, 'b'), { REPLICA_URL: replicas, RESTIC_BINARY: restic }));
-    key = await generateKey();
-    await a.control.registerKey(key);
-    await b.control.registerKey(key);
+    ({ a, b, key } = await pluginPair(root.path, replicas, { RESTIC_BINARY: restic }));
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@mosaic/protocol';
-import { RunningPlugin, TestKey, generateKey, pluginConfig, pluginRoot, randomName, startPlugin, startPluginOnTinyDisk, treeDigest } from '../support/storage-plugin';
+import { RunningPlugin, TestKey, pluginConfig, pluginPair, pluginRoot, randomName, startPluginOnTinyDisk, treeDigest } from '../support/storage-plugin';
 
 jest.setTimeout(90_000);
 
@@ -29,11 +29,7 @@ describe('storage plugin: a move staged ahead on the new device', () => {
   let key: TestKey;
 
   beforeAll(async () => {
-    a = await startPlugin(pluginConfig(join(root.path, 'a'), { REPLICA_URL: replicas }));
-    b = await startPlugin(pluginConfig(join(root.path, 'b'), { REPLICA_URL: replicas }));
-    key = await generateKey();
-    await a.control.registerKey(key);
-    await b.control.registerKey(key);
+    ({ a, b, key } = await pluginPair(root.path, replicas));
   });
 
   afterAll(async () => {

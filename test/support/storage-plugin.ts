@@ -296,3 +296,20 @@ export class PluginProcess {
     return (await this.exit)!;
   }
 }
+
+/**
+ * Devices A and B: two plugins under `root` sharing the replica folder `replicas` (B's settings
+ * changed by `bOverrides`), both holding one new key. The caller closes both.
+ */
+export async function pluginPair(
+  root: string,
+  replicas: string,
+  bOverrides: Record<string, string> = {},
+): Promise<{ a: RunningPlugin; b: RunningPlugin; key: TestKey }> {
+  const a = await startPlugin(pluginConfig(join(root, 'a'), { REPLICA_URL: replicas }));
+  const b = await startPlugin(pluginConfig(join(root, 'b'), { REPLICA_URL: replicas, ...bOverrides }));
+  const key = await generateKey();
+  await a.control.registerKey(key);
+  await b.control.registerKey(key);
+  return { a, b, key };
+}

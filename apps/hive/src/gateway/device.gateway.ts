@@ -22,6 +22,7 @@ import {
   ReportVersionDto,
   ReportVolumesDto,
   describeProblems,
+  isPlainObject,
   RETRYABLE_DETAILS,
   protocolError,
   validatePayload,
@@ -80,8 +81,6 @@ interface DeviceSocketData {
 }
 
 const OK: Ack = { ok: true };
-const isEmptyObject = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
 const refuse = (code: string, message: string, details?: unknown): Ack => ({
   ok: false,
   error: protocolError(code as ErrorCode, message, details),
@@ -284,7 +283,7 @@ export class DeviceGateway implements OnGatewayInit<Namespace>, OnGatewayConnect
   @SubscribeMessage(Events.keysList)
   async keysList(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<Ack> {
     return this.authenticated(socket, Events.keysList, async (connection) => {
-      if (!isEmptyObject(body)) {
+      if (!isPlainObject(body) || Object.keys(body).length > 0) {
         return refuse(HiveErrorCode.INVALID_PARAMS, `${Events.keysList} takes an empty object.`, [{ field: '(payload)', problems: ['must be {}'] }]);
       }
       return { ok: true, instances: await this.keys.listAhead(connection.deviceId) };
